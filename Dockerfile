@@ -1,0 +1,23 @@
+# One image for the api, worker and ERP simulator services of docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY core ./core
+COPY planning ./planning
+COPY erp ./erp
+COPY store ./store
+COPY services ./services
+COPY workflows ./workflows
+COPY activities ./activities
+COPY api ./api
+COPY cli ./cli
+COPY worker.py ./
+
+RUN pip install . && useradd --create-home restock
+USER restock
+
+EXPOSE 8000 8100
+CMD ["restock", "api"]

@@ -1,0 +1,266 @@
+"""The pydantic types a ReorderCycle workflow and its activities exchange.
+
+They carry ids and values, never ORM objects, and hold everything the workflow's update
+validators need to decide without I/O (pack sizes and MOQs for edited quantities).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class CycleStatus(StrEnum):
+    SYNCING = "syncing"
+    PLANNING = "planning"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REFRESHING = "refreshing"
+    APPROVING = "approving"
+    SUBMITTING = "submitting"
+    SUBMISSION_FAILED = "submission_failed"
+    TRACKING = "tracking"
+    COMPLETED = "completed"
+    NOTHING_TO_ORDER = "nothing_to_order"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+FINAL_STATUSES = frozenset(
+    {
+        CycleStatus.FAILED,
+        CycleStatus.COMPLETED,
+        CycleStatus.NOTHING_TO_ORDER,
+        CycleStatus.REJECTED,
+        CycleStatus.EXPIRED,
+        CycleStatus.CANCELLED,
+    }
+)
+
+
+class CyclePolicy(BaseModel):
+    """How long a cycle waits and what it does meanwhile (per customer, from its settings)."""
+
+    remind_every: timedelta = timedelta(days=2)
+    expire_after: timedelta = timedelta(days=7)
+    auto_approve_urgent_after: timedelta | None = Field(
+        default=None, description="Approve urgent containers by policy after this grace period"
+    )
+    track_poll_initial: timedelta = timedelta(minutes=5)
+    track_poll_max: timedelta = timedelta(hours=6)
+    submit_retry_for: timedelta = timedelta(hours=24)
+    submit_attempt_timeout: timedelta = Field(
+        default=timedelta(seconds=30),
+        description="Start-to-close of one ERP submission attempt; a slower attempt is retried "
+        "with the same idempotency key",
+    )
+
+
+class CycleInput(BaseModel):
+    customer_id: int
+    customer_name: str
+    policy: CyclePolicy = Field(default_factory=CyclePolicy)
+    started_by: str = "schedule"
+
+
+# --- activities' requests and results ------------------------------------------------------
+
+
+class SyncRequest(BaseModel):
+    customer_id: int
+    workflow_id: str
+
+
+class SyncSummary(BaseModel):
+    products: int
+    shipments: int
+    orders: int
+    rejected_rows: int
+    synced_at: datetime
+
+
+class RecommendRequest(BaseModel):
+    customer_id: int
+    workflow_id: str
+
+
+class LineView(BaseModel):
+    product_code: str
+    name: str
+    quantity: int
+    pack_size: int
+    moq: int
+    urgent: bool
+
+
+class ContainerView(BaseModel):
+    index: int
+    cartons: int
+    fill_pct: float
+    urgent: bool
+    lines: list[LineView]
+
+
+class RecommendationView(BaseModel):
+    version: int
+    summary: str
+    containers: list[ContainerView]
+
+    @property
+    def urgent_indexes(self) -> list[int]:
+        return [c.index for c in self.containers if c.urgent]
+
+
+class NotifyRequest(BaseModel):
+    customer_id: int
+    workflow_id: str
+    kind: str = Field(description="ready | reminder | expired | submission_failed | submitted")
+    subject: str
+    body: str
+    to_ops: bool = False
+
+
+class CycleRecord(BaseModel):
+    """One state change of the cycle, written to the read model and the audit log."""
+
+    workflow_id: str
+    run_id: str
+    customer_id: int
+    status: CycleStatus
+    recommendation_version: int | None = None
+    detail: str | None = None
+    actor: str = "workflow"
+
+
+class ApprovalRecord(BaseModel):
+    customer_id: int
+    workflow_id: str
+    run_id: str
+    version: int
+    containers: list[int]
+    edits: dict[str, int] = Field(default_factory=dict)
+    actor: str
+    auto: bool = False
+
+
+class PlannedOrder(BaseModel):
+    order_id: int
+    container_index: int
+    idempotency_key: str
+    cartons: int
+    lines: list[tuple[str, int]]
+
+
+class SubmitRequest(BaseModel):
+    customer_id: int
+    order_id: int
+    idempotency_key: str
+
+
+class SubmittedOrder(BaseModel):
+    order_id: int
+    erp_order_number: str
+    replayed: bool = False
+
+
+class TrackRequest(BaseModel):
+    customer_id: int
+    order_ids: list[int]
+
+
+class TrackedOrder(BaseModel):
+    order_id: int
+    erp_order_number: str | None
+    status: str
+    eta: date | None = None
+    delivered_on: date | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("delivered", "cancelled")
+
+
+class CloseOrdersRequest(BaseModel):
+    customer_id: int
+    order_ids: list[int]
+    status: str
+    reason: str
+    actor: str
+
+
+class RejectRecord(BaseModel):
+    customer_id: int
+    workflow_id: str
+    version: int
+    reason: str
+    actor: str
+
+
+# --- updates and query ----------------------------------------------------------------------
+
+
+class ApproveRequest(BaseModel):
+    version: int = Field(description="The recommendation version the approver saw")
+    containers: list[int] | None = Field(
+        default=None, description="Container indexes to approve; all when omitted"
+    )
+    edits: dict[str, int] = Field(
+        default_factory=dict, description="Product code -> new quantity in cartons (0 removes)"
+    )
+    actor: str
+
+
+class OrderView(BaseModel):
+    order_id: int
+    container_index: int
+    idempotency_key: str
+    cartons: int
+    status: str = "approved"
+    erp_order_number: str | None = None
+    eta: date | None = None
+    failure: str | None = None
+
+
+class ApproveResult(BaseModel):
+    version: int
+    orders: list[OrderView]
+
+
+class RejectRequest(BaseModel):
+    version: int
+    reason: str = Field(min_length=1)
+    actor: str
+
+
+class RefreshRequest(BaseModel):
+    actor: str
+
+
+class OpsRequest(BaseModel):
+    actor: str
+    reason: str = ""
+
+
+class Decision(BaseModel):
+    kind: str
+    actor: str
+    at: datetime
+    reason: str | None = None
+    auto: bool = False
+
+
+class CycleState(BaseModel):
+    workflow_id: str
+    customer_id: int
+    customer_name: str
+    status: CycleStatus
+    recommendation: RecommendationView | None = None
+    decision: Decision | None = None
+    orders: list[OrderView] = Field(default_factory=list)
+    failure: str | None = None
+    reminders_sent: int = 0
+    waiting_since: datetime | None = None
+    expires_at: datetime | None = None

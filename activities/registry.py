@@ -1,0 +1,36 @@
+"""Builds every activity with its dependencies; the worker registers what this returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.cycle_activities import CycleActivities
+from activities.notifier import Notifier, build_notifier
+from activities.schedule_activities import ScheduleActivities
+from activities.stack_check import StackCheckActivities
+from core.settings import Settings
+from erp.client import ErpClient
+
+
+@dataclass
+class ActivityDeps:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    erp: ErpClient
+    notifier: Notifier | None = None
+
+
+def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
+    stack_check = StackCheckActivities(deps.sessions)
+    cycle = CycleActivities(
+        settings=deps.settings,
+        sessions=deps.sessions,
+        erp=deps.erp,
+        notifier=deps.notifier or build_notifier(deps.settings),
+    )
+    schedules = ScheduleActivities(settings=deps.settings, sessions=deps.sessions)
+    return [stack_check.count_customers, *cycle.all(), schedules.start_scheduled_cycle]

@@ -1,0 +1,134 @@
+"""Who is calling, and which customer they may see. Tenancy is enforced here and only here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import tokens
+from api.deps import SessionDep, SettingsDep
+from core.errors import Forbidden, NotFound, Unauthorized
+from store.accounts import session_user
+from store.models import Customer, Role
+
+SESSION_COOKIE = "restock_session"
+CSRF_COOKIE = "restock_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_ID = 2_147_483_647
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <access_token>`")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description=f"Set by login. Unsafe methods also need the `{CSRF_HEADER}` header.",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    role: Role
+    customer_id: int | None
+    jti: str
+    via_cookie: bool
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.username}"
+
+    def may_see(self, customer_id: int) -> bool:
+        return self.role is Role.OPS or self.customer_id == customer_id
+
+
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Principal:
+    """The authenticated user. A Bearer header wins over the cookie; a cookie-authenticated
+    unsafe request must carry the session's CSRF token in `X-CSRF-Token`."""
+    if bearer is not None:
+        token, via_cookie = bearer.credentials, False
+    elif cookie:
+        token, via_cookie = cookie, True
+    else:
+        raise Unauthorized("not authenticated")
+    claims = tokens.decode(settings, token)
+    user = await session_user(session, claims.user_id)
+    if (
+        user is None
+        or user.disabled
+        or user.token_version != claims.token_version
+        or user.role != claims.role.value
+        or user.customer_id != claims.customer_id
+    ):
+        raise Unauthorized("session is no longer valid", code="invalid_token")
+    if (
+        via_cookie
+        and request.method not in SAFE_METHODS
+        and not tokens.csrf_matches(settings, claims.jti, request.headers.get(CSRF_HEADER))
+    ):
+        raise Forbidden(f"missing or wrong {CSRF_HEADER} header", code="csrf_failed")
+    return Principal(
+        user.id, user.username, Role(user.role), user.customer_id, claims.jti, via_cookie
+    )
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+async def require_ops(principal: PrincipalDep) -> Principal:
+    if principal.role is not Role.OPS:
+        raise Forbidden("operations staff only")
+    return principal
+
+
+OpsDep = Annotated[Principal, Depends(require_ops)]
+
+CustomerIdPath = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="The customer's id", examples=[1])
+]
+
+
+@dataclass(frozen=True)
+class CustomerScope:
+    """A customer the caller may see, loaded once for the route."""
+
+    customer: Customer
+    principal: Principal
+
+    @property
+    def customer_id(self) -> int:
+        return self.customer.id
+
+
+async def customer_scope(
+    customer_id: CustomerIdPath, principal: PrincipalDep, session: SessionDep
+) -> CustomerScope:
+    """Load `{customer_id}` for the caller; 404 if it does not exist or is another tenant's
+    (the same answer, so ids of other tenants cannot be probed)."""
+    if not principal.may_see(customer_id):
+        raise NotFound(f"customer {customer_id} not found")
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return CustomerScope(customer, principal)
+
+
+CustomerScopeDep = Annotated[CustomerScope, Depends(customer_scope)]
+
+
+async def ops_customer_scope(scope: CustomerScopeDep) -> CustomerScope:
+    if scope.principal.role is not Role.OPS:
+        raise Forbidden("operations staff only")
+    return scope
+
+
+OpsCustomerScopeDep = Annotated[CustomerScope, Depends(ops_customer_scope)]

@@ -1,0 +1,45 @@
+"""Mounts the customer API (auth, tenant routes, ops routes) on the app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api.errors import error_body
+from api.routes import (
+    auth,
+    customers,
+    cycle_actions,
+    cycles,
+    ops,
+    orders,
+    products,
+    recommendations,
+)
+from services.accounts import LoginThrottled
+
+ROUTERS = (
+    auth.router,
+    customers.router,
+    products.router,
+    recommendations.router,
+    orders.router,
+    cycle_actions.router,  # before cycles: /cycles/current is not a cycle id
+    cycles.router,
+    ops.router,
+)
+
+
+async def _login_throttled(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LoginThrottled)
+    return JSONResponse(
+        error_body(exc.code, exc.detail, exc.field),
+        status_code=exc.status_code,
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+    )
+
+
+def install_customer_api(app: FastAPI) -> None:
+    app.add_exception_handler(LoginThrottled, _login_throttled)
+    for router in ROUTERS:
+        app.include_router(router)

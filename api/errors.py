@@ -1,0 +1,72 @@
+"""One HTTP mapping for every error: `{"error": code, "detail": message, "field": path}`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import RestockError
+
+
+def error_body(code: str, detail: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"error": code, "detail": detail, "field": field, **extra}
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+async def _restock_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RestockError)
+    return JSONResponse(error_body(exc.code, exc.detail, exc.field), status_code=exc.status_code)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    field = _field_path(first.get("loc", ()))
+    problems = [
+        {"field": _field_path(e.get("loc", ())), "problem": e.get("msg", "")} for e in errors
+    ]
+    detail = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
+    return JSONResponse(
+        error_body("invalid_input", detail, field or None, problems=problems), status_code=422
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    return JSONResponse(
+        error_body(code.get(exc.status_code, "http_error"), str(exc.detail)),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A lost database connection is a dependency being down (503: retry), not a bug; any
+    other database error stays a 500."""
+    assert isinstance(exc, DBAPIError)
+    if not exc.connection_invalidated:
+        raise exc
+    return JSONResponse(
+        error_body("dependency_unavailable", "database connection lost; retry"), status_code=503
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RestockError, _restock_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

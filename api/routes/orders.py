@@ -1,0 +1,74 @@
+"""A customer's orders: approved, in transit, completed; filtered by status and date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.auth.deps import MAX_ID, CustomerScopeDep
+from api.deps import SessionDep
+from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, Page, PageRequestDep
+from api.schemas.orders import OrderDetail, OrderOut
+from core.errors import InvalidInput, NotFound
+from store import orders as orders_repo
+from store.models import OrderStatus
+
+router = APIRouter(prefix="/api/customers", tags=["orders"])
+
+
+@router.get(
+    "/{customer_id}/orders",
+    response_model=Page[OrderOut],
+    summary="Orders, newest first; filter by status and order date",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR},
+)
+async def list_orders(
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    page: PageRequestDep,
+    status: Annotated[
+        list[OrderStatus] | None,
+        Query(description="Only these statuses (repeat for several)", examples=[["in_transit"]]),
+    ] = None,
+    ordered_from: Annotated[
+        date | None, Query(description="Ordered on or after", examples=["2026-01-01"])
+    ] = None,
+    ordered_to: Annotated[
+        date | None, Query(description="Ordered on or before", examples=["2026-12-31"])
+    ] = None,
+) -> Page[OrderOut]:
+    if ordered_from and ordered_to and ordered_from > ordered_to:
+        raise InvalidInput("ordered_from is after ordered_to", field="ordered_from")
+    result = await orders_repo.list_orders(
+        session,
+        scope.customer_id,
+        page,
+        statuses=[s.value for s in status or []],
+        ordered_from=ordered_from,
+        ordered_to=ordered_to,
+    )
+    return Page(
+        items=[OrderOut.model_validate(o) for o in result.items],
+        total=result.total,
+        page=result.page,
+        page_size=result.page_size,
+    )
+
+
+@router.get(
+    "/{customer_id}/orders/{order_id}",
+    response_model=OrderDetail,
+    summary="One order with its status history",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR},
+)
+async def get_order(
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    order_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Order id", examples=[31])],
+) -> OrderDetail:
+    order = await orders_repo.get_order(session, scope.customer_id, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", field="order_id")
+    return OrderDetail.model_validate(order)

@@ -1,0 +1,1 @@
+"""Request and response models of the customer API: one model in, one model out per route."""

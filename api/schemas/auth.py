@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from store.models import Role
+
+Username = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=120, strip_whitespace=True, pattern=r"^[^\x00]+$"),
+]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=r"^[^\x00]+$")]
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"username": "buyer@k-10040", "password": "a long passphrase"}]
+        },
+    )
+
+    username: Username
+    password: Password
+
+
+class TokenResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
+                    "token_type": "bearer",
+                    "expires_at": "2026-11-22T10:30:00Z",
+                    "csrf_token": "5f1c…",
+                }
+            ]
+        }
+    )
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    csrf_token: str = Field(
+        description="Send as X-CSRF-Token on unsafe requests that use the session cookie"
+    )
+
+
+class Me(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"id": 3, "username": "buyer@k-10040", "role": "customer", "customer_id": 1}
+            ]
+        }
+    )
+
+    id: int
+    username: str
+    role: Role
+    customer_id: int | None = Field(
+        description="The one customer a customer user sees; null for ops"
+    )
+
+
+class LoggedOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "logged_out"}]})
+
+    status: str = "logged_out"

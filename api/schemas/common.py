@@ -1,0 +1,90 @@
+"""Shapes shared by every router: the error body, pagination, documented error responses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from store.pagination import PageRequest
+
+T = TypeVar("T")
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"error": "not_found", "detail": "customer 7 not found", "field": None}]
+        }
+    )
+
+    error: str = Field(description="Machine-readable code, e.g. not_found, invalid_input")
+    detail: str = Field(description="Human-readable message")
+    field: str | None = Field(description="Dotted path of the offending input, when there is one")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: `items` plus the `total` matching rows."""
+
+    items: list[T]
+    total: int = Field(ge=0, examples=[123])
+    page: int = Field(ge=1, examples=[1])
+    page_size: int = Field(ge=1, examples=[50])
+
+
+def _error(description: str, code: str, detail: str) -> dict[str, Any]:
+    return {
+        "model": ErrorBody,
+        "description": description,
+        "content": {
+            "application/json": {"example": {"error": code, "detail": detail, "field": None}}
+        },
+    }
+
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error(
+        "Not authenticated, or the token is invalid or expired", "unauthorized", "not authenticated"
+    ),
+    403: _error(
+        "Authenticated but not allowed (role, or CSRF token missing)",
+        "forbidden",
+        "operations staff only",
+    ),
+}
+TENANT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS,
+    404: _error(
+        "No such object for this caller (also another tenant's)",
+        "not_found",
+        "customer 7 not found",
+    ),
+}
+VALIDATION_ERROR: dict[int | str, dict[str, Any]] = {
+    422: {
+        "model": ErrorBody,
+        "description": "Invalid input; `field` names it",
+        "content": {
+            "application/json": {
+                "example": {
+                    "error": "invalid_input",
+                    "detail": "page_size: Input should be less than or equal to 200",
+                    "field": "page_size",
+                }
+            }
+        },
+    }
+}
+
+MAX_PAGE = 100_000
+
+
+async def page_request(
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200, description="Rows per page")] = 50,
+) -> PageRequest:
+    return PageRequest(page=page, page_size=page_size)
+
+
+PageRequestDep = Annotated[PageRequest, Depends(page_request)]

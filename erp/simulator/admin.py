@@ -1,0 +1,197 @@
+"""The admin API (`/admin`, its own key): faults, the clock, submissions, test data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from erp.simulator.api import ErpHttpError, world_of
+from erp.simulator.faults import FaultConfig, FaultStatus
+from erp.simulator.generator import CustomerSpec
+from erp.simulator.world import SimWorld, UnknownCustomer
+from planning.models import CreditStatus
+
+
+def require_admin_key(
+    request: Request, x_admin_key: Annotated[str | None, Header(alias="X-Admin-Key")] = None
+) -> None:
+    if x_admin_key != request.app.state.admin_key:
+        raise ErpHttpError(401, "E_AUTH", "missing or wrong X-Admin-Key")
+
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin_key)])
+World = Annotated[SimWorld, Depends(world_of)]
+
+
+class AdminModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorldState(AdminModel):
+    business_date: date
+    start_date: date
+    seed: int
+    customers: list[str]
+    faults: FaultStatus
+    submissions: int
+
+
+class AdvanceRequest(AdminModel):
+    days: int = Field(ge=0, le=3_650)
+
+
+class AdvanceResult(AdminModel):
+    business_date: date
+    orders_shipped: int
+    orders_delivered: int
+    cartons_consumed: int
+    cartons_delivered: int
+
+
+class SubmissionView(AdminModel):
+    idempotency_key: str
+    customer: str
+    order_number: str
+    business_date: date
+    received_at: datetime
+    requests: int = Field(description="How many times this key was sent (replays included)")
+
+
+class CustomerCreate(AdminModel):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = "Test Customer"
+    n_products: int = Field(default=20, ge=1, le=20_000)
+    seed: int = 0
+    monthly_cartons: float = Field(default=10_000, gt=0)
+    lead_time_weeks: int = Field(default=6, ge=1, le=52)
+    container_capacity_cartons: int = Field(default=20_000, gt=0)
+    credit_status: CreditStatus = CreditStatus.OK
+
+
+class CustomerPatch(AdminModel):
+    credit_status: CreditStatus
+
+
+class GapRequest(AdminModel):
+    start: date
+    end: date
+
+
+class GapMade(AdminModel):
+    shipments_removed: int
+
+
+class RowsAdded(AdminModel):
+    dataset: str
+    injected_total: int
+
+
+@router.get("/state", response_model=WorldState)
+def state(world: World) -> WorldState:
+    with world.lock:
+        return WorldState(
+            business_date=world.today,
+            start_date=world.start_date,
+            seed=world.seed,
+            customers=world.customer_codes,
+            faults=world.faults.status(),
+            submissions=len(world.submissions),
+        )
+
+
+@router.get("/faults", response_model=FaultStatus)
+def get_faults(world: World) -> FaultStatus:
+    return world.faults.status()
+
+
+@router.put("/faults", response_model=FaultStatus, summary="Replace the fault configuration")
+def put_faults(world: World, config: FaultConfig) -> FaultStatus:
+    world.faults.set(config)
+    return world.faults.status()
+
+
+@router.delete("/faults", response_model=FaultStatus, summary="Clear every fault")
+def clear_faults(world: World) -> FaultStatus:
+    world.faults.reset()
+    return world.faults.status()
+
+
+@router.post("/clock/advance", response_model=AdvanceResult)
+def advance(world: World, body: AdvanceRequest) -> AdvanceResult:
+    report = world.advance(body.days)
+    return AdvanceResult(
+        business_date=report.today,
+        orders_shipped=report.shipped,
+        orders_delivered=report.delivered,
+        cartons_consumed=report.cartons_consumed,
+        cartons_delivered=report.cartons_delivered,
+    )
+
+
+@router.get("/submissions", response_model=list[SubmissionView])
+def submissions(world: World, customer: str | None = None) -> list[SubmissionView]:
+    with world.lock:
+        return [
+            SubmissionView(
+                idempotency_key=s.idempotency_key,
+                customer=s.customer,
+                order_number=s.order_number,
+                business_date=s.business_date,
+                received_at=s.received_at,
+                requests=s.requests,
+            )
+            for s in world.submissions.values()
+            if customer is None or s.customer == customer
+        ]
+
+
+@router.post("/customers", status_code=201, response_model=WorldState)
+def create_customer(world: World, body: CustomerCreate) -> WorldState:
+    """Add a generated customer (for tests that need data of their own)."""
+    spec = CustomerSpec(
+        code=body.code,
+        name=body.name,
+        n_products=body.n_products,
+        monthly_cartons=body.monthly_cartons,
+        lead_time_weeks=body.lead_time_weeks,
+        container_capacity_cartons=body.container_capacity_cartons,
+        credit_status=body.credit_status,
+    )
+    world.add_spec(spec, seed=body.seed)
+    return state(world)
+
+
+@router.patch("/customers/{code}", status_code=204)
+def patch_customer(world: World, code: str, body: CustomerPatch) -> None:
+    try:
+        world.set_credit_status(code, body.credit_status)
+    except UnknownCustomer:
+        raise ErpHttpError(404, "E_NOT_FOUND", f"customer {code} not found") from None
+
+
+@router.post("/customers/{code}/rows/{dataset}", response_model=RowsAdded)
+def inject_rows(
+    world: World,
+    code: str,
+    dataset: Literal["items", "shipments", "orders"],
+    rows: list[dict[str, Any]],
+) -> RowsAdded:
+    """Append raw rows (ERP field names, any values) to a listing, as a broken ERP would."""
+    try:
+        total = world.inject_rows(code, dataset, rows)
+    except UnknownCustomer:
+        raise ErpHttpError(404, "E_NOT_FOUND", f"customer {code} not found") from None
+    return RowsAdded(dataset=dataset, injected_total=total)
+
+
+@router.post("/customers/{code}/gap", response_model=GapMade)
+def make_gap(world: World, code: str, body: GapRequest) -> GapMade:
+    """Delete the shipment history between two dates, to test gap detection."""
+    try:
+        removed = world.remove_shipments(code, body.start, body.end)
+    except UnknownCustomer:
+        raise ErpHttpError(404, "E_NOT_FOUND", f"customer {code} not found") from None
+    return GapMade(shipments_removed=removed)

@@ -1,0 +1,347 @@
+"""The simulated ERP's state: customers, stock, orders, shipments, submissions and its clock.
+
+All mutations go through `SimWorld` under one re-entrant lock: the HTTP server, the clock job
+and tests (from their own thread) may touch the world at the same time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from erp.simulator.faults import FaultState
+from erp.simulator.generator import (
+    DEMO_CUSTOMERS,
+    PREP_DAYS,
+    CustomerSpec,
+    DemandProcess,
+    GeneratedCustomer,
+    OrderRecord,
+    ShipmentRecord,
+    generate_customer,
+    order_prefix,
+    status_on,
+)
+from planning.models import CreditStatus, CustomerProfile, OrderStatus, Product, ProductStatus
+
+DATASETS = ("items", "shipments", "orders")
+
+
+class UnknownCustomer(KeyError):
+    pass
+
+
+class BusinessRejection(Exception):
+    """A rule of the ERP refused an order; `code` is the ERP's error code."""
+
+    def __init__(self, code: str, message: str, *, status: int = 422) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SubmittedLine:
+    product_code: str
+    quantity: int
+
+
+@dataclass
+class Submission:
+    """One idempotency key as the ERP saw it: the order it created and how often it was sent."""
+
+    idempotency_key: str
+    customer: str
+    order_number: str
+    fingerprint: str
+    received_at: datetime
+    business_date: date
+    requests: int = 1
+
+
+@dataclass
+class CustomerState:
+    profile: CustomerProfile
+    products: list[Product]
+    stock: NDArray[np.int64]
+    process: DemandProcess
+    orders: dict[str, OrderRecord]
+    shipments: list[ShipmentRecord]
+    patterns: dict[str, str]
+    index: dict[str, int] = field(default_factory=dict)
+    raw_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {p.code: i for i, p in enumerate(self.products)}
+        self.raw_rows = {name: [] for name in DATASETS}
+
+    @classmethod
+    def from_generated(cls, generated: GeneratedCustomer) -> CustomerState:
+        return cls(
+            profile=generated.profile,
+            products=generated.products,
+            stock=np.array([p.stock_on_hand or 0 for p in generated.products], dtype=np.int64),
+            process=generated.process,
+            orders={r.number: r for r in generated.order_records},
+            shipments=list(generated.shipment_records),
+            patterns=generated.patterns,
+        )
+
+    @property
+    def codes(self) -> list[str]:
+        return [p.code for p in self.products]
+
+
+@dataclass
+class AdvanceReport:
+    today: date
+    shipped: int = 0
+    delivered: int = 0
+    cartons_consumed: int = 0
+    cartons_delivered: int = 0
+
+
+def _fingerprint(lines: Iterable[SubmittedLine], reference: str | None) -> str:
+    body = json.dumps([[ln.product_code, ln.quantity] for ln in lines] + [reference])
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class SimWorld:
+    def __init__(self, *, today: date, seed: int = 0) -> None:
+        self.start_date = today
+        self.today = today
+        self.seed = seed
+        self.faults = FaultState(seed=seed)
+        self.submissions: dict[str, Submission] = {}
+        self.version = 0
+        self.lock = threading.RLock()
+        self._customers: dict[str, CustomerState] = {}
+        self._pending: dict[str, Callable[[], GeneratedCustomer]] = {}
+
+    @classmethod
+    def demo(cls, seed: int, today: date) -> SimWorld:
+        """The three pilot customers; each is generated the first time it is asked for."""
+        world = cls(today=today, seed=seed)
+        for spec in DEMO_CUSTOMERS:
+            world.add_spec(spec, seed=seed)
+        return world
+
+    # -- customers ---------------------------------------------------------------------------
+
+    def add_spec(self, spec: CustomerSpec, *, seed: int) -> None:
+        """Register a generated customer, built lazily as of the world's start date."""
+        with self.lock:
+            start = self.start_date
+            self._pending[spec.code] = lambda: generate_customer(spec, seed=seed, today=start)
+            self._customers.pop(spec.code, None)
+            self.version += 1
+
+    def add_generated(self, generated: GeneratedCustomer) -> CustomerState:
+        with self.lock:
+            state = CustomerState.from_generated(generated)
+            self._customers[generated.profile.code] = state
+            self._pending.pop(generated.profile.code, None)
+            if generated.today < self.today:
+                self._advance_customer(
+                    state, generated.today, self.today, AdvanceReport(self.today)
+                )
+            self.version += 1
+            return state
+
+    @property
+    def customer_codes(self) -> list[str]:
+        with self.lock:
+            return sorted({*self._customers, *self._pending})
+
+    def customer(self, code: str) -> CustomerState:
+        with self.lock:
+            state = self._customers.get(code)
+            if state is not None:
+                return state
+            build = self._pending.get(code)
+            if build is None:
+                raise UnknownCustomer(code)
+            return self.add_generated(build())
+
+    def set_credit_status(self, code: str, status: CreditStatus) -> None:
+        with self.lock:
+            state = self.customer(code)
+            state.profile = state.profile.model_copy(update={"credit_status": status})
+            self.version += 1
+
+    def inject_rows(self, code: str, dataset: str, rows: list[dict[str, Any]]) -> int:
+        """Append raw ERP-format rows to a listing, as a broken ERP would serve them."""
+        if dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, not {dataset!r}")
+        with self.lock:
+            target = self.customer(code).raw_rows[dataset]
+            target.extend(rows)
+            self.version += 1
+            return len(target)
+
+    def remove_shipments(self, code: str, start: date, end: date) -> int:
+        """Lose the shipment history between two dates (inclusive), as a broken ERP might."""
+        with self.lock:
+            state = self.customer(code)
+            before = len(state.shipments)
+            state.shipments = [r for r in state.shipments if not start <= r.ship_on <= end]
+            self.version += 1
+            return before - len(state.shipments)
+
+    # -- time --------------------------------------------------------------------------------
+
+    def advance(self, days: int) -> AdvanceReport:
+        """Let `days` days pass: stock is consumed, orders ship and arrive."""
+        if days < 0:
+            raise ValueError("days must not be negative")
+        with self.lock:
+            start, end = self.today, self.today + timedelta(days=days)
+            report = AdvanceReport(today=end)
+            for state in self._customers.values():
+                self._advance_customer(state, start, end, report)
+            self.today = end
+            self.version += 1
+            return report
+
+    def _advance_customer(
+        self, state: CustomerState, start: date, end: date, report: AdvanceReport
+    ) -> None:
+        days = (end - start).days
+        if days <= 0:
+            return
+        demand = state.process(start, days)
+        live = [
+            r
+            for r in state.orders.values()
+            if r.status in (OrderStatus.APPROVED, OrderStatus.IN_TRANSIT)
+        ]
+        prefix = order_prefix(state.profile.code)
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            for record in live:
+                if record.ship_on <= day and record.status is OrderStatus.APPROVED:
+                    note = f"DN{prefix}-{record.number.rsplit('-', 1)[-1]}"
+                    state.shipments.extend(
+                        ShipmentRecord(note, n, i, day, q)
+                        for n, (i, q) in enumerate(record.lines, start=1)
+                    )
+                    record.status = OrderStatus.IN_TRANSIT
+                    report.shipped += 1
+                if record.deliver_on <= day and record.status is OrderStatus.IN_TRANSIT:
+                    for i, q in record.lines:
+                        state.stock[i] += q
+                        report.cartons_delivered += q
+                    record.status = OrderStatus.DELIVERED
+                    report.delivered += 1
+            used = np.minimum(state.stock, demand[:, offset])
+            state.stock -= used
+            report.cartons_consumed += int(used.sum())
+            live = [r for r in live if r.status is not OrderStatus.DELIVERED]
+
+    # -- orders ------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        code: str,
+        *,
+        idempotency_key: str,
+        lines: list[SubmittedLine],
+        reference: str | None,
+        forced_rejection: tuple[str, str] | None = None,
+    ) -> tuple[OrderRecord, bool]:
+        """Create an order once per idempotency key; returns (order, replayed)."""
+        with self.lock:
+            state = self.customer(code)
+            fingerprint = _fingerprint(lines, reference)
+            seen = self.submissions.get(idempotency_key)
+            if seen is not None:
+                if seen.customer != code or seen.fingerprint != fingerprint:
+                    raise BusinessRejection(
+                        "E_IDEMPOTENCY_KEY_REUSED",
+                        f"Idempotency-Key {idempotency_key!r} was used for a different order",
+                        status=409,
+                    )
+                seen.requests += 1
+                return state.orders[seen.order_number], True
+            if forced_rejection is not None:
+                raise BusinessRejection(*forced_rejection)
+            resolved = self._check_order(state, lines)
+            record = self._create_order(state, resolved, reference or idempotency_key)
+            self.submissions[idempotency_key] = Submission(
+                idempotency_key=idempotency_key,
+                customer=code,
+                order_number=record.number,
+                fingerprint=fingerprint,
+                received_at=datetime.now(UTC),
+                business_date=self.today,
+            )
+            self.version += 1
+            return record, False
+
+    def _check_order(
+        self, state: CustomerState, lines: list[SubmittedLine]
+    ) -> list[tuple[int, int]]:
+        if state.profile.credit_status is CreditStatus.HOLD:
+            raise BusinessRejection(
+                "E_CREDIT_HOLD", f"customer {state.profile.code} is on credit hold"
+            )
+        if not lines:
+            raise BusinessRejection("E_NO_LINES", "an order needs at least one line")
+        resolved: list[tuple[int, int]] = []
+        seen: set[int] = set()
+        for n, line in enumerate(lines, start=1):
+            i = state.index.get(line.product_code)
+            if i is None:
+                raise BusinessRejection(
+                    "E_ITEM_UNKNOWN", f"line {n}: item {line.product_code} unknown"
+                )
+            product = state.products[i]
+            if i in seen:
+                raise BusinessRejection("E_ITEM_DUPLICATE", f"line {n}: item {product.code} twice")
+            if product.status is ProductStatus.DISCONTINUED:
+                raise BusinessRejection(
+                    "E_ITEM_DISCONTINUED", f"line {n}: item {product.code} is discontinued"
+                )
+            if line.quantity <= 0 or line.quantity % product.pack_size:
+                raise BusinessRejection(
+                    "E_QTY_PACK",
+                    f"line {n}: quantity {line.quantity} of {product.code} is not a positive "
+                    f"multiple of pack size {product.pack_size}",
+                )
+            if line.quantity < product.moq:
+                raise BusinessRejection(
+                    "E_QTY_MOQ",
+                    f"line {n}: quantity {line.quantity} of {product.code} "
+                    f"is below MOQ {product.moq}",
+                )
+            seen.add(i)
+            resolved.append((i, line.quantity))
+        return resolved
+
+    def _create_order(
+        self, state: CustomerState, lines: list[tuple[int, int]], reference: str
+    ) -> OrderRecord:
+        lead = timedelta(weeks=state.profile.lead_time_weeks)
+        number = f"SO{order_prefix(state.profile.code)}-{len(state.orders) + 1:06d}"
+        record = OrderRecord(
+            number=number,
+            status=OrderStatus.APPROVED,
+            ordered_on=self.today,
+            ship_on=self.today + timedelta(days=PREP_DAYS),
+            eta=self.today + lead,
+            deliver_on=self.today + lead,
+            lines=lines,
+            reference=reference,
+        )
+        state.orders[number] = record
+        record.status = status_on(record, self.today)
+        return record

@@ -1,0 +1,340 @@
+"""Weekly consumption forecasts over a products x weeks matrix, all products at once.
+
+Every method is written as "the forecast made at origin o", where an origin is the number
+of history columns observed (o = T is today). The recursive methods (SES, Croston/SBA,
+TSB) are one pass over the columns with vector updates, recording their state at each
+origin, so the rolling-origin backtest of `auto` costs one pass per method, not one per
+origin.
+
+Methods:
+- trailing_average: mean of the last N weeks (weeks before the first shipment excluded).
+- ses: simple exponential smoothing of weekly quantities.
+- seasonal: a 52-week multiplicative index (ratio to each year's mean, averaged over the
+  full years in history, smoothed over 5 weeks) times a deseasonalised trailing level.
+  Needs two full years of history.
+- croston_sba: Croston's size / interval smoothing with the Syntetos-Boylan bias correction
+  (1 - alpha/2).
+- tsb: Teunter-Syntetos-Babai: smooths the probability of demand every week, so it decays
+  when demand stops (Croston never does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from planning.classify import NONE, SHORT, Classification
+from planning.history import FloatArray, History, IntArray
+from planning.settings import ForecastMethod, PlanSettings
+
+# Method codes stored per product; METHOD_NAMES[code] is what explanations show.
+TA, SES, SEASONAL, SBA, TSB, SHORT_MEAN, NO_FORECAST = range(7)
+METHOD_NAMES: tuple[str, ...] = (
+    "trailing_average",
+    "ses",
+    "seasonal",
+    "croston_sba",
+    "tsb",
+    "short_history_mean",
+    "none",
+)
+_BY_SETTING = {
+    ForecastMethod.TRAILING_AVERAGE: TA,
+    ForecastMethod.SES: SES,
+    ForecastMethod.SEASONAL: SEASONAL,
+    ForecastMethod.CROSTON_SBA: SBA,
+    ForecastMethod.TSB: TSB,
+}
+SEASON = 52
+SEASONAL_MIN_WEEKS = 2 * SEASON
+INIT_WEEKS = 26  # the initialisation sample of the recursive methods
+ORIGIN_SPACING = 4
+
+
+@dataclass(frozen=True)
+class Forecast:
+    weekly: FloatArray  # (n, horizon) forecast cartons for each future week
+    method: IntArray  # (n,) method code
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _window_mask(first: IntArray, n_weeks: int, length: int) -> npt.NDArray[np.bool_]:
+    cols = np.arange(n_weeks)[None, :]
+    return (cols >= first[:, None]) & (cols < first[:, None] + length)
+
+
+def _initial_stats(y: FloatArray, first: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Mean, mean non-zero size and demand probability over the first INIT_WEEKS weeks."""
+    t = y.shape[1]
+    mask = _window_mask(first, t, INIT_WEEKS)
+    weeks = np.maximum(mask.sum(axis=1), 1)
+    total = np.where(mask, y, 0.0).sum(axis=1)
+    count = (mask & (y > 0)).sum(axis=1)
+    mean = total / weeks
+    size = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    prob = count / weeks
+    return mean, size, prob
+
+
+# --- methods, evaluated at origins -------------------------------------------------------
+
+
+def trailing_average(y: FloatArray, first: IntArray, n: int, origins: Sequence[int]) -> FloatArray:
+    """(products, origins): mean of the last `n` weeks before each origin, since the first."""
+    # Weeks before the first shipment are zero, so the plain window sum is the sum since
+    # the first shipment; only the divisor needs the launch date.
+    out = np.zeros((y.shape[0], len(origins)))
+    for k, o in enumerate(origins):
+        total = y[:, max(o - n, 0) : o].sum(axis=1)
+        weeks = o - np.maximum(first, o - n)
+        out[:, k] = np.where(weeks > 0, total / np.maximum(weeks, 1), 0.0)
+    return out
+
+
+def ses(y: FloatArray, first: IntArray, alpha: float, origins: Sequence[int]) -> FloatArray:
+    mean, _, _ = _initial_stats(y, first)
+    level = mean.copy()
+    wanted = {o: k for k, o in enumerate(origins)}
+    out = np.zeros((y.shape[0], len(origins)))
+    weeks = np.ascontiguousarray(y.T)
+    for t in range(y.shape[1]):
+        active = first <= t
+        level = np.where(active, level + alpha * (weeks[t] - level), level)
+        if t + 1 in wanted:
+            out[:, wanted[t + 1]] = level
+    return out
+
+
+def croston_sba(y: FloatArray, first: IntArray, alpha: float, origins: Sequence[int]) -> FloatArray:
+    _, size, prob = _initial_stats(y, first)
+    z = size.copy()
+    p = np.where(prob > 0, 1.0 / np.maximum(prob, 1e-12), 1.0)
+    q = np.zeros(y.shape[0])
+    wanted = {o: k for k, o in enumerate(origins)}
+    out = np.zeros((y.shape[0], len(origins)))
+    factor = 1.0 - alpha / 2.0
+    weeks = np.ascontiguousarray(y.T)
+    for t in range(y.shape[1]):
+        active = first <= t
+        demand = (weeks[t] > 0) & active
+        q = np.where(active, q + 1, q)
+        update = demand & (first < t)
+        z = np.where(update, z + alpha * (weeks[t] - z), z)
+        p = np.where(update, p + alpha * (q - p), p)
+        q = np.where(demand, 0.0, q)
+        if t + 1 in wanted:
+            out[:, wanted[t + 1]] = factor * z / p
+    return out
+
+
+def tsb(
+    y: FloatArray, first: IntArray, alpha: float, beta: float, origins: Sequence[int]
+) -> FloatArray:
+    _, size, prob = _initial_stats(y, first)
+    z = size.copy()
+    d = prob.copy()
+    wanted = {o: k for k, o in enumerate(origins)}
+    out = np.zeros((y.shape[0], len(origins)))
+    weeks = np.ascontiguousarray(y.T)
+    for t in range(y.shape[1]):
+        update = first < t
+        demand = weeks[t] > 0
+        d = np.where(update, d + beta * (demand - d), d)
+        z = np.where(update & demand, z + alpha * (weeks[t] - z), z)
+        if t + 1 in wanted:
+            out[:, wanted[t + 1]] = d * z
+    return out
+
+
+def seasonal(
+    y: FloatArray, first: IntArray, n: int, origin: int, horizon: int
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Forecast (products, horizon) made at `origin`, and which products it is valid for.
+
+    Column c sits at season position (c - origin) mod 52, so future week h has position
+    h mod 52 and the index lines up with the origin, whatever the calendar.
+    """
+    rows = y.shape[0]
+    years = min(origin // SEASON, 3)
+    if years < 2:
+        return np.zeros((rows, horizon)), np.zeros(rows, dtype=bool)
+    start = origin - years * SEASON
+    blocks = y[:, start:origin].reshape(rows, years, SEASON)
+    block_start = start + SEASON * np.arange(years)
+    block_mean = blocks.mean(axis=2)
+    valid = (block_start[None, :] >= first[:, None]) & (block_mean > 0)
+    ratios = np.where(valid[:, :, None], blocks / np.maximum(block_mean, 1e-12)[:, :, None], 0.0)
+    n_valid = valid.sum(axis=1)
+    index = ratios.sum(axis=1) / np.maximum(n_valid, 1)[:, None]
+    # Smooth over five weeks (circular) so one odd week does not become a "season".
+    padded = np.concatenate([index[:, -2:], index, index[:, :2]], axis=1)
+    index = (
+        padded[:, 0:SEASON]
+        + padded[:, 1 : SEASON + 1]
+        + padded[:, 2 : SEASON + 2]
+        + padded[:, 3 : SEASON + 3]
+        + padded[:, 4 : SEASON + 4]
+    ) / 5.0
+    index_mean = index.mean(axis=1, keepdims=True)
+    index = np.where(index_mean > 0, index / np.maximum(index_mean, 1e-12), 1.0)
+    eligible = (n_valid >= 2) & (origin - first >= SEASONAL_MIN_WEEKS)
+    recent = np.arange(max(origin - n, 0), origin)
+    recent_pos = (recent - origin) % SEASON
+    recent_y = y[:, recent].sum(axis=1)
+    recent_index = index[:, recent_pos].sum(axis=1)
+    level = np.where(recent_index > 0, recent_y / np.maximum(recent_index, 1e-12), 0.0)
+    future_pos = np.arange(horizon) % SEASON
+    forecast = level[:, None] * index[:, future_pos]
+    return forecast, eligible
+
+
+# --- selection ---------------------------------------------------------------------------
+
+
+def backtest_origins(n_weeks: int, settings: PlanSettings) -> list[int]:
+    """Origins for the rolling-origin backtest, newest first, each leaving a full horizon."""
+    last = n_weeks - settings.selection_horizon_weeks
+    origins = [last - ORIGIN_SPACING * k for k in range(settings.selection_origins)]
+    return [o for o in origins if o > 0]
+
+
+def _flat_levels(
+    method: int, y: FloatArray, first: IntArray, settings: PlanSettings, origins: Sequence[int]
+) -> FloatArray:
+    if method == TA:
+        return trailing_average(y, first, settings.trailing_weeks, origins)
+    if method == SES:
+        return ses(y, first, settings.ses_alpha, origins)
+    if method == SBA:
+        return croston_sba(y, first, settings.intermittent_alpha, origins)
+    if method == TSB:
+        return tsb(y, first, settings.intermittent_alpha, settings.tsb_beta, origins)
+    raise ValueError(f"method {METHOD_NAMES[method]} is not flat")
+
+
+def _forecast_for(
+    method: int, y: FloatArray, first: IntArray, settings: PlanSettings, horizon: int
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Today's forecast by one method for the given rows, and where it is valid."""
+    t = y.shape[1]
+    if method == SEASONAL:
+        return seasonal(y, first, settings.trailing_weeks, t, horizon)
+    level = _flat_levels(method, y, first, settings, [t])[:, 0]
+    return np.repeat(level[:, None], horizon, axis=1), np.ones(y.shape[0], dtype=bool)
+
+
+def backtest_errors(
+    method: int, y: FloatArray, first: IntArray, settings: PlanSettings
+) -> FloatArray:
+    """Mean absolute error of cumulative demand over the selection horizon, per product.
+
+    Cumulative (not per-week) error is what matters for stock, and unlike per-week MAE it
+    does not reward forecasting zero for intermittent demand. NaN where no origin has
+    enough history before it for the method.
+    """
+    h = settings.selection_horizon_weeks
+    origins = backtest_origins(y.shape[1], settings)
+    if not origins:
+        return np.full(y.shape[0], np.nan)
+    errors = np.full((y.shape[0], len(origins)), np.nan)
+    need = SEASONAL_MIN_WEEKS if method == SEASONAL else settings.min_history_weeks
+    if method == SEASONAL:
+        for k, o in enumerate(origins):
+            fc, ok = seasonal(y, first, settings.trailing_weeks, o, h)
+            actual = y[:, o : o + h].sum(axis=1)
+            errors[:, k] = np.where(ok, np.abs(fc.sum(axis=1) - actual), np.nan)
+    else:
+        levels = _flat_levels(method, y, first, settings, origins)
+        for k, o in enumerate(origins):
+            actual = y[:, o : o + h].sum(axis=1)
+            errors[:, k] = np.abs(levels[:, k] * h - actual)
+    for k, o in enumerate(origins):
+        errors[o - first < need, k] = np.nan
+    with np.errstate(all="ignore"):
+        counted = np.sum(~np.isnan(errors), axis=1)
+        total = np.nansum(errors, axis=1)
+    return np.where(counted > 0, total / np.maximum(counted, 1), np.nan)
+
+
+CANDIDATES_CONTINUOUS = (TA, SES, SEASONAL)
+CANDIDATES_INTERMITTENT = (SBA, TSB)
+
+
+def forecast(
+    history: History, classes: Classification, settings: PlanSettings, horizon: int
+) -> Forecast:
+    """Forecast every product for `horizon` weeks with the configured method.
+
+    Short history (fewer than `min_history_weeks` since the first shipment): the average
+    since the first shipment, flat. No shipments: zero. In `auto` mode the remaining
+    products pick, within the candidates for their pattern, the method with the lowest
+    rolling-origin error (ties go to the simpler method: order of the candidate list).
+    """
+    y, first = history.weekly, history.first_week
+    n, t = y.shape
+    weekly = np.zeros((n, horizon))
+    method = np.full(n, NO_FORECAST, dtype=np.int64)
+
+    short = classes.pattern == SHORT
+    if short.any():
+        weeks = np.maximum(t - first[short], 1)
+        mean = y[short].sum(axis=1) / weeks
+        weekly[short] = mean[:, None]
+        method[short] = SHORT_MEAN
+    regular = (classes.pattern != SHORT) & (classes.pattern != NONE)
+
+    if settings.forecast_method is ForecastMethod.AUTO:
+        intermittent = classes.is_intermittent()
+        for rows, candidates in (
+            (regular & ~intermittent, CANDIDATES_CONTINUOUS),
+            (regular & intermittent, CANDIDATES_INTERMITTENT),
+        ):
+            _select(rows, candidates, y, first, settings, horizon, weekly, method)
+        return Forecast(weekly=weekly, method=method)
+
+    chosen = _BY_SETTING[settings.forecast_method]
+    rows = np.flatnonzero(regular)
+    if rows.size:
+        fc, ok = _forecast_for(chosen, y[rows], first[rows], settings, horizon)
+        weekly[rows] = fc
+        method[rows] = chosen
+        if not ok.all():  # seasonal without two years of history: SES instead
+            fallback_rows = rows[~ok]
+            fb, _ = _forecast_for(SES, y[fallback_rows], first[fallback_rows], settings, horizon)
+            weekly[fallback_rows] = fb
+            method[fallback_rows] = SES
+    return Forecast(weekly=weekly, method=method)
+
+
+def _select(
+    mask: npt.NDArray[np.bool_],
+    candidates: Sequence[int],
+    y: FloatArray,
+    first: IntArray,
+    settings: PlanSettings,
+    horizon: int,
+    weekly: FloatArray,
+    method: IntArray,
+) -> None:
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return
+    ys, fs = y[rows], first[rows]
+    errors = np.stack([backtest_errors(m, ys, fs, settings) for m in candidates], axis=1)
+    # Products no origin could test fall back to the first (simplest) candidate.
+    untested = np.isnan(errors).all(axis=1)
+    errors = np.where(np.isnan(errors), np.inf, errors)
+    errors[untested, 0] = 0.0
+    best = np.argmin(errors, axis=1)  # argmin keeps the first of equal errors
+    for k, m in enumerate(candidates):
+        chosen = best == k
+        if not chosen.any():
+            continue
+        fc, _ = _forecast_for(m, ys[chosen], fs[chosen], settings, horizon)
+        weekly[rows[chosen]] = fc
+        method[rows[chosen]] = m

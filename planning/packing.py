@@ -1,0 +1,355 @@
+"""Group order lines into containers; usable on its own when a buyer edits quantities.
+
+Packing rules, in order:
+1. Urgent lines go first; containers holding any urgent line are listed first.
+2. A product of at least one container's worth fills whole single-product containers.
+3. Lines are placed whole when they fit; when the next line does not fit, the largest
+   waiting line (of the same urgency) that fits whole goes in instead; only when no line
+   fits whole is one split, and then exactly to fill the container.
+
+So every container but the one left open at the end is full in its binding limit, and for
+cartons alone the count is the lower bound ceil(total / capacity). Lines split at carton
+granularity: the *order* quantity per product is a pack multiple, the share of it in one
+container need not be.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from planning.errors import InvalidQuantity, UnpackableProduct
+from planning.models import Product, ProductStatus
+from planning.schemas import Container, ContainerLine, Line
+from planning.settings import PlanSettings
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Limits:
+    cartons: int
+    weight_kg: float | None = None
+    volume_m3: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings: PlanSettings) -> Limits:
+        return cls(
+            cartons=settings.container_capacity_cartons,
+            weight_kg=settings.container_max_weight_kg,
+            volume_m3=settings.container_max_volume_m3,
+        )
+
+
+@dataclass(frozen=True)
+class PackItem:
+    """One product's cartons to pack. Weight/volume per carton; None counts as 0.
+
+    Each container becomes its own ERP order, so a product split across containers is split
+    at pack boundaries and every share is at least `min_quantity` (the MOQ as a pack
+    multiple): the ERP rejects a line that is not a pack multiple or is below the MOQ.
+    """
+
+    product_code: str
+    quantity: int
+    urgent: bool = False
+    carton_weight_kg: float | None = None
+    carton_volume_m3: float | None = None
+    pack_size: int = 1
+    min_quantity: int = 0
+
+    def share(self, room: int, remaining: int) -> int:
+        """How much of `remaining` to put where `room` fits, leaving an orderable rest."""
+        share = min(room, remaining)
+        left = remaining - share
+        if 0 < left < self.min_quantity:
+            share = remaining - self.min_quantity
+        return share if share >= max(self.min_quantity, 1) else 0
+
+
+@dataclass
+class Box:
+    """A container being filled."""
+
+    limits: Limits
+    lines: dict[str, int] = field(default_factory=dict)
+    urgent_codes: set[str] = field(default_factory=set)
+    cartons: int = 0
+    weight_kg: float = 0.0
+    volume_m3: float = 0.0
+
+    @property
+    def urgent(self) -> bool:
+        return bool(self.urgent_codes)
+
+    def room_for(self, item: PackItem) -> int:
+        """How many cartons of `item` still fit, in every limit."""
+        room = self.limits.cartons - self.cartons
+        w = item.carton_weight_kg or 0.0
+        if self.limits.weight_kg is not None and w > 0:
+            room = min(room, math.floor((self.limits.weight_kg - self.weight_kg) / w + _EPS))
+        v = item.carton_volume_m3 or 0.0
+        if self.limits.volume_m3 is not None and v > 0:
+            room = min(room, math.floor((self.limits.volume_m3 - self.volume_m3) / v + _EPS))
+        return max(room // item.pack_size * item.pack_size, 0)
+
+    def add(self, item: PackItem, quantity: int) -> None:
+        self.lines[item.product_code] = self.lines.get(item.product_code, 0) + quantity
+        if item.urgent:
+            self.urgent_codes.add(item.product_code)
+        self.cartons += quantity
+        self.weight_kg += quantity * (item.carton_weight_kg or 0.0)
+        self.volume_m3 += quantity * (item.carton_volume_m3 or 0.0)
+
+    def fill_fraction(self) -> float:
+        """Fill of the binding limit, 0..1."""
+        fills = [self.cartons / self.limits.cartons]
+        if self.limits.weight_kg is not None:
+            fills.append(self.weight_kg / self.limits.weight_kg)
+        if self.limits.volume_m3 is not None:
+            fills.append(self.volume_m3 / self.limits.volume_m3)
+        return max(fills)
+
+    @property
+    def full(self) -> bool:
+        return self.fill_fraction() >= 1.0 - _EPS
+
+
+def per_container(item: PackItem, limits: Limits) -> int:
+    """Most cartons of the item one empty container takes; raises if not even one."""
+    empty = Box(limits)
+    room = empty.room_for(item)
+    if room < 1:
+        raise UnpackableProduct(
+            item.product_code,
+            "one pack exceeds the container's capacity, weight or volume limit"
+            if item.pack_size > 1
+            else "one carton exceeds the container's weight or volume limit",
+        )
+    return room
+
+
+def pack(items: Sequence[PackItem], limits: Limits) -> tuple[list[Box], Box | None]:
+    """Pack items (in priority order) and return (boxes in order, the box left open).
+
+    The open box is the one the last-container policy may top up or drop; it is None when
+    the packing ended on a full container.
+    """
+    boxes: list[Box] = []
+    items = [i for i in items if i.quantity > 0]
+    groups = [[i for i in items if i.urgent], [i for i in items if not i.urgent]]
+    current = Box(limits)
+    for group in groups:
+        remaining: dict[int, int] = {}
+        for n, item in enumerate(group):
+            whole = per_container(item, limits)
+            if whole < item.min_quantity:
+                # The MOQ exceeds what one container takes: no split can honour it.
+                item = group[n] = dataclasses.replace(item, min_quantity=0)
+            qty = item.quantity
+            # Whole single-product containers first, so big products are split least.
+            while qty >= whole and not 0 < qty - whole < item.min_quantity:
+                box = Box(limits)
+                box.add(item, whole)
+                boxes.append(box)
+                qty -= whole
+            if qty:
+                remaining[n] = qty
+        current = _fill(group, remaining, current, boxes, limits)
+    if current.cartons:
+        boxes.append(current)
+    open_box = current if current.cartons and not current.full else None
+    return _ordered(boxes, open_box), open_box
+
+
+def _ordered(boxes: list[Box], open_box: Box | None) -> list[Box]:
+    """Urgent containers first; within each class the open (partial) box last."""
+    return sorted(boxes, key=lambda b: (not b.urgent, b is open_box))
+
+
+def _fill(
+    group: list[PackItem], remaining: dict[int, int], current: Box, boxes: list[Box], limits: Limits
+) -> Box:
+    """Place the remainders of one urgency group, closing boxes as they fill."""
+    order = [n for n in range(len(group)) if n in remaining]
+    by_size = sorted((remaining[n], n) for n in order)  # for "largest that fits whole"
+    head = 0
+
+    def take(n: int, qty: int) -> None:
+        current.add(group[n], qty)
+        left = remaining[n] - qty
+        pos = bisect.bisect_left(by_size, (remaining[n], n))
+        del by_size[pos]
+        if left:
+            remaining[n] = left
+            bisect.insort(by_size, (left, n))
+        else:
+            del remaining[n]
+
+    while remaining:
+        while order[head] not in remaining:
+            head += 1
+        n = order[head]
+        room = current.room_for(group[n])
+        if room >= remaining[n]:
+            take(n, remaining[n])
+            continue
+        best = _largest_whole_fit(by_size, group, remaining, current)
+        if best is not None:
+            take(best, remaining[best])
+            continue
+        share = group[n].share(room, remaining[n])
+        if not share and current.cartons == 0:
+            # Cannot split into orderable shares (a rest would fall below the MOQ however
+            # it is cut): keep going with a full share rather than loop forever.
+            share = room
+        if share:
+            take(n, share)
+            continue
+        # The head does not fit at all. With cartons left (weight or volume is what ran
+        # out) a lighter or smaller item may still fit; a carton-full box just closes.
+        other = None
+        if current.cartons < limits.cartons:
+            other = next(
+                (
+                    m
+                    for m in order[head:]
+                    if m in remaining and group[m].share(current.room_for(group[m]), remaining[m])
+                ),
+                None,
+            )
+        if other is not None:
+            take(other, group[other].share(current.room_for(group[other]), remaining[other]))
+            continue
+        boxes.append(current)
+        current = Box(limits)
+    return current
+
+
+def _largest_whole_fit(
+    by_size: list[tuple[int, int]],
+    group: list[PackItem],
+    remaining: dict[int, int],
+    box: Box,
+    scan: int = 32,
+) -> int | None:
+    """The largest waiting item that fits whole (checks a few below the carton cut)."""
+    cartons_room = box.limits.cartons - box.cartons
+    pos = bisect.bisect_right(by_size, (cartons_room, math.inf))
+    for qty, n in reversed(by_size[max(0, pos - scan) : pos]):
+        if box.room_for(group[n]) >= qty:
+            return n
+    return None
+
+
+def top_up(box: Box, candidates: Iterable[tuple[PackItem, int, int]]) -> dict[str, int]:
+    """Pull products forward into `box`, in the order given.
+
+    Each candidate is (item, pack_size, minimum): item.quantity is the most that may be
+    added (already a pack multiple); minimum is the MOQ for a product not yet ordered, else
+    0. Adds only pack multiples. Returns cartons added per product.
+    """
+    added: dict[str, int] = {}
+    for item, pack_size, minimum in candidates:
+        if box.full:
+            break
+        room = min(box.room_for(item), item.quantity)
+        qty = room // pack_size * pack_size
+        if item.product_code not in box.lines:
+            # A share in this container is its own ERP order line: it needs the MOQ even
+            # when the product is ordered in another container already.
+            minimum = max(minimum, item.min_quantity)
+        if qty <= 0 or qty < minimum:
+            continue
+        box.add(item, qty)
+        added[item.product_code] = qty
+    return added
+
+
+def to_containers(boxes: Sequence[Box]) -> list[Container]:
+    out: list[Container] = []
+    for index, box in enumerate(boxes, start=1):
+        limits = box.limits
+        out.append(
+            Container(
+                index=index,
+                lines=[
+                    ContainerLine(product_code=c, quantity=q, urgent=c in box.urgent_codes)
+                    for c, q in box.lines.items()
+                ],
+                cartons=box.cartons,
+                fill_pct=round(100 * box.fill_fraction(), 2),
+                cartons_fill_pct=round(100 * box.cartons / limits.cartons, 2),
+                weight_kg=round(box.weight_kg, 3) if limits.weight_kg is not None else None,
+                weight_fill_pct=round(100 * box.weight_kg / limits.weight_kg, 2)
+                if limits.weight_kg is not None
+                else None,
+                volume_m3=round(box.volume_m3, 4) if limits.volume_m3 is not None else None,
+                volume_fill_pct=round(100 * box.volume_m3 / limits.volume_m3, 2)
+                if limits.volume_m3 is not None
+                else None,
+                urgent=box.urgent,
+            )
+        )
+    return out
+
+
+def repack(lines: Sequence[Line | PackItem], settings: PlanSettings) -> list[Container]:
+    """Pack lines into containers under the settings' limits (no top-up, no drop).
+
+    This is what the workflow calls after a buyer edits quantities; lines keep their order
+    as priority, urgent ones first.
+    """
+    items = [
+        line
+        if isinstance(line, PackItem)
+        else PackItem(
+            product_code=line.product_code,
+            quantity=line.quantity,
+            urgent=line.urgent,
+            carton_weight_kg=line.carton_weight_kg,
+            carton_volume_m3=line.carton_volume_m3,
+            pack_size=line.pack_size,
+            min_quantity=effective_moq(line.pack_size, line.moq),
+        )
+        for line in lines
+    ]
+    boxes, _ = pack(items, Limits.from_settings(settings))
+    return to_containers(boxes)
+
+
+def effective_moq(pack_size: int, moq: int) -> int:
+    """The smallest orderable quantity: the MOQ rounded up to a pack multiple."""
+    return max(math.ceil(moq / pack_size), 1) * pack_size
+
+
+def validate_quantities(quantities: Mapping[str, int], products: Sequence[Product]) -> None:
+    """Check edited quantities: known, active product; 0 (remove) or a pack multiple >= MOQ.
+
+    Raises InvalidQuantity naming the product and the problem (field
+    `lines.<code>.quantity`), for the first offending line.
+    """
+    by_code = {p.code: p for p in products}
+    for code, qty in quantities.items():
+        product = by_code.get(code)
+        if product is None:
+            raise InvalidQuantity(code, "unknown product")
+        if qty < 0:
+            raise InvalidQuantity(code, f"quantity {qty:,} is negative")
+        if qty == 0:
+            continue
+        if product.status is ProductStatus.DISCONTINUED:
+            raise InvalidQuantity(code, "product is discontinued and cannot be ordered")
+        if qty % product.pack_size:
+            lower = qty // product.pack_size * product.pack_size
+            raise InvalidQuantity(
+                code,
+                f"quantity {qty:,} is not a multiple of the pack size {product.pack_size:,} "
+                f"(nearest: {lower:,} or {lower + product.pack_size:,})",
+            )
+        minimum = effective_moq(product.pack_size, product.moq)
+        if qty < minimum:
+            raise InvalidQuantity(code, f"quantity {qty:,} is below the minimum order {minimum:,}")

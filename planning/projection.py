@@ -1,0 +1,82 @@
+"""Week-by-week stock projection, forward cover and run-out, for all products at once.
+
+Stock at the start of week h+1 = max(0, stock_h + arrivals_h - forecast_h): demand that
+finds no stock is lost, not back-ordered, so an order is never sized to refill demand
+that will not be served.
+
+Cover is *forward* cover: how many weeks of the forecast (week by week, so a seasonal
+peak counts) a quantity lasts. For a flat forecast it is quantity / weekly forecast,
+the glossary's definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planning.history import FloatArray
+
+
+@dataclass(frozen=True)
+class Projection:
+    start_stock: FloatArray  # (n, H+1) stock at the start of each week (after clamping)
+    end_before_clamp: FloatArray  # (n, H) stock + arrivals - forecast within each week
+    run_out_day: FloatArray  # (n,) days from as_of to the first run-out; nan if none
+
+
+def project(stock: FloatArray, arrivals: FloatArray, forecast: FloatArray) -> Projection:
+    n, horizon = forecast.shape
+    # Week-major arrays so each step reads and writes contiguous rows.
+    fc = np.ascontiguousarray(forecast.T)
+    arr = np.ascontiguousarray(arrivals.T)
+    start = np.empty((horizon + 1, n))
+    available = np.empty((horizon, n))
+    start[0] = stock
+    for h in range(horizon):
+        np.add(start[h], arr[h], out=available[h])
+        np.maximum(available[h] - fc[h], 0.0, out=start[h + 1])
+    end = available - fc
+    short = end < 0
+    any_short = short.any(axis=0)
+    week = short.argmax(axis=0)
+    cols = np.arange(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Interpolate within the week: the stock lasts available / weekly-rate of a week.
+        frac = np.clip(available[week, cols] / fc[week, cols], 0.0, 1.0)
+    run_out = np.where(any_short, 7.0 * (week + frac), np.nan)
+    return Projection(start_stock=start.T, end_before_clamp=end.T, run_out_day=run_out)
+
+
+def cumulative(forecast: FloatArray, offset: int, weeks: FloatArray) -> FloatArray:
+    """Forecast summed over [offset, offset + weeks) per product; weeks may be fractional."""
+    n = forecast.shape[0]
+    window = forecast[:, offset:]
+    csum = np.concatenate([np.zeros((n, 1)), np.cumsum(window, axis=1)], axis=1)
+    whole = np.minimum(np.floor(weeks).astype(np.int64), window.shape[1])
+    frac = np.where(whole < window.shape[1], weeks - whole, 0.0)
+    rows = np.arange(n)
+    partial = window[rows, np.minimum(whole, window.shape[1] - 1)] * frac
+    return np.asarray(csum[rows, whole] + partial, dtype=np.float64)
+
+
+def forward_cover(quantity: FloatArray, forecast: FloatArray, offset: int) -> FloatArray:
+    """Weeks `quantity` lasts against the forecast from week `offset`; inf for no demand.
+
+    Beyond the horizon the mean forecast rate of the window extrapolates.
+    """
+    window = forecast[:, offset:]
+    n, span = window.shape
+    csum = np.cumsum(window, axis=1)
+    qty = np.maximum(quantity, 0.0)
+    full = (csum <= qty[:, None] + 1e-9).sum(axis=1)  # whole weeks covered
+    rows = np.arange(n)
+    inside = full < span
+    used = np.where(full > 0, csum[rows, np.maximum(full - 1, 0)], 0.0)
+    rate_next = window[rows, np.minimum(full, span - 1)]
+    mean_rate = window.mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        within = full + (qty - used) / rate_next
+        beyond = span + (qty - csum[:, -1]) / mean_rate
+        cover = np.where(inside, within, beyond)
+    return np.asarray(np.where(mean_rate > 0, cover, np.inf), dtype=np.float64)

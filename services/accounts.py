@@ -1,0 +1,174 @@
+"""Accounts: Argon2id password hashing, users, and login with per-account/per-client throttling."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from store import accounts as users_repo
+from store import audit
+from store.base import utcnow
+from store.db import unit_of_work
+from store.models import Customer, Role, User
+
+# Argon2id with OWASP's recommended minimum (m=19 MiB, t=2, p=1): about 20 ms on one core,
+# so a burst of logins cannot saturate a small API host. Older, weaker hashes are upgraded
+# on the next successful login.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Verified against when the user does not exist, so a miss costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """Failures allowed per key within `window` before logins from it are refused."""
+
+    window: timedelta = timedelta(minutes=15)
+    per_account: int = 5
+    per_client: int = 20
+
+
+class LoginThrottled(TooManyRequests):
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"too many failed logins; try again in {retry_after_seconds} s", code="login_throttled"
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"passwords need at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    customer_id: int | None,
+    actor: str,
+) -> User:
+    check_password_strength(password)
+    if role is Role.CUSTOMER and customer_id is None:
+        raise InvalidInput("a customer user needs a customer", field="customer")
+    if role is Role.OPS and customer_id is not None:
+        raise InvalidInput("an ops user sees every customer; give no customer", field="customer")
+    if customer_id is not None and await session.get(Customer, customer_id) is None:
+        raise NotFound(f"customer {customer_id} not found", field="customer")
+    if await users_repo.find_user(session, username) is not None:
+        raise Conflict(f"user {username!r} already exists", field="username")
+    password_hash = await asyncio.to_thread(hash_password, password)
+    user = await users_repo.add_user(
+        session, username=username, password_hash=password_hash, role=role, customer_id=customer_id
+    )
+    await audit.append(
+        session,
+        actor=actor,
+        action="user.created",
+        customer_id=customer_id,
+        target_type="user",
+        target_id=user.username,
+        details={"role": role.value},
+    )
+    return user
+
+
+async def set_disabled(session: AsyncSession, username: str, disabled: bool, *, actor: str) -> User:
+    """Disable (or re-enable) a user; disabling also revokes every token already issued."""
+    user = await users_repo.find_user(session, username)
+    if user is None:
+        raise NotFound(f"user {username!r} not found", field="username")
+    user.disabled = disabled
+    if disabled:
+        user.token_version += 1
+    await audit.append(
+        session,
+        actor=actor,
+        action="user.disabled" if disabled else "user.enabled",
+        customer_id=user.customer_id,
+        user_id=None,
+        target_type="user",
+        target_id=user.username,
+    )
+    await session.flush()
+    return user
+
+
+async def authenticate(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    username: str,
+    password: str,
+    client: str,
+    policy: ThrottlePolicy = ThrottlePolicy(),
+    now: datetime | None = None,
+) -> User:
+    """Check a login. Raises `LoginThrottled` (429) while the account or the client has had too
+    many recent failures, and `Unauthorized` (401) for a wrong name or password.
+
+    Failures are committed in their own scope, since the caller's scope rolls back on error.
+    """
+    now = now or utcnow()
+    account_key = f"user:{users_repo.normalise_username(username)}"
+    client_key = f"ip:{client}"
+    async with unit_of_work(sessions) as session:
+        await _refuse_if_throttled(session, account_key, policy.per_account, policy, now)
+        await _refuse_if_throttled(session, client_key, policy.per_client, policy, now)
+        user = await users_repo.find_user(session, username)
+        stored_hash = user.password_hash if user is not None else _DUMMY_HASH
+        ok = await asyncio.to_thread(verify_password, stored_hash, password)
+        if ok and user is not None and not user.disabled:
+            user.last_login_at = now
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = await asyncio.to_thread(hash_password, password)
+            await users_repo.clear_login_failures(session, account_key)
+            await audit.append(
+                session,
+                actor=f"user:{user.username}",
+                action="auth.login",
+                user_id=user.id,
+                customer_id=user.customer_id,
+                details={"client": client},
+            )
+            return user
+    async with unit_of_work(sessions) as session:
+        await users_repo.record_login_failures(session, [account_key, client_key], now)
+        await users_repo.prune_login_failures(session, now - policy.window * 4)
+    raise Unauthorized("wrong username or password")
+
+
+async def _refuse_if_throttled(
+    session: AsyncSession, key: str, limit: int, policy: ThrottlePolicy, now: datetime
+) -> None:
+    failures, oldest = await users_repo.login_failures_since(session, key, now - policy.window)
+    if failures >= limit and oldest is not None:
+        retry_after = (oldest + policy.window) - now
+        raise LoginThrottled(max(1, int(retry_after.total_seconds()) + 1))

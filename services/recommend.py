@@ -1,0 +1,264 @@
+"""Plan one customer from its stored snapshot and store the result as a recommendation version."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.errors import Conflict, NotFound
+from planning.engine import plan
+from planning.models import ErpOrder, OrderLine, Product, ProductStatus, Shipment
+from planning.models import OrderStatus as ErpOrderStatus
+from planning.schemas import Container, Line, PlanInput, Recommendation, Totals
+from planning.settings import PlanSettings
+from services.customer_settings import plan_settings
+from services.schemas import RecommendationVersion
+from store import audit, snapshots
+from store import customer_settings as settings_repo
+from store import orders as orders_repo
+from store import recommendations as recommendations_repo
+from store.db import unit_of_work
+from store.models import (
+    Customer,
+    Order,
+    OrderStatus,
+    RecommendationContainer,
+    RecommendationLine,
+    RecommendationRecord,
+    RecommendationStatus,
+    SnapshotProduct,
+)
+
+_PIPELINE_STATUS = {
+    OrderStatus.APPROVED.value: ErpOrderStatus.APPROVED,
+    OrderStatus.SUBMITTED.value: ErpOrderStatus.APPROVED,
+    OrderStatus.IN_TRANSIT.value: ErpOrderStatus.IN_TRANSIT,
+}
+
+
+async def recommend(
+    sessions: async_sessionmaker[AsyncSession],
+    customer_id: int,
+    *,
+    actor: str = "system:recommend",
+) -> RecommendationVersion:
+    """Plan from the stored snapshot, pipeline and settings; store a new current version.
+
+    Idempotent: when the inputs equal those of the latest version and it is still current,
+    that version is returned (`created` False) and nothing is written. Raises NotFound for an
+    unknown customer and Conflict when it has never been synced.
+    """
+    async with sessions() as session:
+        inp, fingerprint = await _plan_input(session, customer_id)
+        reused = await _reusable(session, customer_id, fingerprint)
+    if reused is not None:
+        return reused
+    recommendation = await asyncio.to_thread(plan, inp)
+    async with unit_of_work(sessions) as session:
+        again = await _reusable(session, customer_id, fingerprint)
+        if again is not None:  # another caller stored the same plan meanwhile
+            return again
+        record = await _store(session, customer_id, recommendation, fingerprint)
+        await audit.append(
+            session,
+            actor=actor,
+            action="recommendation.created",
+            customer_id=customer_id,
+            target_type="recommendation",
+            target_id=record.version,
+            details={
+                "containers": record.container_count,
+                "cartons": record.cartons,
+                "urgent": record.urgent,
+            },
+        )
+        return to_version(record, created=True)
+
+
+async def _plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInput, str]:
+    if await session.get(Customer, customer_id) is None:
+        raise NotFound(f"customer {customer_id} not found")
+    snapshot = await snapshots.get_snapshot(session, customer_id)
+    if snapshot is None:
+        raise Conflict(f"customer {customer_id} has no ERP snapshot yet; sync it first")
+    settings = plan_settings(await settings_repo.get_or_create(session, customer_id))
+    products = await snapshots.products_for_planning(session, customer_id)
+    pipeline = [
+        order
+        for order in map(_as_erp_order, await orders_repo.pipeline_orders(session, customer_id))
+        if order is not None
+    ]
+    inp = PlanInput(
+        as_of=snapshot.as_of,
+        settings=settings,
+        products=[_as_product(p) for p in products],
+        shipments=_shipments(products),
+        pipeline=pipeline,
+    )
+    return inp, _fingerprint(snapshot.fingerprint, snapshot.as_of, settings, pipeline)
+
+
+async def _reusable(
+    session: AsyncSession, customer_id: int, fingerprint: str
+) -> RecommendationVersion | None:
+    latest = await recommendations_repo.latest(session, customer_id)
+    if (
+        latest is None
+        or latest.input_fingerprint != fingerprint
+        or latest.status != RecommendationStatus.CURRENT.value
+    ):
+        return None
+    full = await recommendations_repo.get_version(session, customer_id, latest.version)
+    return None if full is None else to_version(full, created=False)
+
+
+def _fingerprint(
+    snapshot_fingerprint: str, as_of: date, settings: PlanSettings, pipeline: Sequence[ErpOrder]
+) -> str:
+    content = {
+        "snapshot": snapshot_fingerprint,
+        "as_of": as_of.isoformat(),
+        "settings": settings.model_dump(mode="json"),
+        "pipeline": [o.model_dump(mode="json") for o in pipeline],
+    }
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _as_product(row: SnapshotProduct) -> Product:
+    return Product(
+        code=row.code,
+        name=row.name,
+        pack_size=row.pack_size,
+        moq=row.moq,
+        status=ProductStatus(row.product_status),
+        carton_weight_kg=row.carton_weight_kg,
+        carton_volume_m3=row.carton_volume_m3,
+        stock_on_hand=row.stock_on_hand,
+    )
+
+
+def _shipments(products: Sequence[SnapshotProduct]) -> list[Shipment]:
+    return [
+        Shipment(product_code=p.code, ship_date=date.fromordinal(day), quantity=qty)
+        for p in products
+        for day, qty in p.shipments
+    ]
+
+
+def _as_erp_order(order: Order) -> ErpOrder | None:
+    lines = [
+        OrderLine(product_code=line["product_code"], quantity=int(line["quantity"]))
+        for line in order.lines
+        if int(line["quantity"]) > 0
+    ]
+    if not lines:
+        return None
+    return ErpOrder(
+        order_number=order.erp_order_number or f"restock-{order.id}",
+        status=_PIPELINE_STATUS[order.status],
+        ordered_on=order.ordered_on,
+        eta=order.eta,
+        reference=order.idempotency_key,
+        lines=lines,
+    )
+
+
+async def _store(
+    session: AsyncSession, customer_id: int, rec: Recommendation, fingerprint: str
+) -> RecommendationRecord:
+    await recommendations_repo.supersede_current(session, customer_id)
+    record = RecommendationRecord(
+        customer_id=customer_id,
+        version=await recommendations_repo.next_version(session, customer_id),
+        status=RecommendationStatus.CURRENT.value,
+        as_of=rec.as_of,
+        summary=rec.summary,
+        urgent=any(c.urgent for c in rec.containers),
+        container_count=len(rec.containers),
+        urgent_container_count=sum(1 for c in rec.containers if c.urgent),
+        cartons=rec.totals.cartons,
+        totals=rec.totals.model_dump(mode="json"),
+        warnings=list(rec.warnings),
+        settings=rec.settings.model_dump(mode="json"),
+        input_fingerprint=fingerprint,
+        containers=[
+            RecommendationContainer(
+                **c.model_dump(mode="json", exclude={"lines"}),
+                lines=[line.model_dump(mode="json") for line in c.lines],
+            )
+            for c in rec.containers
+        ],
+        lines=[
+            RecommendationLine(
+                position=i,
+                **line.model_dump(mode="json", exclude={"explanation"}),
+                explanation=None
+                if line.explanation is None
+                else line.explanation.model_dump(mode="json"),
+            )
+            for i, line in enumerate(rec.lines)
+        ],
+    )
+    await recommendations_repo.add(session, record)
+    ids = dict((p.code, p.id) for p in await snapshots.products_for_planning(session, customer_id))
+    await snapshots.apply_plans(session, _plan_rows(rec, ids))
+    return record
+
+
+def _plan_rows(rec: Recommendation, ids: dict[str, int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": ids[p.product_code],
+            "plan_status": p.status.value,
+            "pattern": p.pattern.value,
+            "method": p.method,
+            "weekly_forecast": p.weekly_forecast,
+            "forecast": list(p.forecast),
+            "pipeline": p.pipeline,
+            "weeks_of_cover": p.weeks_of_cover,
+            "run_out_date": p.run_out_date,
+            "ordered_quantity": p.ordered_quantity,
+            "urgent": p.urgent,
+        }
+        for p in rec.products
+        if p.product_code in ids
+    ]
+
+
+def to_version(record: RecommendationRecord, *, created: bool = False) -> RecommendationVersion:
+    """The schema of a stored version; `record` must have containers and lines loaded."""
+    return RecommendationVersion(
+        customer_id=record.customer_id,
+        version=record.version,
+        status=record.status,
+        as_of=record.as_of,
+        created_at=record.created_at,
+        decided_at=record.decided_at,
+        decided_by=record.decided_by,
+        summary=record.summary,
+        urgent=record.urgent,
+        totals=Totals.model_validate(record.totals),
+        warnings=list(record.warnings),
+        containers=[
+            Container.model_validate(
+                {**{k: getattr(c, k) for k in _CONTAINER_FIELDS}, "lines": c.lines}
+            )
+            for c in record.containers
+        ],
+        lines=[
+            Line.model_validate({k: getattr(line, k) for k in _LINE_FIELDS})
+            for line in record.lines
+        ],
+        created=created,
+    )
+
+
+_CONTAINER_FIELDS = [name for name in Container.model_fields if name != "lines"]
+_LINE_FIELDS = list(Line.model_fields)

@@ -1,0 +1,151 @@
+"""Temporal Schedules that start each customer's cycles on its cadence.
+
+One schedule per customer, id `cycle-schedule-<customer_id>`: weekly on the customer's weekday
+and hour in its time zone (Temporal calendars understand time zones and DST). Cadences of
+several weeks fire weekly and the started activity skips the weeks in between (see
+`activities.schedule_activities.cadence_week`). Disabling cycles pauses the schedule, so its
+history stays visible in the Temporal UI. Synced when ops change the settings and by
+`restock schedules sync`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.service import RPCError
+
+from activities.schedule_activities import ScheduledStartInput
+from core.errors import DependencyUnavailable
+from store import customer_settings as settings_repo
+from store.models import Customer, CustomerSettings
+from workflows.scheduled_start import ScheduledCycleStart
+
+# If Temporal was down at the scheduled time, still start within this window.
+CATCHUP_WINDOW = timedelta(hours=12)
+SCHEDULE_FIELDS = ("cycles_enabled", "cadence_weeks", "cycle_weekday", "cycle_hour", "timezone")
+
+
+class ScheduleOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+class ScheduleSync(BaseModel):
+    customer_id: int
+    schedule_id: str
+    outcome: ScheduleOutcome
+    paused: bool
+
+
+def schedule_id(customer_id: int) -> str:
+    return f"cycle-schedule-{customer_id}"
+
+
+def schedule_spec(settings: CustomerSettings, timezone: str) -> ScheduleSpec:
+    """Weekly at the customer's local weekday and hour (ours: 0 = Monday; Temporal's: 0 =
+    Sunday)."""
+    return ScheduleSpec(
+        calendars=[
+            ScheduleCalendarSpec(
+                second=[ScheduleRange(0)],
+                minute=[ScheduleRange(0)],
+                hour=[ScheduleRange(settings.cycle_hour)],
+                day_of_week=[ScheduleRange((settings.cycle_weekday + 1) % 7)],
+                comment=f"every {settings.cadence_weeks} week(s)",
+            )
+        ],
+        time_zone_name=timezone,
+    )
+
+
+def build_schedule(customer: Customer, settings: CustomerSettings, task_queue: str) -> Schedule:
+    paused = not settings.cycles_enabled
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            ScheduledCycleStart.run,
+            ScheduledStartInput(customer_id=customer.id),
+            id=f"scheduled-cycle-start-{customer.id}",
+            task_queue=task_queue,
+            static_summary=f"Scheduled start of {customer.name}'s reorder cycle",
+        ),
+        spec=schedule_spec(settings, customer.timezone),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP_WINDOW),
+        state=ScheduleState(
+            paused=paused,
+            note="cycles disabled in the customer's settings"
+            if paused
+            else f"reorder cycles for {customer.name}",
+        ),
+    )
+
+
+async def sync_schedule(
+    client: Client, customer: Customer, settings: CustomerSettings, *, task_queue: str
+) -> ScheduleSync:
+    """Create or update the customer's schedule to match its settings (idempotent)."""
+    sid = schedule_id(customer.id)
+    schedule = build_schedule(customer, settings, task_queue)
+    paused = schedule.state.paused
+    try:
+        try:
+            await client.create_schedule(sid, schedule)
+            outcome = ScheduleOutcome.CREATED
+        except ScheduleAlreadyRunningError:
+
+            def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=schedule)
+
+            handle = client.get_schedule_handle(sid)
+            await handle.update(replace)
+            # An update keeps the running state; pausing is its own call.
+            if paused:
+                await handle.pause(note=schedule.state.note)
+            else:
+                await handle.unpause(note=schedule.state.note)
+            outcome = ScheduleOutcome.UPDATED
+    except RPCError as err:
+        raise DependencyUnavailable("temporal", f"schedule {sid}: {err.message}") from err
+    return ScheduleSync(customer_id=customer.id, schedule_id=sid, outcome=outcome, paused=paused)
+
+
+async def delete_schedule(client: Client, customer_id: int) -> bool:
+    """Remove the customer's schedule; False if it had none."""
+    try:
+        await client.get_schedule_handle(schedule_id(customer_id)).delete()
+    except RPCError as err:
+        if "not found" in err.message.lower():
+            return False
+        raise DependencyUnavailable("temporal", err.message) from err
+    return True
+
+
+async def sync_all(
+    client: Client, sessions: async_sessionmaker[AsyncSession], *, task_queue: str
+) -> list[ScheduleSync]:
+    """Bring every customer's schedule in line with its settings."""
+    results: list[ScheduleSync] = []
+    async with sessions() as session, session.begin():
+        customers = list(await session.scalars(select(Customer).order_by(Customer.id)))
+        rows = [(c, await settings_repo.get_or_create(session, c.id)) for c in customers]
+    for customer, row in rows:
+        results.append(await sync_schedule(client, customer, row, task_queue=task_queue))
+    return results

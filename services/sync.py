@@ -1,0 +1,203 @@
+"""Sync one customer from the ERP into the store: profile, products, stock, history, orders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.errors import NotFound
+from erp.models import ErpSnapshot
+from planning.models import ErpOrder, Product, Shipment
+from planning.models import OrderStatus as ErpOrderStatus
+from services.schemas import SyncResult
+from store import audit, snapshots
+from store import customer_settings as settings_repo
+from store import orders as orders_repo
+from store.db import unit_of_work
+from store.models import Customer, Order, OrderSource, OrderStatus
+
+# How far along an order is; sync only ever moves an order forward.
+_PROGRESS = {
+    OrderStatus.APPROVED: 0,
+    OrderStatus.SUBMITTED: 1,
+    OrderStatus.IN_TRANSIT: 2,
+    OrderStatus.DELIVERED: 3,
+    OrderStatus.CANCELLED: 3,
+    OrderStatus.FAILED: 3,
+}
+# An order the ERP lists has been submitted, whatever the ERP calls its first state.
+_FROM_ERP = {
+    ErpOrderStatus.APPROVED: OrderStatus.SUBMITTED,
+    ErpOrderStatus.IN_TRANSIT: OrderStatus.IN_TRANSIT,
+    ErpOrderStatus.DELIVERED: OrderStatus.DELIVERED,
+    ErpOrderStatus.CANCELLED: OrderStatus.CANCELLED,
+}
+ERP_ACTOR = "erp:sync"
+
+
+class SnapshotSource(Protocol):
+    """What sync needs from the ERP connector (`erp.client.ErpClient` is one)."""
+
+    async def sync_snapshot(self, code: str, as_of: date | None = None) -> ErpSnapshot: ...
+
+
+async def sync_customer(
+    sessions: async_sessionmaker[AsyncSession],
+    erp: SnapshotSource,
+    customer_id: int,
+    *,
+    actor: str = "system:sync",
+) -> SyncResult:
+    """Fetch the customer's ERP snapshot and store it in one commit. Idempotent: syncing
+    unchanged ERP data rewrites nothing but the sync time."""
+    async with sessions() as session:
+        customer = await session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} not found")
+        erp_code = customer.erp_code
+    snapshot = await erp.sync_snapshot(erp_code)
+    fingerprint = snapshot_fingerprint(snapshot)
+    products = _product_rows(snapshot.products, snapshot.shipments)
+    async with unit_of_work(sessions) as session:
+        customer = await session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} not found")
+        customer.name = snapshot.profile.name
+        await settings_repo.get_or_create(
+            session,
+            customer_id,
+            lead_time_weeks=snapshot.profile.lead_time_weeks,
+            container_capacity_cartons=snapshot.profile.container_capacity_cartons,
+        )
+        previous = await snapshots.get_snapshot(session, customer_id)
+        changed = previous is None or previous.fingerprint != fingerprint
+        await snapshots.save_snapshot(
+            session,
+            customer_id,
+            synced_at=snapshot.synced_at,
+            as_of=snapshot.erp_as_of,
+            profile=snapshot.profile.model_dump(mode="json"),
+            data_quality=snapshot.data_quality.model_dump(mode="json"),
+            products=products,
+            shipment_count=len(snapshot.shipments),
+            order_count=len(snapshot.orders),
+            fingerprint=fingerprint,
+        )
+        created, updated = await _reconcile_orders(session, customer_id, snapshot.orders)
+        result = SyncResult(
+            customer_id=customer_id,
+            erp_code=erp_code,
+            synced_at=snapshot.synced_at,
+            as_of=snapshot.erp_as_of,
+            products=len(snapshot.products),
+            shipments=len(snapshot.shipments),
+            orders=len(snapshot.orders),
+            orders_created=created,
+            orders_updated=updated,
+            data_quality_issues=snapshot.data_quality.issue_count,
+            changed=changed,
+        )
+        await audit.append(
+            session,
+            actor=actor,
+            action="erp.synced",
+            customer_id=customer_id,
+            target_type="snapshot",
+            target_id=customer_id,
+            details=result.model_dump(mode="json", exclude={"customer_id", "erp_code"}),
+        )
+    return result
+
+
+def snapshot_fingerprint(snapshot: ErpSnapshot) -> str:
+    """A hash of the synced content, leaving out when it was synced."""
+    content = snapshot.model_dump(mode="json", exclude={"synced_at"})
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _product_rows(
+    products: Sequence[Product], shipments: Sequence[Shipment]
+) -> list[dict[str, Any]]:
+    history: dict[str, dict[int, int]] = {}
+    for shipment in shipments:
+        days = history.setdefault(shipment.product_code, {})
+        ordinal = shipment.ship_date.toordinal()
+        days[ordinal] = days.get(ordinal, 0) + shipment.quantity
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "pack_size": p.pack_size,
+            "moq": p.moq,
+            "product_status": p.status.value,
+            "carton_weight_kg": p.carton_weight_kg,
+            "carton_volume_m3": p.carton_volume_m3,
+            "stock_on_hand": p.stock_on_hand,
+            "shipments": [[day, qty] for day, qty in sorted(history.get(p.code, {}).items())],
+        }
+        for p in products
+    ]
+
+
+async def _reconcile_orders(
+    session: AsyncSession, customer_id: int, erp_orders: Sequence[ErpOrder]
+) -> tuple[int, int]:
+    """Create orders the ERP has and we do not; move ours forward to the ERP's status."""
+    created = updated = 0
+    for erp_order in erp_orders:
+        ours = await orders_repo.match_erp_order(
+            session,
+            customer_id,
+            erp_order_number=erp_order.order_number,
+            reference=erp_order.reference,
+        )
+        status = _FROM_ERP[erp_order.status]
+        if ours is None:
+            await orders_repo.create_order(
+                session,
+                customer_id=customer_id,
+                status=status,
+                source=OrderSource.ERP,
+                ordered_on=erp_order.ordered_on,
+                lines=[line.model_dump() for line in erp_order.lines],
+                actor=ERP_ACTOR,
+                erp_order_number=erp_order.order_number,
+                eta=erp_order.eta,
+                delivered_on=erp_order.delivered_on,
+                note="found in the ERP",
+            )
+            created += 1
+        elif await _follow_erp(session, ours, erp_order, status):
+            updated += 1
+    return created, updated
+
+
+async def _follow_erp(
+    session: AsyncSession, order: Order, erp_order: ErpOrder, status: OrderStatus
+) -> bool:
+    changed = False
+    for attr, value in (
+        ("erp_order_number", erp_order.order_number),
+        ("eta", erp_order.eta),
+        ("delivered_on", erp_order.delivered_on),
+    ):
+        if value is not None and getattr(order, attr) != value:
+            setattr(order, attr, value)
+            changed = True
+    if _PROGRESS[status] > _PROGRESS[OrderStatus(order.status)]:
+        await orders_repo.set_status(session, order, status, actor=ERP_ACTOR, note="ERP status")
+        changed = True
+    elif status is OrderStatus.CANCELLED and order.status != OrderStatus.DELIVERED.value:
+        changed = (
+            await orders_repo.set_status(
+                session, order, status, actor=ERP_ACTOR, note="cancelled in the ERP"
+            )
+            or changed
+        )
+    return changed

@@ -1,0 +1,105 @@
+"""Users and login failures. Password hashing lives in `services.accounts`, not here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import LoginFailure, Role, User
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """What authenticating a request needs of a user (no password hash, no ORM object)."""
+
+    id: int
+    username: str
+    role: str
+    customer_id: int | None
+    disabled: bool
+    token_version: int
+
+
+_users = User.__table__.c
+_SESSION_USER = select(
+    _users.id,
+    _users.username,
+    _users.role,
+    _users.customer_id,
+    _users.disabled,
+    _users.token_version,
+)
+
+
+async def session_user(session: AsyncSession, user_id: int) -> SessionUser | None:
+    """The user a token names, by primary key: one indexed select of six columns."""
+    row = (await session.execute(_SESSION_USER.where(_users.id == user_id))).first()
+    return None if row is None else SessionUser(*row)
+
+
+async def find_user(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == normalise_username(username)))
+
+
+async def add_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    password_hash: str,
+    role: Role,
+    customer_id: int | None,
+) -> User:
+    user = User(
+        username=normalise_username(username),
+        password_hash=password_hash,
+        role=role.value,
+        customer_id=customer_id,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def list_users(session: AsyncSession, *, customer_id: int | None = None) -> list[User]:
+    stmt = select(User).order_by(User.username)
+    if customer_id is not None:
+        stmt = stmt.where(User.customer_id == customer_id)
+    return list(await session.scalars(stmt))
+
+
+async def record_login_failures(session: AsyncSession, keys: list[str], at: datetime) -> None:
+    session.add_all(LoginFailure(key=key, failed_at=at) for key in keys)
+    await session.flush()
+
+
+async def login_failures_since(
+    session: AsyncSession, key: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """How many failures `key` had since `since`, and the oldest of them."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(LoginFailure.failed_at)).where(
+                LoginFailure.key == key, LoginFailure.failed_at >= since
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
+async def clear_login_failures(session: AsyncSession, key: str) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.key == key))
+
+
+async def prune_login_failures(session: AsyncSession, before: datetime) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.failed_at < before))

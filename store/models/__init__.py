@@ -1,0 +1,40 @@
+"""ORM tables. Only `store/` sees these; other layers get pydantic schemas.
+
+Importing this package registers every table on `Base.metadata` (Alembic's env relies on it).
+"""
+
+from __future__ import annotations
+
+from store.models.accounts import LoginFailure, Role, User
+from store.models.audit import AuditEntry
+from store.models.customers import Customer, CustomerSettings
+from store.models.cycles import Cycle
+from store.models.orders import Order, OrderSource, OrderStatus, OrderStatusChange
+from store.models.recommendations import (
+    RecommendationContainer,
+    RecommendationLine,
+    RecommendationRecord,
+    RecommendationStatus,
+)
+from store.models.snapshots import PlanStatus, Snapshot, SnapshotProduct
+
+__all__ = [
+    "AuditEntry",
+    "Customer",
+    "CustomerSettings",
+    "Cycle",
+    "LoginFailure",
+    "Order",
+    "OrderSource",
+    "OrderStatus",
+    "OrderStatusChange",
+    "PlanStatus",
+    "RecommendationContainer",
+    "RecommendationLine",
+    "RecommendationRecord",
+    "RecommendationStatus",
+    "Role",
+    "Snapshot",
+    "SnapshotProduct",
+    "User",
+]

@@ -1,0 +1,50 @@
+"""Users of the API and the login failures that throttle them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.base import Base, TimestampMixin, utcnow
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"  # a buyer bound to one customer
+    OPS = "ops"  # supplier operations: every customer
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'customer' AND customer_id IS NOT NULL) "
+            "OR (role = 'ops' AND customer_id IS NULL)",
+            name="role_matches_customer",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    token_version: Mapped[int] = mapped_column(
+        Integer, default=0, doc="Bumped on logout/disable: every older token stops working"
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class LoginFailure(Base):
+    """One failed login, keyed by account (`user:<name>`) and by client (`ip:<addr>`)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

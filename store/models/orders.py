@@ -1,0 +1,77 @@
+"""Orders and their status history.
+
+An order is created when a recommendation is approved (source `restock`) or found in the
+ERP during sync (source `erp`). Its status moves approved -> submitted -> in_transit ->
+delivered, or ends failed / cancelled; every move appends an `OrderStatusChange`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.base import Base, TimestampMixin, utcnow
+
+
+class OrderStatus(StrEnum):
+    APPROVED = "approved"
+    SUBMITTED = "submitted"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+OPEN_ORDER_STATUSES = (OrderStatus.APPROVED, OrderStatus.SUBMITTED, OrderStatus.IN_TRANSIT)
+
+
+class OrderSource(StrEnum):
+    RESTOCK = "restock"
+    ERP = "erp"
+
+
+class Order(TimestampMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "erp_order_number", name="uq_orders_customer_erp_number"),
+        Index("ix_orders_customer_status", "customer_id", "status"),
+        Index("ix_orders_customer_ordered_on", "customer_id", "ordered_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16), default=OrderSource.RESTOCK.value)
+    status: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+    erp_order_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    recommendation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="SET NULL"), nullable=True
+    )
+    recommendation_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ordered_on: Mapped[date] = mapped_column(Date)
+    eta: Mapped[date | None] = mapped_column(Date, nullable=True)
+    delivered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cartons: Mapped[int] = mapped_column(Integer, default=0)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, doc='[{"product_code": str, "quantity": int}, ...]'
+    )
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    history: Mapped[list[OrderStatusChange]] = relationship(
+        order_by="OrderStatusChange.id", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class OrderStatusChange(Base):
+    __tablename__ = "order_status_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(160))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,0 +1,159 @@
+"""Orders and their status history. Every status change appends a history row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from store.models import Order, OrderSource, OrderStatus, OrderStatusChange
+from store.models.orders import OPEN_ORDER_STATUSES
+from store.pagination import Page, PageRequest, paginate
+
+
+async def get_order(session: AsyncSession, customer_id: int, order_id: int) -> Order | None:
+    """An order with its history, only if it belongs to `customer_id`."""
+    return await session.scalar(
+        select(Order)
+        .where(Order.id == order_id, Order.customer_id == customer_id)
+        .options(selectinload(Order.history))
+    )
+
+
+async def find_by_idempotency_key(session: AsyncSession, key: str) -> Order | None:
+    return await session.scalar(select(Order).where(Order.idempotency_key == key))
+
+
+async def list_orders(
+    session: AsyncSession,
+    customer_id: int,
+    page: PageRequest,
+    *,
+    statuses: Sequence[str] = (),
+    ordered_from: date | None = None,
+    ordered_to: date | None = None,
+) -> Page[Order]:
+    stmt = select(Order).where(Order.customer_id == customer_id)
+    if statuses:
+        stmt = stmt.where(Order.status.in_(list(statuses)))
+    if ordered_from is not None:
+        stmt = stmt.where(Order.ordered_on >= ordered_from)
+    if ordered_to is not None:
+        stmt = stmt.where(Order.ordered_on <= ordered_to)
+    stmt = stmt.order_by(Order.ordered_on.desc(), Order.id.desc())
+    return await paginate(session, stmt, page)
+
+
+async def open_order_counts(session: AsyncSession, customer_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(Order.status, func.count())
+        .where(
+            Order.customer_id == customer_id,
+            Order.status.in_([s.value for s in OPEN_ORDER_STATUSES]),
+        )
+        .group_by(Order.status)
+    )
+    return {status: count for status, count in rows}
+
+
+async def pipeline_orders(session: AsyncSession, customer_id: int) -> list[Order]:
+    """Orders not yet delivered, failed or cancelled: their cartons are on the way."""
+    return list(
+        await session.scalars(
+            select(Order)
+            .where(
+                Order.customer_id == customer_id,
+                Order.status.in_([s.value for s in OPEN_ORDER_STATUSES]),
+            )
+            .order_by(Order.id)
+        )
+    )
+
+
+async def create_order(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    status: OrderStatus,
+    source: OrderSource,
+    ordered_on: date,
+    lines: list[dict[str, Any]],
+    actor: str,
+    idempotency_key: str | None = None,
+    erp_order_number: str | None = None,
+    recommendation_id: int | None = None,
+    recommendation_version: int | None = None,
+    eta: date | None = None,
+    delivered_on: date | None = None,
+    note: str | None = None,
+) -> Order:
+    order = Order(
+        customer_id=customer_id,
+        status=status.value,
+        source=source.value,
+        ordered_on=ordered_on,
+        lines=lines,
+        cartons=sum(int(line["quantity"]) for line in lines),
+        idempotency_key=idempotency_key,
+        erp_order_number=erp_order_number,
+        recommendation_id=recommendation_id,
+        recommendation_version=recommendation_version,
+        eta=eta,
+        delivered_on=delivered_on,
+    )
+    session.add(order)
+    await session.flush()
+    session.add(OrderStatusChange(order_id=order.id, status=status.value, actor=actor, note=note))
+    await session.flush()
+    return order
+
+
+async def set_status(
+    session: AsyncSession,
+    order: Order,
+    status: OrderStatus,
+    *,
+    actor: str,
+    note: str | None = None,
+) -> bool:
+    """Move `order` to `status`, appending history; False (nothing written) if already there."""
+    if order.status == status.value:
+        return False
+    order.status = status.value
+    session.add(OrderStatusChange(order_id=order.id, status=status.value, actor=actor, note=note))
+    await session.flush()
+    return True
+
+
+async def match_erp_order(
+    session: AsyncSession, customer_id: int, *, erp_order_number: str, reference: str | None
+) -> Order | None:
+    """Our order for an ERP order: by the reference we sent (idempotency key) or its number."""
+    conditions = [Order.erp_order_number == erp_order_number]
+    if reference:
+        conditions.append(Order.idempotency_key == reference)
+    return await session.scalar(
+        select(Order)
+        .where(Order.customer_id == customer_id, or_(*conditions))
+        .order_by(Order.id)
+        .limit(1)
+    )
+
+
+async def find_by_key_prefix(session: AsyncSession, customer_id: int, prefix: str) -> list[Order]:
+    """The customer's orders whose idempotency key starts with `prefix` (one approval's orders)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return list(
+        await session.scalars(
+            select(Order)
+            .where(
+                Order.customer_id == customer_id,
+                Order.idempotency_key.like(f"{escaped}%", escape="\\"),
+            )
+            .order_by(Order.id)
+        )
+    )

@@ -1,0 +1,260 @@
+"""Versioned recommendations. Version numbers count up per customer; at most one is current."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from store.models import (
+    RecommendationContainer,
+    RecommendationLine,
+    RecommendationRecord,
+    RecommendationStatus,
+)
+from store.pagination import Page, PageRequest, paginate, paginate_rows
+
+_WITH_CHILDREN = (
+    selectinload(RecommendationRecord.containers),
+    selectinload(RecommendationRecord.lines),
+)
+
+
+async def next_version(session: AsyncSession, customer_id: int) -> int:
+    latest = await session.scalar(
+        select(func.max(RecommendationRecord.version)).where(
+            RecommendationRecord.customer_id == customer_id
+        )
+    )
+    return (latest or 0) + 1
+
+
+async def latest(session: AsyncSession, customer_id: int) -> RecommendationRecord | None:
+    """The newest version, whatever its status (children not loaded)."""
+    return await session.scalar(
+        select(RecommendationRecord)
+        .where(RecommendationRecord.customer_id == customer_id)
+        .order_by(RecommendationRecord.version.desc())
+        .limit(1)
+    )
+
+
+async def current_brief(session: AsyncSession, customer_id: int) -> RecommendationRecord | None:
+    """The current version without its containers and lines (for summaries)."""
+    return await session.scalar(
+        select(RecommendationRecord).where(
+            RecommendationRecord.customer_id == customer_id,
+            RecommendationRecord.status == RecommendationStatus.CURRENT.value,
+        )
+    )
+
+
+async def current(session: AsyncSession, customer_id: int) -> RecommendationRecord | None:
+    """The version awaiting a decision, with containers and lines."""
+    return await session.scalar(
+        select(RecommendationRecord)
+        .where(
+            RecommendationRecord.customer_id == customer_id,
+            RecommendationRecord.status == RecommendationStatus.CURRENT.value,
+        )
+        .options(*_WITH_CHILDREN)
+    )
+
+
+async def get_version(
+    session: AsyncSession, customer_id: int, version: int
+) -> RecommendationRecord | None:
+    """One version of `customer_id`'s recommendations, with containers and lines."""
+    return await session.scalar(
+        select(RecommendationRecord)
+        .where(
+            RecommendationRecord.customer_id == customer_id,
+            RecommendationRecord.version == version,
+        )
+        .options(*_WITH_CHILDREN)
+    )
+
+
+async def get_header(
+    session: AsyncSession, customer_id: int, version: int | None = None
+) -> RecommendationRecord | None:
+    """A version (the current one when `version` is None) with its containers but not its
+    lines, which can number thousands: page through them with `lines_page`."""
+    stmt = (
+        select(RecommendationRecord)
+        .where(RecommendationRecord.customer_id == customer_id)
+        .options(selectinload(RecommendationRecord.containers))
+    )
+    if version is None:
+        stmt = stmt.where(RecommendationRecord.status == RecommendationStatus.CURRENT.value)
+    else:
+        stmt = stmt.where(RecommendationRecord.version == version)
+    return await session.scalar(stmt)
+
+
+async def lines_page(
+    session: AsyncSession, recommendation_id: int, page: PageRequest, *, urgent_only: bool = False
+) -> Page[RecommendationLine]:
+    """Lines in the engine's order (urgent first), one page at a time."""
+    stmt = select(RecommendationLine).where(
+        RecommendationLine.recommendation_id == recommendation_id
+    )
+    if urgent_only:
+        stmt = stmt.where(RecommendationLine.urgent.is_(True))
+    return await paginate(session, stmt.order_by(RecommendationLine.position), page)
+
+
+# Plain-row reads for the API: no ORM objects, just what the routes serialise.
+HEADER_FIELDS = (
+    "id",
+    "customer_id",
+    "version",
+    "status",
+    "as_of",
+    "summary",
+    "urgent",
+    "container_count",
+    "urgent_container_count",
+    "cartons",
+    "totals",
+    "warnings",
+    "created_at",
+    "decided_at",
+    "decided_by",
+)
+SUMMARY_FIELDS = tuple(
+    f for f in HEADER_FIELDS if f not in {"id", "customer_id", "totals", "warnings"}
+)
+CONTAINER_FIELDS = (
+    "index",
+    "lines",
+    "cartons",
+    "fill_pct",
+    "cartons_fill_pct",
+    "weight_kg",
+    "weight_fill_pct",
+    "volume_m3",
+    "volume_fill_pct",
+    "urgent",
+)
+LINE_FIELDS = (
+    "product_code",
+    "name",
+    "quantity",
+    "packs",
+    "pack_size",
+    "moq",
+    "urgent",
+    "urgency_reason",
+    "containers",
+    "carton_weight_kg",
+    "carton_volume_m3",
+    "edited",
+    "explanation",
+)
+_records = RecommendationRecord.__table__.c
+_containers = RecommendationContainer.__table__.c
+_lines = RecommendationLine.__table__.c
+
+
+async def header_row(
+    session: AsyncSession, customer_id: int, version: int | None = None
+) -> dict[str, Any] | None:
+    """A version's header (the current one when `version` is None) as a dict of
+    `HEADER_FIELDS`, without containers or lines."""
+    stmt = select(*(_records[f] for f in HEADER_FIELDS)).where(_records.customer_id == customer_id)
+    if version is None:
+        stmt = stmt.where(_records.status == RecommendationStatus.CURRENT.value)
+    else:
+        stmt = stmt.where(_records.version == version)
+    row = (await session.execute(stmt.limit(1))).mappings().first()
+    return None if row is None else dict(row)
+
+
+async def container_rows(session: AsyncSession, recommendation_id: int) -> list[dict[str, Any]]:
+    """Every container of a version, in index order, as dicts of `CONTAINER_FIELDS`."""
+    stmt = (
+        select(*(_containers[f] for f in CONTAINER_FIELDS))
+        .where(_containers.recommendation_id == recommendation_id)
+        .order_by(_containers.index)
+    )
+    return [dict(row) for row in (await session.execute(stmt)).mappings()]
+
+
+async def line_rows(
+    session: AsyncSession, recommendation_id: int, page: PageRequest, *, urgent_only: bool = False
+) -> Page[dict[str, Any]]:
+    """`lines_page` as dicts of `LINE_FIELDS`."""
+    stmt = select(*(_lines[f] for f in LINE_FIELDS)).where(
+        _lines.recommendation_id == recommendation_id
+    )
+    if urgent_only:
+        stmt = stmt.where(_lines.urgent.is_(True))
+    return await paginate_rows(session, stmt.order_by(_lines.position), page)
+
+
+async def version_rows(
+    session: AsyncSession, customer_id: int, page: PageRequest
+) -> Page[dict[str, Any]]:
+    """`list_versions` as dicts of `SUMMARY_FIELDS`."""
+    stmt = (
+        select(*(_records[f] for f in SUMMARY_FIELDS))
+        .where(_records.customer_id == customer_id)
+        .order_by(_records.version.desc())
+    )
+    return await paginate_rows(session, stmt, page)
+
+
+async def list_versions(
+    session: AsyncSession, customer_id: int, page: PageRequest
+) -> Page[RecommendationRecord]:
+    stmt = (
+        select(RecommendationRecord)
+        .where(RecommendationRecord.customer_id == customer_id)
+        .order_by(RecommendationRecord.version.desc())
+    )
+    return await paginate(session, stmt, page)
+
+
+async def supersede_current(session: AsyncSession, customer_id: int) -> None:
+    await session.execute(
+        update(RecommendationRecord)
+        .where(
+            RecommendationRecord.customer_id == customer_id,
+            RecommendationRecord.status == RecommendationStatus.CURRENT.value,
+        )
+        .values(status=RecommendationStatus.SUPERSEDED.value)
+    )
+
+
+async def add(session: AsyncSession, record: RecommendationRecord) -> RecommendationRecord:
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def decide(
+    session: AsyncSession,
+    customer_id: int,
+    version: int,
+    status: RecommendationStatus,
+    *,
+    decided_by: str,
+    at: datetime,
+) -> RecommendationRecord | None:
+    """Mark a version approved, rejected or expired; None if it is not the customer's."""
+    record = await session.scalar(
+        select(RecommendationRecord).where(
+            RecommendationRecord.customer_id == customer_id,
+            RecommendationRecord.version == version,
+        )
+    )
+    if record is not None:
+        record.status = status.value
+        record.decided_by = decided_by
+        record.decided_at = at
+        await session.flush()
+    return record

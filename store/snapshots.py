@@ -1,0 +1,311 @@
+"""The latest ERP snapshot per customer and its products (with their latest plan)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from store.models import PlanStatus, Snapshot, SnapshotProduct
+from store.pagination import Page, PageRequest, like_pattern, paginate_rows
+from store.sql import byte_order
+
+# Columns that sync writes; the plan columns are left to `apply_plans`.
+SYNCED_PRODUCT_FIELDS = (
+    "name",
+    "pack_size",
+    "moq",
+    "product_status",
+    "carton_weight_kg",
+    "carton_volume_m3",
+    "stock_on_hand",
+    "shipments",
+)
+
+
+def search_text(code: str, name: str) -> str:
+    return f"{code} {name}".lower()
+
+
+async def get_snapshot(session: AsyncSession, customer_id: int) -> Snapshot | None:
+    return await session.get(Snapshot, customer_id)
+
+
+async def save_snapshot(
+    session: AsyncSession,
+    customer_id: int,
+    *,
+    synced_at: datetime,
+    as_of: date,
+    profile: dict[str, Any],
+    data_quality: dict[str, Any],
+    products: Sequence[dict[str, Any]],
+    shipment_count: int,
+    order_count: int,
+    fingerprint: str,
+) -> Snapshot:
+    """Replace the customer's snapshot. Products are upserted by code (keeping their last
+    plan until the next recommendation), and products the ERP no longer lists are removed.
+
+    Each product dict has `code` and every field in `SYNCED_PRODUCT_FIELDS`.
+    """
+    snapshot = await session.get(Snapshot, customer_id)
+    unchanged = snapshot is not None and snapshot.fingerprint == fingerprint
+    if snapshot is None:
+        snapshot = Snapshot(customer_id=customer_id)
+        session.add(snapshot)
+    snapshot.synced_at = synced_at
+    snapshot.as_of = as_of
+    snapshot.profile = profile
+    snapshot.data_quality = data_quality
+    snapshot.product_count = len(products)
+    snapshot.shipment_count = shipment_count
+    snapshot.order_count = order_count
+    snapshot.fingerprint = fingerprint
+    if not unchanged:
+        await _upsert_products(session, customer_id, products)
+    await session.flush()
+    if not unchanged or snapshot.product_health is None:
+        snapshot.product_health = await _live_health(session, customer_id)
+        await session.flush()
+    return snapshot
+
+
+async def _upsert_products(
+    session: AsyncSession, customer_id: int, products: Sequence[dict[str, Any]]
+) -> None:
+    rows = await session.execute(
+        select(SnapshotProduct.code, SnapshotProduct.id).where(
+            SnapshotProduct.customer_id == customer_id
+        )
+    )
+    existing = {code: product_id for code, product_id in rows}
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    for product in products:
+        row = {key: product[key] for key in SYNCED_PRODUCT_FIELDS}
+        row["search_text"] = search_text(product["code"], product["name"])
+        product_id = existing.pop(product["code"], None)
+        if product_id is None:
+            inserts.append(
+                {
+                    **row,
+                    "customer_id": customer_id,
+                    "code": product["code"],
+                    "plan_status": PlanStatus.UNPLANNED.value,
+                    "forecast": [],
+                    "pipeline": 0,
+                    "ordered_quantity": 0,
+                    "urgent": False,
+                }
+            )
+        else:
+            updates.append({**row, "id": product_id})
+    if existing:
+        await session.execute(
+            delete(SnapshotProduct).where(SnapshotProduct.id.in_(list(existing.values())))
+        )
+    if updates:
+        await session.execute(update(SnapshotProduct), updates)
+    if inserts:
+        await session.execute(insert(SnapshotProduct), inserts)
+
+
+async def products_for_planning(session: AsyncSession, customer_id: int) -> list[SnapshotProduct]:
+    """Every product of the snapshot with its shipment history loaded, in code order."""
+    return list(
+        await session.scalars(
+            select(SnapshotProduct)
+            .where(SnapshotProduct.customer_id == customer_id)
+            .options(undefer(SnapshotProduct.shipments))
+            .order_by(SnapshotProduct.id)
+        )
+    )
+
+
+async def apply_plans(session: AsyncSession, plans: Sequence[dict[str, Any]]) -> None:
+    """Write plan columns by product id (`{"id": ..., "plan_status": ..., ...}`), then the
+    product summary of every customer they belong to."""
+    if not plans:
+        return
+    await session.execute(update(SnapshotProduct), list(plans))
+    customer_ids = await session.scalars(
+        select(SnapshotProduct.customer_id)
+        .where(SnapshotProduct.id.in_([plan["id"] for plan in plans]))
+        .distinct()
+    )
+    for customer_id in list(customer_ids):
+        await refresh_product_health(session, customer_id)
+
+
+class ProductSort(StrEnum):
+    CODE = "code"
+    NAME = "name"
+    STOCK = "stock"
+    FORECAST = "forecast"
+    COVER = "cover"
+    RUN_OUT = "run_out"
+    STATUS = "status"
+    ORDERED = "ordered"
+
+
+_SORT_COLUMNS: dict[ProductSort, Any] = {
+    ProductSort.CODE: SnapshotProduct.code,
+    ProductSort.NAME: SnapshotProduct.name,
+    ProductSort.STOCK: SnapshotProduct.stock_on_hand,
+    ProductSort.FORECAST: SnapshotProduct.weekly_forecast,
+    ProductSort.COVER: SnapshotProduct.weeks_of_cover,
+    ProductSort.RUN_OUT: SnapshotProduct.run_out_date,
+    ProductSort.STATUS: SnapshotProduct.plan_status,
+    ProductSort.ORDERED: SnapshotProduct.ordered_quantity,
+}
+_TEXT_SORTS = {ProductSort.CODE, ProductSort.NAME, ProductSort.STATUS}
+
+# What the products route returns: every column but the shipment history and search text.
+PRODUCT_LIST_COLUMNS: tuple[ColumnElement[Any], ...] = tuple(
+    column
+    for column in SnapshotProduct.__table__.c
+    if column.key not in {"shipments", "search_text", "customer_id"}
+)
+
+
+async def list_products(
+    session: AsyncSession,
+    customer_id: int,
+    page: PageRequest,
+    *,
+    search: str | None = None,
+    statuses: Sequence[str] = (),
+    sort: ProductSort = ProductSort.RUN_OUT,
+    descending: bool = False,
+) -> Page[dict[str, Any]]:
+    """Search code and name (case-insensitive substring, `%`/`_`/`\\` taken literally),
+    filter by plan status, sort (NULLs last either way, ties by code) and paginate.
+
+    Rows are plain dicts of `PRODUCT_LIST_COLUMNS` (no ORM objects: the route only
+    serialises them). `NULLS LAST` rather than a CASE key lets PostgreSQL read the default
+    run-out order from its (customer_id, run_out_date) index instead of sorting every row.
+    """
+    stmt = select(*PRODUCT_LIST_COLUMNS).where(SnapshotProduct.customer_id == customer_id)
+    if search:
+        stmt = stmt.where(SnapshotProduct.search_text.like(like_pattern(search), escape="\\"))
+    if statuses:
+        stmt = stmt.where(SnapshotProduct.plan_status.in_(list(statuses)))
+    column = _SORT_COLUMNS[sort]
+    key = byte_order(column, session) if sort in _TEXT_SORTS else column
+    tie = byte_order(SnapshotProduct.code, session)
+    stmt = stmt.order_by((key.desc() if descending else key.asc()).nulls_last(), tie)
+    return await paginate_rows(session, stmt, page)
+
+
+@dataclass(frozen=True)
+class NextRunOut:
+    code: str
+    name: str
+    run_out_date: date
+    weeks_of_cover: float | None
+
+
+@dataclass(frozen=True)
+class ProductHealth:
+    by_status: dict[str, int]
+    urgent: int
+    next_run_out: NextRunOut | None
+
+    def as_json(self) -> dict[str, Any]:
+        nxt = self.next_run_out
+        return {
+            "by_status": self.by_status,
+            "urgent": self.urgent,
+            "next_run_out": None
+            if nxt is None
+            else {
+                "code": nxt.code,
+                "name": nxt.name,
+                "run_out_date": nxt.run_out_date.isoformat(),
+                "weeks_of_cover": nxt.weeks_of_cover,
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ProductHealth:
+        nxt = data.get("next_run_out")
+        return cls(
+            by_status={str(k): int(v) for k, v in data["by_status"].items()},
+            urgent=int(data["urgent"]),
+            next_run_out=None
+            if nxt is None
+            else NextRunOut(
+                code=nxt["code"],
+                name=nxt["name"],
+                run_out_date=date.fromisoformat(nxt["run_out_date"]),
+                weeks_of_cover=nxt["weeks_of_cover"],
+            ),
+        )
+
+
+EMPTY_HEALTH = ProductHealth({}, 0, None)
+
+
+async def product_health(session: AsyncSession, customer_id: int) -> ProductHealth:
+    """The customer's products by status, how many are urgent, and the next to run out: the
+    stored summary when there is one, else counted live."""
+    stored = await session.scalar(
+        select(Snapshot.product_health).where(Snapshot.customer_id == customer_id)
+    )
+    if stored is not None:
+        return ProductHealth.from_json(stored)
+    return await _live_health_of(session, customer_id)
+
+
+async def refresh_product_health(session: AsyncSession, customer_id: int) -> None:
+    """Rewrite the stored summary from the products (after any write to them)."""
+    health = await _live_health(session, customer_id)
+    await session.execute(
+        update(Snapshot).where(Snapshot.customer_id == customer_id).values(product_health=health)
+    )
+
+
+async def _live_health(session: AsyncSession, customer_id: int) -> dict[str, Any]:
+    return (await _live_health_of(session, customer_id)).as_json()
+
+
+async def _live_health_of(session: AsyncSession, customer_id: int) -> ProductHealth:
+    mine = SnapshotProduct.customer_id == customer_id
+    rows = await session.execute(
+        select(
+            SnapshotProduct.plan_status,
+            func.count(),
+            func.sum(case((SnapshotProduct.urgent.is_(True), 1), else_=0)),
+        )
+        .where(mine)
+        .group_by(SnapshotProduct.plan_status)
+    )
+    by_status: dict[str, int] = {}
+    urgent = 0
+    for status, count, urgent_count in rows:
+        by_status[status] = count
+        urgent += int(urgent_count or 0)
+    row = (
+        await session.execute(
+            select(
+                SnapshotProduct.code,
+                SnapshotProduct.name,
+                SnapshotProduct.run_out_date,
+                SnapshotProduct.weeks_of_cover,
+            )
+            .where(mine, SnapshotProduct.run_out_date.is_not(None))
+            .order_by(SnapshotProduct.run_out_date, byte_order(SnapshotProduct.code, session))
+            .limit(1)
+        )
+    ).first()
+    next_run_out = (
+        None if row is None or row[2] is None else NextRunOut(row[0], row[1], row[2], row[3])
+    )
+    return ProductHealth(by_status, urgent, next_run_out)

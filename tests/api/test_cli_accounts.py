@@ -1,0 +1,84 @@
+"""`restock seed-demo`, `restock users add/list/disable` and `restock sync` against real stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
+
+from cli.main import app
+from cli.seed import DEMO_PASSWORD
+from core.settings import get_settings
+from tests.plugins.erp_sim import ErpSim
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    erp_sim: ErpSim,
+    sessions: async_sessionmaker[AsyncSession],
+) -> Iterator[CliRunner]:
+    for name, value in {
+        "RESTOCK_ENV": "test",
+        "RESTOCK_DATABASE_URL": database_url,
+        "RESTOCK_ERP_BASE_URL": erp_sim.base_url,
+        "RESTOCK_ERP_API_KEY": erp_sim.api_key,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_seed_demo_creates_users_with_random_passwords_outside_development(
+    cli_env: CliRunner,
+) -> None:
+    result = cli_env.invoke(app, ["seed-demo"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for username in ("buyer-k-10040", "buyer-k-20400", "buyer-k-34000", "ops"):
+        assert username in result.output
+    assert DEMO_PASSWORD not in result.output  # env=test: never the well-known password
+    again = cli_env.invoke(app, ["seed-demo"], terminal_width=200)
+    assert again.exit_code == 0 and again.output.count("(unchanged)") == 4
+    listing = cli_env.invoke(app, ["users", "list"], terminal_width=200)
+    assert "K-10040" in listing.output and "all" in listing.output
+
+
+def test_users_add_disable_and_sync(cli_env: CliRunner) -> None:
+    synced = cli_env.invoke(app, ["sync", "K-10040"], terminal_width=200)
+    assert synced.exit_code == 0, synced.output
+    assert "40 products" in synced.output and "recommendation v1 (new)" in synced.output
+    resynced = cli_env.invoke(app, ["sync", "K-10040"], terminal_width=200)
+    assert "unchanged since the last sync" in resynced.output
+    assert "recommendation v1 (unchanged)" in resynced.output
+    added = cli_env.invoke(
+        app,
+        ["users", "add", "Alice", "--role", "customer", "--customer", "K-10040", "--generate"],
+        terminal_width=200,
+    )
+    assert added.exit_code == 0, added.output
+    assert "password: " in added.output
+    short = cli_env.invoke(
+        app, ["users", "add", "bob", "--role", "ops", "--password", "short"], terminal_width=200
+    )
+    assert short.exit_code == 1 and "at least 12" in short.output
+    unknown = cli_env.invoke(
+        app,
+        ["users", "add", "carol", "--role", "customer", "--customer", "NOPE", "--generate"],
+        terminal_width=200,
+    )
+    assert unknown.exit_code != 0
+    duplicate = cli_env.invoke(
+        app, ["users", "add", "ALICE", "--role", "ops", "--generate"], terminal_width=200
+    )
+    assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+    disabled = cli_env.invoke(app, ["users", "disable", "alice"], terminal_width=200)
+    assert disabled.exit_code == 0
+    listing = cli_env.invoke(app, ["users", "list"], terminal_width=200)
+    alice = next(line for line in listing.output.splitlines() if "alice" in line)
+    assert "yes" in alice
+    missing = cli_env.invoke(app, ["users", "disable", "nobody"], terminal_width=200)
+    assert missing.exit_code == 1

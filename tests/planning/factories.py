@@ -1,0 +1,64 @@
+"""Small builders for planning tests: products, weekly shipment histories, pipeline orders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from planning.models import ErpOrder, OrderLine, OrderStatus, Product, Shipment
+from planning.schemas import PlanInput
+from planning.settings import PlanSettings
+
+AS_OF = date(2026, 1, 5)  # a Monday
+
+
+def product(code: str = "A", **kw: Any) -> Product:
+    fields: dict[str, Any] = {"name": f"Product {code}", "pack_size": 1, "stock_on_hand": 0}
+    fields.update(kw)
+    return Product(code=code, **fields)
+
+
+def weekly_shipments(code: str, quantities: Sequence[float], as_of: date = AS_OF) -> list[Shipment]:
+    """One shipment per week, oldest first; the last lands in the week before `as_of`."""
+    n = len(quantities)
+    return [
+        Shipment(
+            product_code=code,
+            ship_date=as_of - timedelta(days=7 * (n - k)),
+            quantity=int(q),
+        )
+        for k, q in enumerate(quantities)
+        if q > 0
+    ]
+
+
+def order(
+    code: str,
+    quantity: int,
+    eta: date | None,
+    status: OrderStatus = OrderStatus.APPROVED,
+    number: str = "O-1",
+) -> ErpOrder:
+    return ErpOrder(
+        order_number=number,
+        status=status,
+        ordered_on=AS_OF - timedelta(weeks=2),
+        eta=eta,
+        lines=[OrderLine(product_code=code, quantity=quantity)],
+    )
+
+
+def plan_input(
+    products: list[Product],
+    shipments: list[Shipment] | None = None,
+    pipeline: list[ErpOrder] | None = None,
+    **settings: Any,
+) -> PlanInput:
+    return PlanInput(
+        as_of=AS_OF,
+        settings=PlanSettings(**settings),
+        products=products,
+        shipments=shipments or [],
+        pipeline=pipeline or [],
+    )

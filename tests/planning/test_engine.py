@@ -1,0 +1,384 @@
+"""End-to-end `plan()` on hand-checked examples and on every edge case of the issue."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from planning import PlanStatus, Recommendation, plan
+from planning.models import OrderStatus, ProductStatus
+from tests.planning.factories import AS_OF, order, plan_input, product, weekly_shipments
+
+FLAT = {
+    "forecast_method": "trailing_average",
+    "lead_time_weeks": 4,
+    "target_soh_weeks": 6,
+    "safety_weeks": 2,
+    "last_container": "keep",
+}
+
+
+def test_hand_checked_order_up_to() -> None:
+    # Forecast: 100/week (20 weeks of 100). Stock 500, 200 arriving in week 1.
+    # Projection (start of week): w0 500 -> w1 400 (+200) -> w2 500 -> w3 400 -> w4 300.
+    # Arrival after 4 weeks: stock 300. Target 6 x 100 = 600, safety 2 x 100 = 200.
+    # Need 600 + 200 - 300 = 500, a multiple of the pack (10): order 500.
+    # Cover now (500 + 200) / 100 = 7.0; at arrival 300 / 100 = 3.0; after 800 / 100 = 8.0.
+    # Run-out without the order: 300 at w4 lasts three weeks -> w7 starts empty -> day 49.
+    rec = plan(
+        plan_input(
+            [product("A", pack_size=10, stock_on_hand=500)],
+            weekly_shipments("A", [100] * 20),
+            [order("A", 200, AS_OF + timedelta(days=8))],
+            **FLAT,
+        )
+    )
+    (line,) = rec.lines
+    e = line.explanation
+    assert e is not None
+    assert line.quantity == 500 and line.packs == 50
+    assert not line.urgent and line.urgency_reason is None
+    assert e.forecast_weekly == 100.0 and e.method == "trailing_average"
+    assert (e.pipeline, e.stock_at_arrival) == (200, 300)
+    assert (e.target_cartons, e.safety_stock_cartons, e.need_cartons) == (600, 200, 500)
+    assert (e.cover_now_weeks, e.cover_at_arrival_weeks, e.cover_after_order_weeks) == (
+        7.0,
+        3.0,
+        8.0,
+    )
+    assert e.run_out_date == AS_OF + timedelta(days=49)
+    assert e.arrival_date == date(2026, 2, 2)
+    assert e.rounding is None
+    assert "need 500" in e.text and "Order 500" in e.text
+    (p,) = rec.products
+    assert p.status is PlanStatus.REORDER
+    assert p.projected_stock[:5] == [500, 400, 500, 400, 300]
+    assert rec.containers[0].cartons == 500 and rec.containers[0].fill_pct == pytest.approx(
+        100 * 500 / 90_000, abs=0.01
+    )
+
+
+def test_urgent_when_stock_runs_out_before_arrival() -> None:
+    # Stock 150 at 100/week runs out half-way through week 1: day 7 + 0.5 x 7 = 10.5 -> day 10.
+    # Lead time 4 weeks, so an order placed today arrives long after: urgent.
+    # At arrival stock is 0 (lost sales): need 600 + 200 = 800; pack 24 -> 34 packs = 816.
+    rec = plan(
+        plan_input(
+            [product("A", pack_size=24, stock_on_hand=150)],
+            weekly_shipments("A", [100] * 20),
+            **FLAT,
+        )
+    )
+    (line,) = rec.lines
+    assert line.urgent
+    assert line.quantity == 816
+    assert line.explanation is not None
+    assert line.explanation.rounding == "need 800 rounded up to 816 (34 packs of 24)"
+    assert line.urgency_reason is not None
+    assert line.urgency_reason.startswith(f"runs out on {(AS_OF + timedelta(days=10)).isoformat()}")
+    assert rec.containers[0].urgent
+    assert rec.products[0].status is PlanStatus.AT_RISK
+    assert rec.totals.urgent_products == 1
+
+
+def test_urgent_when_breaking_safety_stock_only() -> None:
+    # Stock 450: end of week 0..3 = 350, 250, 150, 50. Safety 200 is broken in week 2
+    # (150 < 200) but the stock never runs out before arrival (week 4).
+    rec = plan(
+        plan_input([product("A", stock_on_hand=450)], weekly_shipments("A", [100] * 20), **FLAT)
+    )
+    (line,) = rec.lines
+    assert line.urgent
+    assert line.urgency_reason is not None
+    assert line.urgency_reason.startswith("falls below safety stock (200 cartons) in the week of")
+    assert (AS_OF + timedelta(weeks=2)).isoformat() in line.urgency_reason
+
+
+def test_moq_raises_small_need() -> None:
+    # Need 800 - 750 = 50 at arrival (stock 1,150 - 4 x 100 = 750); MOQ 300 with pack 40
+    # rounds up to 320 (8 packs): the order is 320.
+    rec = plan(
+        plan_input(
+            [product("A", pack_size=40, moq=300, stock_on_hand=1150)],
+            weekly_shipments("A", [100] * 20),
+            **FLAT,
+        )
+    )
+    (line,) = rec.lines
+    assert line.quantity == 320
+    assert line.explanation is not None
+    assert line.explanation.rounding == "need 50 raised to the minimum order 320 (MOQ 300)"
+
+
+def test_all_healthy_gives_empty_recommendation_with_message() -> None:
+    products = [product(c, stock_on_hand=5000) for c in "ABC"]
+    shipments = [s for c in "ABC" for s in weekly_shipments(c, [100] * 20)]
+    rec = plan(plan_input(products, shipments, **FLAT))
+    assert rec.lines == [] and rec.containers == []
+    assert rec.summary == "All 3 products are healthy; nothing to order."
+    assert all(p.status is PlanStatus.HEALTHY for p in rec.products)
+    assert rec.totals.containers == 0 and rec.totals.average_fill_pct is None
+
+
+def test_no_history_is_not_ordered_and_says_why() -> None:
+    rec = plan(
+        plan_input(
+            [product("NEW", stock_on_hand=0), product("A", stock_on_hand=5000)],
+            weekly_shipments("A", [100] * 20),
+            **FLAT,
+        )
+    )
+    assert rec.lines == []
+    new = rec.products[0]
+    assert new.status is PlanStatus.NO_HISTORY and new.method == "none"
+    assert new.note is not None and "No shipment history" in new.note
+    assert rec.summary == "Nothing to order: 1 products are healthy (1 no history)."
+
+
+def test_negative_stock_is_planned_as_zero_and_flagged() -> None:
+    # -300 is treated as 0: at arrival 0, need 600 + 200 = 800.
+    rec = plan(
+        plan_input([product("A", stock_on_hand=-300)], weekly_shipments("A", [100] * 20), **FLAT)
+    )
+    (line,) = rec.lines
+    assert line.quantity == 800 and line.urgent
+    assert line.explanation is not None
+    assert line.explanation.stock_on_hand == -300 and line.explanation.stock_used == 0
+    assert any("negative stock (-300)" in w for w in line.explanation.warnings)
+
+
+def test_missing_stock_assumed_zero_by_default_and_flagged() -> None:
+    rec = plan(
+        plan_input([product("A", stock_on_hand=None)], weekly_shipments("A", [100] * 20), **FLAT)
+    )
+    (line,) = rec.lines
+    assert line.quantity == 800
+    assert line.explanation is not None
+    assert any("stock on hand missing" in w for w in line.explanation.warnings)
+    assert "Stock on hand missing" in line.explanation.text
+
+
+def test_missing_stock_skipped_when_configured() -> None:
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=None)],
+            weekly_shipments("A", [100] * 20),
+            missing_stock="skip",
+            **FLAT,
+        )
+    )
+    assert rec.lines == []
+    assert rec.products[0].status is PlanStatus.STOCK_UNKNOWN
+    assert "stock unknown" in rec.summary
+
+
+def test_zero_consumption_has_unbounded_cover_and_no_order() -> None:
+    # Shipments long ago, none in the last 12 weeks: trailing average is 0.
+    history = [100] * 10 + [0] * 30
+    rec = plan(plan_input([product("A", stock_on_hand=0)], weekly_shipments("A", history), **FLAT))
+    assert rec.lines == []
+    (p,) = rec.products
+    assert p.weekly_forecast == 0.0
+    assert p.weeks_of_cover is None and p.run_out_date is None
+    assert p.status is PlanStatus.HEALTHY
+    assert rec.summary == "All 1 products are healthy; nothing to order."
+
+
+def test_product_larger_than_one_container() -> None:
+    # Capacity 1,000. Need 20 x 100 + 2 x 100 = 2,200: two full containers and one of 200.
+    rec = plan(
+        plan_input(
+            [product("BIG", stock_on_hand=0)],
+            weekly_shipments("BIG", [100] * 20),
+            container_capacity_cartons=1000,
+            **{**FLAT, "target_soh_weeks": 20},
+        )
+    )
+    (line,) = rec.lines
+    assert line.quantity == 2200
+    assert [c.cartons for c in rec.containers] == [1000, 1000, 200]
+    assert line.containers == [1, 2, 3]
+    assert all(c.urgent for c in rec.containers)
+
+
+def test_discontinued_product_never_ordered() -> None:
+    rec = plan(
+        plan_input(
+            [product("OLD", stock_on_hand=0, status=ProductStatus.DISCONTINUED)],
+            weekly_shipments("OLD", [100] * 20),
+            **FLAT,
+        )
+    )
+    assert rec.lines == []
+    assert rec.products[0].status is PlanStatus.DISCONTINUED
+    assert rec.summary == "No active products to plan; nothing to order."
+
+
+@pytest.mark.parametrize("status", [OrderStatus.DELIVERED, OrderStatus.CANCELLED])
+def test_only_approved_and_in_transit_orders_count(status: OrderStatus) -> None:
+    def qty(st: OrderStatus) -> int:
+        rec = plan(
+            plan_input(
+                [product("A", stock_on_hand=500)],
+                weekly_shipments("A", [100] * 20),
+                [order("A", 300, AS_OF + timedelta(days=3), status=st)],
+                **FLAT,
+            )
+        )
+        return rec.lines[0].quantity
+
+    # Counted: at arrival 500 + 300 - 400 = 400 -> need 400; ignored: 100 -> need 700.
+    assert qty(OrderStatus.IN_TRANSIT) == 400
+    assert qty(OrderStatus.APPROVED) == 400
+    assert qty(status) == 700
+
+
+def test_order_without_eta_arrives_after_lead_time_and_is_reported() -> None:
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=500)],
+            weekly_shipments("A", [100] * 20),
+            [order("A", 300, None)],
+            **FLAT,
+        )
+    )
+    # Placed two weeks ago with a 4-week lead time: arrives in week 2, before our arrival.
+    assert rec.lines[0].quantity == 400
+    assert any("has no ETA" in w for w in rec.warnings)
+
+
+def test_top_up_pulls_forward_runners_up_to_max_cover() -> None:
+    # A needs 500 (as in the hand-checked case); B is healthy with 1,500 (cover 15 at w0).
+    # Top-up with max cover 10 weeks: A can reach 10 x 100 = 1,000 at arrival (it has 300 + 500),
+    # so 200 more; B has 1,500 - 400 = 1,100 at arrival, above 1,000: nothing.
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=500), product("B", stock_on_hand=1500)],
+            weekly_shipments("A", [100] * 20) + weekly_shipments("B", [100] * 20),
+            [order("A", 200, AS_OF + timedelta(days=8))],
+            **{
+                **FLAT,
+                "last_container": "top_up",
+                "max_cover_weeks": 10,
+                "min_fill_pct": 0,
+            },
+        )
+    )
+    (line,) = rec.lines
+    assert line.quantity == 700
+    assert line.explanation is not None
+    assert line.explanation.pull_forward_cartons == 200
+    assert line.explanation.cover_after_order_weeks == 10.0
+    assert rec.totals.pulled_forward_cartons == 200
+
+
+def test_top_up_adds_unordered_product_only_from_its_moq() -> None:
+    # Capacity 1,000; max cover 10 weeks = 1,000 cartons at arrival.
+    # A needs 500 (as above) and may take 200 more (800 -> 1,000): 300 room left.
+    # B (1,300 - 400 = 900 at arrival) may take 100, but it is not ordered and its MOQ is 600.
+    # C (1,350 - 400 = 950 at arrival) takes its 50. Order of candidates: cover A 8, B 9, C 9.5.
+    rec = plan(
+        plan_input(
+            [
+                product("A", stock_on_hand=500),
+                product("B", stock_on_hand=1300, moq=600),
+                product("C", stock_on_hand=1350),
+            ],
+            [s for c in "ABC" for s in weekly_shipments(c, [100] * 20)],
+            [order("A", 200, AS_OF + timedelta(days=8))],
+            **{
+                **FLAT,
+                "last_container": "top_up",
+                "max_cover_weeks": 10,
+                "min_fill_pct": 0,
+                "container_capacity_cartons": 1000,
+            },
+        )
+    )
+    quantities = {ln.product_code: ln.quantity for ln in rec.lines}
+    assert quantities == {"A": 700, "C": 50}
+    assert rec.containers[0].cartons == 750
+
+
+def test_drop_policy_defers_small_non_urgent_container() -> None:
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=500)],
+            weekly_shipments("A", [100] * 20),
+            [order("A", 200, AS_OF + timedelta(days=8))],
+            **{**FLAT, "last_container": "drop", "min_fill_pct": 50},
+        )
+    )
+    assert rec.lines == []
+    assert rec.totals.dropped_cartons == 500
+    assert rec.products[0].status is PlanStatus.REORDER
+    assert rec.products[0].note is not None and "deferred" in rec.products[0].note
+    assert rec.summary.startswith("Nothing to order this cycle: 1 products need 500 cartons")
+
+
+def test_drop_policy_keeps_urgent_container() -> None:
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=150)],
+            weekly_shipments("A", [100] * 20),
+            **{**FLAT, "last_container": "drop", "min_fill_pct": 50},
+        )
+    )
+    assert [ln.quantity for ln in rec.lines] == [800]
+    assert rec.totals.dropped_cartons == 0
+
+
+def test_recommendation_round_trips_through_json() -> None:
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=150), product("B", stock_on_hand=None)],
+            weekly_shipments("A", [100] * 20),
+            **FLAT,
+        )
+    )
+    again = Recommendation.model_validate_json(rec.model_dump_json())
+    assert again == rec
+
+
+def test_target_override_per_product() -> None:
+    # B's target is 10 weeks instead of 6: need 1,000 + 200 - 0 = 1,200 vs A's 800.
+    rec = plan(
+        plan_input(
+            [product("A"), product("B")],
+            weekly_shipments("A", [100] * 20) + weekly_shipments("B", [100] * 20),
+            target_soh_overrides={"B": 10},
+            **FLAT,
+        )
+    )
+    assert {ln.product_code: ln.quantity for ln in rec.lines} == {"A": 800, "B": 1200}
+
+
+def test_service_level_safety_stock() -> None:
+    # Alternating 80 / 120: mean 100, sample sigma over 26 weeks = sqrt(26 x 400 / 25) = 20.4.
+    # z(0.95) = 1.645, L + R = 4 + 1: safety = 1.645 x 20.396 x sqrt(5) = 75.0.
+    rec = plan(
+        plan_input(
+            [product("A")],
+            weekly_shipments("A", [80, 120] * 20),
+            safety_stock_mode="service_level",
+            service_level=0.95,
+            **FLAT,
+        )
+    )
+    e = rec.lines[0].explanation
+    assert e is not None
+    assert e.safety_stock_cartons == 75
+    assert e.need_cartons == 676  # ceil(600 + 75.02)
+    assert "z=1.64" in e.safety_stock_rule or "z=1.65" in e.safety_stock_rule
+
+
+def test_unknown_products_in_shipments_are_reported() -> None:
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=5000)],
+            weekly_shipments("A", [100] * 20) + weekly_shipments("ZZ", [5] * 3),
+            **FLAT,
+        )
+    )
+    assert "3 shipments name products not in the catalogue; ignored" in rec.warnings

@@ -1,0 +1,193 @@
+"""Property tests: whatever the data, containers respect every limit, counts hit the lower
+bound for cartons alone, quantities are orderable, urgent products are ordered and
+discontinued ones never are."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from planning import PlanInput, PlanSettings, PlanStatus, Recommendation, plan
+from planning.models import Product, ProductStatus, Shipment
+from planning.packing import Box, Limits, PackItem, effective_moq, pack
+from tests.planning.factories import AS_OF, weekly_shipments
+
+pack_items = st.lists(
+    st.builds(
+        PackItem,
+        product_code=st.text("ABCDEFGHIJ", min_size=3, max_size=3),
+        quantity=st.integers(1, 5000),
+        urgent=st.booleans(),
+        carton_weight_kg=st.one_of(st.none(), st.floats(0.1, 40)),
+        carton_volume_m3=st.one_of(st.none(), st.floats(0.001, 0.2)),
+    ),
+    max_size=25,
+    unique_by=lambda i: i.product_code,
+)
+
+
+@given(items=pack_items, capacity=st.integers(1, 3000))
+def test_cartons_only_packing_hits_the_lower_bound(items: list[PackItem], capacity: int) -> None:
+    boxes, _ = pack(items, Limits(cartons=capacity))
+    total = sum(i.quantity for i in items)
+    assert len(boxes) == math.ceil(total / capacity)
+    assert all(b.cartons <= capacity for b in boxes)
+    packed: dict[str, int] = {}
+    for b in boxes:
+        for code, q in b.lines.items():
+            packed[code] = packed.get(code, 0) + q
+    assert packed == {i.product_code: i.quantity for i in items}
+    # Urgent containers come first.
+    flags = [b.urgent for b in boxes]
+    assert flags == sorted(flags, reverse=True)
+
+
+@given(
+    items=pack_items,
+    capacity=st.integers(50, 3000),
+    weight=st.one_of(st.none(), st.floats(50, 20_000)),
+    volume=st.one_of(st.none(), st.floats(0.5, 60)),
+)
+def test_packing_never_exceeds_any_limit(
+    items: list[PackItem], capacity: int, weight: float | None, volume: float | None
+) -> None:
+    limits = Limits(cartons=capacity, weight_kg=weight, volume_m3=volume)
+    boxes, _ = pack(items, limits)
+    for b in boxes:
+        assert b.cartons <= capacity
+        if weight is not None:
+            assert b.weight_kg <= weight * (1 + 1e-9)
+        if volume is not None:
+            assert b.volume_m3 <= volume * (1 + 1e-9)
+    assert sum(b.cartons for b in boxes) == sum(i.quantity for i in items)
+
+
+@st.composite
+def plan_inputs(draw: st.DrawFn) -> PlanInput:
+    n = draw(st.integers(1, 8))
+    products: list[Product] = []
+    shipments: list[Shipment] = []
+    for k in range(n):
+        code = f"P{k}"
+        products.append(
+            Product(
+                code=code,
+                name=code,
+                pack_size=draw(st.integers(1, 48)),
+                moq=draw(st.integers(0, 600)),
+                status=draw(st.sampled_from(list(ProductStatus))),
+                carton_weight_kg=draw(st.one_of(st.none(), st.floats(0.5, 25))),
+                carton_volume_m3=draw(st.one_of(st.none(), st.floats(0.005, 0.1))),
+                stock_on_hand=draw(st.one_of(st.none(), st.integers(-200, 6000))),
+            )
+        )
+        weeks = draw(st.integers(0, 70))
+        level = draw(st.integers(0, 400))
+        sparse = draw(st.booleans())
+        history = draw(
+            st.lists(
+                st.integers(0, level * 2) if not sparse else st.sampled_from([0, 0, 0, level]),
+                min_size=weeks,
+                max_size=weeks,
+            )
+        )
+        shipments += weekly_shipments(code, history)
+    kwargs: dict[str, Any] = {
+        "lead_time_weeks": draw(st.integers(0, 12)),
+        "target_soh_weeks": draw(st.sampled_from([2.0, 4.0, 6.5, 8.0])),
+        "safety_weeks": draw(st.sampled_from([0.0, 1.0, 2.0])),
+        "container_capacity_cartons": draw(st.integers(100, 5000)),
+        "last_container": draw(st.sampled_from(["top_up", "drop", "keep"])),
+        "min_fill_pct": draw(st.sampled_from([0.0, 30.0, 80.0])),
+        "forecast_method": draw(st.sampled_from(["auto", "trailing_average", "tsb"])),
+        "safety_stock_mode": draw(st.sampled_from(["weeks", "service_level"])),
+        "missing_stock": draw(st.sampled_from(["assume_zero", "skip"])),
+    }
+    if draw(st.booleans()):
+        kwargs["container_max_weight_kg"] = draw(st.floats(100, 30_000))
+        kwargs["container_max_volume_m3"] = draw(st.floats(1, 70))
+    return PlanInput(
+        as_of=AS_OF, settings=PlanSettings(**kwargs), products=products, shipments=shipments
+    )
+
+
+def _check(inp: PlanInput, rec: Recommendation) -> None:
+    s = inp.settings
+    by_code = {p.code: p for p in inp.products}
+    for c in rec.containers:
+        assert 0 < c.cartons <= s.container_capacity_cartons
+        if s.container_max_weight_kg is not None:
+            assert c.weight_kg is not None
+            assert c.weight_kg <= s.container_max_weight_kg * (1 + 1e-6)
+        if s.container_max_volume_m3 is not None:
+            assert c.volume_m3 is not None
+            assert c.volume_m3 <= s.container_max_volume_m3 * (1 + 1e-6)
+        assert c.urgent == any(ln.urgent for ln in c.lines)
+    packed: dict[str, int] = {}
+    for c in rec.containers:
+        for cl in c.lines:
+            packed[cl.product_code] = packed.get(cl.product_code, 0) + cl.quantity
+    assert packed == {ln.product_code: ln.quantity for ln in rec.lines}
+    for line in rec.lines:
+        p = by_code[line.product_code]
+        assert p.status is ProductStatus.ACTIVE
+        assert line.quantity % p.pack_size == 0
+        assert line.quantity >= effective_moq(p.pack_size, p.moq)
+    ordered = {ln.product_code for ln in rec.lines}
+    for pp in rec.products:
+        if pp.status is PlanStatus.AT_RISK:
+            assert pp.product_code in ordered
+        if by_code[pp.product_code].status is ProductStatus.DISCONTINUED:
+            assert pp.status is PlanStatus.DISCONTINUED
+    for c in rec.containers:
+        for cl in c.lines:  # each container is its own ERP order: every share is orderable
+            p = by_code[cl.product_code]
+            assert cl.quantity % p.pack_size == 0
+            minimum = effective_moq(p.pack_size, p.moq)
+            whole = s.container_capacity_cartons // p.pack_size * p.pack_size
+            limited = s.container_max_weight_kg is not None or s.container_max_volume_m3 is not None
+            # With room for two minimum orders per container, any quantity splits into
+            # orderable shares; tighter than that some quantities cannot be split at all.
+            if 2 * minimum <= whole and not limited:
+                assert cl.quantity >= minimum
+    packs_divide = all(
+        s.container_capacity_cartons % by_code[ln.product_code].pack_size == 0 for ln in rec.lines
+    )
+    if s.container_max_weight_kg is None and s.container_max_volume_m3 is None and packs_divide:
+        assert len(rec.containers) == math.ceil(rec.totals.cartons / s.container_capacity_cartons)
+    assert len(rec.products) == len(inp.products)
+    assert rec.summary
+
+
+def _packs_fit(inp: PlanInput) -> bool:
+    """A pack bigger than a container is refused as bad input (tested in test_packing)."""
+    limits = Limits.from_settings(inp.settings)
+    for p in inp.products:
+        item = PackItem(p.code, p.pack_size, carton_weight_kg=p.carton_weight_kg,
+                        carton_volume_m3=p.carton_volume_m3, pack_size=p.pack_size)  # fmt: skip
+        if Box(limits).room_for(item) < p.pack_size:
+            return False
+    return True
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inp=plan_inputs())
+def test_plan_invariants(inp: PlanInput) -> None:
+    assume(_packs_fit(inp))
+    _check(inp, plan(inp))
+
+
+@settings(max_examples=40, deadline=None)
+@given(inp=plan_inputs())
+def test_pull_forward_never_beyond_max_cover(inp: PlanInput) -> None:
+    assume(_packs_fit(inp))
+    rec = plan(inp)
+    limit = inp.settings.max_cover_weeks
+    for line in rec.lines:
+        e = line.explanation
+        assert e is not None
+        if e.pull_forward_cartons and e.cover_after_order_weeks is not None:
+            assert e.cover_after_order_weeks <= limit + 0.05

@@ -1,0 +1,100 @@
+"""pytest plugin: the ERP simulator on a free loopback port, shared by every test layer.
+
+`erp_sim` (session) serves `SimWorld.demo` from a uvicorn thread; `erp_client` (per test) is
+the connector bound to it. Tests that inject faults should use `erp_sim.faults(...)`, which
+clears them afterwards, or call `erp_sim.reset_faults()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from core.settings import Environment, Settings
+from erp.client import ErpClient, build_http_client
+from erp.simulator.app import create_app
+from erp.simulator.faults import FaultConfig
+from erp.simulator.server import ServerThread
+from erp.simulator.world import SimWorld
+
+SIM_SEED = 42
+SIM_API_KEY = "test-erp-key"
+SIM_ADMIN_KEY = "test-erp-admin-key"
+
+
+@dataclass
+class ErpSim:
+    base_url: str
+    api_key: str
+    admin_key: str
+    world: SimWorld
+    server: ServerThread
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"X-Admin-Key": self.admin_key}
+
+    def reset_faults(self) -> None:
+        self.world.faults.reset()
+
+    def set_faults(self, **config: Any) -> None:
+        self.world.faults.set(FaultConfig(**config))
+
+    @contextmanager
+    def faults(self, **config: Any) -> Iterator[None]:
+        """`with erp_sim.faults(error_rate=1.0): ...` — cleared on exit, even on failure."""
+        self.set_faults(**config)
+        try:
+            yield
+        finally:
+            self.reset_faults()
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings pointing Restock at this simulator."""
+        values: dict[str, Any] = {
+            "env": Environment.TEST,
+            "erp_base_url": self.base_url,
+            "erp_api_key": self.api_key,
+            "erp_admin_key": self.admin_key,
+            "erp_timeout_seconds": 5.0,
+        }
+        return Settings(**{**values, **overrides})
+
+    def admin(self) -> httpx.AsyncClient:
+        """An httpx client for the admin API (`async with erp_sim.admin() as admin:`)."""
+        return httpx.AsyncClient(base_url=self.base_url, headers=self.admin_headers)
+
+
+def start_erp_sim(world: SimWorld | None = None, *, days_per_minute: float = 0.0) -> ErpSim:
+    """Start a simulator of one's own (e.g. a test that moves the clock); call `.server.stop()`."""
+    world = world if world is not None else SimWorld.demo(SIM_SEED, date.today())
+    app = create_app(
+        world, api_key=SIM_API_KEY, admin_key=SIM_ADMIN_KEY, days_per_minute=days_per_minute
+    )
+    server = ServerThread(app).start()
+    return ErpSim(server.base_url, SIM_API_KEY, SIM_ADMIN_KEY, world, server)
+
+
+@pytest.fixture(scope="session")
+def erp_sim() -> Iterator[ErpSim]:
+    sim = start_erp_sim()
+    try:
+        yield sim
+    finally:
+        sim.server.stop()
+
+
+@pytest.fixture
+async def erp_client(erp_sim: ErpSim) -> AsyncIterator[ErpClient]:
+    http = build_http_client(erp_sim.settings())
+    try:
+        yield ErpClient(http, base_url=erp_sim.base_url, api_key=erp_sim.api_key)
+    finally:
+        await http.aclose()
+        erp_sim.reset_faults()

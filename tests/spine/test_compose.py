@@ -1,0 +1,77 @@
+"""Docker does not run here, so check that the compose stack refers only to real things."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli.main import app
+from core.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+OUR_SERVICES = {name: s for name, s in SERVICES.items() if "build" in s}
+SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+
+
+def test_the_production_shaped_stack_is_complete() -> None:
+    assert {"postgres", "temporal", "temporal-ui", "api", "worker", "erp-sim"} <= SERVICES.keys()
+    assert SERVICES["temporal"]["environment"]["DB"].startswith("postgres")
+
+
+@pytest.mark.parametrize("name", sorted(OUR_SERVICES))
+def test_commands_exist_in_the_project(name: str) -> None:
+    command = OUR_SERVICES[name]["command"]
+    if command[0] == "python":
+        assert (ROOT / command[1]).is_file(), f"{name}: {command[1]} does not exist"
+        return
+    assert command[0] in SCRIPTS, f"{name}: {command[0]} is not a console script"
+    result = CliRunner().invoke(app, [*command[1:], "--help"])
+    assert result.exit_code == 0, f"{name}: `{' '.join(command)}` is not a command: {result.output}"
+
+
+@pytest.mark.parametrize("name", sorted(OUR_SERVICES))
+def test_restock_env_vars_are_settings_fields(name: str) -> None:
+    fields = {f"RESTOCK_{field.upper()}" for field in Settings.model_fields}
+    env = OUR_SERVICES[name]["environment"]
+    unknown = {key for key in env if key.startswith("RESTOCK_")} - fields
+    assert not unknown, f"{name}: not Settings fields: {sorted(unknown)}"
+    assert env["RESTOCK_ENV"] == "production"
+    assert env["RESTOCK_DATABASE_URL"].startswith("postgresql+asyncpg://")
+
+
+@pytest.mark.parametrize("name", sorted(OUR_SERVICES))
+def test_secrets_come_from_the_environment(name: str) -> None:
+    env = OUR_SERVICES[name]["environment"]
+    for key in ("RESTOCK_JWT_SECRET", "RESTOCK_ERP_API_KEY", "RESTOCK_ERP_ADMIN_KEY"):
+        assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", env[key]), f"{name}: {key} is not required"
+
+
+def test_service_addresses_point_at_defined_services() -> None:
+    env = OUR_SERVICES["api"]["environment"]
+    hosts = {
+        re.search(r"@([\w-]+):", env["RESTOCK_DATABASE_URL"]).group(1),  # type: ignore[union-attr]
+        env["RESTOCK_TEMPORAL_ADDRESS"].split(":")[0],
+        re.search(r"//([\w-]+):", env["RESTOCK_ERP_BASE_URL"]).group(1),  # type: ignore[union-attr]
+    }
+    assert hosts <= SERVICES.keys()
+    for name, service in SERVICES.items():
+        assert set(service.get("depends_on", [])) <= SERVICES.keys(), name
+
+
+def test_dockerfile_copies_every_package_that_exists() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for source in re.findall(r"^COPY (\S+(?: \S+)*?) \S+$", dockerfile, flags=re.M):
+        for path in source.split():
+            assert (ROOT / path).exists(), f"Dockerfile copies missing {path}"
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    for pattern in packages["packages"]["find"]["include"]:
+        package = pattern.rstrip("*")
+        assert f"COPY {package} ./{package}" in dockerfile, f"Dockerfile misses package {package}"

@@ -1,0 +1,102 @@
+"""`restock dev` for real: five processes up, /readyz names the ERP once it dies, Ctrl-C
+(or SIGTERM) stops everything. Own ports and state folder: a developer's stack is safe."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _poll(check, attempts: int = 240, delay: float = 0.5):  # type: ignore[no-untyped-def]
+    last = None
+    for _ in range(attempts):
+        last = check()
+        if last:
+            return last
+        time.sleep(delay)
+    raise AssertionError(f"condition never held; last: {last}")
+
+
+def test_dev_runs_every_process_and_stops_them_all(tmp_path: Path) -> None:
+    api, erp, temporal, ui = (_free_port() for _ in range(4))
+    env = {
+        **os.environ,
+        "RESTOCK_VAR_DIR": str(tmp_path / "var"),
+        "RESTOCK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'restock.db'}",
+        "COLUMNS": "200",
+    }
+    command = [
+        sys.executable, "-m", "cli.main", "dev", "--no-seed",
+        "--api-port", str(api), "--erp-port", str(erp),
+        "--temporal-port", str(temporal), "--ui-port", str(ui),
+    ]  # fmt: skip
+    output = (tmp_path / "dev.out").open("wb")
+    dev = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    processes_file = tmp_path / "var" / "dev-processes.json"
+    try:
+
+        def ready() -> dict[str, object] | None:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{api}/readyz", timeout=5)
+            except httpx.HTTPError:
+                return None
+            return response.json() if response.status_code == 200 else None
+
+        body = _poll(ready)
+        assert body["status"] == "ready"
+        assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=5).status_code == 200
+
+        def all_up() -> dict[str, dict[str, object]] | None:
+            table: dict[str, dict[str, object]] = json.loads(processes_file.read_text())
+            return table if {p["state"] for p in table.values()} == {"up"} else None
+
+        table = _poll(all_up)
+        assert set(table) == {"temporal", "erp-sim", "worker", "api"}
+
+        os.kill(table["erp-sim"]["pid"], signal.SIGKILL)
+
+        def erp_down() -> dict[str, object] | None:
+            response = httpx.get(f"http://127.0.0.1:{api}/readyz", timeout=10)
+            return response.json() if response.status_code == 503 else None
+
+        down = _poll(erp_down)
+        assert down["down"] == ["erp"]
+
+        def erp_reported_exited() -> bool:
+            table = json.loads(processes_file.read_text())
+            return bool(table["erp-sim"]["state"] == "exited")
+
+        _poll(erp_reported_exited)
+    finally:
+        dev.send_signal(signal.SIGTERM)  # as `kill` or a stopped `make run` would
+        dev.wait(60)
+        output.close()
+    log = (tmp_path / "dev.out").read_text(errors="replace")
+    assert dev.returncode == 1, log  # a child (the ERP simulator) died: not a clean run
+    assert "Traceback" not in log
+    for name, process in json.loads(processes_file.read_text()).items():
+        assert not _pid_alive(process["pid"]), f"{name} still running after Ctrl-C"

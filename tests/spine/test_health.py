@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import httpx
+
+from api.app import create_app
+from core.settings import Settings
+from tests.plugins.erp_sim import ErpSim
+
+
+async def test_healthz_answers_without_dependencies(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_names_the_erp_when_it_is_down(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["down"] == ["erp"]
+    assert body["components"]["database"]["status"] == "up"
+    assert body["components"]["temporal"]["status"] == "up"
+    assert "ConnectError" in body["components"]["erp"]["detail"]
+
+
+async def test_readyz_names_temporal_and_database_when_they_are_down(
+    app_settings: Settings, tmp_path_factory: object
+) -> None:
+    settings = app_settings.model_copy(
+        update={
+            "temporal_address": "127.0.0.1:9",
+            "database_url": "postgresql+asyncpg://nobody@127.0.0.1:9/none",
+        }
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
+    ):
+        response = await client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["down"] == ["database", "temporal", "erp"]
+    assert "127.0.0.1:9" in body["components"]["temporal"]["detail"]
+
+
+async def test_unknown_route_uses_the_error_shape(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.get("/no/such/route")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "detail": "Not Found", "field": None}
+
+
+async def test_readyz_is_ready_when_every_component_is_up(
+    app_settings: Settings, erp_sim: ErpSim
+) -> None:
+    settings = erp_sim.settings(
+        database_url=app_settings.database_url, temporal_address=app_settings.temporal_address
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,
+    ):
+        ready = await client.get("/readyz")
+        with erp_sim.faults(outage_seconds=60):
+            erp_down = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "ready"
+    assert {c["status"] for c in ready.json()["components"].values()} == {"up"}
+    assert erp_down.status_code == 503
+    assert erp_down.json()["down"] == ["erp"]

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from core.settings import DEV_JWT_SECRET, Environment, Settings
+
+
+def test_reads_restock_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESTOCK_API_PORT", "9123")
+    monkeypatch.setenv("RESTOCK_TEMPORAL_TASK_QUEUE", "other-queue")
+    settings = Settings()
+    assert settings.api_port == 9123
+    assert settings.temporal_task_queue == "other-queue"
+
+
+def test_defaults_are_the_embedded_stack() -> None:
+    settings = Settings()
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.database_url.endswith("var/restock.db")
+    assert settings.temporal_task_queue == "restock"
+    assert (settings.api_port, settings.erp_sim_port) == (8000, 8100)
+    assert (settings.temporal_port, settings.temporal_ui_port) == (7233, 8233)
+
+
+def test_production_refuses_dev_default_secrets() -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(env=Environment.PRODUCTION)
+    message = str(info.value)
+    assert "RESTOCK_JWT_SECRET" in message
+    assert "RESTOCK_ERP_API_KEY" in message
+
+
+def test_production_refuses_short_jwt_secret() -> None:
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        Settings(
+            env=Environment.PRODUCTION, jwt_secret="short", erp_api_key="k1", erp_admin_key="k2"
+        )
+
+
+def test_production_accepts_real_secrets() -> None:
+    settings = Settings(
+        env=Environment.PRODUCTION, jwt_secret="x" * 40, erp_api_key="k1", erp_admin_key="k2"
+    )
+    assert settings.jwt_secret != DEV_JWT_SECRET
+
+
+def test_invalid_port_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESTOCK_API_PORT", "70000")
+    with pytest.raises(ValidationError, match="api_port"):
+        Settings()

@@ -1,0 +1,211 @@
+"""A real cycle stack per test: dev server, ERP simulator over HTTP, database, a worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from activities.cycle_models import CyclePolicy, CycleState, CycleStatus
+from activities.notifier import LogNotifier, Message
+from core.settings import Settings
+from services.cycle_control import StartedCycle, cycle_handle, cycle_status, start_cycle
+from store import customer_settings as settings_repo
+from store.customers import upsert_customer
+from store.db import unit_of_work
+from tests.plugins.erp_sim import ErpSim, start_erp_sim
+from worker import running_worker
+
+# A small, busy customer whose stock is below a generous target: every cycle orders.
+TARGET_WEEKS = 14.0
+# Poll the ERP quickly: the tests move the ERP's clock and wait for the cycle to notice.
+FAST_POLICY = CyclePolicy(
+    track_poll_initial=timedelta(milliseconds=300), track_poll_max=timedelta(seconds=1)
+)
+
+
+@dataclass
+class CycleStack:
+    client: Client
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    task_queue: str
+    erp_sim: ErpSim
+    notifier: LogNotifier
+
+    async def new_customer(self, *, n_products: int = 12, **settings: Any) -> tuple[int, str]:
+        """A customer of this test's own, in the ERP simulator and in the store."""
+        code = f"W-{uuid.uuid4().hex[:8].upper()}"
+        async with self.erp_sim.admin() as admin:
+            response = await admin.post(
+                "/admin/customers",
+                json={
+                    "code": code,
+                    "name": f"Customer {code}",
+                    "n_products": n_products,
+                    "seed": 5,
+                    "monthly_cartons": 40_000,
+                    "container_capacity_cartons": 20_000,
+                },
+            )
+        assert response.status_code == 201, response.text
+        async with unit_of_work(self.sessions) as session:
+            customer = await upsert_customer(
+                session, erp_code=code, name=f"Customer {code}", timezone="UTC"
+            )
+            values = {"target_soh_weeks": TARGET_WEEKS, "lead_time_weeks": 6} | settings
+            await settings_repo.get_or_create(
+                session, customer.id, container_capacity_cartons=20_000, **values
+            )
+        return customer.id, code
+
+    async def start(self, customer_id: int, policy: CyclePolicy | None = None) -> StartedCycle:
+        return await start_cycle(
+            self.client,
+            customer_id=customer_id,
+            customer_name=f"customer {customer_id}",
+            task_queue=self.task_queue,
+            policy=policy or FAST_POLICY,
+            started_by="test",
+        )
+
+    async def wait_for(
+        self, customer_id: int, *statuses: CycleStatus, attempts: int = 600
+    ) -> CycleState:
+        """Poll the status query until the cycle reaches one of `statuses`."""
+        state: CycleState | None = None
+        for _ in range(attempts):
+            try:
+                state = await cycle_status(self.client, customer_id)
+            except Exception:  # not started yet
+                state = None
+            if state is not None and state.status in statuses:
+                return state
+            await asyncio.sleep(0.1)
+        raise AssertionError(
+            f"cycle never reached {statuses}; last state: {state}\n"
+            f"history tail: {await self.history_tail(customer_id)}"
+        )
+
+    async def wait_notified(self, subject_part: str, attempts: int = 300) -> Message:
+        for _ in range(attempts):
+            for message in self.notifier.sent:
+                if subject_part in message.subject:
+                    return message
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no notification about {subject_part!r}: {self.notifier.sent}")
+
+    async def history_tail(self, customer_id: int, events: int = 25) -> list[str]:
+        handle = cycle_handle(self.client, customer_id)
+        history = await handle.fetch_history()
+        tail = []
+        for event in history.events[-events:]:
+            kind = event.WhichOneof("attributes") or "?"
+            detail = ""
+            if event.HasField("activity_task_scheduled_event_attributes"):
+                detail = event.activity_task_scheduled_event_attributes.activity_type.name
+            if event.HasField("workflow_task_failed_event_attributes"):
+                detail = event.workflow_task_failed_event_attributes.failure.message
+            tail.append(f"{event.event_id} {kind} {detail}".strip())
+        return tail
+
+    async def submissions(self, erp_code: str) -> list[dict[str, Any]]:
+        async with self.erp_sim.admin() as admin:
+            response = await admin.get("/admin/submissions", params={"customer": erp_code})
+        response.raise_for_status()
+        rows: list[dict[str, Any]] = response.json()
+        return rows
+
+    async def advance_erp(self, days: int) -> None:
+        async with self.erp_sim.admin() as admin:
+            response = await admin.post("/admin/clock/advance", json={"days": days})
+        response.raise_for_status()
+
+    def admin(self) -> httpx.AsyncClient:
+        return self.erp_sim.admin()
+
+
+@pytest.fixture
+async def cycle_stack(
+    temporal_client: Client,
+    app_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    erp_sim: ErpSim,
+    task_queue: str,
+) -> AsyncIterator[CycleStack]:
+    settings = erp_sim.settings(
+        database_url=app_settings.database_url,
+        temporal_address=app_settings.temporal_address,
+        temporal_task_queue=task_queue,
+    )
+    notifier = LogNotifier()
+    # Cycles left open by earlier tests (e.g. the API fuzz test starts real workflows with
+    # no worker) share workflow ids with this test's customers: close them first.
+    await terminate_open_workflows(temporal_client, None)
+    async with running_worker(settings, temporal_client, task_queue=task_queue, notifier=notifier):
+        yield CycleStack(temporal_client, settings, sessions, task_queue, erp_sim, notifier)
+    await terminate_open_workflows(temporal_client, task_queue)
+
+
+async def terminate_open_workflows(client: Client, task_queue: str | None) -> None:
+    """Customer ids repeat between the SQLite and PostgreSQL runs on one Temporal server, so
+    no cycle of a finished test may stay open to be mistaken for the next test's. With no
+    task queue: every open ReorderCycle on the server."""
+    where = f"TaskQueue = '{task_queue}'" if task_queue else "WorkflowType = 'ReorderCycle'"
+    query = f"{where} AND ExecutionStatus = 'Running'"
+    async for execution in client.list_workflows(query):
+        await client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate(
+            "test finished"
+        )
+
+
+# --- figures the fault tests report ---------------------------------------------------------
+
+FIGURES: list[dict[str, Any]] = []
+FIGURES_FILE = Path(__file__).resolve().parents[2] / "test-artifacts" / "fault-figures.json"
+
+
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
+    """`figure(orders=2, requests=[1, 1])`: printed now (`-s`), in the terminal summary of
+    every run, and written to test-artifacts/fault-figures.json."""
+
+    def record(**values: Any) -> dict[str, Any]:
+        row = {"test": request.node.nodeid.split("::", 1)[-1], **values}
+        FIGURES.append(row)
+        print(json.dumps(row, default=str))
+        return row
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section("fault figures")
+    for row in FIGURES:
+        terminalreporter.write_line(json.dumps(row, default=str))
+    FIGURES_FILE.parent.mkdir(exist_ok=True)
+    FIGURES_FILE.write_text(json.dumps(FIGURES, indent=2, default=str) + "\n")
+    terminalreporter.write_line(f"(also in {FIGURES_FILE})")
+
+
+@pytest.fixture(scope="package")
+def erp_sim() -> Iterator[ErpSim]:
+    """Workflow tests move the ERP's clock (orders get delivered); they get a simulator of
+    their own so the shared one keeps the demo data the ERP and API tests expect."""
+    sim = start_erp_sim()
+    try:
+        yield sim
+    finally:
+        sim.server.stop()

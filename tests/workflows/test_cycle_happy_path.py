@@ -1,0 +1,80 @@
+"""A whole cycle on the dev server: sync, recommend, approve, submit once, track, complete."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from activities.cycle_models import ApproveRequest, CycleStatus, RejectRequest
+from services.cycle_control import cycle_handle, send_update
+from store.models import AuditEntry, Cycle, Order
+from tests.workflows.conftest import CycleStack
+from workflows.reorder_cycle import ReorderCycle
+
+
+async def test_approve_submits_each_container_once_and_tracks_to_delivery(
+    cycle_stack: CycleStack,
+) -> None:
+    customer_id, erp_code = await cycle_stack.new_customer()
+    await cycle_stack.start(customer_id)
+    waiting = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    rec = waiting.recommendation
+    assert rec is not None and rec.containers, waiting
+    ready = await cycle_stack.wait_notified("to approve")
+    assert f"v{rec.version}" in ready.body
+
+    result = await send_update(
+        cycle_stack.client,
+        customer_id,
+        ReorderCycle.approve,
+        ApproveRequest(version=rec.version, actor="buyer"),
+    )
+    assert [o.container_index for o in result.orders] == [c.index for c in rec.containers]
+
+    tracking = await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
+    numbers = [o.erp_order_number for o in tracking.orders]
+    assert all(numbers), tracking.orders
+    submissions = await cycle_stack.submissions(erp_code)
+    assert len(submissions) == len(rec.containers)
+    assert sorted(s["order_number"] for s in submissions) == sorted(n or "" for n in numbers)
+    assert {s["idempotency_key"] for s in submissions} == {o.idempotency_key for o in result.orders}
+
+    await cycle_stack.advance_erp(days=7 * 12)
+    await cycle_stack.wait_for(customer_id, CycleStatus.COMPLETED)
+    done = await cycle_handle(cycle_stack.client, customer_id).result()
+    assert done.status is CycleStatus.COMPLETED
+    assert {o.status for o in done.orders} == {"delivered"}
+
+    async with cycle_stack.sessions() as session:
+        cycle = await session.scalar(select(Cycle).where(Cycle.customer_id == customer_id))
+        orders = list(
+            await session.scalars(
+                select(Order).where(Order.customer_id == customer_id, Order.source == "restock")
+            )
+        )
+        actions = list(
+            await session.scalars(
+                select(AuditEntry.action).where(AuditEntry.customer_id == customer_id)
+            )
+        )
+    assert cycle is not None and cycle.status == "completed" and cycle.finished_at is not None
+    assert sorted(o.erp_order_number or "" for o in orders) == sorted(n or "" for n in numbers)
+    assert {o.status for o in orders} == {"delivered"}
+    assert "recommendation.approved" in actions and "order.submitted" in actions
+
+
+async def test_reject_ends_the_cycle_without_an_order(cycle_stack: CycleStack) -> None:
+    customer_id, erp_code = await cycle_stack.new_customer()
+    await cycle_stack.start(customer_id)
+    waiting = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    assert waiting.recommendation is not None
+    state = await send_update(
+        cycle_stack.client,
+        customer_id,
+        ReorderCycle.reject,
+        RejectRequest(
+            version=waiting.recommendation.version, reason="stock count pending", actor="buyer"
+        ),
+    )
+    assert state.status is CycleStatus.REJECTED
+    assert state.decision is not None and state.decision.reason == "stock count pending"
+    assert await cycle_stack.submissions(erp_code) == []
