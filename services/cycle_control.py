@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowHandle,
+    WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -137,7 +138,20 @@ async def send_update(
             raise Conflict(cause.message, code="cycle_refused") from err
         raise Conflict(f"the cycle did not take the decision: {cause}") from err
     except RPCError as err:
-        raise _rpc_error(err, handle.id) from err
+        raise await _update_rpc_error(handle, err) from err
+
+
+async def _update_rpc_error(handle: WorkflowHandle[Any, Any], err: RPCError) -> Exception:
+    """An Update that meets a cycle closing on its way gets NOT_FOUND whose wording depends
+    on the timing; describing the workflow tells "closed" (409) from "never existed" (404)."""
+    if err.status == RPCStatusCode.NOT_FOUND:
+        try:
+            description = await handle.describe()
+        except RPCError:
+            return _rpc_error(err, handle.id)
+        if description.status is not WorkflowExecutionStatus.RUNNING:
+            return Conflict(f"cycle {handle.id} is no longer open", code="cycle_closed")
+    return _rpc_error(err, handle.id)
 
 
 def rpc_error(err: RPCError, workflow_id: str) -> Exception:
