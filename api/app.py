@@ -12,6 +12,7 @@ from api.errors import install_error_handlers
 from api.resources import open_resources
 from api.routes import health
 from core.settings import Settings, get_settings
+from portal.app import install_portal
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,4 +33,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     install_customer_api(app)
+    install_portal(app)
     return app

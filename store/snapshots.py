@@ -204,6 +204,16 @@ async def list_products(
     return await paginate_rows(session, stmt, page)
 
 
+async def get_product(session: AsyncSession, customer_id: int, code: str) -> SnapshotProduct | None:
+    """One product of the customer's snapshot, with its shipment history loaded."""
+    stmt = (
+        select(SnapshotProduct)
+        .where(SnapshotProduct.customer_id == customer_id, SnapshotProduct.code == code)
+        .options(undefer(SnapshotProduct.shipments))
+    )
+    return (await session.scalars(stmt)).first()
+
+
 @dataclass(frozen=True)
 class NextRunOut:
     code: str

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import tokens
 from api.deps import SessionDep, SettingsDep
@@ -61,6 +62,21 @@ async def current_principal(
     else:
         raise Unauthorized("not authenticated")
     claims = tokens.decode(settings, token)
+    principal = await principal_for(session, claims, via_cookie=via_cookie)
+    if (
+        via_cookie
+        and request.method not in SAFE_METHODS
+        and not tokens.csrf_matches(settings, claims.jti, request.headers.get(CSRF_HEADER))
+    ):
+        raise Forbidden(f"missing or wrong {CSRF_HEADER} header", code="csrf_failed")
+    return principal
+
+
+async def principal_for(
+    session: AsyncSession, claims: tokens.Claims, *, via_cookie: bool
+) -> Principal:
+    """The user a valid token names, if the account still matches it (not disabled, not
+    logged out since, same role and customer)."""
     user = await session_user(session, claims.user_id)
     if (
         user is None
@@ -70,12 +86,6 @@ async def current_principal(
         or user.customer_id != claims.customer_id
     ):
         raise Unauthorized("session is no longer valid", code="invalid_token")
-    if (
-        via_cookie
-        and request.method not in SAFE_METHODS
-        and not tokens.csrf_matches(settings, claims.jti, request.headers.get(CSRF_HEADER))
-    ):
-        raise Forbidden(f"missing or wrong {CSRF_HEADER} header", code="csrf_failed")
     return Principal(
         user.id, user.username, Role(user.role), user.customer_id, claims.jti, via_cookie
     )

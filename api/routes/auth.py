@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.auth import tokens
-from api.auth.deps import CSRF_COOKIE, SESSION_COOKIE, PrincipalDep
+from api.auth.deps import PrincipalDep
+from api.auth.session import log_in, log_out
 from api.deps import ResourcesDep, SessionDep, SettingsDep
 from api.schemas.auth import LoggedOut, LoginRequest, Me, TokenResponse
 from api.schemas.common import AUTH_ERRORS, VALIDATION_ERROR, ErrorBody
-from core.settings import Environment, Settings
-from services import accounts
-from store import audit
-from store.models import User
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -33,15 +29,17 @@ router = APIRouter(prefix="/api", tags=["auth"])
 async def login(
     body: LoginRequest, request: Request, response: Response, resources: ResourcesDep
 ) -> TokenResponse:
-    client = request.client.host if request.client else "unknown"
-    user = await accounts.authenticate(
-        resources.sessions, username=body.username, password=body.password, client=client
+    started = await log_in(
+        resources,
+        response,
+        username=body.username,
+        password=body.password,
+        client=request.client.host if request.client else "unknown",
     )
-    issued = tokens.issue(resources.settings, user)
-    csrf = tokens.csrf_token(resources.settings, issued.claims.jti)
-    _set_session_cookies(response, resources.settings, issued.token, csrf)
     return TokenResponse(
-        access_token=issued.token, expires_at=issued.claims.expires_at, csrf_token=csrf
+        access_token=started.issued.token,
+        expires_at=started.issued.claims.expires_at,
+        csrf_token=started.csrf,
     )
 
 
@@ -54,19 +52,7 @@ async def login(
 async def logout(
     principal: PrincipalDep, session: SessionDep, settings: SettingsDep, response: Response
 ) -> LoggedOut:
-    user = await session.get(User, principal.user_id)
-    if user is not None:
-        user.token_version += 1
-    await audit.append(
-        session,
-        actor=principal.actor,
-        action="auth.logout",
-        user_id=principal.user_id,
-        customer_id=principal.customer_id,
-    )
-    secure = settings.env is Environment.PRODUCTION
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
-    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="lax")
+    await log_out(session, settings, response, principal)
     return LoggedOut()
 
 
@@ -77,21 +63,4 @@ async def me(principal: PrincipalDep) -> Me:
         username=principal.username,
         role=principal.role,
         customer_id=principal.customer_id,
-    )
-
-
-def _set_session_cookies(response: Response, settings: Settings, token: str, csrf: str) -> None:
-    max_age = settings.jwt_expiry_minutes * 60
-    secure = settings.env is Environment.PRODUCTION
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=max_age,
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="lax",
-    )
-    response.set_cookie(
-        CSRF_COOKIE, csrf, max_age=max_age, path="/", secure=secure, httponly=False, samesite="lax"
     )

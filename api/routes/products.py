@@ -5,13 +5,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import TypeAdapter
 
 from api.auth.deps import CustomerScopeDep
 from api.deps import SessionDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, Page, PageRequestDep
-from api.schemas.products import ProductOut
+from api.schemas.products import ProductDetail, ProductOut, WeekCartons
+from core.errors import NotFound
+from services.product_detail import outlook
+from store import customer_settings as settings_repo
 from store import snapshots
 from store.models import PlanStatus
 from store.snapshots import ProductSort
@@ -78,3 +81,36 @@ async def list_products(
 
 
 _PAGE: TypeAdapter[Page[ProductOut]] = TypeAdapter(Page[ProductOut])
+
+
+ProductCodePath = Annotated[
+    str, Path(min_length=1, max_length=64, description="The product's code", examples=["P-00017"])
+]
+
+
+@router.get(
+    "/{customer_id}/products/{code}",
+    response_model=ProductDetail,
+    summary="One product: stock, forecast, past 52 weeks of shipments, projected stock",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR},
+)
+async def get_product(
+    scope: CustomerScopeDep, session: SessionDep, code: ProductCodePath
+) -> ProductDetail:
+    product = await snapshots.get_product(session, scope.customer_id, code)
+    snapshot = await snapshots.get_snapshot(session, scope.customer_id)
+    if product is None or snapshot is None:
+        raise NotFound(f"product {code} not found", field="code")
+    settings = await settings_repo.get_or_create(session, scope.customer_id)
+    view = outlook(product, settings, snapshot.as_of)
+    fields = ProductOut.model_validate(product).model_dump()
+    fields["plan_status"] = fields.pop("status")
+    return ProductDetail.model_validate(
+        {
+            **fields,
+            "weekly_shipments": [WeekCartons.model_validate(w) for w in view.weekly_shipments],
+            "projected_stock": [WeekCartons.model_validate(w) for w in view.projected_stock],
+            "target_weeks": view.target_weeks,
+            "target_cartons": view.target_cartons,
+        }
+    )

@@ -56,3 +56,21 @@ class ProductOut(BaseModel):
     method: str | None
     carton_weight_kg: float | None
     carton_volume_m3: float | None
+
+
+class WeekCartons(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    week_start: date = Field(description="Monday of the week")
+    cartons: int
+
+
+class ProductDetail(ProductOut):
+    """One product with its past shipments and its projected stock against the target."""
+
+    weekly_shipments: list[WeekCartons] = Field(description="The last 52 weeks, oldest first")
+    projected_stock: list[WeekCartons] = Field(
+        description="Stock at the start of each forecast week: on hand + pipeline - forecast"
+    )
+    target_weeks: float = Field(description="The customer's target stock, in weeks of cover")
+    target_cartons: int | None = Field(description="target_weeks x weekly forecast")

@@ -1,0 +1,97 @@
+"""Small inline SVG charts for the product page (no plotting library, no JavaScript).
+
+Every number is formatted by us and every text is escaped, so the SVG is safe to embed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Protocol
+
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 56, 28, 12
+
+
+class Point(Protocol):
+    @property
+    def week_start(self) -> object: ...
+
+    @property
+    def cartons(self) -> int: ...
+
+
+def _frame(title: str, top: float, bottom: float, body: list[str], labels: list[str]) -> str:
+    plot_h = HEIGHT - BOTTOM - TOP
+    y_top, y_zero = f"{top:,.0f}", f"{bottom:,.0f}"
+    return "".join(
+        [
+            f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+            'class="chart" preserveAspectRatio="xMidYMid meet">',
+            f"<title>{escape(title)}</title>",
+            f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" class="axis"/>',
+            f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH}" y2="{TOP + plot_h}" '
+            'class="axis"/>',
+            f'<text x="{LEFT - 6}" y="{TOP + 10}" class="tick" text-anchor="end">{y_top}</text>',
+            f'<text x="{LEFT - 6}" y="{TOP + plot_h}" class="tick" text-anchor="end">'
+            f"{y_zero}</text>",
+            *body,
+            *labels,
+            "</svg>",
+        ]
+    )
+
+
+def _scale(value: float, low: float, high: float) -> float:
+    plot_h = HEIGHT - BOTTOM - TOP
+    span = high - low or 1.0
+    return TOP + plot_h * (1 - (value - low) / span)
+
+
+def _x_labels(points: Sequence[Point], xs: list[float]) -> list[str]:
+    if not points:
+        return []
+    picks = sorted({0, len(points) // 2, len(points) - 1})
+    return [
+        f'<text x="{xs[i]:.1f}" y="{HEIGHT - 8}" class="tick" text-anchor="middle">'
+        f"{escape(str(points[i].week_start))}</text>"
+        for i in picks
+    ]
+
+
+def stock_chart(points: Sequence[Point], target: int | None) -> str:
+    """Projected stock per week as a line, the target as a dashed line, zero marked."""
+    values = [p.cartons for p in points]
+    high = max([*values, target or 0, 1]) * 1.1
+    low = min([*values, 0])
+    n = max(len(points) - 1, 1)
+    xs = [LEFT + (WIDTH - LEFT - 8) * i / n for i in range(len(points))]
+    line = " ".join(f"{x:.1f},{_scale(v, low, high):.1f}" for x, v in zip(xs, values, strict=True))
+    body = [f'<polyline points="{line}" class="stock"/>']
+    if low < 0:
+        y0 = _scale(0, low, high)
+        body.append(f'<line x1="{LEFT}" y1="{y0:.1f}" x2="{WIDTH}" y2="{y0:.1f}" class="zero"/>')
+    if target is not None:
+        yt = _scale(target, low, high)
+        body.append(f'<line x1="{LEFT}" y1="{yt:.1f}" x2="{WIDTH}" y2="{yt:.1f}" class="target"/>')
+        body.append(
+            f'<text x="{WIDTH - 4}" y="{yt - 4:.1f}" class="tick" text-anchor="end">'
+            f"target {target:,}</text>"
+        )
+    return _frame("Projected stock against the target", high, low, body, _x_labels(points, xs))
+
+
+def shipments_chart(points: Sequence[Point]) -> str:
+    """Cartons shipped per week as bars."""
+    values = [p.cartons for p in points]
+    high = max([*values, 1]) * 1.1
+    count = max(len(points), 1)
+    step = (WIDTH - LEFT - 8) / count
+    base = _scale(0, 0, high)
+    bars = [
+        f'<rect x="{LEFT + i * step + 1:.1f}" y="{_scale(v, 0, high):.1f}" '
+        f'width="{max(step - 2, 1):.1f}" height="{base - _scale(v, 0, high):.1f}" class="bar">'
+        f"<title>{escape(str(points[i].week_start))}: {v:,} cartons</title></rect>"
+        for i, v in enumerate(values)
+    ]
+    xs = [LEFT + i * step + step / 2 for i in range(len(points))]
+    return _frame("Cartons shipped per week", high, 0, bars, _x_labels(points, xs))

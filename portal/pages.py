@@ -1,0 +1,448 @@
+"""Portal and ops console pages.
+
+Each page calls the same route functions the JSON API serves, so a page shows exactly what
+the API returns and tenancy is enforced by the same dependencies (another customer's page is
+the 404 page). Decisions (approve, reject, retry, cancel, settings) are made by the page's
+JavaScript through the JSON API with the CSRF header; the pages read, the API writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from activities.cycle_models import CycleStatus
+from api.auth import tokens
+from api.auth.deps import (
+    SESSION_COOKIE,
+    CustomerScopeDep,
+    OpsCustomerScopeDep,
+    OpsDep,
+    Principal,
+    PrincipalDep,
+    principal_for,
+)
+from api.auth.session import log_in, log_out
+from api.deps import ResourcesDep, SessionDep, SettingsDep
+from api.routes import customers as customer_routes
+from api.routes import ops as ops_routes
+from api.routes import orders as order_routes
+from api.routes import products as product_routes
+from api.routes import recommendations as recommendation_routes
+from api.routes.cycle_actions import temporal_ui_url
+from api.routes.products import SortOrder
+from core.errors import Forbidden, TooManyRequests, Unauthorized
+from core.settings import Settings
+from portal.charts import shipments_chart, stock_chart
+from portal.render import render
+from services.customer_settings import CustomerSettingsValues
+from store.models import OrderStatus, PlanStatus, Role
+from store.overview import CustomerOverview, customer_overview
+from store.pagination import PageRequest
+from store.snapshots import ProductSort
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+LINES_PAGE_SIZE = 200
+# Statuses in which the recommendation page follows the cycle live.
+LIVE_STATUSES = frozenset(
+    {
+        CycleStatus.APPROVING,
+        CycleStatus.SUBMITTING,
+        CycleStatus.SUBMISSION_FAILED,
+        CycleStatus.TRACKING,
+        CycleStatus.REFRESHING,
+        CycleStatus.SYNCING,
+        CycleStatus.PLANNING,
+    }
+)
+OPS_FILTERS = {
+    "waiting": {CycleStatus.AWAITING_APPROVAL},
+    "failed": {CycleStatus.SUBMISSION_FAILED, CycleStatus.FAILED},
+    "expired": {CycleStatus.EXPIRED},
+    "open": {s for s in CycleStatus}
+    - {
+        CycleStatus.COMPLETED,
+        CycleStatus.NOTHING_TO_ORDER,
+        CycleStatus.REJECTED,
+        CycleStatus.EXPIRED,
+        CycleStatus.CANCELLED,
+        CycleStatus.FAILED,
+    },
+}
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+
+
+@dataclass(frozen=True)
+class OpsRow:
+    overview: CustomerOverview
+    temporal_url: str | None
+
+    @property
+    def status(self) -> CycleStatus | None:
+        cycle = self.overview.cycle
+        return None if cycle is None else CycleStatus(cycle.status)
+
+
+def _base(principal: Principal, settings: Settings, **context: Any) -> dict[str, Any]:
+    return {
+        "principal": principal,
+        "csrf": tokens.csrf_token(settings, principal.jti),
+        "is_ops": principal.role is Role.OPS,
+        **context,
+    }
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site (no scheme, no `//host`) may be a post-login target."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
+
+
+def _home(principal: Principal) -> str:
+    if principal.role is Role.OPS or principal.customer_id is None:
+        return "/ops"
+    return f"/customers/{principal.customer_id}"
+
+
+# --- login / logout ------------------------------------------------------------------------
+
+
+@router.get("/")
+async def home(principal: PrincipalDep) -> RedirectResponse:
+    return RedirectResponse(_home(principal), status_code=303)
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "username": ""})
+
+
+@router.post("/login")
+async def login_submit(request: Request, resources: ResourcesDep) -> Response:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    username = (form.get("username") or [""])[0].strip()
+    password = (form.get("password") or [""])[0]
+    target = _safe_next((form.get("next") or [""])[0])
+    context: dict[str, Any] = {"next": target, "username": username}
+    if not username or not password:
+        missing = "username" if not username else "password"
+        context["error"] = f"Enter your {missing}."
+        return render(request, "login.html", context, status_code=422)
+    response = RedirectResponse("/", status_code=303)
+    try:
+        started = await log_in(
+            resources,
+            response,
+            username=username,
+            password=password,
+            client=request.client.host if request.client else "unknown",
+        )
+    except TooManyRequests as err:
+        context["error"] = f"Too many failed logins. {err.detail[0].upper()}{err.detail[1:]}."
+        return render(request, "login.html", context, status_code=429)
+    except Unauthorized:
+        context["error"] = "Wrong username or password."
+        return render(request, "login.html", context, status_code=401)
+    user = started.user
+    home_url = "/ops" if user.role == Role.OPS.value else f"/customers/{user.customer_id}"
+    response.headers["location"] = target or home_url
+    return response
+
+
+@router.post("/logout")
+async def logout_submit(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> RedirectResponse:
+    """A plain form post (works without JavaScript); the form carries the CSRF token."""
+    response = RedirectResponse("/login", status_code=303)
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return response
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    try:
+        claims = tokens.decode(settings, token)
+        principal = await principal_for(session, claims, via_cookie=True)
+    except Unauthorized:
+        return response  # the session had already ended
+    if not tokens.csrf_matches(settings, claims.jti, (form.get("csrf") or [""])[0]):
+        raise Forbidden("missing or wrong CSRF token; reload the page", code="csrf_failed")
+    await log_out(session, settings, response, principal)
+    return response
+
+
+# --- customer portal -----------------------------------------------------------------------
+
+
+@router.get("/customers/{customer_id}")
+async def dashboard_page(
+    request: Request, scope: CustomerScopeDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    board = await customer_routes.dashboard(scope, session)
+    cycle = board.customer.cycle
+    waiting = (
+        board.recommendation is not None
+        and cycle is not None
+        and cycle.status == CycleStatus.AWAITING_APPROVAL.value
+    )
+    return render(
+        request,
+        "dashboard.html",
+        _base(
+            scope.principal,
+            settings,
+            customer=scope.customer,
+            customer_id=scope.customer_id,
+            board=board,
+            waiting=waiting,
+            nav="dashboard",
+        ),
+    )
+
+
+@router.get("/customers/{customer_id}/recommendation")
+async def recommendation_page(
+    request: Request,
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageNumber = 1,
+    urgent: bool = False,
+) -> Response:
+    result = await recommendation_routes.recommendations(
+        scope, session, PageRequest(page, LINES_PAGE_SIZE), urgent
+    )
+    overview = await customer_overview(
+        session, PageRequest(1, 1), only_customer_id=scope.customer_id
+    )
+    cycle = overview.items[0].cycle if overview.items else None
+    status = CycleStatus(cycle.status) if cycle is not None else None
+    current = result.current
+    decidable = current is not None and status is CycleStatus.AWAITING_APPROVAL
+    latest = result.versions[0] if result.versions else None
+    return render(
+        request,
+        "recommendation.html",
+        _base(
+            scope.principal,
+            settings,
+            customer=scope.customer,
+            customer_id=scope.customer_id,
+            current=current,
+            latest=latest,
+            versions=result.versions,
+            cycle=cycle,
+            cycle_status=status,
+            decidable=decidable,
+            live=status in LIVE_STATUSES,
+            urgent_only=urgent,
+            page=page,
+            pages=0 if current is None else -(-current.lines.total // LINES_PAGE_SIZE),
+            nav="recommendation",
+        ),
+    )
+
+
+@router.get("/customers/{customer_id}/products")
+async def products_page(
+    request: Request,
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageNumber = 1,
+    q: product_routes.SearchText = None,
+    status: PlanStatus | None = None,
+    sort: ProductSort = ProductSort.RUN_OUT,
+    order: SortOrder = SortOrder.ASC,
+) -> Response:
+    result = await product_routes.list_products(
+        scope,
+        session,
+        PageRequest(page, PAGE_SIZE),
+        q,
+        None if status is None else [status],
+        sort,
+        order,
+    )
+    return render(
+        request,
+        "products.html",
+        _base(
+            scope.principal,
+            settings,
+            customer=scope.customer,
+            customer_id=scope.customer_id,
+            products=result,
+            q=q or "",
+            status=status.value if status else "",
+            sort=sort.value,
+            order=order.value,
+            statuses=[s for s in PlanStatus if s is not PlanStatus.UNPLANNED],
+            sorts=list(ProductSort),
+            pages=-(-result.total // PAGE_SIZE),
+            nav="products",
+        ),
+    )
+
+
+@router.get("/customers/{customer_id}/products/{code}")
+async def product_page(
+    request: Request,
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: product_routes.ProductCodePath,
+) -> Response:
+    product = await product_routes.get_product(scope, session, code)
+    return render(
+        request,
+        "product.html",
+        _base(
+            scope.principal,
+            settings,
+            customer=scope.customer,
+            customer_id=scope.customer_id,
+            product=product,
+            stock_svg=stock_chart(product.projected_stock, product.target_cartons),
+            shipments_svg=shipments_chart(product.weekly_shipments),
+            nav="products",
+        ),
+    )
+
+
+@router.get("/customers/{customer_id}/orders")
+async def orders_page(
+    request: Request,
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageNumber = 1,
+    status: OrderStatus | None = None,
+) -> Response:
+    result = await order_routes.list_orders(
+        scope,
+        session,
+        PageRequest(page, PAGE_SIZE),
+        None if status is None else [status],
+        None,
+        None,
+    )
+    return render(
+        request,
+        "orders.html",
+        _base(
+            scope.principal,
+            settings,
+            customer=scope.customer,
+            customer_id=scope.customer_id,
+            orders=result,
+            status=status.value if status else "",
+            statuses=list(OrderStatus),
+            page=page,
+            pages=-(-result.total // PAGE_SIZE),
+            nav="orders",
+        ),
+    )
+
+
+# --- ops console ---------------------------------------------------------------------------
+
+
+@router.get("/ops")
+async def ops_page(
+    request: Request,
+    principal: OpsDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    show: Annotated[str | None, Query(pattern="^(all|waiting|failed|expired|open)$")] = None,
+    page: PageNumber = 1,
+) -> Response:
+    overview = await customer_overview(session, PageRequest(page, 200))
+    rows = [
+        OpsRow(
+            row,
+            None
+            if row.cycle is None
+            else temporal_ui_url(settings, row.cycle.workflow_id, row.cycle.run_id),
+        )
+        for row in overview.items
+    ]
+    counts = {
+        name: sum(1 for r in rows if r.status in wanted) for name, wanted in OPS_FILTERS.items()
+    }
+    if show and show != "all":
+        rows = [r for r in rows if r.status in OPS_FILTERS[show]]
+    return render(
+        request,
+        "ops.html",
+        _base(
+            principal,
+            settings,
+            rows=rows,
+            show=show or "all",
+            counts=counts,
+            total=overview.total,
+            nav="ops",
+        ),
+    )
+
+
+@router.get("/ops/customers/{customer_id}/settings")
+async def settings_page(
+    request: Request, scope: OpsCustomerScopeDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    values = await ops_routes.read_settings(scope, session)
+    return render(
+        request,
+        "settings.html",
+        _base(
+            scope.principal,
+            settings,
+            customer=scope.customer,
+            fields=settings_fields(values),
+            nav="ops",
+        ),
+    )
+
+
+def settings_fields(values: CustomerSettingsValues) -> list[dict[str, Any]]:
+    """The settings form, generated from the schema so it cannot drift from the API."""
+    schema = CustomerSettingsValues.model_json_schema()
+    fields = []
+    for name, info in CustomerSettingsValues.model_fields.items():
+        prop = schema["properties"][name]
+        value = getattr(values, name)
+        kinds = {p.get("type") for p in prop.get("anyOf", [prop])} | (
+            {"enum"} if "$ref" in str(prop) or "enum" in prop else set()
+        )
+        if "enum" in kinds:
+            ref = prop.get("$ref") or next(p["$ref"] for p in prop["anyOf"] if "$ref" in p)
+            options = schema["$defs"][ref.rsplit("/", 1)[1]]["enum"]
+            kind = "select"
+        elif "boolean" in kinds:
+            kind, options = "checkbox", []
+        elif "object" in kinds:
+            kind, options = "json", []
+        elif "integer" in kinds or "number" in kinds:
+            kind, options = "number", []
+        else:
+            kind, options = "text", []
+        fields.append(
+            {
+                "name": name,
+                "label": name.replace("_", " "),
+                "kind": kind,
+                "options": options,
+                "value": value,
+                "nullable": "null" in kinds,
+                "integer": "integer" in kinds,
+                "help": info.description or "",
+            }
+        )
+    return fields

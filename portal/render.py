@@ -1,0 +1,48 @@
+"""The one Jinja2 environment (autoescaped) and the context every page gets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+HERE = Path(__file__).parent
+DASH = "\u2013"  # shown for a missing value
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+
+
+def _number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return DASH
+    return f"{value:,.{digits}f}"
+
+
+def _day(value: date | datetime | None) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+def _label(value: str | None) -> str:
+    return DASH if not value else value.replace("_", " ")
+
+
+TEMPLATES.env.filters.update(number=_number, day=_day, label=_label)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page; `principal` and `csrf` in the context drive the nav and the forms."""
+    page = {"principal": None, "csrf": None, "customer_id": None, **(context or {})}
+    return TEMPLATES.TemplateResponse(request, template, page, status_code=status_code)
