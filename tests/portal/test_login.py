@@ -1,0 +1,117 @@
+"""Logging in through the browser: the form, a wrong password, the redirect per role, logout."""
+
+from __future__ import annotations
+
+from playwright.async_api import BrowserContext, Page, expect
+
+from activities.cycle_models import CycleStatus
+from tests.portal.conftest import ContextFactory, LiveStack, Shot, api_login, login, needs_pages
+
+needs_portal = needs_pages("login.html")
+
+
+async def test_harness_serves_the_api_to_the_browser(
+    live: LiveStack, context: BrowserContext, page: Page
+) -> None:
+    """The stack answers the browser: liveness, and a login that sets the session cookie."""
+    await page.goto("/healthz")
+    assert "ok" in (await page.content()).lower()
+    await api_login(context, live.a.username)
+    me = await context.request.get("/api/me")
+    assert me.ok, await me.text()
+    assert (await me.json())["customer_id"] == live.a.customer_id
+    cookies = {c["name"]: c for c in await context.cookies()}
+    assert cookies["restock_session"]["httpOnly"] is True
+    wrong = await context.request.post(
+        "/api/auth/login", data={"username": live.a.username, "password": "not-the-password"}
+    )
+    assert wrong.status == 401
+
+
+@needs_portal
+async def test_login_form_and_wrong_password(live: LiveStack, page: Page, shot: Shot) -> None:
+    await page.goto("/login")
+    for selector in ("input#username", "input#password", "button[type=submit]"):
+        assert await page.locator(selector).count() == 1, selector
+    assert await page.locator("[data-testid=login-error]").count() == 0
+    await page.fill("input#username", live.a.username)
+    await page.fill("input#password", "definitely-wrong-password")
+    await page.click("button[type=submit]")
+    error = page.locator("[data-testid=login-error]")
+    await error.wait_for()
+    assert (await error.inner_text()).strip()
+    assert "/login" in page.url
+    await shot(page, "login-error")
+
+
+@needs_portal
+async def test_customer_lands_on_own_dashboard_and_logs_out(live: LiveStack, page: Page) -> None:
+    await login(page, live.a.username)
+    assert page.url.endswith(f"/customers/{live.a.customer_id}"), page.url
+    await page.locator("[data-testid=dashboard]").wait_for()
+    async with page.expect_navigation():
+        await page.click("[data-testid=logout]")
+    assert "/login" in page.url, page.url
+    # The session is gone: the dashboard sends the browser back to the login page.
+    await page.goto(f"/customers/{live.a.customer_id}")
+    assert "/login" in page.url, page.url
+
+
+@needs_portal
+async def test_ops_lands_on_ops_console(live: LiveStack, page: Page) -> None:
+    await login(page, live.ops_username)
+    assert page.url.endswith("/ops"), page.url
+    assert await page.locator("[data-testid=dashboard]").count() == 0
+
+
+async def test_seeded_tenants_wait_for_approval(live: LiveStack) -> None:
+    """The harness's seed: both tenants' cycles planned containers and wait for a decision."""
+    for tenant in (live.a, live.b):
+        state = await live.wait_for(tenant, CycleStatus.AWAITING_APPROVAL)
+        assert state.recommendation is not None and state.recommendation.containers
+
+
+@needs_portal
+async def test_login_returns_to_the_page_asked_for_and_only_on_this_site(
+    live: LiveStack, page: Page, new_context: ContextFactory
+) -> None:
+    products = f"/customers/{live.a.customer_id}/products"
+    await page.goto(products)
+    assert "/login" in page.url, page.url
+    await page.fill("input#username", live.a.username)
+    await page.fill("input#password", live.a.password)
+    async with page.expect_navigation():
+        await page.click("button[type=submit]")
+    assert page.url == live.url(products), page.url
+
+    # A target on another site is ignored: the buyer lands on the dashboard.
+    fresh = await (await new_context()).new_page()
+    await fresh.goto("/login?next=//example.com/phish")
+    await fresh.fill("input#username", live.a.username)
+    await fresh.fill("input#password", live.a.password)
+    async with fresh.expect_navigation():
+        await fresh.click("button[type=submit]")
+    assert fresh.url == live.url(f"/customers/{live.a.customer_id}"), fresh.url
+
+
+@needs_portal
+async def test_throttled_login_shows_the_error_on_the_form(live: LiveStack, page: Page) -> None:
+    """Five wrong passwords lock the account for a while: even the right one is then refused,
+    with the message on the form (not a JSON error)."""
+    tenant = await live.new_tenant("Throttle Test")
+    for _ in range(5):
+        await page.goto("/login")
+        await page.fill("input#username", tenant.username)
+        await page.fill("input#password", "wrong-password-again")
+        await page.click("button[type=submit]")
+        await page.locator("[data-testid=login-error]").wait_for()
+    await page.goto("/login")
+    await page.fill("input#username", tenant.username)
+    await page.fill("input#password", tenant.password)
+    async with page.expect_navigation() as navigation:
+        await page.click("button[type=submit]")
+    response = await navigation.value
+    assert response is not None and response.status == 429, response and response.status
+    error = page.locator("[data-testid=login-error]")
+    await expect(error).to_contain_text("too many", ignore_case=True)
+    assert "/login" in page.url, page.url

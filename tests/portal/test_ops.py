@@ -1,0 +1,132 @@
+"""The ops console in the browser: unblock a rejected submission, edit a customer's settings."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.async_api import Locator, Page, expect
+
+from activities.cycle_models import CycleStatus
+from services.cycle_control import cycle_workflow_id
+from store import customer_settings as settings_repo
+from tests.portal.conftest import LiveStack, Shot, Tenant, eventually, login, needs_pages
+
+pytestmark = needs_pages("ops.html", "settings.html")
+
+
+async def approve_over_api(live: LiveStack, tenant: Tenant, version: int) -> None:
+    """The buyer approves through the JSON API (bearer token), as a script would."""
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=60) as api:
+        token = await api.post(
+            "/api/auth/login", json={"username": tenant.username, "password": tenant.password}
+        )
+        assert token.status_code == 200, token.text
+        response = await api.post(
+            f"/api/customers/{tenant.customer_id}/orders",
+            json={"version": version},
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        )
+    assert response.status_code == 201, response.text
+
+
+def cycle_row(page: Page, tenant: Tenant) -> Locator:
+    return page.locator(f"tr[data-testid=cycle-row][data-customer-id='{tenant.customer_id}']")
+
+
+async def test_ops_retry_after_a_business_rejection_lands_each_order_once(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Credit Limit Traders")
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None
+    with live.erp_sim.faults(
+        endpoints=["submit"], reject_code="E_CREDIT_LIMIT", reject_message="credit limit exceeded"
+    ):
+        await approve_over_api(live, tenant, state.recommendation.version)
+        failed = await live.wait_for(tenant, CycleStatus.SUBMISSION_FAILED)
+    assert await live.submissions(tenant.erp_code) == []
+    containers = len(failed.orders)
+    assert containers == len(state.recommendation.containers)
+
+    await login(page, live.ops_username)
+    assert page.url.endswith("/ops"), page.url
+    row = cycle_row(page, tenant)
+    await expect(row).to_have_count(1)
+    await expect(row).to_have_attribute("data-status", "submission_failed")
+    link = row.locator("[data-testid=temporal-link]")
+    href = await link.get_attribute("href") or ""
+    assert href.startswith(live.settings.temporal_ui_url), href
+    assert cycle_workflow_id(tenant.customer_id) in href, href
+    await expect(row.locator("[data-testid=cancel]")).to_be_visible()
+    await shot(page, "ops-submission-failed")
+
+    # Other customers' rows carry no retry button.
+    for other in (live.a, live.b):
+        await expect(cycle_row(page, other).locator("[data-testid=retry]")).to_have_count(0)
+
+    await row.locator("[data-testid=retry]").click()
+    await expect(page.locator("[data-testid=action-error]")).to_be_hidden()
+    polls, reloads = 0, 0
+
+    async def row_tracking() -> bool:
+        """The row's status, as the page shows it; reloaded every ~5 s if it does not move
+        by itself (the report tells how many reloads it took: 0 means live)."""
+        nonlocal polls, reloads
+        if await cycle_row(page, tenant).get_attribute("data-status") in ("tracking", "completed"):
+            return True
+        polls += 1
+        if polls % 25 == 0:
+            reloads += 1
+            await page.reload()
+        return False
+
+    await eventually(row_tracking, "the ops row reaches tracking after retry")
+    print("ops page reloads before the row showed tracking:", reloads)
+    await expect(cycle_row(page, tenant).locator("[data-testid=retry]")).to_have_count(0)
+    await shot(page, "ops-after-retry")
+
+    tracking = await live.wait_for(tenant, CycleStatus.TRACKING)
+    submissions = await live.submissions(tenant.erp_code)
+    assert len(submissions) == containers == len(tracking.orders), submissions
+    assert [s["requests"] for s in submissions] == [1] * containers, submissions
+    assert {o.erp_order_number for o in tracking.orders} == {s["order_number"] for s in submissions}
+
+
+async def test_ops_edits_settings_with_field_errors(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Settings Co")
+    await login(page, live.ops_username)
+    await page.goto(f"/ops/customers/{tenant.customer_id}/settings")
+    form = page.locator("[data-testid=settings-form]")
+    await expect(form).to_be_visible()
+    target = form.locator("[name=target_soh_weeks]")
+    lead = form.locator("[name=lead_time_weeks]")
+    assert float(await target.input_value()) == 14.0
+    assert int(await lead.input_value()) == 6
+    await shot(page, "settings")
+
+    # An out-of-range value: the error sits by that field, nothing is saved.
+    await lead.fill("99")
+    await form.locator("[data-testid=save-settings]").click()
+    lead_error = lead.locator("xpath=..").locator("[data-testid=field-error]")
+    await expect(lead_error).to_be_visible()
+    assert (await lead_error.inner_text()).strip()
+    visible_errors = form.locator("[data-testid=field-error]:visible")
+    await expect(visible_errors).to_have_count(1)
+    await expect(page.locator("[data-testid=saved]")).to_be_hidden()
+    await shot(page, "settings-field-error")
+    async with live.sessions() as session:
+        row = await settings_repo.get_or_create(session, tenant.customer_id)
+        assert row.lead_time_weeks == 6
+
+    # Fixed, and another field changed: saved, and stored.
+    await lead.fill("8")
+    await target.fill("16")
+    await form.locator("[data-testid=save-settings]").click()
+    await expect(page.locator("[data-testid=saved]")).to_be_visible()
+    await expect(lead_error).to_be_hidden()
+    async with live.sessions() as session:
+        row = await settings_repo.get_or_create(session, tenant.customer_id)
+        assert (row.lead_time_weeks, row.target_soh_weeks) == (8, 16.0)
+    await page.reload()
+    await expect(form.locator("[name=lead_time_weeks]")).to_have_value("8")

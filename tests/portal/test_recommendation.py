@@ -1,0 +1,208 @@
+"""The buyer's decision in the browser: edit, approve (orders reach the ERP once), reject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from activities.cycle_models import CycleState, CycleStatus, LineView
+from tests.portal.conftest import (
+    LiveStack,
+    Shot,
+    Tenant,
+    eventually,
+    login,
+    needs_pages,
+)
+
+pytestmark = needs_pages("recommendation.html")
+
+# Order statuses that mean "the ERP has it" and cycle statuses that follow a good submission.
+SUBMITTED_ORDER = {"submitted", "in_transit", "delivered"}
+SHIP_AFTER_DAYS = 8  # the ERP simulator ships an order 7 days after it was placed
+# Records every text the cycle-status element shows, so the report can tell what was seen live.
+WATCH_STATUS = """() => {
+  window.__statuses = [];
+  const el = document.querySelector('[data-testid=cycle-status]');
+  if (!el) return false;
+  window.__statuses.push(el.textContent.trim());
+  new MutationObserver(() => window.__statuses.push(el.textContent.trim()))
+    .observe(el, {childList: true, characterData: true, subtree: true});
+  return true;
+}"""
+
+
+def editable_line(state: CycleState) -> LineView:
+    """A line whose product is in one container only, with packs of more than one carton and
+    room to take one pack off (so `quantity - pack` is valid and `+ 1` of it is not)."""
+    assert state.recommendation is not None
+    lines = [line for c in state.recommendation.containers for line in c.lines]
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.product_code] = counts.get(line.product_code, 0) + 1
+    for line in lines:
+        smaller = line.quantity - line.pack_size
+        if (
+            counts[line.product_code] == 1
+            and line.pack_size > 1
+            and smaller >= max(line.moq, line.pack_size)
+        ):
+            return line
+    raise AssertionError(f"no editable line in {state.recommendation}")
+
+
+async def open_recommendation(page: Page, tenant: Tenant, shot: Shot) -> None:
+    """Log in, see the dashboard's call to action, follow it to the recommendation."""
+    await login(page, tenant.username)
+    assert page.url.endswith(f"/customers/{tenant.customer_id}"), page.url
+    await page.locator("[data-testid=dashboard]").wait_for()
+    await shot(page, "dashboard")
+    review = page.locator("[data-testid=review-recommendation]")
+    await expect(review).to_be_visible()
+    async with page.expect_navigation():
+        await review.click()
+    assert page.url.endswith(f"/customers/{tenant.customer_id}/recommendation"), page.url
+
+
+async def test_edit_then_approve_lands_one_erp_order_per_container(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Happy Path Foods")
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None
+    await open_recommendation(page, tenant, shot)
+
+    # The containers as the cycle planned them: 1-based, all chosen, urgency flagged.
+    containers = page.locator("[data-testid=container]")
+    await expect(containers).to_have_count(len(state.recommendation.containers))
+    for planned in state.recommendation.containers:
+        box = page.locator(f"[data-testid=container][data-index='{planned.index}']")
+        await expect(box).to_have_count(1)
+        await expect(box.locator("[data-testid=choose-container]")).to_be_checked()
+        badges = box.locator("[data-testid=urgent-badge]")
+        await expect(badges).to_have_count(1 if planned.urgent else 0)
+    await shot(page, "recommendation-before-approval")
+
+    # An edit that is not a whole number of packs is refused on the spot.
+    line = editable_line(state)
+    row = page.locator(f"tr[data-testid=line][data-code='{line.product_code}']")
+    await expect(row).to_have_count(1)
+    assert await row.get_attribute("data-pack") == str(line.pack_size)
+    assert await row.get_attribute("data-moq") == str(line.moq)
+    qty = row.locator("input[data-testid=qty]")
+    await expect(qty).to_have_value(str(line.quantity))
+    approve = page.locator("[data-testid=approve]")
+    await expect(approve).to_be_enabled()
+    edited = line.quantity - line.pack_size
+    await qty.fill(str(edited + 1))
+    await expect(row.locator("[data-testid=qty-error]")).to_be_visible()
+    await expect(approve).to_be_disabled()
+    await shot(page, "recommendation-invalid-edit")
+
+    # A whole number of packs clears the error; approving goes through without a reload.
+    await qty.fill(str(edited))
+    await expect(row.locator("[data-testid=qty-error]")).to_be_hidden()
+    await expect(approve).to_be_enabled()
+    assert await page.evaluate(WATCH_STATUS), "no [data-testid=cycle-status] before approval"
+    await page.evaluate("window.__sameDocument = true")
+    await approve.click()
+
+    orders = page.locator("[data-testid=order]")
+
+    async def submitted_on_page() -> bool:
+        count = await orders.count()
+        if count == 0:
+            return False
+        for i in range(count):
+            order = orders.nth(i)
+            number = (await order.locator("[data-testid=erp-order-number]").inner_text()).strip()
+            if await order.get_attribute("data-status") not in SUBMITTED_ORDER or not number:
+                return False
+        status = await page.locator("[data-testid=cycle-status]").inner_text()
+        return "tracking" in status.lower()
+
+    await eventually(submitted_on_page, "orders submitted with ERP numbers, cycle tracking")
+    assert await page.evaluate("window.__sameDocument === true"), "the page reloaded"
+    seen_statuses: list[str] = await page.evaluate("window.__statuses")
+    print("cycle statuses seen live:", seen_statuses)
+    await shot(page, "recommendation-after-approval")
+
+    # The ERP holds exactly one order per approved container, and the edit landed.
+    tracking = await live.wait_for(tenant, CycleStatus.TRACKING)
+    submissions = await live.submissions(tenant.erp_code)
+    assert len(submissions) == len(tracking.orders), submissions
+    assert [s["requests"] for s in submissions] == [1] * len(submissions), submissions
+    assert sorted(s["idempotency_key"] for s in submissions) == sorted(
+        o.idempotency_key for o in tracking.orders
+    )
+    numbers_on_page = sorted(
+        [
+            (await orders.nth(i).locator("[data-testid=erp-order-number]").inner_text()).strip()
+            for i in range(await orders.count())
+        ]
+    )
+    assert numbers_on_page == sorted(s["order_number"] for s in submissions)
+    erp_orders: list[dict[str, Any]] = [
+        await live.erp_order(tenant.erp_code, s["order_number"]) for s in submissions
+    ]
+    ordered = sum(
+        ln["ORDER_QTY"]
+        for doc in erp_orders
+        for ln in doc["LINES"]
+        if ln["ITEM_CODE"] == line.product_code
+    )
+    assert ordered == edited, (line, erp_orders)
+
+    # The orders page lists them as submitted, then follows the ERP shipping them, live.
+    await page.goto(f"/customers/{tenant.customer_id}/orders")
+    rows = page.locator("tr[data-testid=order-row]")
+    ours = [rows.filter(has_text=s["order_number"]) for s in submissions]
+    for row in ours:
+        await expect(row).to_have_count(1)
+        assert await row.get_attribute("data-status") in SUBMITTED_ORDER
+    await shot(page, "orders")
+    await page.evaluate("window.__sameDocument = true")
+    async with live.erp_sim.admin() as admin:
+        moved = await admin.post("/admin/clock/advance", json={"days": SHIP_AFTER_DAYS})
+    assert moved.status_code == 200, moved.text
+
+    async def in_transit_on_page() -> bool:
+        statuses = [await row.get_attribute("data-status") for row in ours]
+        return all(s == "in_transit" for s in statuses)
+
+    await eventually(in_transit_on_page, "the orders page shows the orders in transit")
+    assert await page.evaluate("window.__sameDocument === true"), "the orders page reloaded"
+    await shot(page, "orders-in-transit")
+
+
+async def test_reject_with_a_reason_ends_the_cycle_without_orders(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Reject Path Foods")
+    await live.awaiting_approval(tenant)
+    await login(page, tenant.username)
+    await page.goto(f"/customers/{tenant.customer_id}/recommendation")
+
+    # No reason, no rejection: the page refuses (button disabled or an error) and the cycle
+    # still waits.
+    reject = page.locator("[data-testid=reject]")
+    if await reject.is_enabled():
+        await reject.click()
+        await expect(page.locator("[data-testid=action-error]")).to_be_visible()
+    state = await live.wait_for(tenant, CycleStatus.AWAITING_APPROVAL)
+    assert state.decision is None, state
+
+    await page.fill("[data-testid=reject-reason]", "We are moving warehouses this month")
+    await expect(reject).to_be_enabled()
+    await reject.click()
+    await expect(page.locator("[data-testid=cycle-status]")).to_contain_text(
+        "rejected", ignore_case=True
+    )
+    await shot(page, "recommendation-rejected")
+    rejected = await live.wait_for(tenant, CycleStatus.REJECTED)
+    assert rejected.orders == []
+    assert await live.submissions(tenant.erp_code) == []
+    approve = page.locator("[data-testid=approve]")
+    if await approve.count():
+        await expect(approve).to_be_disabled()
