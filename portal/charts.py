@@ -59,17 +59,14 @@ def _x_labels(points: Sequence[Point], xs: list[float]) -> list[str]:
 
 
 def stock_chart(points: Sequence[Point], target: int | None) -> str:
-    """Projected stock per week as a line, the target as a dashed line, zero marked."""
+    """Projected stock per week as a line, the target as a dashed line."""
     values = [p.cartons for p in points]
     high = max([*values, target or 0, 1]) * 1.1
-    low = min([*values, 0])
+    low = 0
     n = max(len(points) - 1, 1)
     xs = [LEFT + (WIDTH - LEFT - 8) * i / n for i in range(len(points))]
     line = " ".join(f"{x:.1f},{_scale(v, low, high):.1f}" for x, v in zip(xs, values, strict=True))
     body = [f'<polyline points="{line}" class="stock"/>']
-    if low < 0:
-        y0 = _scale(0, low, high)
-        body.append(f'<line x1="{LEFT}" y1="{y0:.1f}" x2="{WIDTH}" y2="{y0:.1f}" class="zero"/>')
     if target is not None:
         yt = _scale(target, low, high)
         body.append(f'<line x1="{LEFT}" y1="{yt:.1f}" x2="{WIDTH}" y2="{yt:.1f}" class="target"/>')

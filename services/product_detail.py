@@ -52,12 +52,13 @@ def weekly_shipments(
 
 
 def projected_stock(product: SnapshotProduct, as_of: date) -> list[WeekValue]:
-    """Stock at the start of each forecast week: on hand + pipeline - forecast so far."""
-    stock = (product.stock_on_hand or 0) + product.pipeline
+    """Stock at the start of each forecast week: on hand + pipeline - forecast so far, never
+    below zero (demand beyond the stock is lost or back-ordered, not negative stock)."""
+    stock = max(product.stock_on_hand or 0, 0) + product.pipeline
     start = week_start(as_of)
     points = [WeekValue(start, stock)]
     for i, demand in enumerate(product.forecast or []):
-        stock -= round(demand)
+        stock = max(stock - round(demand), 0)
         points.append(WeekValue(start + timedelta(weeks=i + 1), stock))
     return points
 

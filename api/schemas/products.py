@@ -70,7 +70,8 @@ class ProductDetail(ProductOut):
 
     weekly_shipments: list[WeekCartons] = Field(description="The last 52 weeks, oldest first")
     projected_stock: list[WeekCartons] = Field(
-        description="Stock at the start of each forecast week: on hand + pipeline - forecast"
+        description="Stock at the start of each forecast week: on hand + pipeline - forecast, "
+        "floored at zero"
     )
     target_weeks: float = Field(description="The customer's target stock, in weeks of cover")
     target_cartons: int | None = Field(description="target_weeks x weekly forecast")
