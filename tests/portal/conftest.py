@@ -103,9 +103,17 @@ class LiveStack:
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
-    async def new_tenant(self, label: str, *, n_products: int = 12, seed: int = 5) -> Tenant:
-        """A customer in the ERP simulator and in the store (with ordering settings), and a
-        `customer` user for it."""
+    async def new_tenant(
+        self,
+        label: str,
+        *,
+        n_products: int = 12,
+        seed: int = 5,
+        monthly_cartons: float = 40_000,
+        **settings: Any,
+    ) -> Tenant:
+        """A customer in the ERP simulator and in the store (with settings that make a cycle
+        order something, unless `settings` say otherwise), and a `customer` user for it."""
         suffix = uuid.uuid4().hex[:6].upper()
         code = f"P-{suffix}"
         name = f"{label} {suffix}"
@@ -117,7 +125,7 @@ class LiveStack:
                     "name": name,
                     "n_products": n_products,
                     "seed": seed,
-                    "monthly_cartons": 40_000,
+                    "monthly_cartons": monthly_cartons,
                     "lead_time_weeks": LEAD_TIME_WEEKS,
                     "container_capacity_cartons": CONTAINER_CARTONS,
                 },
@@ -126,13 +134,12 @@ class LiveStack:
         username = f"buyer-{code.lower()}"
         async with unit_of_work(self.sessions) as session:
             customer = await upsert_customer(session, erp_code=code, name=name, timezone="UTC")
-            await settings_repo.get_or_create(
-                session,
-                customer.id,
-                container_capacity_cartons=CONTAINER_CARTONS,
-                target_soh_weeks=TARGET_SOH_WEEKS,
-                lead_time_weeks=LEAD_TIME_WEEKS,
-            )
+            values: dict[str, Any] = {
+                "container_capacity_cartons": CONTAINER_CARTONS,
+                "target_soh_weeks": TARGET_SOH_WEEKS,
+                "lead_time_weeks": LEAD_TIME_WEEKS,
+            }
+            await settings_repo.get_or_create(session, customer.id, **(values | settings))
             await create_user(
                 session,
                 username=username,

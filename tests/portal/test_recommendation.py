@@ -206,3 +206,83 @@ async def test_reject_with_a_reason_ends_the_cycle_without_orders(
     approve = page.locator("[data-testid=approve]")
     if await approve.count():
         await expect(approve).to_be_disabled()
+    # The refusal of the empty reason is over: its message no longer shows beside "rejected".
+    await expect(page.locator("[data-testid=action-error]")).to_be_hidden()
+
+
+async def test_nothing_to_order_shows_all_healthy(live: LiveStack, page: Page, shot: Shot) -> None:
+    """A customer whose stock covers a tiny target: the cycle plans no container and the
+    page says all is well instead of showing an empty decision form."""
+    tenant = await live.new_tenant(
+        "Well Stocked", monthly_cartons=100, target_soh_weeks=0.1, lead_time_weeks=0, safety_weeks=0
+    )
+    await live.start(tenant)
+    state = await live.wait_for(tenant, CycleStatus.NOTHING_TO_ORDER, CycleStatus.AWAITING_APPROVAL)
+    print(state.status, state.recommendation and state.recommendation.summary)
+    assert state.status is CycleStatus.NOTHING_TO_ORDER
+    await login(page, tenant.username)
+    await page.goto(f"/customers/{tenant.customer_id}/recommendation")
+    await expect(page.locator("[data-testid=all-healthy]")).to_be_visible()
+    await expect(page.locator("[data-testid=container]")).to_have_count(0)
+    await expect(page.locator("[data-testid=approve]")).to_have_count(0)
+    await shot(page, "recommendation-all-healthy")
+
+
+async def test_only_the_chosen_containers_are_ordered(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Partial Approval Foods")
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None
+    planned = state.recommendation.containers
+    assert len(planned) >= 2, state.recommendation
+    dropped = planned[-1].index
+    await login(page, tenant.username)
+    await page.goto(f"/customers/{tenant.customer_id}/recommendation")
+    box = page.locator(f"[data-testid=container][data-index='{dropped}']")
+    await box.locator("[data-testid=choose-container]").uncheck()
+    await expect(page.locator("[data-testid=approve]")).to_be_enabled()
+    await page.locator("[data-testid=approve]").click()
+    await expect(page.locator("[data-testid=order]")).to_have_count(len(planned) - 1)
+
+    tracking = await live.wait_for(tenant, CycleStatus.TRACKING)
+    chosen = {c.index for c in planned} - {dropped}
+    assert {o.container_index for o in tracking.orders} == chosen, tracking.orders
+    submissions = await live.submissions(tenant.erp_code)
+    assert len(submissions) == len(chosen), submissions
+
+
+async def test_a_second_approval_from_a_stale_tab_is_refused_on_the_page(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    """Two tabs show the same recommendation; the first approves. The second's approval is
+    refused by the cycle (409) and the page says so; the ERP gets each container once."""
+    tenant = await live.new_tenant("Two Tabs Foods")
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None
+    await login(page, tenant.username)
+    path = f"/customers/{tenant.customer_id}/recommendation"
+    await page.goto(path)
+    second = await page.context.new_page()
+    await second.goto(path)
+    await expect(second.locator("[data-testid=approve]")).to_be_enabled()
+
+    await page.locator("[data-testid=approve]").click()
+    await expect(page.locator("[data-testid=order]")).to_have_count(
+        len(state.recommendation.containers)
+    )
+    await second.locator("[data-testid=approve]").click()
+    error = second.locator("[data-testid=action-error]")
+    await expect(error).to_be_visible()
+    assert (await error.inner_text()).strip()
+    await shot(second, "recommendation-stale-tab-refused")
+
+    tracking = await live.wait_for(tenant, CycleStatus.TRACKING)
+    submissions = await live.submissions(tenant.erp_code)
+    assert len(submissions) == len(tracking.orders) == len(state.recommendation.containers)
+
+    # After the refusal the stale tab shows where the cycle really is.
+    await expect(second.locator("[data-testid=cycle-status]")).to_contain_text(
+        "tracking", ignore_case=True, timeout=15_000
+    )
+    await expect(second.locator("[data-testid=approve]")).to_be_disabled()
