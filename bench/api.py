@@ -18,133 +18,26 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.auth import tokens  # noqa: E402
+from harness import DEFAULT_PG, admin, cpu_seconds, free_port, load, serve, wait_ready  # noqa: E402
+
 from core.settings import Environment, Settings  # noqa: E402
-from erp.client import ErpClient, build_http_client  # noqa: E402
-from erp.simulator.app import create_app as create_sim  # noqa: E402
 from erp.simulator.generator import DEMO_LARGE  # noqa: E402
-from erp.simulator.server import ServerThread  # noqa: E402
-from erp.simulator.world import SimWorld  # noqa: E402
-from services.accounts import create_user  # noqa: E402
-from services.recommend import recommend  # noqa: E402
-from services.sync import sync_customer  # noqa: E402
-from store.customers import upsert_customer  # noqa: E402
-from store.db import create_engine, create_session_factory, unit_of_work  # noqa: E402
-from store.migrate import upgrade_async  # noqa: E402
-from store.models import Role  # noqa: E402
 
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 GOAL_P99_MS = 50.0
-SIM_KEY = "bench-erp-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def admin(base: str, sql: str) -> None:
-    dsn = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def load(url: str, settings: Settings) -> tuple[int, str, dict[str, float]]:
-    """Sync and plan the large demo customer from the simulator; return its id and a token."""
-    timings: dict[str, float] = {}
-    await upgrade_async(url)
-    world = SimWorld.demo(42, date.today())
-    with ServerThread(create_sim(world, api_key=SIM_KEY, admin_key="bench-admin")) as sim:
-        engine = create_engine(url)
-        http = build_http_client(settings.model_copy(update={"erp_base_url": sim.base_url}))
-        try:
-            sessions = create_session_factory(engine)
-            async with unit_of_work(sessions) as session:
-                customer = await upsert_customer(
-                    session, erp_code=DEMO_LARGE, name=DEMO_LARGE, timezone="UTC"
-                )
-                customer_id = customer.id
-            erp = ErpClient(http, base_url=sim.base_url, api_key=SIM_KEY)
-            started = time.perf_counter()
-            await sync_customer(sessions, erp, customer_id)
-            timings["sync_s"] = round(time.perf_counter() - started, 2)
-            started = time.perf_counter()
-            version = await recommend(sessions, customer_id)
-            timings["recommend_s"] = round(time.perf_counter() - started, 2)
-            timings["recommendation_lines"] = len(version.lines)
-            async with unit_of_work(sessions) as session:
-                user = await create_user(
-                    session,
-                    username="bench-buyer",
-                    password="bench-password-123",
-                    role=Role.CUSTOMER,
-                    customer_id=customer_id,
-                    actor="bench",
-                )
-            token = tokens.issue(settings, user).token
-        finally:
-            await http.aclose()
-            await engine.dispose()
-    return customer_id, token, timings
-
-
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "RESTOCK_ENV": "test",
-        "RESTOCK_DATABASE_URL": url,
-        "RESTOCK_JWT_EXPIRY_MINUTES": "60",
-    }
-    code = (
-        "import uvicorn; from api.app import create_app; "
-        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', "
-        "access_log=False)"
-    )
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
-
-
-async def wait_ready(base: str, within_s: float = 30.0) -> None:
-    deadline = time.monotonic() + within_s
-    async with httpx.AsyncClient(base_url=base) as client:
-        while True:
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("API did not start")
-            await asyncio.sleep(0.2)
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU a process has used (Linux /proc; None elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def drive(

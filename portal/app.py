@@ -8,9 +8,11 @@ from fastapi.staticfiles import StaticFiles
 from portal import pages
 from portal.errors import install_page_errors
 from portal.render import HERE
+from portal.timing import ServerTiming
 
 
 def install_portal(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_page_errors(app)
+    app.add_middleware(ServerTiming)

@@ -30,7 +30,6 @@ from api.auth.session import log_in, log_out
 from api.deps import ResourcesDep, SessionDep, SettingsDep
 from api.routes import customers as customer_routes
 from api.routes import ops as ops_routes
-from api.routes import orders as order_routes
 from api.routes import products as product_routes
 from api.routes import recommendations as recommendation_routes
 from api.routes.cycle_actions import temporal_ui_url
@@ -40,6 +39,7 @@ from core.settings import Settings
 from portal.charts import shipments_chart, stock_chart
 from portal.render import render
 from services.customer_settings import CustomerSettingsValues
+from store import orders as orders_repo
 from store.models import OrderStatus, PlanStatus, Role
 from store.overview import CustomerOverview, customer_overview
 from store.pagination import PageRequest
@@ -48,7 +48,7 @@ from store.snapshots import ProductSort
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
-LINES_PAGE_SIZE = 200
+LINES_PAGE_SIZE = 100
 # Statuses in which the recommendation page follows the cycle live.
 LIVE_STATUSES = frozenset(
     {
@@ -325,13 +325,12 @@ async def orders_page(
     page: PageNumber = 1,
     status: OrderStatus | None = None,
 ) -> Response:
-    result = await order_routes.list_orders(
-        scope,
+    result = await orders_repo.list_orders(
         session,
+        scope.customer_id,
         PageRequest(page, PAGE_SIZE),
-        None if status is None else [status],
-        None,
-        None,
+        statuses=[] if status is None else [status.value],
+        with_lines=False,  # the page shows no lines; a large customer's ERP orders are big
     )
     return render(
         request,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from store.models import Order, OrderSource, OrderStatus, OrderStatusChange
 from store.models.orders import OPEN_ORDER_STATUSES
@@ -36,8 +36,13 @@ async def list_orders(
     statuses: Sequence[str] = (),
     ordered_from: date | None = None,
     ordered_to: date | None = None,
+    with_lines: bool = True,
 ) -> Page[Order]:
+    """Newest first. `with_lines=False` leaves the line lists unloaded (an ERP order of a
+    large customer has thousands): reading `lines` then raises."""
     stmt = select(Order).where(Order.customer_id == customer_id)
+    if not with_lines:
+        stmt = stmt.options(defer(Order.lines, raiseload=True))
     if statuses:
         stmt = stmt.where(Order.status.in_(list(statuses)))
     if ordered_from is not None:
