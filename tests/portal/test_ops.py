@@ -91,6 +91,36 @@ async def test_ops_retry_after_a_business_rejection_lands_each_order_once(
     assert {o.erp_order_number for o in tracking.orders} == {s["order_number"] for s in submissions}
 
 
+async def test_ops_cancel_after_a_business_rejection_ends_the_cycle_without_orders(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Credit Hold Traders")
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None
+    with live.erp_sim.faults(endpoints=["submit"], reject_code="E_CREDIT_HOLD"):
+        await approve_over_api(live, tenant, state.recommendation.version)
+        await live.wait_for(tenant, CycleStatus.SUBMISSION_FAILED)
+
+    await login(page, live.ops_username)
+    row = cycle_row(page, tenant)
+    await expect(row).to_have_attribute("data-status", "submission_failed")
+    await row.locator("[data-testid=cancel]").click()
+    await expect(page.locator("[data-testid=action-error]")).to_be_hidden()
+    cancelled = await live.wait_for(tenant, CycleStatus.CANCELLED)
+    assert {o.status for o in cancelled.orders} == {"cancelled"}, cancelled.orders
+
+    async def row_cancelled() -> bool:
+        if await cycle_row(page, tenant).get_attribute("data-status") == "cancelled":
+            return True
+        await page.reload()
+        return False
+
+    await eventually(row_cancelled, "the ops row shows the cycle cancelled")
+    await expect(cycle_row(page, tenant).locator("[data-testid=retry]")).to_have_count(0)
+    await expect(cycle_row(page, tenant).locator("[data-testid=cancel]")).to_have_count(0)
+    assert await live.submissions(tenant.erp_code) == []
+
+
 async def test_ops_edits_settings_with_field_errors(
     live: LiveStack, page: Page, shot: Shot
 ) -> None:
