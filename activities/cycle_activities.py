@@ -36,6 +36,7 @@ from activities.cycle_models import (
     TrackedOrder,
     TrackRequest,
 )
+from activities.heartbeat import heartbeating
 from activities.notifier import Message, Notifier
 from core.settings import Settings
 from erp.client import ErpClient
@@ -102,9 +103,13 @@ class CycleActivities:
     @activity.defn(name="sync_customer")
     async def sync_customer(self, request: SyncRequest) -> SyncSummary:
         try:
-            result = await sync_customer(
-                self._sessions, self._erp, request.customer_id, actor=f"cycle:{request.workflow_id}"
-            )
+            async with heartbeating():
+                result = await sync_customer(
+                    self._sessions,
+                    self._erp,
+                    request.customer_id,
+                    actor=f"cycle:{request.workflow_id}",
+                )
         except ErpError as err:
             raise _as_application_error(err) from err
         return SyncSummary(
@@ -117,9 +122,10 @@ class CycleActivities:
 
     @activity.defn(name="recommend")
     async def recommend(self, request: RecommendRequest) -> RecommendationView:
-        version = await recommend(
-            self._sessions, request.customer_id, actor=f"cycle:{request.workflow_id}"
-        )
+        async with heartbeating():
+            version = await recommend(
+                self._sessions, request.customer_id, actor=f"cycle:{request.workflow_id}"
+            )
         return recommendation_view(version)
 
     # --- read model, audit, notifications ---------------------------------------------------
@@ -350,11 +356,12 @@ class CycleActivities:
                 if order is not None and order.erp_order_number:
                     numbers[order_id] = order.erp_order_number
         fetched = {}
-        for order_id, number in numbers.items():
-            try:
-                fetched[order_id] = await self._erp.get_order(customer.erp_code, number)
-            except ErpError as err:
-                raise _as_application_error(err) from err
+        async with heartbeating():
+            for order_id, number in numbers.items():
+                try:
+                    fetched[order_id] = await self._erp.get_order(customer.erp_code, number)
+                except ErpError as err:
+                    raise _as_application_error(err) from err
         tracked: list[TrackedOrder] = []
         async with unit_of_work(self._sessions) as session:
             for order_id in request.order_ids:

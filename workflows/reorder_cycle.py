@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         SyncRequest,
         TrackRequest,
     )
+    from activities.heartbeat import HEARTBEAT_TIMEOUT
     from core.temporal import CYCLE_STATUS
 
 # Activities that only touch our own database: quick, retried briefly and often.
@@ -114,6 +115,7 @@ class ReorderCycle:
                 CycleActivities.sync_customer,
                 SyncRequest(customer_id=self._inp.customer_id, workflow_id=wid),
                 start_to_close_timeout=SYNC_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 schedule_to_close_timeout=SYNC_RETRY_FOR,
                 retry_policy=ERP_RETRY,
                 summary=f"sync ERP snapshot of {self._inp.customer_name}",
@@ -126,6 +128,7 @@ class ReorderCycle:
             CycleActivities.recommend,
             RecommendRequest(customer_id=self._inp.customer_id, workflow_id=wid),
             start_to_close_timeout=timedelta(minutes=2),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=STORE_RETRY,
             summary="plan containers and store the recommendation",
         )
@@ -467,6 +470,7 @@ class ReorderCycle:
                     customer_id=self._inp.customer_id, order_ids=[o.order_id for o in open_orders]
                 ),
                 start_to_close_timeout=timedelta(minutes=2),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=ERP_RETRY,
                 summary=f"check {len(open_orders)} order(s) in the ERP",
             )

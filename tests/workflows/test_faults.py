@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import TimeoutType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -43,6 +44,7 @@ from activities.cycle_models import (
     OpsRequest,
     RefreshRequest,
 )
+from activities.heartbeat import HEARTBEAT_TIMEOUT
 from activities.notifier import LogNotifier
 from core.errors import Conflict, RestockError
 from core.settings import Settings
@@ -64,6 +66,7 @@ REQUEST_COUNTER = 10_000  # `times` of a fault used to count submit requests
 
 Figure = Callable[..., dict[str, Any]]
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+HEARTBEAT = TimeoutType.TIMEOUT_TYPE_HEARTBEAT
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -303,6 +306,59 @@ async def test_worker_killed_around_the_submission_leaves_one_order_per_containe
             "status": done.status.value,
         }
     figure(kills=worker.kills, cycles_completed=len(rows), **rows)
+
+
+async def heartbeat_timeouts(stack: CycleStack, customer_id: int, activity_type: str) -> int:
+    """Attempts of `activity_type` that completed after an earlier attempt missed its
+    heartbeats (the started event's `last_failure` is a heartbeat timeout)."""
+    history = await cycle_handle(stack.client, customer_id).fetch_history()
+    scheduled: set[int] = set()
+    count = 0
+    for event in history.events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            if event.activity_task_scheduled_event_attributes.activity_type.name == activity_type:
+                scheduled.add(event.event_id)
+        elif event.HasField("activity_task_started_event_attributes"):
+            attrs = event.activity_task_started_event_attributes
+            timeout = attrs.last_failure.timeout_failure_info
+            if attrs.scheduled_event_id in scheduled and timeout.timeout_type == HEARTBEAT:
+                count += 1
+    return count
+
+
+@SQLITE_ONLY
+async def test_worker_killed_while_tracking_is_noticed_by_heartbeat_not_after_minutes(
+    process_stack: tuple[CycleStack, WorkerProcess], figure: Figure
+) -> None:
+    """Tracking's start-to-close timeout is 2 minutes; its heartbeats let Temporal hand the
+    check to the restarted worker after the heartbeat timeout instead."""
+    stack, worker = process_stack
+    customer_id, erp_code, version = await awaiting(stack)
+    await approve(stack, customer_id, version)
+    await stack.wait_for(customer_id, CycleStatus.TRACKING)
+    # The next order-status request is held by the ERP; the worker dies while it waits.
+    stack.erp_sim.set_faults(endpoints=["order"], latency_seconds=20.0, times=1)
+
+    async def held() -> bool:
+        async with stack.admin() as admin:
+            return (await admin.get("/admin/faults")).json()["remaining_requests"] is None
+
+    await poll(held, "a tracking request reaching the ERP")
+    await worker.kill()
+    stack.erp_sim.reset_faults()
+    killed_at = asyncio.get_running_loop().time()
+    await worker.start()
+    await stack.advance_erp(days=7 * 12)
+    done = await stack.wait_for(customer_id, CycleStatus.COMPLETED)
+    resumed_after = asyncio.get_running_loop().time() - killed_at
+    assert {o.status for o in done.orders} == {"delivered"}
+    assert await heartbeat_timeouts(stack, customer_id, "track_orders") >= 1
+    figure(
+        heartbeat_timeout_s=HEARTBEAT_TIMEOUT.total_seconds(),
+        tracking_start_to_close_s=120,
+        kill_to_completed_s=round(resumed_after, 1),
+        erp_orders=len(await stack.submissions(erp_code)),
+    )
 
 
 # --- 2. ERP outage during the submission -------------------------------------------------
