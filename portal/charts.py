@@ -48,13 +48,15 @@ def _scale(value: float, low: float, high: float) -> float:
 
 
 def _x_labels(points: Sequence[Point], xs: list[float]) -> list[str]:
+    """First, middle and last week; the outer labels align inwards so none is clipped."""
     if not points:
         return []
-    picks = sorted({0, len(points) // 2, len(points) - 1})
+    last = len(points) - 1
+    anchors = {0: "start", last // 2: "middle", last: "end"}
     return [
-        f'<text x="{xs[i]:.1f}" y="{HEIGHT - 8}" class="tick" text-anchor="middle">'
+        f'<text x="{xs[i]:.1f}" y="{HEIGHT - 8}" class="tick" text-anchor="{anchor}">'
         f"{escape(str(points[i].week_start))}</text>"
-        for i in picks
+        for i, anchor in sorted(anchors.items())
     ]
 
 

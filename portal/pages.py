@@ -9,7 +9,8 @@ JavaScript through the JSON API with the CSRF header; the pages read, the API wr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
@@ -34,7 +35,7 @@ from api.routes import products as product_routes
 from api.routes import recommendations as recommendation_routes
 from api.routes.cycle_actions import temporal_ui_url
 from api.routes.products import SortOrder
-from core.errors import Forbidden, TooManyRequests, Unauthorized
+from core.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
 from core.settings import Settings
 from portal.charts import shipments_chart, stock_chart
 from portal.render import render
@@ -76,6 +77,19 @@ OPS_FILTERS = {
     },
 }
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+# A filter `<select>` sends `status=` for "all": empty means no filter, not a bad value.
+FormChoice = Annotated[str | None, Query(max_length=32)]
+E = TypeVar("E", bound=StrEnum)
+
+
+def choice(enum: type[E], value: str | None, field: str) -> E | None:
+    if not value:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise InvalidInput(f"{field}: {value!r} is not one of {allowed}", field=field) from None
 
 
 @dataclass(frozen=True)
@@ -257,16 +271,17 @@ async def products_page(
     settings: SettingsDep,
     page: PageNumber = 1,
     q: product_routes.SearchText = None,
-    status: PlanStatus | None = None,
+    status: FormChoice = None,
     sort: ProductSort = ProductSort.RUN_OUT,
     order: SortOrder = SortOrder.ASC,
 ) -> Response:
+    plan_status = choice(PlanStatus, status, "status")
     result = await product_routes.list_products(
         scope,
         session,
         PageRequest(page, PAGE_SIZE),
         q,
-        None if status is None else [status],
+        None if plan_status is None else [plan_status],
         sort,
         order,
     )
@@ -280,7 +295,7 @@ async def products_page(
             customer_id=scope.customer_id,
             products=result,
             q=q or "",
-            status=status.value if status else "",
+            status=status or "",
             sort=sort.value,
             order=order.value,
             statuses=[s for s in PlanStatus if s is not PlanStatus.UNPLANNED],
@@ -323,13 +338,14 @@ async def orders_page(
     session: SessionDep,
     settings: SettingsDep,
     page: PageNumber = 1,
-    status: OrderStatus | None = None,
+    status: FormChoice = None,
 ) -> Response:
+    order_status = choice(OrderStatus, status, "status")
     result = await orders_repo.list_orders(
         session,
         scope.customer_id,
         PageRequest(page, PAGE_SIZE),
-        statuses=[] if status is None else [status.value],
+        statuses=[] if order_status is None else [order_status.value],
         with_lines=False,  # the page shows no lines; a large customer's ERP orders are big
     )
     return render(
@@ -341,7 +357,7 @@ async def orders_page(
             customer=scope.customer,
             customer_id=scope.customer_id,
             orders=result,
-            status=status.value if status else "",
+            status=status or "",
             statuses=list(OrderStatus),
             page=page,
             pages=-(-result.total // PAGE_SIZE),
@@ -410,6 +426,31 @@ async def settings_page(
     )
 
 
+SETTING_LABELS = {
+    "timezone": "Time zone",
+    "target_soh_weeks": "Target stock (weeks of cover)",
+    "target_soh_overrides": "Per-product targets (weeks, JSON by code)",
+    "lead_time_weeks": "Lead time (weeks)",
+    "safety_stock_mode": "Safety stock rule",
+    "safety_weeks": "Safety stock (weeks)",
+    "service_level": "Service level (0.5-1)",
+    "forecast_method": "Forecast method",
+    "container_capacity_cartons": "Container capacity (cartons)",
+    "container_max_weight_kg": "Container weight limit (kg)",
+    "container_max_volume_m3": "Container volume limit (m³)",
+    "cycles_enabled": "Scheduled cycles on",
+    "cadence_weeks": "Cycle every (weeks)",
+    "cycle_weekday": "Cycle weekday",
+    "cycle_hour": "Cycle hour (local)",
+    "approval_timeout_hours": "Approval expires after (hours)",
+    "reminder_hours": "Remind every (hours)",
+    "auto_approve": "Auto-approve urgent containers",
+    "auto_approve_after_hours": "Auto-approve after (hours)",
+    "auto_approve_max_cartons": "Auto-approve at most (cartons)",
+    "auto_approve_max_containers": "Auto-approve at most (containers)",
+}
+
+
 def settings_fields(values: CustomerSettingsValues) -> list[dict[str, Any]]:
     """The settings form, generated from the schema so it cannot drift from the API."""
     schema = CustomerSettingsValues.model_json_schema()
@@ -435,7 +476,7 @@ def settings_fields(values: CustomerSettingsValues) -> list[dict[str, Any]]:
         fields.append(
             {
                 "name": name,
-                "label": name.replace("_", " "),
+                "label": SETTING_LABELS.get(name, name.replace("_", " ").capitalize()),
                 "kind": kind,
                 "options": options,
                 "value": value,

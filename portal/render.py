@@ -21,6 +21,11 @@ def _number(value: float | int | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _measure(value: float | None) -> str:
+    """A physical measure to three significant digits (0.000999 m³, 12.4 kg)."""
+    return DASH if value is None else f"{value:.3g}"
+
+
 def _day(value: date | datetime | None) -> str:
     if value is None:
         return DASH
@@ -33,7 +38,7 @@ def _label(value: str | None) -> str:
     return DASH if not value else value.replace("_", " ")
 
 
-TEMPLATES.env.filters.update(number=_number, day=_day, label=_label)
+TEMPLATES.env.filters.update(number=_number, measure=_measure, day=_day, label=_label)
 
 
 def render(

@@ -139,12 +139,14 @@ function initRecommendation(root) {
     if (!result.ok) {
       showError(actionError, result.data.detail || "The approval was not taken.");
       approveBtn.disabled = false;
+      if (result.status === 409) following.fast();  // decided elsewhere? catch up now
       return;
     }
+    showError(actionError, "");
     sessionStorage.removeItem(storeKey);
-    lockDecision(root);
+    lockDecision(root, "Approved. The orders below are the re-packed, final quantities.");
     renderOrders(result.data.orders);
-    followCycle(customerId);
+    following.fast();
   });
 
   rejectBtn && rejectBtn.addEventListener("click", async () => {
@@ -152,17 +154,33 @@ function initRecommendation(root) {
     if (!reason.value.trim()) { showError(actionError, "reason: say why you reject the recommendation"); reason.focus(); return; }
     rejectBtn.disabled = true;
     const result = await api("POST", `/api/customers/${customerId}/recommendations/${version}/reject`, { reason: reason.value.trim() });
-    if (!result.ok) { showError(actionError, result.data.detail || "The rejection was not taken."); rejectBtn.disabled = false; return; }
+    if (!result.ok) {
+      showError(actionError, result.data.detail || "The rejection was not taken.");
+      rejectBtn.disabled = false;
+      if (result.status === 409) following.fast();
+      return;
+    }
+    showError(actionError, "");
     sessionStorage.removeItem(storeKey);
-    lockDecision(root);
+    lockDecision(root, "Rejected.");
     setBadge(document.querySelector("[data-testid=cycle-status]"), result.data.state.status);
+  });
+
+  // Another tab or person may decide meanwhile: follow the cycle and lock this page then.
+  const following = followCycle(customerId, (status) => {
+    if (status !== "awaiting_approval" && !root.dataset.locked) {
+      lockDecision(root, `This recommendation is no longer waiting (the cycle is ${label(status)}); reload for the latest.`);
+    }
   });
 }
 
-function lockDecision(root) {
+function lockDecision(root, note) {
+  root.dataset.locked = "1";
   for (const el of root.querySelectorAll("[data-testid=qty], [data-testid=choose-container], #decide button, #decide textarea")) el.disabled = true;
   const decide = root.querySelector("#decide");
   if (decide) decide.hidden = true;
+  const notice = document.querySelector("[data-testid=decision-note]");
+  if (notice && note) { notice.textContent = note; notice.hidden = false; }
 }
 
 function renderOrders(orders) {
@@ -185,30 +203,37 @@ function renderOrders(orders) {
   }));
 }
 
-function followCycle(customerId) {
+// Poll the cycle: quickly while something happens, slowly while it waits or tracks.
+// Returns {fast()} to speed up after this page made (or was refused) a decision.
+function followCycle(customerId, onStatus) {
   const badge = document.querySelector("[data-testid=cycle-status]");
   const errorEl = document.querySelector("[data-testid=action-error]");
-  let delay = 500;
-  const tick = async () => {
+  const SLOW = 5000;
+  let delay = SLOW, timer = null;
+  const schedule = (ms) => { clearTimeout(timer); timer = setTimeout(tick, ms); };
+  async function tick() {
     const result = await api("GET", `/api/customers/${customerId}/cycles/current`);
     if (result.ok) {
-      showError(errorEl, "");
       const state = result.data.state;
       const status = state ? state.status : result.data.status;
+      if (badge.textContent !== label(status)) showError(errorEl, "");
       setBadge(badge, status);
       if (state && state.orders && state.orders.length) renderOrders(state.orders);
-      const settled = state && state.orders.length && state.orders.every((o) => o.erp_order_number || o.failure);
-      if (FINAL.has(status) || (status === "tracking" && settled) || status === "submission_failed") {
-        delay = 5000;  // keep following slowly: tracking moves orders on
-      }
+      if (onStatus) onStatus(status);
       if (FINAL.has(status)) return;
+      const settled = !state || !state.orders.length || state.orders.every((o) => o.erp_order_number || o.failure);
+      const waiting = status === "awaiting_approval" || status === "submission_failed";
+      delay = waiting || (status === "tracking" && settled) ? SLOW : Math.min(delay * 1.3, 2000);
     } else if (result.status >= 500 || result.status === 0) {
       showError(errorEl, (result.data && result.data.detail) || "Status is unavailable; retrying.");
+      delay = SLOW;
+    } else if (result.status === 404) {
+      return;  // no cycle yet
     }
-    delay = Math.min(delay * 1.3, 5000);
-    setTimeout(tick, delay);
-  };
-  tick();
+    schedule(delay);
+  }
+  schedule(0);
+  return { fast() { delay = 300; schedule(delay); } };
 }
 
 // ---- orders page ----------------------------------------------------------------------
@@ -317,9 +342,9 @@ function initSettings(form) {
 
 document.addEventListener("DOMContentLoaded", () => {
   const rec = document.getElementById("recommendation");
-  if (rec && rec.dataset.decidable === "1") initRecommendation(rec);
   const cycle = document.getElementById("cycle");
-  if (cycle && cycle.dataset.live === "1") followCycle(document.body.dataset.customerId);
+  if (rec && rec.dataset.decidable === "1") initRecommendation(rec);
+  else if (cycle && cycle.dataset.live === "1") followCycle(document.body.dataset.customerId).fast();
   const orders = document.getElementById("orders-live");
   if (orders) initOrders(orders);
   const ops = document.getElementById("ops-cycles");
