@@ -56,8 +56,11 @@ class ScheduleSync(BaseModel):
     paused: bool
 
 
+SCHEDULE_PREFIX = "cycle-schedule-"
+
+
 def schedule_id(customer_id: int) -> str:
-    return f"cycle-schedule-{customer_id}"
+    return f"{SCHEDULE_PREFIX}{customer_id}"
 
 
 def schedule_spec(settings: CustomerSettings, timezone: str) -> ScheduleSpec:
@@ -141,11 +144,49 @@ async def delete_schedule(client: Client, customer_id: int) -> bool:
 async def sync_all(
     client: Client, sessions: async_sessionmaker[AsyncSession], *, task_queue: str
 ) -> list[ScheduleSync]:
-    """Bring every customer's schedule in line with its settings."""
+    """Bring every customer's schedule in line with its settings, and remove the schedules
+    of customers that are no longer in the database."""
     results: list[ScheduleSync] = []
     async with sessions() as session, session.begin():
         customers = list(await session.scalars(select(Customer).order_by(Customer.id)))
         rows = [(c, await settings_repo.get_or_create(session, c.id)) for c in customers]
     for customer, row in rows:
         results.append(await sync_schedule(client, customer, row, task_queue=task_queue))
+    results += await delete_orphans(client, {c.id for c in customers}, task_queue=task_queue)
     return results
+
+
+async def delete_orphans(client: Client, known: set[int], *, task_queue: str) -> list[ScheduleSync]:
+    """Delete cycle schedules of unknown customers. Only schedules that start work on our task
+    queue: another deployment (or test) sharing the namespace keeps its own."""
+    removed: list[ScheduleSync] = []
+    try:
+        listed = [s.id async for s in await client.list_schedules()]
+        for sid in listed:
+            customer_id = _customer_of(sid)
+            if customer_id is None or customer_id in known:
+                continue
+            description = await client.get_schedule_handle(sid).describe()
+            action = description.schedule.action
+            if not isinstance(action, ScheduleActionStartWorkflow):
+                continue
+            if action.task_queue != task_queue:
+                continue
+            if await delete_schedule(client, customer_id):
+                paused = description.schedule.state.paused
+                removed.append(
+                    ScheduleSync(
+                        customer_id=customer_id,
+                        schedule_id=sid,
+                        outcome=ScheduleOutcome.DELETED,
+                        paused=paused,
+                    )
+                )
+    except RPCError as err:
+        raise DependencyUnavailable("temporal", f"listing schedules: {err.message}") from err
+    return removed
+
+
+def _customer_of(sid: str) -> int | None:
+    suffix = sid.removeprefix(SCHEDULE_PREFIX)
+    return int(suffix) if sid.startswith(SCHEDULE_PREFIX) and suffix.isdigit() else None

@@ -10,14 +10,22 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleDescription
+from sqlalchemy import delete
+from temporalio.client import (
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
+    ScheduleDescription,
+)
+from temporalio.service import RPCError
 
 from activities.cycle_models import CycleStatus
 from activities.schedule_activities import ScheduledStartResult, cadence_week
 from api.app import create_app
 from api.auth import tokens
-from services.schedules import schedule_id, sync_all
-from store.models import Role
+from services.schedules import schedule_id, sync_all, sync_schedule
+from store import customer_settings as settings_repo
+from store.db import unit_of_work
+from store.models import Customer, Role
 from tests.api.conftest import add_user, bearer
 from tests.workflows.conftest import CycleStack
 from workflows.scheduled_start import ScheduledCycleStart
@@ -136,3 +144,37 @@ def test_cadence_weeks_pick_every_nth_week() -> None:
     picked = [cadence_week(d, 2) for d in mondays]
     assert picked.count(True) == 3 and picked[0] != picked[1]
     assert [cadence_week(d, 3) for d in mondays].count(True) == 2
+
+
+async def test_sync_removes_schedules_of_deleted_customers_on_its_own_queue_only(
+    cycle_stack: CycleStack, cleanup_schedules: list[int]
+) -> None:
+    gone, _ = await cycle_stack.new_customer()
+    elsewhere, _ = await cycle_stack.new_customer()
+    await sync_all(cycle_stack.client, cycle_stack.sessions, task_queue=cycle_stack.task_queue)
+    async with unit_of_work(cycle_stack.sessions) as session:
+        customer = await session.get(Customer, elsewhere)
+        assert customer is not None
+        row = await settings_repo.get_or_create(session, elsewhere)
+    # The same customer id scheduled by another deployment sharing the namespace.
+    await sync_schedule(cycle_stack.client, customer, row, task_queue="another-deployment")
+    cleanup_schedules.append(elsewhere)
+    async with unit_of_work(cycle_stack.sessions) as session:
+        for customer_id in (gone, elsewhere):
+            await session.execute(delete(Customer).where(Customer.id == customer_id))
+
+    deleted: list[int] = []
+    for _ in range(100):  # listing schedules is eventually consistent
+        synced = await sync_all(
+            cycle_stack.client, cycle_stack.sessions, task_queue=cycle_stack.task_queue
+        )
+        deleted += [s.customer_id for s in synced if s.outcome.value == "deleted"]
+        if gone in deleted:
+            break
+        await asyncio.sleep(0.1)
+    assert deleted == [gone]
+    with pytest.raises(RPCError):
+        await _describe(cycle_stack, gone)
+    kept = await _describe(cycle_stack, elsewhere)
+    assert isinstance(kept.schedule.action, ScheduleActionStartWorkflow)
+    assert kept.schedule.action.task_queue == "another-deployment"
