@@ -297,27 +297,20 @@ class CycleActivities:
             order.erp_order_number = receipt.order_number
             order.eta = receipt.eta
             order.failure_reason = None
-            await orders_repo.set_status(
+            await orders_repo.change_status(
                 session,
                 order,
                 OrderStatus.SUBMITTED,
                 actor="workflow",
                 note=f"ERP order {receipt.order_number}"
                 + (" (replayed)" if receipt.replayed else ""),
-            )
-            await audit.append(
-                session,
-                actor="workflow",
-                action="order.submitted",
-                customer_id=request.customer_id,
-                target_type="order",
-                target_id=order.id,
                 details={
                     "erp_order_number": receipt.order_number,
                     "idempotency_key": request.idempotency_key,
                     "replayed": receipt.replayed,
                     "attempt": activity.info().attempt,
                 },
+                audit_unchanged=True,  # a replayed submission is worth a line in the log
             )
         return SubmittedOrder(
             order_id=request.order_id,
@@ -331,17 +324,15 @@ class CycleActivities:
             if order is None:
                 return
             order.failure_reason = reason
-            await orders_repo.set_status(
-                session, order, OrderStatus.FAILED, actor="erp", note=reason
-            )
-            await audit.append(
+            await orders_repo.change_status(
                 session,
+                order,
+                OrderStatus.FAILED,
                 actor="erp",
+                note=reason,
                 action="order.rejected",
-                customer_id=request.customer_id,
-                target_type="order",
-                target_id=order.id,
                 details={"reason": reason, "idempotency_key": request.idempotency_key},
+                audit_unchanged=True,
             )
 
     @activity.defn(name="track_orders")
@@ -372,19 +363,13 @@ class CycleActivities:
                 if erp_order is not None:
                     order.eta = erp_order.eta
                     order.delivered_on = erp_order.delivered_on
-                    moved = await orders_repo.set_status(
-                        session, order, ERP_TO_ORDER_STATUS[erp_order.status], actor="erp:tracking"
+                    await orders_repo.change_status(
+                        session,
+                        order,
+                        ERP_TO_ORDER_STATUS[erp_order.status],
+                        actor="erp:tracking",
+                        details={"erp_order_number": order.erp_order_number},
                     )
-                    if moved:
-                        await audit.append(
-                            session,
-                            actor="erp:tracking",
-                            action=f"order.{order.status}",
-                            customer_id=request.customer_id,
-                            target_type="order",
-                            target_id=order.id,
-                            details={"erp_order_number": order.erp_order_number},
-                        )
                 tracked.append(
                     TrackedOrder(
                         order_id=order.id,
@@ -404,22 +389,14 @@ class CycleActivities:
                 if order is None:
                     continue
                 order.failure_reason = request.reason
-                if await orders_repo.set_status(
+                await orders_repo.change_status(
                     session,
                     order,
                     OrderStatus(request.status),
                     actor=request.actor,
                     note=request.reason,
-                ):
-                    await audit.append(
-                        session,
-                        actor=request.actor,
-                        action=f"order.{request.status}",
-                        customer_id=request.customer_id,
-                        target_type="order",
-                        target_id=order.id,
-                        details={"reason": request.reason},
-                    )
+                    details={"reason": request.reason},
+                )
 
     def all(self) -> list[Callable[..., Any]]:
         return [

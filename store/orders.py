@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, selectinload
 
+from store import audit
 from store.models import Order, OrderSource, OrderStatus, OrderStatusChange
 from store.models.orders import OPEN_ORDER_STATUSES
 from store.pagination import Page, PageRequest, paginate
@@ -132,6 +133,33 @@ async def set_status(
     session.add(OrderStatusChange(order_id=order.id, status=status.value, actor=actor, note=note))
     await session.flush()
     return True
+
+
+async def change_status(
+    session: AsyncSession,
+    order: Order,
+    status: OrderStatus,
+    *,
+    actor: str,
+    note: str | None = None,
+    action: str | None = None,
+    details: dict[str, Any] | None = None,
+    audit_unchanged: bool = False,
+) -> bool:
+    """`set_status` plus its audit entry (`order.<status>` unless `action` says otherwise),
+    written only when the status moved unless `audit_unchanged`."""
+    moved = await set_status(session, order, status, actor=actor, note=note)
+    if moved or audit_unchanged:
+        await audit.append(
+            session,
+            actor=actor,
+            action=action or f"order.{status.value}",
+            customer_id=order.customer_id,
+            target_type="order",
+            target_id=order.id,
+            details=details,
+        )
+    return moved
 
 
 async def match_erp_order(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -340,18 +341,19 @@ class ReorderCycle:
 
     @workflow.update
     async def retry(self, request: OpsRequest) -> CycleState:
-        self._ops_choice = "retry"
-        self._state.decision = Decision(
-            kind="retry", actor=request.actor, at=workflow.now(), reason=request.reason
-        )
-        await workflow.wait_condition(lambda: self._ops_choice is None)
-        return self._state
+        return await self._ops_decision("retry", request)
 
     @workflow.update
     async def cancel(self, request: OpsRequest) -> CycleState:
-        self._ops_choice = "cancel"
+        return await self._ops_decision("cancel", request)
+
+    async def _ops_decision(
+        self, kind: Literal["retry", "cancel"], request: OpsRequest
+    ) -> CycleState:
+        """Hand ops' choice to the submission loop and answer once it has acted on it."""
+        self._ops_choice = kind
         self._state.decision = Decision(
-            kind="cancel", actor=request.actor, at=workflow.now(), reason=request.reason
+            kind=kind, actor=request.actor, at=workflow.now(), reason=request.reason
         )
         await workflow.wait_condition(lambda: self._ops_choice is None)
         return self._state
