@@ -14,6 +14,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY api ./api
 COPY cli ./cli
+COPY portal ./portal
 COPY worker.py ./
 
 RUN pip install . && useradd --create-home restock

@@ -209,14 +209,14 @@ function followCycle(customerId, onStatus) {
   const badge = document.querySelector("[data-testid=cycle-status]");
   const errorEl = document.querySelector("[data-testid=action-error]");
   const SLOW = 5000;
-  let delay = SLOW, timer = null;
+  let delay = SLOW, timer = null, shownByPoll = false;
   const schedule = (ms) => { clearTimeout(timer); timer = setTimeout(tick, ms); };
   async function tick() {
     const result = await api("GET", `/api/customers/${customerId}/cycles/current`);
     if (result.ok) {
       const state = result.data.state;
       const status = state ? state.status : result.data.status;
-      if (badge.textContent !== label(status)) showError(errorEl, "");
+      if (shownByPoll) { showError(errorEl, ""); shownByPoll = false; }
       setBadge(badge, status);
       if (state && state.orders && state.orders.length) renderOrders(state.orders);
       if (onStatus) onStatus(status);
@@ -226,6 +226,7 @@ function followCycle(customerId, onStatus) {
       delay = waiting || (status === "tracking" && settled) ? SLOW : Math.min(delay * 1.3, 2000);
     } else if (result.status >= 500 || result.status === 0) {
       showError(errorEl, (result.data && result.data.detail) || "Status is unavailable; retrying.");
+      shownByPoll = true;
       delay = SLOW;
     } else if (result.status === 404) {
       return;  // no cycle yet

@@ -264,6 +264,9 @@ async def test_a_second_approval_from_a_stale_tab_is_refused_on_the_page(
     path = f"/customers/{tenant.customer_id}/recommendation"
     await page.goto(path)
     second = await page.context.new_page()
+    # The stale tab's timers are held, so it cannot notice the approval by polling before
+    # its own click (the test of that is below): the click must meet the cycle's refusal.
+    await second.clock.install()
     await second.goto(path)
     await expect(second.locator("[data-testid=approve]")).to_be_enabled()
 
@@ -281,8 +284,12 @@ async def test_a_second_approval_from_a_stale_tab_is_refused_on_the_page(
     submissions = await live.submissions(tenant.erp_code)
     assert len(submissions) == len(tracking.orders) == len(state.recommendation.containers)
 
-    # After the refusal the stale tab shows where the cycle really is.
+    # After the refusal the stale tab catches up and shows where the cycle really is; the
+    # refusal stays on screen.
+    await second.clock.run_for(10_000)
     await expect(second.locator("[data-testid=cycle-status]")).to_contain_text(
         "tracking", ignore_case=True, timeout=15_000
     )
     await expect(second.locator("[data-testid=approve]")).to_be_disabled()
+    await expect(second.locator("[data-testid=decision-note]")).to_contain_text("no longer waiting")
+    await expect(error).to_be_visible()

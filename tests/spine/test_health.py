@@ -45,9 +45,16 @@ async def test_readyz_names_temporal_and_database_when_they_are_down(
 
 
 async def test_unknown_route_uses_the_error_shape(api_client: httpx.AsyncClient) -> None:
-    response = await api_client.get("/no/such/route")
+    response = await api_client.get("/api/no/such/route")
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "detail": "Not Found", "field": None}
+
+
+async def test_unknown_page_is_the_portals_not_found_page(api_client: httpx.AsyncClient) -> None:
+    response = await api_client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'data-testid="not-found"' in response.text
 
 
 async def test_readyz_is_ready_when_every_component_is_up(
