@@ -229,8 +229,8 @@ async def recommendation_page(
     page: PageNumber = 1,
     urgent: bool = False,
 ) -> Response:
-    result = await recommendation_routes.recommendations(
-        scope, session, PageRequest(page, LINES_PAGE_SIZE), urgent
+    result = await recommendation_routes.current_and_versions(
+        session, scope.customer_id, PageRequest(page, LINES_PAGE_SIZE), urgent
     )
     overview = await customer_overview(
         session, PageRequest(1, 1), only_customer_id=scope.customer_id

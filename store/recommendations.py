@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -189,6 +189,37 @@ async def line_rows(
 ) -> Page[dict[str, Any]]:
     """`lines_page` as dicts of `LINE_FIELDS`."""
     stmt = select(*(_lines[f] for f in LINE_FIELDS)).where(
+        _lines.recommendation_id == recommendation_id
+    )
+    if urgent_only:
+        stmt = stmt.where(_lines.urgent.is_(True))
+    return await paginate_rows(session, stmt.order_by(_lines.position), page)
+
+
+# JSON columns the API passes through as stored text (no parse, no re-validation).
+RAW_CONTAINER_FIELDS = frozenset({"lines"})
+RAW_LINE_FIELDS = frozenset({"containers", "explanation"})
+
+
+def _columns(table: Any, fields: tuple[str, ...], raw: frozenset[str]) -> list[Any]:
+    return [cast(table[f], Text).label(f) if f in raw else table[f] for f in fields]
+
+
+async def container_rows_raw(session: AsyncSession, recommendation_id: int) -> list[dict[str, Any]]:
+    """`container_rows` with `lines` as the stored JSON text."""
+    stmt = (
+        select(*_columns(_containers, CONTAINER_FIELDS, RAW_CONTAINER_FIELDS))
+        .where(_containers.recommendation_id == recommendation_id)
+        .order_by(_containers.index)
+    )
+    return [dict(row) for row in (await session.execute(stmt)).mappings()]
+
+
+async def line_rows_raw(
+    session: AsyncSession, recommendation_id: int, page: PageRequest, *, urgent_only: bool = False
+) -> Page[dict[str, Any]]:
+    """`line_rows` with `containers` and `explanation` as the stored JSON text."""
+    stmt = select(*_columns(_lines, LINE_FIELDS, RAW_LINE_FIELDS)).where(
         _lines.recommendation_id == recommendation_id
     )
     if urgent_only:

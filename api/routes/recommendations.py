@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.deps import MAX_ID, CustomerScopeDep
 from api.deps import SessionDep
+from api.recommendation_json import NOT_IN_DETAIL, detail_json, splice
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, PageRequestDep
 from api.schemas.recommendations import RecommendationDetail, Recommendations
 from core.errors import NotFound
@@ -24,10 +25,9 @@ router = APIRouter(prefix="/api/customers", tags=["recommendations"])
 
 RECENT_VERSIONS = 50
 UrgentOnly = Annotated[bool, Query(description="Only urgent lines")]
-# Rows are validated once, from plain dicts, in pydantic-core; FastAPI then passes the model
-# through and serialises it straight to JSON bytes.
+# The routes answer with JSON spliced from stored text (api.recommendation_json); the model
+# path below is what the portal renders, and the reference a test compares the JSON with.
 _RECOMMENDATIONS: TypeAdapter[Recommendations] = TypeAdapter(Recommendations)
-_DETAIL: TypeAdapter[RecommendationDetail] = TypeAdapter(RecommendationDetail)
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +45,7 @@ async def _detail(
         session, header["id"], page, urgent_only=urgent_only
     )
     containers = await recommendations_repo.container_rows(session, header["id"])
-    detail = {k: v for k, v in header.items() if k not in _NOT_IN_DETAIL}
+    detail = {k: v for k, v in header.items() if k not in NOT_IN_DETAIL}
     detail["containers"] = containers
     detail["lines"] = {
         "items": lines.items,
@@ -56,7 +56,25 @@ async def _detail(
     return detail
 
 
-_NOT_IN_DETAIL = frozenset({"id", "container_count", "urgent_container_count", "cartons"})
+async def current_and_versions(
+    session: AsyncSession, customer_id: int, page: PageRequest, urgent: bool
+) -> Recommendations:
+    """The model of what the list route returns (the portal renders it)."""
+    header = await recommendations_repo.header_row(session, customer_id)
+    versions = await recommendations_repo.version_rows(
+        session, customer_id, PageRequest(1, RECENT_VERSIONS)
+    )
+    return _RECOMMENDATIONS.validate_python(
+        {
+            "current": None if header is None else await _detail(session, header, page, urgent),
+            "versions": [_summary(r) for r in versions.items],
+            "versions_total": versions.total,
+        }
+    )
+
+
+def _json(content: bytes) -> Response:
+    return Response(content, media_type="application/json")
 
 
 @router.get(
@@ -68,17 +86,17 @@ _NOT_IN_DETAIL = frozenset({"id", "container_count", "urgent_container_count", "
 )
 async def recommendations(
     scope: CustomerScopeDep, session: SessionDep, page: PageRequestDep, urgent: UrgentOnly = False
-) -> Recommendations:
+) -> Response:
     header = await recommendations_repo.header_row(session, scope.customer_id)
     versions = await recommendations_repo.version_rows(
         session, scope.customer_id, PageRequest(1, RECENT_VERSIONS)
     )
-    return _RECOMMENDATIONS.validate_python(
-        {
-            "current": None if header is None else await _detail(session, header, page, urgent),
-            "versions": [_summary(r) for r in versions.items],
-            "versions_total": versions.total,
-        }
+    current = b"null" if header is None else await detail_json(session, header, page, urgent)
+    return _json(
+        splice(
+            {"versions": [_summary(r) for r in versions.items], "versions_total": versions.total},
+            {"current": current},
+        )
     )
 
 
@@ -94,8 +112,8 @@ async def recommendation_version(
     version: Annotated[int, Path(ge=1, le=MAX_ID, description="Version number", examples=[3])],
     page: PageRequestDep,
     urgent: UrgentOnly = False,
-) -> RecommendationDetail:
+) -> Response:
     header = await recommendations_repo.header_row(session, scope.customer_id, version)
     if header is None:
         raise NotFound(f"recommendation version {version} not found", field="version")
-    return _DETAIL.validate_python(await _detail(session, header, page, urgent))
+    return _json(await detail_json(session, header, page, urgent))
