@@ -28,7 +28,7 @@ from planning.history import (
     weekly_history,
 )
 from planning.models import Product, ProductStatus
-from planning.packing import Box, Limits, PackItem, effective_moq, pack, top_up
+from planning.packing import Box, Limits, PackItem, PackLines, effective_moq, pack_lines, top_up
 from planning.policy import Targets, Urgency, round_orders, targets, urgency
 from planning.projection import Projection, cumulative, forward_cover, project
 from planning.schemas import PlanInput, Recommendation
@@ -75,29 +75,21 @@ class Catalog:
             min_quantity=effective_moq(int(self.pack[row]), int(self.moq[row])),
         )
 
-    def pack_items(self, rows: IntArray, quantity: IntArray, urgent: BoolArray) -> list[PackItem]:
-        """`pack_item` for each of `rows` (in that order), with the numbers converted in bulk."""
+    def pack_lines(self, rows: IntArray, quantity: IntArray, urgent: BoolArray) -> PackLines:
+        """`pack_item` for each of `rows` (in that order), as `PackLines` built in bulk."""
+        row_list = rows.tolist()
         pack = self.pack[rows].tolist()
         moq = self.moq[rows].tolist()
-        return [
-            PackItem(
-                product_code=self.codes[r],
-                quantity=q,
-                urgent=u,
-                carton_weight_kg=self.weight[r],
-                carton_volume_m3=self.volume[r],
-                pack_size=p,
-                min_quantity=effective_moq(p, m),
-            )
-            for r, q, u, p, m in zip(
-                rows.tolist(),
-                quantity[rows].tolist(),
-                urgent[rows].tolist(),
-                pack,
-                moq,
-                strict=True,
-            )
-        ]
+        minimum = {pm: effective_moq(*pm) for pm in set(zip(pack, moq, strict=True))}
+        return PackLines(
+            product_code=[self.codes[r] for r in row_list],
+            quantity=quantity[rows].tolist(),
+            urgent=urgent[rows].tolist(),
+            carton_weight_kg=[self.weight[r] for r in row_list],
+            carton_volume_m3=[self.volume[r] for r in row_list],
+            pack_size=pack,
+            min_quantity=[minimum[pm] for pm in zip(pack, moq, strict=True)],
+        )
 
 
 @dataclass
@@ -185,7 +177,9 @@ def plan_arrays(
     run_out = np.where(np.isnan(proj.run_out_day), np.inf, proj.run_out_day)
     priority = np.lexsort((cover_at_arrival, run_out, ~urgent))
     limits = Limits.from_settings(settings)
-    boxes, open_box = pack(catalog.pack_items(priority[base[priority] > 0], base, urgent), limits)
+    boxes, open_box = pack_lines(
+        catalog.pack_lines(priority[base[priority] > 0], base, urgent), limits
+    )
 
     pulled = np.zeros(n, dtype=np.int64)
     deferred = np.zeros(n, dtype=np.int64)
@@ -353,6 +347,8 @@ def _drop(
         if left < effective_moq(int(catalog.pack[r]), int(catalog.moq[r])):
             left = 0
         keep[r] = left
-    new_boxes, _ = pack(catalog.pack_items(priority[keep[priority] > 0], keep, urgent), limits)
+    new_boxes, _ = pack_lines(
+        catalog.pack_lines(priority[keep[priority] > 0], keep, urgent), limits
+    )
     deferred = np.asarray(base - keep, dtype=np.int64)
     return new_boxes, deferred

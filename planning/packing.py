@@ -16,14 +16,13 @@ container need not be.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from planning.errors import InvalidQuantity, UnpackableProduct
 from planning.models import Product, ProductStatus
-from planning.schemas import Container, ContainerLine, Line
+from planning.schemas import Container, ContainerLine, Line, construct
 from planning.settings import PlanSettings
 
 _EPS = 1e-9
@@ -120,16 +119,45 @@ class Box:
 
 def per_container(item: PackItem, limits: Limits) -> int:
     """Most cartons of the item one empty container takes; raises if not even one."""
-    empty = Box(limits)
-    room = empty.room_for(item)
+    room = Box(limits).room_for(item)
     if room < 1:
-        raise UnpackableProduct(
-            item.product_code,
-            "one pack exceeds the container's capacity, weight or volume limit"
-            if item.pack_size > 1
-            else "one carton exceeds the container's weight or volume limit",
-        )
+        raise _unpackable(item.product_code, item.pack_size)
     return room
+
+
+def _unpackable(code: str, pack_size: int) -> UnpackableProduct:
+    return UnpackableProduct(
+        code,
+        "one pack exceeds the container's capacity, weight or volume limit"
+        if pack_size > 1
+        else "one carton exceeds the container's weight or volume limit",
+    )
+
+
+@dataclass(frozen=True)
+class PackLines:
+    """Items to pack as parallel lists (what `PackItem`s hold, one list per field), so the
+    engine can pack thousands of lines without building an object per line."""
+
+    product_code: Sequence[str]
+    quantity: Sequence[int]
+    urgent: Sequence[bool]
+    carton_weight_kg: Sequence[float | None]
+    carton_volume_m3: Sequence[float | None]
+    pack_size: Sequence[int]
+    min_quantity: Sequence[int]
+
+    @classmethod
+    def of(cls, items: Sequence[PackItem]) -> PackLines:
+        return cls(
+            product_code=[i.product_code for i in items],
+            quantity=[i.quantity for i in items],
+            urgent=[i.urgent for i in items],
+            carton_weight_kg=[i.carton_weight_kg for i in items],
+            carton_volume_m3=[i.carton_volume_m3 for i in items],
+            pack_size=[i.pack_size for i in items],
+            min_quantity=[i.min_quantity for i in items],
+        )
 
 
 def pack(items: Sequence[PackItem], limits: Limits) -> tuple[list[Box], Box | None]:
@@ -138,27 +166,135 @@ def pack(items: Sequence[PackItem], limits: Limits) -> tuple[list[Box], Box | No
     The open box is the one the last-container policy may top up or drop; it is None when
     the packing ended on a full container.
     """
+    return pack_lines(PackLines.of(items), limits)
+
+
+def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]:
+    """`pack` for items given as parallel lists (line n is item n, in priority order)."""
+    codes = lines.product_code
+    urgent = lines.urgent
+    packs = lines.pack_size
+    # Per line, as `Box.room_for` and `Box.add` read a PackItem: None weighs nothing.
+    weight = [w or 0.0 for w in lines.carton_weight_kg]
+    volume = [v or 0.0 for v in lines.carton_volume_m3]
+    min_qty = list(lines.min_quantity)
+    cap, max_weight, max_volume = limits.cartons, limits.weight_kg, limits.volume_m3
+
+    def room_for(box: Box, n: int) -> int:
+        """`box.room_for(item n)`."""
+        room = cap - box.cartons
+        if max_weight is not None and weight[n] > 0:
+            room = min(room, math.floor((max_weight - box.weight_kg) / weight[n] + _EPS))
+        if max_volume is not None and volume[n] > 0:
+            room = min(room, math.floor((max_volume - box.volume_m3) / volume[n] + _EPS))
+        p = packs[n]
+        return max(room // p * p, 0)
+
+    def add(box: Box, n: int, quantity: int) -> None:
+        """`box.add(item n, quantity)`."""
+        code = codes[n]
+        box.lines[code] = box.lines.get(code, 0) + quantity
+        if urgent[n]:
+            box.urgent_codes.add(code)
+        box.cartons += quantity
+        box.weight_kg += quantity * weight[n]
+        box.volume_m3 += quantity * volume[n]
+
+    def share(n: int, room: int, remaining: int) -> int:
+        """`PackItem.share` of item n."""
+        share = min(room, remaining)
+        left = remaining - share
+        minimum = min_qty[n]
+        if 0 < left < minimum:
+            share = remaining - minimum
+        return share if share >= max(minimum, 1) else 0
+
+    def fill(group: list[int], remaining: dict[int, int], current: Box) -> Box:
+        """Place the remainders of one urgency group, closing boxes as they fill."""
+        order = [n for n in group if n in remaining]
+        by_size = sorted((remaining[n], n) for n in order)  # for "largest that fits whole"
+
+        def take(n: int, qty: int) -> None:
+            add(current, n, qty)
+            left = remaining[n] - qty
+            del by_size[bisect.bisect_left(by_size, (remaining[n], n))]
+            if left:
+                remaining[n] = left
+                bisect.insort(by_size, (left, n))
+            else:
+                del remaining[n]
+
+        head = 0
+        while remaining:
+            while order[head] not in remaining:
+                head += 1
+            n = order[head]
+            room = room_for(current, n)
+            if room >= remaining[n]:
+                take(n, remaining[n])
+                continue
+            best = largest_whole_fit(by_size, current)
+            if best is not None:
+                take(best, remaining[best])
+                continue
+            part = share(n, room, remaining[n])
+            if not part and current.cartons == 0:
+                # Cannot split into orderable shares (a rest would fall below the MOQ
+                # however it is cut): keep going with a full share rather than loop forever.
+                part = room
+            if part:
+                take(n, part)
+                continue
+            # The head does not fit at all. With cartons left (weight or volume is what ran
+            # out) a lighter or smaller item may still fit; a carton-full box just closes.
+            other = None
+            if current.cartons < cap:
+                other = next(
+                    (
+                        m
+                        for m in order[head:]
+                        if m in remaining and share(m, room_for(current, m), remaining[m])
+                    ),
+                    None,
+                )
+            if other is not None:
+                take(other, share(other, room_for(current, other), remaining[other]))
+                continue
+            boxes.append(current)
+            current = Box(limits)
+        return current
+
+    def largest_whole_fit(by_size: list[tuple[int, int]], box: Box, scan: int = 32) -> int | None:
+        """The largest waiting item that fits whole (checks a few below the carton cut)."""
+        pos = bisect.bisect_right(by_size, (cap - box.cartons, math.inf))
+        for qty, n in reversed(by_size[max(0, pos - scan) : pos]):
+            if room_for(box, n) >= qty:
+                return n
+        return None
+
     boxes: list[Box] = []
-    items = [i for i in items if i.quantity > 0]
-    groups = [[i for i in items if i.urgent], [i for i in items if not i.urgent]]
+    rows = [n for n, q in enumerate(lines.quantity) if q > 0]
+    empty = Box(limits)
     current = Box(limits)
-    for group in groups:
+    for group in ([n for n in rows if urgent[n]], [n for n in rows if not urgent[n]]):
         remaining: dict[int, int] = {}
-        for n, item in enumerate(group):
-            whole = per_container(item, limits)
-            if whole < item.min_quantity:
+        for n in group:
+            whole = room_for(empty, n)  # `per_container`
+            if whole < 1:
+                raise _unpackable(codes[n], packs[n])
+            if whole < min_qty[n]:
                 # The MOQ exceeds what one container takes: no split can honour it.
-                item = group[n] = dataclasses.replace(item, min_quantity=0)
-            qty = item.quantity
+                min_qty[n] = 0
+            qty = lines.quantity[n]
             # Whole single-product containers first, so big products are split least.
-            while qty >= whole and not 0 < qty - whole < item.min_quantity:
+            while qty >= whole and not 0 < qty - whole < min_qty[n]:
                 box = Box(limits)
-                box.add(item, whole)
+                add(box, n, whole)
                 boxes.append(box)
                 qty -= whole
             if qty:
                 remaining[n] = qty
-        current = _fill(group, remaining, current, boxes, limits)
+        current = fill(group, remaining, current)
     if current.cartons:
         boxes.append(current)
     open_box = current if current.cartons and not current.full else None
@@ -168,81 +304,6 @@ def pack(items: Sequence[PackItem], limits: Limits) -> tuple[list[Box], Box | No
 def _ordered(boxes: list[Box], open_box: Box | None) -> list[Box]:
     """Urgent containers first; within each class the open (partial) box last."""
     return sorted(boxes, key=lambda b: (not b.urgent, b is open_box))
-
-
-def _fill(
-    group: list[PackItem], remaining: dict[int, int], current: Box, boxes: list[Box], limits: Limits
-) -> Box:
-    """Place the remainders of one urgency group, closing boxes as they fill."""
-    order = [n for n in range(len(group)) if n in remaining]
-    by_size = sorted((remaining[n], n) for n in order)  # for "largest that fits whole"
-    head = 0
-
-    def take(n: int, qty: int) -> None:
-        current.add(group[n], qty)
-        left = remaining[n] - qty
-        pos = bisect.bisect_left(by_size, (remaining[n], n))
-        del by_size[pos]
-        if left:
-            remaining[n] = left
-            bisect.insort(by_size, (left, n))
-        else:
-            del remaining[n]
-
-    while remaining:
-        while order[head] not in remaining:
-            head += 1
-        n = order[head]
-        room = current.room_for(group[n])
-        if room >= remaining[n]:
-            take(n, remaining[n])
-            continue
-        best = _largest_whole_fit(by_size, group, remaining, current)
-        if best is not None:
-            take(best, remaining[best])
-            continue
-        share = group[n].share(room, remaining[n])
-        if not share and current.cartons == 0:
-            # Cannot split into orderable shares (a rest would fall below the MOQ however
-            # it is cut): keep going with a full share rather than loop forever.
-            share = room
-        if share:
-            take(n, share)
-            continue
-        # The head does not fit at all. With cartons left (weight or volume is what ran
-        # out) a lighter or smaller item may still fit; a carton-full box just closes.
-        other = None
-        if current.cartons < limits.cartons:
-            other = next(
-                (
-                    m
-                    for m in order[head:]
-                    if m in remaining and group[m].share(current.room_for(group[m]), remaining[m])
-                ),
-                None,
-            )
-        if other is not None:
-            take(other, group[other].share(current.room_for(group[other]), remaining[other]))
-            continue
-        boxes.append(current)
-        current = Box(limits)
-    return current
-
-
-def _largest_whole_fit(
-    by_size: list[tuple[int, int]],
-    group: list[PackItem],
-    remaining: dict[int, int],
-    box: Box,
-    scan: int = 32,
-) -> int | None:
-    """The largest waiting item that fits whole (checks a few below the carton cut)."""
-    cartons_room = box.limits.cartons - box.cartons
-    pos = bisect.bisect_right(by_size, (cartons_room, math.inf))
-    for qty, n in reversed(by_size[max(0, pos - scan) : pos]):
-        if box.room_for(group[n]) >= qty:
-            return n
-    return None
 
 
 def top_up(box: Box, candidates: Iterable[tuple[PackItem, int, int]]) -> dict[str, int]:
@@ -269,32 +330,46 @@ def top_up(box: Box, candidates: Iterable[tuple[PackItem, int, int]]) -> dict[st
     return added
 
 
-def to_containers(boxes: Sequence[Box]) -> list[Container]:
+def to_containers(boxes: Sequence[Box], *, validate: bool = True) -> list[Container]:
+    """The boxes as `Container`s, numbered from 1 in order.
+
+    `validate=False` skips pydantic validation (`schemas.construct`), for boxes the engine
+    packed itself: every value is then already of its field's type.
+    """
     out: list[Container] = []
     for index, box in enumerate(boxes, start=1):
         limits = box.limits
+        urgent = box.urgent_codes
+        lines = [
+            {"product_code": c, "quantity": q, "urgent": c in urgent} for c, q in box.lines.items()
+        ]
+        values = {
+            "index": index,
+            "lines": [
+                ContainerLine(**line) if validate else construct(ContainerLine, line, _LINE_FIELDS)
+                for line in lines
+            ],
+            "cartons": box.cartons,
+            "fill_pct": round(100 * box.fill_fraction(), 2),
+            "cartons_fill_pct": round(100 * box.cartons / limits.cartons, 2),
+            "weight_kg": round(box.weight_kg, 3) if limits.weight_kg is not None else None,
+            "weight_fill_pct": round(100 * box.weight_kg / limits.weight_kg, 2)
+            if limits.weight_kg is not None
+            else None,
+            "volume_m3": round(box.volume_m3, 4) if limits.volume_m3 is not None else None,
+            "volume_fill_pct": round(100 * box.volume_m3 / limits.volume_m3, 2)
+            if limits.volume_m3 is not None
+            else None,
+            "urgent": box.urgent,
+        }
         out.append(
-            Container(
-                index=index,
-                lines=[
-                    ContainerLine(product_code=c, quantity=q, urgent=c in box.urgent_codes)
-                    for c, q in box.lines.items()
-                ],
-                cartons=box.cartons,
-                fill_pct=round(100 * box.fill_fraction(), 2),
-                cartons_fill_pct=round(100 * box.cartons / limits.cartons, 2),
-                weight_kg=round(box.weight_kg, 3) if limits.weight_kg is not None else None,
-                weight_fill_pct=round(100 * box.weight_kg / limits.weight_kg, 2)
-                if limits.weight_kg is not None
-                else None,
-                volume_m3=round(box.volume_m3, 4) if limits.volume_m3 is not None else None,
-                volume_fill_pct=round(100 * box.volume_m3 / limits.volume_m3, 2)
-                if limits.volume_m3 is not None
-                else None,
-                urgent=box.urgent,
-            )
+            Container(**values) if validate else construct(Container, values, _CONTAINER_FIELDS)
         )
     return out
+
+
+_LINE_FIELDS = frozenset(ContainerLine.model_fields)
+_CONTAINER_FIELDS = frozenset(Container.model_fields)
 
 
 def repack(lines: Sequence[Line | PackItem], settings: PlanSettings) -> list[Container]:
