@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from planning.classify import PATTERNS
 from planning.forecast import METHOD_NAMES, NO_FORECAST, SHORT_MEAN
@@ -68,23 +69,17 @@ def _fmt_weeks(value: float | None) -> str:
     return "unlimited" if value is None else f"{value:.1f} weeks"
 
 
-def _dates(as_of: date, days: FloatArray) -> list[date | None]:
-    """`as_of` + floor(days) per product; None where days is NaN (no run-out in the horizon)."""
+def _dates(as_of: date, days: FloatArray) -> npt.NDArray[np.datetime64]:
+    """`as_of` + floor(days) per product; NaT where days is NaN (no run-out in the horizon)."""
     out = np.full(days.shape, np.datetime64("NaT"), dtype="datetime64[D]")
     ok = ~np.isnan(days)
     out[ok] = np.datetime64(as_of, "D") + np.floor(days[ok]).astype(np.int64)
-    return list(out.tolist())
+    return out
 
 
 def _labels(labels: tuple[Any, ...], codes: IntArray) -> list[Any]:
     """Code array -> list of the labels (enums, names) the codes stand for."""
     return list(np.array(labels, dtype=object)[codes].tolist())
-
-
-def _records(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Column lists -> one dict per row, keys in the columns' order."""
-    keys = tuple(columns)
-    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def _statuses(result: PlanResult) -> IntArray:
@@ -109,6 +104,7 @@ class _Shown:
     cover_now: list[float | None]
     cover_arrival: list[float | None]
     run_out: list[date | None]
+    run_out_days: npt.NDArray[np.datetime64]  # the same dates (NaT for None)
     pattern: list[DemandPattern]
     method: list[str]
 
@@ -123,12 +119,14 @@ class _Shown:
         rows = np.arange(n)
         rate = csum[rows, np.minimum(window, fc.shape[1]) - 1] / window if n else np.zeros(0)
         pipeline = result.arrivals.sum(axis=1)
+        run_out = _dates(result.as_of, result.projection.run_out_day)
         return cls(
             rate=np.round(rate, 1),
             pipeline=np.round(pipeline).astype(np.int64),
             cover_now=_cover_list(forward_cover(result.stock_used + pipeline, fc, 0)),
             cover_arrival=_cover_list(forward_cover(tg.stock_at_arrival, fc, lead)),
-            run_out=_dates(result.as_of, result.projection.run_out_day),
+            run_out=run_out.tolist(),
+            run_out_days=run_out,
             pattern=_labels(PATTERNS, result.classes.pattern),
             method=_labels(METHOD_NAMES, result.forecast.method),
         )
@@ -161,8 +159,8 @@ def _build(result: PlanResult) -> Recommendation:
     """Models are built with `construct`: every value here already has its field's type."""
     shown = _Shown.of(result)
     status = _statuses(result)
-    containers = to_containers(result.boxes)
-    lines = _lines(result, shown, containers)
+    containers = to_containers(result.boxes, validate=False)
+    lines = _lines(result, shown)
     totals = _totals(result, status, lines, containers)
     return construct(
         Recommendation,
@@ -190,126 +188,263 @@ def _product_plans(result: PlanResult, shown: _Shown, status: IntArray) -> list[
     )
     for i in np.flatnonzero(noted).tolist():
         notes[i] = _note(result, i, STATUSES[int(status[i])], int(result.deferred[i]))
-    columns = {
-        "product_code": cat.codes,
-        "name": cat.names,
-        "status": _labels(STATUSES, status),
-        "pattern": shown.pattern,
-        "method": shown.method,
-        "weekly_forecast": shown.rate.tolist(),
-        "forecast": np.round(result.forecast.weekly[:, :SHOWN_WEEKS], 1).tolist(),
-        "stock_on_hand": cat.reported_stock,
-        "pipeline": shown.pipeline.tolist(),
-        "weeks_of_cover": shown.cover_now,
-        "cover_at_arrival_weeks": shown.cover_arrival,
-        "run_out_date": shown.run_out,
-        "projected_stock": _ints(result.projection.start_stock[:, :SHOWN_WEEKS]),
-        "ordered_quantity": result.order.tolist(),
-        "urgent": (result.urgent & (result.order > 0)).tolist(),
-        "note": notes,
-    }
-    return [construct(ProductPlan, values) for values in _records(columns)]
+    columns = zip(
+        cat.codes,
+        cat.names,
+        _labels(STATUSES, status),
+        shown.pattern,
+        shown.method,
+        shown.rate.tolist(),
+        np.round(result.forecast.weekly[:, :SHOWN_WEEKS], 1).tolist(),
+        cat.reported_stock,
+        shown.pipeline.tolist(),
+        shown.cover_now,
+        shown.cover_arrival,
+        shown.run_out,
+        _ints(result.projection.start_stock[:, :SHOWN_WEEKS]),
+        result.order.tolist(),
+        (result.urgent & (result.order > 0)).tolist(),
+        notes,
+        strict=True,
+    )
+    # A dict display per product (much cheaper than dict(zip(names, values))).
+    return [
+        construct(
+            ProductPlan,
+            {
+                "product_code": code,
+                "name": name,
+                "status": status_,
+                "pattern": pattern,
+                "method": method,
+                "weekly_forecast": rate,
+                "forecast": forecast,
+                "stock_on_hand": stock,
+                "pipeline": pipeline,
+                "weeks_of_cover": cover,
+                "cover_at_arrival_weeks": cover_at_arrival,
+                "run_out_date": run_out,
+                "projected_stock": projected,
+                "ordered_quantity": ordered,
+                "urgent": urgent,
+                "note": note,
+            },
+            _PRODUCT_FIELDS,
+        )
+        for (
+            code,
+            name,
+            status_,
+            pattern,
+            method,
+            rate,
+            forecast,
+            stock,
+            pipeline,
+            cover,
+            cover_at_arrival,
+            run_out,
+            projected,
+            ordered,
+            urgent,
+            note,
+        ) in columns
+    ]
+
+
+_PRODUCT_FIELDS = frozenset(ProductPlan.model_fields)
 
 
 _LINE_FIELDS_SET = frozenset(Line.model_fields) - {"edited"}
+_EXPLANATION_FIELDS = frozenset(Explanation.model_fields)
 
 
-def _lines(result: PlanResult, shown: _Shown, containers: list[Container]) -> list[Line]:
-    """A line per ordered product with its explanation; urgent first, then by container."""
-    cat, tg, s = result.catalog, result.targets, result.settings
+def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
+    """A line per ordered product with its explanation; urgent first, then by container.
+
+    Built a column at a time: every value is picked, converted and (for the text) formatted
+    in bulk, then one pass per line assembles the reasons, the paragraph and the models.
+    """
+    cat, tg, s, u = result.catalog, result.targets, result.settings, result.urgency
     picked = np.flatnonzero(result.order > 0)
     rows = picked.tolist()
     count = len(rows)
+    lead = s.lead_time_weeks
+    arrival = result.as_of + timedelta(weeks=lead)
+    arrival_iso = arrival.isoformat()
+    rule = _safety_rule(result)
+
+    # Container indexes per product, numbered as `to_containers` numbers the boxes.
+    in_containers: dict[str, list[int]] = {}
+    for index, box in enumerate(result.boxes, start=1):
+        for code in box.lines:
+            in_containers.setdefault(code, []).append(index)
 
     def pick(values: list[Any]) -> list[Any]:
         return [values[i] for i in rows]
 
-    in_containers: dict[str, list[int]] = {}
-    for c in containers:
-        for cl in c.lines:
-            in_containers.setdefault(cl.product_code, []).append(c.index)
     codes = pick(cat.codes)
-    quantity = result.order[picked]
-    cover_after = forward_cover(
-        tg.stock_at_arrival + result.order, result.forecast.weekly, s.lead_time_weeks
+    names = pick(cat.names)
+    reported = pick(cat.reported_stock)
+    weight = pick(cat.weight)
+    volume = pick(cat.volume)
+    quantity = result.order[picked].tolist()
+    pack = cat.pack[picked].tolist()
+    moq = cat.moq[picked].tolist()
+    urgent = result.urgent[picked].tolist()
+    containers = [in_containers.get(code, []) for code in codes]
+    rate = shown.rate[picked].tolist()
+    method = pick(shown.method)
+    pattern = pick(shown.pattern)
+    history_weeks = result.history.history_weeks[picked].tolist()
+    stock_used = _ints(result.stock_used[picked])
+    pipeline = shown.pipeline[picked].tolist()
+    at_arrival = _ints(tg.stock_at_arrival[picked])
+    target_weeks = tg.target_weeks[picked].tolist()
+    target = _ints(tg.target[picked])
+    safety = _ints(tg.safety[picked])
+    need = np.ceil(np.maximum(result.need[picked], 0) - 1e-9).astype(np.int64).tolist()
+    base = result.base_order[picked].tolist()
+    pulled = result.pulled[picked].tolist()
+    cover_now = pick(shown.cover_now)
+    cover_arrival = pick(shown.cover_arrival)
+    cover_after = _cover_list(
+        forward_cover(tg.stock_at_arrival + result.order, result.forecast.weekly, lead)[picked]
     )
-    explanations = _records(
-        {
-            "forecast_weekly": shown.rate[picked].tolist(),
-            "method": pick(shown.method),
-            "pattern": pick(shown.pattern),
-            "history_weeks": result.history.history_weeks[picked].tolist(),
-            "stock_on_hand": pick(cat.reported_stock),
-            "stock_used": _ints(result.stock_used[picked]),
-            "pipeline": shown.pipeline[picked].tolist(),
-            "cover_now_weeks": pick(shown.cover_now),
-            "stock_at_arrival": _ints(tg.stock_at_arrival[picked]),
-            "cover_at_arrival_weeks": pick(shown.cover_arrival),
-            "run_out_date": pick(shown.run_out),
-            "arrival_date": [result.as_of + timedelta(weeks=s.lead_time_weeks)] * count,
-            "target_weeks": tg.target_weeks[picked].tolist(),
-            "target_cartons": _ints(tg.target[picked]),
-            "safety_stock_cartons": _ints(tg.safety[picked]),
-            "safety_stock_rule": [_safety_rule(result)] * count,
-            "need_cartons": np.ceil(np.maximum(result.need[picked], 0) - 1e-9)
-            .astype(np.int64)
-            .tolist(),
-            "rounding": [None] * count,
-            "pull_forward_cartons": result.pulled[picked].tolist(),
-            "cover_after_order_weeks": _cover_list(cover_after[picked]),
-            "warnings": [[] for _ in rows],
-        }
+    run_out = pick(shown.run_out)
+    run_out_iso = np.datetime_as_string(shown.run_out_days[picked]).tolist()
+    missing = result.stock_missing[picked].tolist()
+    negative = result.stock_negative[picked].tolist()
+    runs_out = u.runs_out[picked].tolist()
+    breach = u.first_week[picked].tolist()
+
+    # The paragraph's numbers, formatted a column at a time.
+    rate_text = [f"{v:,.1f}" for v in rate]
+    used_text, pipeline_text, at_arrival_text, target_text, safety_text, need_text, qty_text = (
+        [f"{v:,}" for v in column]
+        for column in (stock_used, pipeline, at_arrival, target, safety, need, quantity)
     )
-    lines = _records(
-        {
-            "product_code": codes,
-            "name": pick(cat.names),
-            "quantity": quantity.tolist(),
-            "packs": (quantity // cat.pack[picked]).tolist(),
-            "pack_size": cat.pack[picked].tolist(),
-            "moq": cat.moq[picked].tolist(),
-            "urgent": result.urgent[picked].tolist(),
-            "urgency_reason": [None] * count,
-            "containers": [in_containers.get(code, []) for code in codes],
-            "carton_weight_kg": pick(cat.weight),
-            "carton_volume_m3": pick(cat.volume),
-            "edited": [False] * count,
-            "explanation": explanations,
-        }
+    cover_now_text, cover_arrival_text, cover_after_text = (
+        [_fmt_weeks(v) for v in column] for column in (cover_now, cover_arrival, cover_after)
     )
-    u = result.urgency
-    context = zip(
-        result.base_order[picked].tolist(),
-        result.stock_missing[picked].tolist(),
-        result.stock_negative[picked].tolist(),
-        u.runs_out[picked].tolist(),
-        u.first_week[picked].tolist(),
-        strict=True,
-    )
-    for line, (base, missing, negative, runs_out, breach) in zip(lines, context, strict=True):
-        e = line["explanation"]
-        warnings: list[str] = e["warnings"]
-        if missing:
+    weeks_text = {w: f"{w:g}" for w in set(target_weeks)}
+    minimum = {pm: effective_moq(*pm) for pm in set(zip(pack, moq, strict=True))}
+    sources: dict[tuple[str, DemandPattern, int], str] = {}  # "(method; pattern, history)"
+
+    lines: list[Line] = []
+    for k in range(count):
+        m, p, weeks = method[k], pattern[k], history_weeks[k]
+        warnings: list[str] = []
+        if missing[k]:
             warnings.append("stock on hand missing from the ERP; planned as 0 - check it")
-        if negative:
-            warnings.append(f"ERP reported negative stock ({e['stock_on_hand']:,}); planned as 0")
-        if e["method"] == "short_history_mean":
-            warnings.append(f"only {e['history_weeks']} weeks of history; forecast is provisional")
-        if line["urgent"]:
-            line["urgency_reason"] = _urgency_reason(
+        if negative[k]:
+            warnings.append(f"ERP reported negative stock ({reported[k]:,}); planned as 0")
+        if m == "short_history_mean":
+            warnings.append(f"only {weeks} weeks of history; forecast is provisional")
+        reason = (
+            _urgency_reason(
                 result.as_of,
-                e["arrival_date"],
-                runs_out,
-                e["run_out_date"],
-                breach,
-                e["safety_stock_cartons"],
+                arrival,
+                arrival_iso,
+                runs_out[k],
+                run_out[k],
+                run_out_iso[k],
+                breach[k],
+                safety[k],
             )
-        e["rounding"] = _rounding(e["need_cartons"], base, line["pack_size"], line["moq"])
-        e["text"] = _text(e, line["quantity"], s.lead_time_weeks, line["urgency_reason"])
-        line["explanation"] = construct(Explanation, e)
-    out = [construct(Line, line, _LINE_FIELDS_SET) for line in lines]
-    out.sort(key=lambda ln: (not ln.urgent, ln.containers[:1], ln.product_code))
-    return out
+            if urgent[k]
+            else None
+        )
+        rounding = _rounding(need[k], need_text[k], base[k], pack[k], moq[k], minimum)
+
+        source = sources.get((m, p, weeks))
+        if source is None:
+            history = (
+                f"{weeks} weeks of history"
+                if p in _UNCLASSIFIED
+                else f"{p} demand, {weeks} weeks of history"
+            )
+            source = sources[m, p, weeks] = f"({METHOD_LABELS.get(m, m)}; {history})"
+        at = at_arrival_text[k]
+        text = (
+            f"Forecast {rate_text[k]} cartons/week {source}. "
+            f"Stock {used_text[k]} + pipeline {pipeline_text[k]} = {cover_now_text[k]} of cover"
+            f"{f'; runs out {run_out_iso[k]}.' if run_out[k] else '.'} "
+            f"At arrival on {arrival_iso} (lead time {lead} weeks) stock will be "
+            f"{at} ({cover_arrival_text[k]}). "
+            f"Target {weeks_text[target_weeks[k]]} weeks = {target_text[k]} + safety "
+            f"{safety_text[k]} - {at} at arrival: need {need_text[k]}."
+        )
+        if rounding:
+            text += f" {rounding[0].upper()}{rounding[1:]}."
+        if pulled[k]:
+            text += f" Pulled forward {pulled[k]:,} cartons to fill the last container."
+        text += f" Order {qty_text[k]}: {cover_after_text[k]} of cover at arrival."
+        if reason:
+            text += f" Urgent: {reason}."
+        for w in warnings:
+            text += f" {w[0].upper()}{w[1:]}."
+
+        explanation = construct(
+            Explanation,
+            {
+                "forecast_weekly": rate[k],
+                "method": m,
+                "pattern": p,
+                "history_weeks": weeks,
+                "stock_on_hand": reported[k],
+                "stock_used": stock_used[k],
+                "pipeline": pipeline[k],
+                "cover_now_weeks": cover_now[k],
+                "stock_at_arrival": at_arrival[k],
+                "cover_at_arrival_weeks": cover_arrival[k],
+                "run_out_date": run_out[k],
+                "arrival_date": arrival,
+                "target_weeks": target_weeks[k],
+                "target_cartons": target[k],
+                "safety_stock_cartons": safety[k],
+                "safety_stock_rule": rule,
+                "need_cartons": need[k],
+                "rounding": rounding,
+                "pull_forward_cartons": pulled[k],
+                "cover_after_order_weeks": cover_after[k],
+                "warnings": warnings,
+                "text": text,
+            },
+            _EXPLANATION_FIELDS,
+        )
+        lines.append(
+            construct(
+                Line,
+                {
+                    "product_code": codes[k],
+                    "name": names[k],
+                    "quantity": quantity[k],
+                    "packs": quantity[k] // pack[k],
+                    "pack_size": pack[k],
+                    "moq": moq[k],
+                    "urgent": urgent[k],
+                    "urgency_reason": reason,
+                    "containers": containers[k],
+                    "carton_weight_kg": weight[k],
+                    "carton_volume_m3": volume[k],
+                    "edited": False,
+                    "explanation": explanation,
+                },
+                _LINE_FIELDS_SET,
+            )
+        )
+
+    # Urgent first, then by first container (none before any), then by code: as one integer
+    # per line, since sorting on (not urgent, containers[:1], code) tuples costs far more.
+    code_rank = {code: r for r, code in enumerate(sorted(codes))}
+    span = len(result.boxes) + 1
+
+    def key(k: int) -> int:
+        first = containers[k][0] if containers[k] else 0
+        return ((not urgent[k]) * span + first) * count + code_rank[codes[k]]
+
+    return [lines[k] for k in sorted(range(count), key=key)]
 
 
 def _ints(values: FloatArray) -> list[int]:
@@ -317,30 +452,40 @@ def _ints(values: FloatArray) -> list[int]:
 
 
 def _urgency_reason(
-    as_of: date, arrival: date, runs_out: bool, run_out: date | None, week: int, safety: int
+    as_of: date,
+    arrival: date,
+    arrival_iso: str,
+    runs_out: bool,
+    run_out: date | None,
+    run_out_iso: str,
+    week: int,
+    safety: int,
 ) -> str:
     if runs_out and run_out is not None:
         early = (arrival - run_out).days / 7
         return (
-            f"runs out on {run_out.isoformat()}, {early:.1f} weeks before an order placed "
-            f"today arrives ({arrival.isoformat()})"
+            f"runs out on {run_out_iso}, {early:.1f} weeks before an order placed "
+            f"today arrives ({arrival_iso})"
         )
     when = as_of + timedelta(weeks=week)
     return (
         f"falls below safety stock ({safety:,} cartons) in the week of {when.isoformat()}, "
-        f"before an order placed today arrives ({arrival.isoformat()})"
+        f"before an order placed today arrives ({arrival_iso})"
     )
 
 
-def _rounding(need: int, base: int, pack: int, moq: int) -> str | None:
+def _rounding(
+    need: int, need_text: str, base: int, pack: int, moq: int, minimum: dict[tuple[int, int], int]
+) -> str | None:
+    """How the need became the base order; `minimum` maps (pack, moq) to `effective_moq`."""
     if base <= 0:
         return None
-    minimum = effective_moq(pack, moq)
-    if base == minimum and need < minimum:
+    least = minimum[pack, moq]
+    if base == least and need < least:
         moq_note = f"MOQ {moq:,}" if moq > pack else f"one pack of {pack:,}"
-        return f"need {need:,} raised to the minimum order {minimum:,} ({moq_note})"
+        return f"need {need_text} raised to the minimum order {least:,} ({moq_note})"
     if base != need:
-        return f"need {need:,} rounded up to {base:,} ({base // pack:,} packs of {pack:,})"
+        return f"need {need_text} rounded up to {base:,} ({base // pack:,} packs of {pack:,})"
     return None
 
 
@@ -352,40 +497,6 @@ def _safety_rule(result: PlanResult) -> str:
         f"z={s.z:.2f} (service level {s.service_level:.0%}) x weekly sigma x "
         f"sqrt({s.lead_time_weeks}+{s.review_period_weeks} weeks)"
     )
-
-
-def _text(e: dict[str, Any], quantity: int, lead: int, reason: str | None) -> str:
-    """The explanation as one paragraph, from the fields of an `Explanation`."""
-    method, pattern, weeks = e["method"], e["pattern"], e["history_weeks"]
-    history = (
-        f"{weeks} weeks of history"
-        if pattern in _UNCLASSIFIED
-        else f"{pattern} demand, {weeks} weeks of history"
-    )
-    run_out: date | None = e["run_out_date"]
-    at_arrival = e["stock_at_arrival"]
-    text = (
-        f"Forecast {e['forecast_weekly']:,.1f} cartons/week "
-        f"({METHOD_LABELS.get(method, method)}; {history}). "
-        f"Stock {e['stock_used']:,} + pipeline {e['pipeline']:,} = "
-        f"{_fmt_weeks(e['cover_now_weeks'])} of cover"
-        f"{f'; runs out {run_out.isoformat()}.' if run_out else '.'} "
-        f"At arrival on {e['arrival_date'].isoformat()} (lead time {lead} weeks) stock will be "
-        f"{at_arrival:,} ({_fmt_weeks(e['cover_at_arrival_weeks'])}). "
-        f"Target {e['target_weeks']:g} weeks = {e['target_cartons']:,} + safety "
-        f"{e['safety_stock_cartons']:,} - {at_arrival:,} at arrival: need {e['need_cartons']:,}."
-    )
-    rounding: str | None = e["rounding"]
-    if rounding:
-        text += f" {rounding[0].upper()}{rounding[1:]}."
-    if e["pull_forward_cartons"]:
-        text += f" Pulled forward {e['pull_forward_cartons']:,} cartons to fill the last container."
-    text += f" Order {quantity:,}: {_fmt_weeks(e['cover_after_order_weeks'])} of cover at arrival."
-    if reason:
-        text += f" Urgent: {reason}."
-    for w in e["warnings"]:
-        text += f" {w[0].upper()}{w[1:]}."
-    return text
 
 
 _UNCLASSIFIED = (DemandPattern.SHORT_HISTORY, DemandPattern.NO_HISTORY)

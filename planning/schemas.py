@@ -17,7 +17,12 @@ from planning.models import ErpOrder, Product, Shipment
 from planning.settings import PlanSettings
 
 M = TypeVar("M", bound=BaseModel)
-_set = object.__setattr__
+# BaseModel's slots, set directly (what `object.__setattr__` ends up calling, minus the lookup).
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def construct(cls: type[M], values: dict[str, Any], fields_set: Set[str] | None = None) -> M:
@@ -29,11 +34,11 @@ def construct(cls: type[M], values: dict[str, Any], fields_set: Set[str] | None 
     `__dict__`; `fields_set` defaults to all of them. The models built this way have no
     validators or `model_post_init` to skip (tests/planning/test_golden.py checks).
     """
-    model = cls.__new__(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", set(values) if fields_set is None else set(fields_set))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    model = _new(cls)
+    _set_dict(model, values)
+    _set_fields_set(model, set(values) if fields_set is None else set(fields_set))
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 
