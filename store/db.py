@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,8 +25,15 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def compact_json(value: Any) -> str:
+    """JSON columns are stored without spaces: smaller rows, and the API splices some of them
+    into responses verbatim (api.recommendation_json)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     ensure_sqlite_dir(url)
+    kwargs.setdefault("json_serializer", compact_json)
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if not is_sqlite:
         kwargs.setdefault("pool_size", 10)
