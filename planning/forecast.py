@@ -72,9 +72,9 @@ def _initial_stats(y: FloatArray, first: IntArray) -> tuple[FloatArray, FloatArr
     """Mean, mean non-zero size and demand probability over the first INIT_WEEKS weeks."""
     t = y.shape[1]
     mask = _window_mask(first, t, INIT_WEEKS)
-    weeks = np.maximum(mask.sum(axis=1), 1)
+    weeks = np.maximum(np.minimum(t - first, INIT_WEEKS), 1)  # weeks in the window, >= 1
     total = np.where(mask, y, 0.0).sum(axis=1)
-    count = (mask & (y > 0)).sum(axis=1)
+    count = np.count_nonzero(mask & (y > 0), axis=1)
     mean = total / weeks
     size = np.where(count > 0, total / np.maximum(count, 1), 0.0)
     prob = count / weeks
@@ -96,56 +96,116 @@ def trailing_average(y: FloatArray, first: IntArray, n: int, origins: Sequence[i
     return out
 
 
-def ses(y: FloatArray, first: IntArray, alpha: float, origins: Sequence[int]) -> FloatArray:
-    mean, _, _ = _initial_stats(y, first)
-    level = mean.copy()
+@dataclass(frozen=True)
+class _Start:
+    """What the recursive methods start from: the initial statistics (`_initial_stats`) and
+    the history week-major (each step reads one contiguous row)."""
+
+    mean: FloatArray
+    size: FloatArray
+    prob: FloatArray
+    weeks: FloatArray  # (T, n)
+
+    @classmethod
+    def of(cls, y: FloatArray, first: IntArray) -> _Start:
+        mean, size, prob = _initial_stats(y, first)
+        return cls(mean=mean, size=size, prob=prob, weeks=np.ascontiguousarray(y.T))
+
+
+# The recursions below update their state in place: `np.copyto(x, new, where=mask)` is
+# `x = np.where(mask, new, x)` without the temporaries, and `new` is computed with the same
+# operations in the same order, so every value is bit for bit what the expression gives.
+
+
+def ses(
+    y: FloatArray,
+    first: IntArray,
+    alpha: float,
+    origins: Sequence[int],
+    start: _Start | None = None,
+) -> FloatArray:
+    start = start or _Start.of(y, first)
+    level = start.mean.copy()
     wanted = {o: k for k, o in enumerate(origins)}
     out = np.zeros((y.shape[0], len(origins)))
-    weeks = np.ascontiguousarray(y.T)
-    for t in range(y.shape[1]):
-        active = first <= t
-        level = np.where(active, level + alpha * (weeks[t] - level), level)
+    new = np.empty_like(level)
+    active = np.empty(y.shape[0], dtype=bool)
+    for t, week in enumerate(start.weeks):
+        # level = where(first <= t, level + alpha * (week - level), level)
+        np.less_equal(first, t, out=active)
+        np.subtract(week, level, out=new)
+        np.multiply(alpha, new, out=new)
+        np.add(level, new, out=new)
+        np.copyto(level, new, where=active)
         if t + 1 in wanted:
             out[:, wanted[t + 1]] = level
     return out
 
 
-def croston_sba(y: FloatArray, first: IntArray, alpha: float, origins: Sequence[int]) -> FloatArray:
-    _, size, prob = _initial_stats(y, first)
-    z = size.copy()
-    p = np.where(prob > 0, 1.0 / np.maximum(prob, 1e-12), 1.0)
+def croston_sba(
+    y: FloatArray,
+    first: IntArray,
+    alpha: float,
+    origins: Sequence[int],
+    start: _Start | None = None,
+) -> FloatArray:
+    start = start or _Start.of(y, first)
+    z = start.size.copy()
+    p = np.where(start.prob > 0, 1.0 / np.maximum(start.prob, 1e-12), 1.0)
     q = np.zeros(y.shape[0])
     wanted = {o: k for k, o in enumerate(origins)}
     out = np.zeros((y.shape[0], len(origins)))
     factor = 1.0 - alpha / 2.0
-    weeks = np.ascontiguousarray(y.T)
-    for t in range(y.shape[1]):
-        active = first <= t
-        demand = (weeks[t] > 0) & active
-        q = np.where(active, q + 1, q)
-        update = demand & (first < t)
-        z = np.where(update, z + alpha * (weeks[t] - z), z)
-        p = np.where(update, p + alpha * (q - p), p)
-        q = np.where(demand, 0.0, q)
+    new = np.empty_like(z)
+    active, demand, update = (np.empty(y.shape[0], dtype=bool) for _ in range(3))
+    for t, week in enumerate(start.weeks):
+        np.less_equal(first, t, out=active)
+        np.greater(week, 0, out=demand)
+        demand &= active  # demand = (week > 0) & (first <= t)
+        np.add(q, 1, out=q, where=active)  # q = where(active, q + 1, q)
+        np.less(first, t, out=update)
+        update &= demand  # update = demand & (first < t)
+        np.subtract(week, z, out=new)  # z = where(update, z + alpha * (week - z), z)
+        np.multiply(alpha, new, out=new)
+        np.add(z, new, out=new)
+        np.copyto(z, new, where=update)
+        np.subtract(q, p, out=new)  # p = where(update, p + alpha * (q - p), p)
+        np.multiply(alpha, new, out=new)
+        np.add(p, new, out=new)
+        np.copyto(p, new, where=update)
+        np.copyto(q, 0.0, where=demand)  # q = where(demand, 0.0, q)
         if t + 1 in wanted:
             out[:, wanted[t + 1]] = factor * z / p
     return out
 
 
 def tsb(
-    y: FloatArray, first: IntArray, alpha: float, beta: float, origins: Sequence[int]
+    y: FloatArray,
+    first: IntArray,
+    alpha: float,
+    beta: float,
+    origins: Sequence[int],
+    start: _Start | None = None,
 ) -> FloatArray:
-    _, size, prob = _initial_stats(y, first)
-    z = size.copy()
-    d = prob.copy()
+    start = start or _Start.of(y, first)
+    z = start.size.copy()
+    d = start.prob.copy()
     wanted = {o: k for k, o in enumerate(origins)}
     out = np.zeros((y.shape[0], len(origins)))
-    weeks = np.ascontiguousarray(y.T)
-    for t in range(y.shape[1]):
-        update = first < t
-        demand = weeks[t] > 0
-        d = np.where(update, d + beta * (demand - d), d)
-        z = np.where(update & demand, z + alpha * (weeks[t] - z), z)
+    new = np.empty_like(z)
+    update, demand = (np.empty(y.shape[0], dtype=bool) for _ in range(2))
+    for t, week in enumerate(start.weeks):
+        np.less(first, t, out=update)
+        np.greater(week, 0, out=demand)
+        np.subtract(demand, d, out=new)  # d = where(update, d + beta * (demand - d), d)
+        np.multiply(beta, new, out=new)
+        np.add(d, new, out=new)
+        np.copyto(d, new, where=update)
+        update &= demand  # z = where(update & demand, z + alpha * (week - z), z)
+        np.subtract(week, z, out=new)
+        np.multiply(alpha, new, out=new)
+        np.add(z, new, out=new)
+        np.copyto(z, new, where=update)
         if t + 1 in wanted:
             out[:, wanted[t + 1]] = d * z
     return out
@@ -163,33 +223,42 @@ def seasonal(
     years = min(origin // SEASON, 3)
     if years < 2:
         return np.zeros((rows, horizon)), np.zeros(rows, dtype=bool)
+    # Written to give exactly what the plain expressions in the comments give, with fewer
+    # temporaries: the same elementwise operations in the same order, and every reduction
+    # over an array of the same shape and layout (a reduction's summation order depends on
+    # both).
     start = origin - years * SEASON
     blocks = y[:, start:origin].reshape(rows, years, SEASON)
     block_start = start + SEASON * np.arange(years)
     block_mean = blocks.mean(axis=2)
     valid = (block_start[None, :] >= first[:, None]) & (block_mean > 0)
-    ratios = np.where(valid[:, :, None], blocks / np.maximum(block_mean, 1e-12)[:, :, None], 0.0)
+    # ratios = where(valid, blocks / max(block_mean, 1e-12), 0)
+    ratios = blocks / np.maximum(block_mean, 1e-12)[:, :, None]
+    ratios[~valid] = 0.0
     n_valid = valid.sum(axis=1)
-    index = ratios.sum(axis=1) / np.maximum(n_valid, 1)[:, None]
-    # Smooth over five weeks (circular) so one odd week does not become a "season".
+    index = ratios.sum(axis=1)
+    index /= np.maximum(n_valid, 1)[:, None]
+    # Smooth over five weeks (circular) so one odd week does not become a "season":
+    # (p[0:52] + p[1:53] + p[2:54] + p[3:55] + p[4:56]) / 5 of the index padded circularly.
     padded = np.concatenate([index[:, -2:], index, index[:, :2]], axis=1)
-    index = (
-        padded[:, 0:SEASON]
-        + padded[:, 1 : SEASON + 1]
-        + padded[:, 2 : SEASON + 2]
-        + padded[:, 3 : SEASON + 3]
-        + padded[:, 4 : SEASON + 4]
-    ) / 5.0
+    index = padded[:, 0:SEASON] + padded[:, 1 : SEASON + 1]
+    for k in range(2, 5):
+        index += padded[:, k : SEASON + k]
+    index /= 5.0
     index_mean = index.mean(axis=1, keepdims=True)
-    index = np.where(index_mean > 0, index / np.maximum(index_mean, 1e-12), 1.0)
-    eligible = (n_valid >= 2) & (origin - first >= SEASONAL_MIN_WEEKS)
+    # The index relative to its mean, at the positions used: the recent weeks the level is
+    # taken over and the future weeks (a horizon of a year or more uses every position).
     recent = np.arange(max(origin - n, 0), origin)
     recent_pos = (recent - origin) % SEASON
-    recent_y = y[:, recent].sum(axis=1)
-    recent_index = index[:, recent_pos].sum(axis=1)
-    level = np.where(recent_index > 0, recent_y / np.maximum(recent_index, 1e-12), 0.0)
     future_pos = np.arange(horizon) % SEASON
-    forecast = level[:, None] * index[:, future_pos]
+    used = np.array(sorted({*recent_pos.tolist(), *future_pos.tolist()}), dtype=np.int64)
+    at = np.searchsorted(used, np.arange(SEASON))  # column of each position within `used`
+    relative = np.where(index_mean > 0, index[:, used] / np.maximum(index_mean, 1e-12), 1.0)
+    eligible = (n_valid >= 2) & (origin - first >= SEASONAL_MIN_WEEKS)
+    recent_y = y[:, recent].sum(axis=1)
+    recent_index = relative[:, at[recent_pos]].sum(axis=1)
+    level = np.where(recent_index > 0, recent_y / np.maximum(recent_index, 1e-12), 0.0)
+    forecast = level[:, None] * relative[:, at[future_pos]]
     return forecast, eligible
 
 
@@ -204,16 +273,21 @@ def backtest_origins(n_weeks: int, settings: PlanSettings) -> list[int]:
 
 
 def _flat_levels(
-    method: int, y: FloatArray, first: IntArray, settings: PlanSettings, origins: Sequence[int]
+    method: int,
+    y: FloatArray,
+    first: IntArray,
+    settings: PlanSettings,
+    origins: Sequence[int],
+    start: _Start | None = None,
 ) -> FloatArray:
     if method == TA:
         return trailing_average(y, first, settings.trailing_weeks, origins)
     if method == SES:
-        return ses(y, first, settings.ses_alpha, origins)
+        return ses(y, first, settings.ses_alpha, origins, start)
     if method == SBA:
-        return croston_sba(y, first, settings.intermittent_alpha, origins)
+        return croston_sba(y, first, settings.intermittent_alpha, origins, start)
     if method == TSB:
-        return tsb(y, first, settings.intermittent_alpha, settings.tsb_beta, origins)
+        return tsb(y, first, settings.intermittent_alpha, settings.tsb_beta, origins, start)
     raise ValueError(f"method {METHOD_NAMES[method]} is not flat")
 
 
@@ -225,7 +299,68 @@ def _forecast_for(
     if method == SEASONAL:
         return seasonal(y, first, settings.trailing_weeks, t, horizon)
     level = _flat_levels(method, y, first, settings, [t])[:, 0]
-    return np.repeat(level[:, None], horizon, axis=1), np.ones(y.shape[0], dtype=bool)
+    return _flat(level, horizon), np.ones(y.shape[0], dtype=bool)
+
+
+def _flat(level: FloatArray, horizon: int) -> FloatArray:
+    return np.repeat(level[:, None], horizon, axis=1)
+
+
+class _Backtest:
+    """The rolling-origin backtest of several methods on the same rows.
+
+    What every method needs is computed once and shared: the actual demand after each
+    origin and the recursive methods' starting point. A flat method's pass over the
+    history also records its level today (`today`), so the chosen method's forecast needs
+    no second pass. Every value is computed row by row exactly as a separate call would.
+    """
+
+    def __init__(self, y: FloatArray, first: IntArray, settings: PlanSettings) -> None:
+        self.y, self.first, self.settings = y, first, settings
+        self.origins = backtest_origins(y.shape[1], settings)
+        h = settings.selection_horizon_weeks
+        self.actual = [y[:, o : o + h].sum(axis=1) for o in self.origins]
+        self.today: dict[int, FloatArray] = {}
+        self._start: _Start | None = None
+
+    def start(self) -> _Start:
+        if self._start is None:
+            self._start = _Start.of(self.y, self.first)
+        return self._start
+
+    def errors(self, method: int) -> FloatArray:
+        """`backtest_errors` of one method."""
+        y, first, settings, origins = self.y, self.first, self.settings, self.origins
+        h = settings.selection_horizon_weeks
+        rows = y.shape[0]
+        if method != SEASONAL:
+            start = self.start() if method in (SES, SBA, TSB) else None
+            levels = _flat_levels(method, y, first, settings, [*origins, y.shape[1]], start)
+            self.today[method] = levels[:, -1]
+        if not origins:
+            return np.full(rows, np.nan)
+        errors = np.full((rows, len(origins)), np.nan)
+        need = SEASONAL_MIN_WEEKS if method == SEASONAL else settings.min_history_weeks
+        if method == SEASONAL:
+            # Rows without two years before the newest origin have none before any origin:
+            # their errors stay NaN, so only the others are forecast.
+            tested = np.flatnonzero(origins[0] - first >= need)
+            if tested.size:
+                yt, ft = (y, first) if tested.size == rows else (y[tested], first[tested])
+                for k, o in enumerate(origins):
+                    fc, ok = seasonal(yt, ft, settings.trailing_weeks, o, h)
+                    errors[tested, k] = np.where(
+                        ok, np.abs(fc.sum(axis=1) - self.actual[k][tested]), np.nan
+                    )
+        else:
+            for k in range(len(origins)):
+                errors[:, k] = np.abs(levels[:, k] * h - self.actual[k])
+        for k, o in enumerate(origins):
+            errors[o - first < need, k] = np.nan
+        with np.errstate(all="ignore"):
+            counted = np.sum(~np.isnan(errors), axis=1)
+            total = np.nansum(errors, axis=1)
+        return np.where(counted > 0, total / np.maximum(counted, 1), np.nan)
 
 
 def backtest_errors(
@@ -237,28 +372,7 @@ def backtest_errors(
     does not reward forecasting zero for intermittent demand. NaN where no origin has
     enough history before it for the method.
     """
-    h = settings.selection_horizon_weeks
-    origins = backtest_origins(y.shape[1], settings)
-    if not origins:
-        return np.full(y.shape[0], np.nan)
-    errors = np.full((y.shape[0], len(origins)), np.nan)
-    need = SEASONAL_MIN_WEEKS if method == SEASONAL else settings.min_history_weeks
-    if method == SEASONAL:
-        for k, o in enumerate(origins):
-            fc, ok = seasonal(y, first, settings.trailing_weeks, o, h)
-            actual = y[:, o : o + h].sum(axis=1)
-            errors[:, k] = np.where(ok, np.abs(fc.sum(axis=1) - actual), np.nan)
-    else:
-        levels = _flat_levels(method, y, first, settings, origins)
-        for k, o in enumerate(origins):
-            actual = y[:, o : o + h].sum(axis=1)
-            errors[:, k] = np.abs(levels[:, k] * h - actual)
-    for k, o in enumerate(origins):
-        errors[o - first < need, k] = np.nan
-    with np.errstate(all="ignore"):
-        counted = np.sum(~np.isnan(errors), axis=1)
-        total = np.nansum(errors, axis=1)
-    return np.where(counted > 0, total / np.maximum(counted, 1), np.nan)
+    return _Backtest(y, first, settings).errors(method)
 
 
 CANDIDATES_CONTINUOUS = (TA, SES, SEASONAL)
@@ -325,7 +439,8 @@ def _select(
     if rows.size == 0:
         return
     ys, fs = y[rows], first[rows]
-    errors = np.stack([backtest_errors(m, ys, fs, settings) for m in candidates], axis=1)
+    backtest = _Backtest(ys, fs, settings)
+    errors = np.stack([backtest.errors(m) for m in candidates], axis=1)
     # Products no origin could test fall back to the first (simplest) candidate.
     untested = np.isnan(errors).all(axis=1)
     errors = np.where(np.isnan(errors), np.inf, errors)
@@ -335,6 +450,9 @@ def _select(
         chosen = best == k
         if not chosen.any():
             continue
-        fc, _ = _forecast_for(m, ys[chosen], fs[chosen], settings, horizon)
+        if m in backtest.today:  # a flat method: its level today came with its backtest
+            fc = _flat(backtest.today[m][chosen], horizon)
+        else:
+            fc, _ = _forecast_for(m, ys[chosen], fs[chosen], settings, horizon)
         weekly[rows[chosen]] = fc
         method[rows[chosen]] = m
