@@ -192,16 +192,26 @@ class CycleActivities:
             existing = await _planned_orders(session, record, run_id)
             if existing:
                 return existing
-            rec = await recommendations_repo.get_version(
-                session, record.customer_id, record.version
-            )
+            # Containers only: a large customer's lines and explanations are needed (and
+            # loaded) only to re-pack edited quantities.
+            rec = await recommendations_repo.get_header(session, record.customer_id, record.version)
             if rec is None:
                 raise ApplicationError(
                     f"recommendation v{record.version} not found", non_retryable=True
                 )
-            settings_row = await settings_repo.get_or_create(session, record.customer_id)
-            version = to_version(rec)
-            containers = _approved_containers(version, record, plan_settings(settings_row))
+            chosen = set(record.containers)
+            containers = [
+                (c.index, [(line["product_code"], int(line["quantity"])) for line in c.lines])
+                for c in rec.containers
+                if c.index in chosen
+            ]
+            if record.edits:
+                full = await recommendations_repo.get_version(
+                    session, record.customer_id, record.version
+                )
+                assert full is not None
+                settings_row = await settings_repo.get_or_create(session, record.customer_id)
+                containers = _repacked(to_version(full), record, plan_settings(settings_row))
             planned: list[PlannedOrder] = []
             today = datetime.now(UTC).date()
             for index, lines in containers:
@@ -440,13 +450,11 @@ def recommendation_view(version: RecommendationVersion) -> RecommendationView:
     )
 
 
-def _approved_containers(
+def _repacked(
     version: RecommendationVersion, record: ApprovalRecord, settings: PlanSettings
 ) -> list[tuple[int, list[tuple[str, int]]]]:
-    """The containers to order: as recommended, or re-packed when quantities were edited."""
+    """The chosen containers' products with the edited quantities, packed again."""
     chosen = [c for c in version.containers if c.index in set(record.containers)]
-    if not record.edits:
-        return [(c.index, [(line.product_code, line.quantity) for line in c.lines]) for c in chosen]
     totals: dict[str, int] = defaultdict(int)
     for container in chosen:
         for line in container.lines:

@@ -78,3 +78,50 @@ async def test_reject_ends_the_cycle_without_an_order(cycle_stack: CycleStack) -
     assert state.status is CycleStatus.REJECTED
     assert state.decision is not None and state.decision.reason == "stock count pending"
     assert await cycle_stack.submissions(erp_code) == []
+
+
+async def _ordered(stack: CycleStack, customer_id: int) -> dict[str, int]:
+    """Cartons per product over the customer's Restock orders."""
+    async with stack.sessions() as session:
+        orders = await session.scalars(
+            select(Order).where(Order.customer_id == customer_id, Order.source == "restock")
+        )
+        totals: dict[str, int] = {}
+        for order in orders:
+            for line in order.lines:
+                code = line["product_code"]
+                totals[code] = totals.get(code, 0) + int(line["quantity"])
+    return totals
+
+
+async def test_approving_chosen_containers_and_edits_orders_exactly_that(
+    cycle_stack: CycleStack,
+) -> None:
+    for edit in (False, True):
+        customer_id, erp_code = await cycle_stack.new_customer()
+        await cycle_stack.start(customer_id)
+        waiting = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+        rec = waiting.recommendation
+        assert rec is not None and rec.containers
+        chosen = rec.containers[-1]
+        expected: dict[str, int] = {}
+        for line in chosen.lines:
+            expected[line.product_code] = expected.get(line.product_code, 0) + line.quantity
+        edits = {}
+        if edit:
+            line = chosen.lines[0]
+            edits = {line.product_code: expected[line.product_code] + line.pack_size}
+            expected.update(edits)
+        result = await send_update(
+            cycle_stack.client,
+            customer_id,
+            ReorderCycle.approve,
+            ApproveRequest(
+                version=rec.version, containers=[chosen.index], edits=edits, actor="buyer"
+            ),
+        )
+        await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
+        assert await _ordered(cycle_stack, customer_id) == expected, f"edit={edit}"
+        assert len(await cycle_stack.submissions(erp_code)) == len(result.orders)
+        if not edit:
+            assert [o.container_index for o in result.orders] == [chosen.index]
