@@ -181,13 +181,13 @@ def plan_arrays(
         catalog.pack_lines(priority[base[priority] > 0], base, urgent), limits
     )
 
+    index = _index(catalog)
     pulled = np.zeros(n, dtype=np.int64)
     deferred = np.zeros(n, dtype=np.int64)
     dropped_fill: float | None = None
     policy = settings.last_container
     if open_box is not None and policy is LastContainerPolicy.TOP_UP:
         candidates = _top_up_candidates(catalog, fc, classes, tg, base, eligible, settings)
-        index = _index(catalog)
         for code, qty in top_up(open_box, candidates).items():
             pulled[index[code]] += qty
     if (
@@ -197,14 +197,15 @@ def plan_arrays(
         and 100 * open_box.fill_fraction() < settings.min_fill_pct
     ):
         dropped_fill = 100 * open_box.fill_fraction()
-        boxes, deferred = _drop(open_box, base, pulled, catalog, urgent, priority, limits)
+        boxes, deferred = _drop(open_box, base, pulled, catalog, urgent, priority, limits, index)
         pulled[:] = 0
 
     order = np.zeros(n, dtype=np.int64)
-    index = _index(catalog)
-    for box in boxes:
-        for code, qty in box.lines.items():
-            order[index[code]] += qty
+    np.add.at(
+        order,
+        np.array([index[code] for box in boxes for code in box.lines], dtype=np.int64),
+        np.array([qty for box in boxes for qty in box.lines.values()], dtype=np.int64),
+    )
     return PlanResult(
         as_of=as_of,
         settings=settings,
@@ -332,13 +333,13 @@ def _drop(
     urgent: BoolArray,
     priority: IntArray,
     limits: Limits,
+    index: dict[str, int],
 ) -> tuple[list[Box], IntArray]:
     """Remove the under-filled last container and re-pack what is left.
 
     Products that had cartons in it keep the rest of their order rounded down to a pack
     multiple (or nothing, if that is below the MOQ); pulled-forward cartons go entirely.
     """
-    index = _index(catalog)
     keep = base.copy()
     for code, qty in open_box.lines.items():
         r = index[code]

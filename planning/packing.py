@@ -179,6 +179,7 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
     volume = [v or 0.0 for v in lines.carton_volume_m3]
     min_qty = list(lines.min_quantity)
     cap, max_weight, max_volume = limits.cartons, limits.weight_kg, limits.volume_m3
+    cartons_only = max_weight is None and max_volume is None  # room = cartons left, in packs
 
     def room_for(box: Box, n: int) -> int:
         """`box.room_for(item n)`."""
@@ -197,8 +198,11 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
         if urgent[n]:
             box.urgent_codes.add(code)
         box.cartons += quantity
-        box.weight_kg += quantity * weight[n]
-        box.volume_m3 += quantity * volume[n]
+        # Adding quantity * 0.0 would leave the totals as they are: skipped.
+        if weight[n]:
+            box.weight_kg += quantity * weight[n]
+        if volume[n]:
+            box.volume_m3 += quantity * volume[n]
 
     def share(n: int, room: int, remaining: int) -> int:
         """`PackItem.share` of item n."""
@@ -212,38 +216,65 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
     def fill(group: list[int], remaining: dict[int, int], current: Box) -> Box:
         """Place the remainders of one urgency group, closing boxes as they fill."""
         order = [n for n in group if n in remaining]
-        by_size = sorted((remaining[n], n) for n in order)  # for "largest that fits whole"
+        rem = [remaining[n] for n in order]  # what is left of each, by position; 0 = placed
+        waiting = len(order)
+        # (remaining, position) sorted, for "largest that fits whole"; positions follow the
+        # items' order. An entry is current while rem[position] equals its remaining; older
+        # entries are skipped and swept out now and then rather than deleted one by one.
+        by_size = [(rem[i], i) for i in sorted(range(len(rem)), key=rem.__getitem__)]
+        stale = 0
 
-        def take(n: int, qty: int) -> None:
-            add(current, n, qty)
-            left = remaining[n] - qty
-            del by_size[bisect.bisect_left(by_size, (remaining[n], n))]
+        def take(i: int, qty: int) -> None:
+            nonlocal waiting, stale
+            add(current, order[i], qty)
+            left = rem[i] - qty
+            rem[i] = left
+            stale += 1
             if left:
-                remaining[n] = left
-                bisect.insort(by_size, (left, n))
+                bisect.insort(by_size, (left, i))
             else:
-                del remaining[n]
+                waiting -= 1
+
+        def largest_whole_fit() -> int | None:
+            """The largest waiting item that fits whole (checks 32 below the carton cut)."""
+            nonlocal by_size, stale
+            if stale > 2 * waiting:
+                by_size = [(q, i) for q, i in by_size if rem[i] == q]
+                stale = 0
+            k = bisect.bisect_right(by_size, (cap - current.cartons, math.inf))
+            checked = 0
+            while k > 0 and checked < 32:
+                k -= 1
+                q, i = by_size[k]
+                if rem[i] == q:
+                    checked += 1
+                    if room_for(current, order[i]) >= q:
+                        return i
+            return None
 
         head = 0
-        while remaining:
-            while order[head] not in remaining:
+        while waiting:
+            while not rem[head]:
                 head += 1
             n = order[head]
-            room = room_for(current, n)
-            if room >= remaining[n]:
-                take(n, remaining[n])
+            if cartons_only:
+                room = max((cap - current.cartons) // packs[n] * packs[n], 0)
+            else:
+                room = room_for(current, n)
+            if room >= rem[head]:
+                take(head, rem[head])
                 continue
-            best = largest_whole_fit(by_size, current)
+            best = largest_whole_fit()
             if best is not None:
-                take(best, remaining[best])
+                take(best, rem[best])
                 continue
-            part = share(n, room, remaining[n])
+            part = share(n, room, rem[head])
             if not part and current.cartons == 0:
                 # Cannot split into orderable shares (a rest would fall below the MOQ
                 # however it is cut): keep going with a full share rather than loop forever.
                 part = room
             if part:
-                take(n, part)
+                take(head, part)
                 continue
             # The head does not fit at all. With cartons left (weight or volume is what ran
             # out) a lighter or smaller item may still fit; a carton-full box just closes.
@@ -251,26 +282,19 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
             if current.cartons < cap:
                 other = next(
                     (
-                        m
-                        for m in order[head:]
-                        if m in remaining and share(m, room_for(current, m), remaining[m])
+                        i
+                        for i in range(head, len(order))
+                        if rem[i] and share(order[i], room_for(current, order[i]), rem[i])
                     ),
                     None,
                 )
             if other is not None:
-                take(other, share(other, room_for(current, other), remaining[other]))
+                m = order[other]
+                take(other, share(m, room_for(current, m), rem[other]))
                 continue
             boxes.append(current)
             current = Box(limits)
         return current
-
-    def largest_whole_fit(by_size: list[tuple[int, int]], box: Box, scan: int = 32) -> int | None:
-        """The largest waiting item that fits whole (checks a few below the carton cut)."""
-        pos = bisect.bisect_right(by_size, (cap - box.cartons, math.inf))
-        for qty, n in reversed(by_size[max(0, pos - scan) : pos]):
-            if room_for(box, n) >= qty:
-                return n
-        return None
 
     boxes: list[Box] = []
     rows = [n for n, q in enumerate(lines.quantity) if q > 0]
@@ -279,7 +303,7 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
     for group in ([n for n in rows if urgent[n]], [n for n in rows if not urgent[n]]):
         remaining: dict[int, int] = {}
         for n in group:
-            whole = room_for(empty, n)  # `per_container`
+            whole = max(cap // packs[n] * packs[n], 0) if cartons_only else room_for(empty, n)
             if whole < 1:
                 raise _unpackable(codes[n], packs[n])
             if whole < min_qty[n]:
