@@ -43,7 +43,7 @@ from planning.explain import build_recommendation
 from planning.history import History, Pipeline
 from planning.models import Product, ProductStatus, Shipment
 from planning.schemas import PlanInput
-from planning.settings import PlanSettings
+from planning.settings import ForecastMethod, LastContainerPolicy, PlanSettings
 
 AS_OF = date(2026, 1, 5)
 T = TypeVar("T")
@@ -153,8 +153,13 @@ def main() -> dict[str, Any]:
     catalog = Catalog.of(products)
     pipeline = Pipeline(arrivals=arrivals)
     auto = PlanSettings(history_weeks=args.weeks)
+    # Enums, not their string values: model_copy does not validate, and the engine tests
+    # `last_container is LastContainerPolicy.KEEP`.
     baseline = auto.model_copy(
-        update={"forecast_method": "trailing_average", "last_container": "keep"}
+        update={
+            "forecast_method": ForecastMethod.TRAILING_AVERAGE,
+            "last_container": LastContainerPolicy.KEEP,
+        }
     )
 
     auto_s, rec = best_of(
