@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from activities.cycle_models import CycleStatus
+from activities.cycle_models import FINAL_STATUSES, CycleStatus
 from api.auth import tokens
 from api.auth.deps import (
     SESSION_COOKIE,
@@ -62,19 +62,12 @@ LIVE_STATUSES = frozenset(
         CycleStatus.PLANNING,
     }
 )
+OPS_PAGE_SIZE = 200
 OPS_FILTERS = {
     "waiting": {CycleStatus.AWAITING_APPROVAL},
     "failed": {CycleStatus.SUBMISSION_FAILED, CycleStatus.FAILED},
     "expired": {CycleStatus.EXPIRED},
-    "open": {s for s in CycleStatus}
-    - {
-        CycleStatus.COMPLETED,
-        CycleStatus.NOTHING_TO_ORDER,
-        CycleStatus.REJECTED,
-        CycleStatus.EXPIRED,
-        CycleStatus.CANCELLED,
-        CycleStatus.FAILED,
-    },
+    "open": set(CycleStatus) - FINAL_STATUSES,
 }
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 # A filter `<select>` sends `status=` for "all": empty means no filter, not a bad value.
@@ -378,7 +371,7 @@ async def ops_page(
     show: Annotated[str | None, Query(pattern="^(all|waiting|failed|expired|open)$")] = None,
     page: PageNumber = 1,
 ) -> Response:
-    overview = await customer_overview(session, PageRequest(page, 200))
+    overview = await customer_overview(session, PageRequest(page, OPS_PAGE_SIZE))
     rows = [
         OpsRow(
             row,
@@ -403,6 +396,8 @@ async def ops_page(
             show=show or "all",
             counts=counts,
             total=overview.total,
+            page=page,
+            pages=-(-overview.total // OPS_PAGE_SIZE),
             nav="ops",
         ),
     )
