@@ -173,7 +173,7 @@ def plan_arrays(
     urgent = urg.urgent & eligible
 
     # Priority: urgent by earliest run-out, then the rest by cover at arrival.
-    cover_at_arrival = forward_cover(tg.stock_at_arrival, fc.weekly, lead)
+    cover_at_arrival = forward_cover(tg.stock_at_arrival, fc.weekly, lead, fc.window(lead))
     run_out = np.where(np.isnan(proj.run_out_day), np.inf, proj.run_out_day)
     priority = np.lexsort((cover_at_arrival, run_out, ~urgent))
     limits = Limits.from_settings(settings)
@@ -270,7 +270,7 @@ def quantities(
     skipped = missing & (settings.missing_stock is MissingStockPolicy.SKIP)
 
     proj = project(stock, arrivals, fc.weekly)
-    tg = targets(catalog.codes, fc.weekly, proj, arrivals, history, settings)
+    tg = targets(catalog.codes, fc.weekly, proj, arrivals, history, settings, fc.window(lead))
     urg = urgency(proj, tg.safety, lead)
 
     has_demand = fc.weekly[:, lead:].sum(axis=1) > 0 if n else np.zeros(0, dtype=bool)
@@ -314,8 +314,9 @@ def _top_up_candidates(
     """
     lead = settings.lead_time_weeks
     after = tg.stock_at_arrival + base
-    cover_after = forward_cover(after, fc.weekly, lead)
-    ceiling = cumulative(fc.weekly, lead, np.full(len(catalog), settings.max_cover_weeks))
+    window = fc.window(lead)
+    cover_after = forward_cover(after, fc.weekly, lead, window)
+    ceiling = cumulative(fc.weekly, lead, np.full(len(catalog), settings.max_cover_weeks), window)
     allowance = np.floor((ceiling - after) / catalog.pack) * catalog.pack
     ok = eligible & (fc.method != SHORT_MEAN) & (allowance > 0)
     rows = np.flatnonzero(ok)

@@ -114,7 +114,7 @@ class _Shown:
         fc = result.forecast.weekly
         tg = result.targets
         window = np.maximum(np.ceil(lead + tg.target_weeks).astype(np.int64), 1)
-        csum = np.cumsum(fc, axis=1)
+        csum = result.forecast.window(0).running[:, 1:]  # np.cumsum(fc, axis=1)
         n = len(result.catalog)
         rows = np.arange(n)
         rate = csum[rows, np.minimum(window, fc.shape[1]) - 1] / window if n else np.zeros(0)
@@ -123,8 +123,12 @@ class _Shown:
         return cls(
             rate=np.round(rate, 1),
             pipeline=np.round(pipeline).astype(np.int64),
-            cover_now=_cover_list(forward_cover(result.stock_used + pipeline, fc, 0)),
-            cover_arrival=_cover_list(forward_cover(tg.stock_at_arrival, fc, lead)),
+            cover_now=_cover_list(
+                forward_cover(result.stock_used + pipeline, fc, 0, result.forecast.window(0))
+            ),
+            cover_arrival=_cover_list(
+                forward_cover(tg.stock_at_arrival, fc, lead, result.forecast.window(lead))
+            ),
             run_out=run_out.tolist(),
             run_out_days=run_out,
             pattern=_labels(PATTERNS, result.classes.pattern),
@@ -309,7 +313,12 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     cover_now = pick(shown.cover_now)
     cover_arrival = pick(shown.cover_arrival)
     cover_after = _cover_list(
-        forward_cover(tg.stock_at_arrival + result.order, result.forecast.weekly, lead)[picked]
+        forward_cover(
+            tg.stock_at_arrival + result.order,
+            result.forecast.weekly,
+            lead,
+            result.forecast.window(lead),
+        )[picked]
     )
     run_out = pick(shown.run_out)
     run_out_iso = np.datetime_as_string(shown.run_out_days[picked]).tolist()

@@ -21,13 +21,14 @@ Methods:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from planning.classify import NONE, SHORT, Classification
 from planning.history import FloatArray, History, IntArray
+from planning.projection import Window
 from planning.settings import ForecastMethod, PlanSettings
 
 # Method codes stored per product; METHOD_NAMES[code] is what explanations show.
@@ -58,6 +59,14 @@ ORIGIN_SPACING = 4
 class Forecast:
     weekly: FloatArray  # (n, horizon) forecast cartons for each future week
     method: IntArray  # (n,) method code
+    _windows: dict[int, Window] = field(default_factory=dict, repr=False, compare=False)
+
+    def window(self, offset: int) -> Window:
+        """`Window.of(self.weekly, offset)`, built once per offset (`weekly` is not changed
+        after the forecast is made)."""
+        if offset not in self._windows:
+            self._windows[offset] = Window.of(self.weekly, offset)
+        return self._windows[offset]
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planning.history import BoolArray, FloatArray, History, IntArray
-from planning.projection import Projection, cumulative
+from planning.projection import Projection, Window, cumulative
 from planning.settings import PlanSettings, SafetyStockMode
 
 
@@ -50,15 +50,18 @@ def targets(
     arrivals: FloatArray,
     history: History,
     settings: PlanSettings,
+    window: Window | None = None,
 ) -> Targets:
+    """`window`, if given, is `Window.of(forecast, settings.lead_time_weeks)`."""
     lead = settings.lead_time_weeks
+    window = window or Window.of(forecast, lead)
     if settings.target_soh_overrides:
         weeks = np.array([settings.target_weeks_for(c) for c in codes], dtype=np.float64)
     else:
         weeks = np.full(len(codes), settings.target_soh_weeks)
-    target = cumulative(forecast, lead, weeks)
+    target = cumulative(forecast, lead, weeks, window)
     if settings.safety_stock_mode is SafetyStockMode.WEEKS:
-        safety = cumulative(forecast, lead, weeks + settings.safety_weeks) - target
+        safety = cumulative(forecast, lead, weeks + settings.safety_weeks, window) - target
     else:
         sigma = demand_sigma(history, settings.sigma_weeks)
         protection = lead + settings.review_period_weeks

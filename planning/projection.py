@@ -48,33 +48,58 @@ def project(stock: FloatArray, arrivals: FloatArray, forecast: FloatArray) -> Pr
     return Projection(start_stock=start.T, end_before_clamp=end.T, run_out_day=run_out)
 
 
-def cumulative(forecast: FloatArray, offset: int, weeks: FloatArray) -> FloatArray:
-    """Forecast summed over [offset, offset + weeks) per product; weeks may be fractional."""
-    n = forecast.shape[0]
-    window = forecast[:, offset:]
-    csum = np.concatenate([np.zeros((n, 1)), np.cumsum(window, axis=1)], axis=1)
-    whole = np.minimum(np.floor(weeks).astype(np.int64), window.shape[1])
-    frac = np.where(whole < window.shape[1], weeks - whole, 0.0)
+@dataclass(frozen=True)
+class Window:
+    """The forecast from week `offset` on with its running total and mean rate: what
+    `cumulative` and `forward_cover` compute first. Build it once (`Forecast.window`) when
+    several of them look at the same forecast from the same week."""
+
+    values: FloatArray  # forecast[:, offset:]
+    running: FloatArray  # [0, cumulative sums along the weeks]: one column more than values
+    mean_rate: FloatArray  # mean of the window per product
+
+    @classmethod
+    def of(cls, forecast: FloatArray, offset: int) -> Window:
+        values = forecast[:, offset:]
+        running = np.concatenate(
+            [np.zeros((values.shape[0], 1)), np.cumsum(values, axis=1)], axis=1
+        )
+        return cls(values=values, running=running, mean_rate=values.mean(axis=1))
+
+
+def cumulative(
+    forecast: FloatArray, offset: int, weeks: FloatArray, window: Window | None = None
+) -> FloatArray:
+    """Forecast summed over [offset, offset + weeks) per product; weeks may be fractional.
+
+    `window`, if given, is `Window.of(forecast, offset)`.
+    """
+    w = window or Window.of(forecast, offset)
+    n, span = w.values.shape
+    whole = np.minimum(np.floor(weeks).astype(np.int64), span)
+    frac = np.where(whole < span, weeks - whole, 0.0)
     rows = np.arange(n)
-    partial = window[rows, np.minimum(whole, window.shape[1] - 1)] * frac
-    return np.asarray(csum[rows, whole] + partial, dtype=np.float64)
+    partial = w.values[rows, np.minimum(whole, span - 1)] * frac
+    return np.asarray(w.running[rows, whole] + partial, dtype=np.float64)
 
 
-def forward_cover(quantity: FloatArray, forecast: FloatArray, offset: int) -> FloatArray:
+def forward_cover(
+    quantity: FloatArray, forecast: FloatArray, offset: int, window: Window | None = None
+) -> FloatArray:
     """Weeks `quantity` lasts against the forecast from week `offset`; inf for no demand.
 
-    Beyond the horizon the mean forecast rate of the window extrapolates.
+    Beyond the horizon the mean forecast rate of the window extrapolates. `window`, if
+    given, is `Window.of(forecast, offset)`.
     """
-    window = forecast[:, offset:]
-    n, span = window.shape
-    csum = np.cumsum(window, axis=1)
+    w = window or Window.of(forecast, offset)
+    csum, mean_rate = w.running[:, 1:], w.mean_rate
+    n, span = w.values.shape
     qty = np.maximum(quantity, 0.0)
-    full = (csum <= qty[:, None] + 1e-9).sum(axis=1)  # whole weeks covered
+    full = np.count_nonzero(csum <= qty[:, None] + 1e-9, axis=1)  # whole weeks covered
     rows = np.arange(n)
     inside = full < span
     used = np.where(full > 0, csum[rows, np.maximum(full - 1, 0)], 0.0)
-    rate_next = window[rows, np.minimum(full, span - 1)]
-    mean_rate = window.mean(axis=1)
+    rate_next = w.values[rows, np.minimum(full, span - 1)]
     with np.errstate(divide="ignore", invalid="ignore"):
         within = full + (qty - used) / rate_next
         beyond = span + (qty - csum[:, -1]) / mean_rate
