@@ -5,7 +5,7 @@ health, containers, totals and a one-sentence summary a buyer can read.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -67,6 +67,14 @@ def _cover_list(cover: np.ndarray) -> list[float | None]:
 
 def _fmt_weeks(value: float | None) -> str:
     return "unlimited" if value is None else f"{value:.1f} weeks"
+
+
+def _format_all(values: list[Any], fmt: Callable[[Any], str]) -> list[str]:
+    """`fmt` of each value, called once per distinct value. Values of one type (1 == 1.0 ==
+    True would share a text); zeros and None are formatted where they are, as -0.0 == 0.0
+    but prints differently."""
+    text = {v: fmt(v) for v in set(values) if v}
+    return [text[v] if v else fmt(v) for v in values]
 
 
 def _dates(as_of: date, days: FloatArray) -> npt.NDArray[np.datetime64]:
@@ -328,13 +336,13 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     breach = u.first_week[picked].tolist()
 
     # The paragraph's numbers, formatted a column at a time.
-    rate_text = [f"{v:,.1f}" for v in rate]
+    rate_text = _format_all(rate, "{:,.1f}".format)
     used_text, pipeline_text, at_arrival_text, target_text, safety_text, need_text, qty_text = (
-        [f"{v:,}" for v in column]
+        _format_all(column, "{:,}".format)
         for column in (stock_used, pipeline, at_arrival, target, safety, need, quantity)
     )
     cover_now_text, cover_arrival_text, cover_after_text = (
-        [_fmt_weeks(v) for v in column] for column in (cover_now, cover_arrival, cover_after)
+        _format_all(column, _fmt_weeks) for column in (cover_now, cover_arrival, cover_after)
     )
     weeks_text = {w: f"{w:g}" for w in set(target_weeks)}
     minimum = {pm: effective_moq(*pm) for pm in set(zip(pack, moq, strict=True))}
@@ -375,6 +383,13 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
             )
             source = sources[m, p, weeks] = f"({METHOD_LABELS.get(m, m)}; {history})"
         at = at_arrival_text[k]
+        rounded = f" {rounding[0].upper()}{rounding[1:]}." if rounding else ""
+        pull = (
+            f" Pulled forward {pulled[k]:,} cartons to fill the last container."
+            if pulled[k]
+            else ""
+        )
+        why = f" Urgent: {reason}." if reason else ""
         text = (
             f"Forecast {rate_text[k]} cartons/week {source}. "
             f"Stock {used_text[k]} + pipeline {pipeline_text[k]} = {cover_now_text[k]} of cover"
@@ -382,15 +397,9 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
             f"At arrival on {arrival_iso} (lead time {lead} weeks) stock will be "
             f"{at} ({cover_arrival_text[k]}). "
             f"Target {weeks_text[target_weeks[k]]} weeks = {target_text[k]} + safety "
-            f"{safety_text[k]} - {at} at arrival: need {need_text[k]}."
+            f"{safety_text[k]} - {at} at arrival: need {need_text[k]}.{rounded}{pull}"
+            f" Order {qty_text[k]}: {cover_after_text[k]} of cover at arrival.{why}"
         )
-        if rounding:
-            text += f" {rounding[0].upper()}{rounding[1:]}."
-        if pulled[k]:
-            text += f" Pulled forward {pulled[k]:,} cartons to fill the last container."
-        text += f" Order {qty_text[k]}: {cover_after_text[k]} of cover at arrival."
-        if reason:
-            text += f" Urgent: {reason}."
         for w in warnings:
             text += f" {w[0].upper()}{w[1:]}."
 
@@ -448,12 +457,11 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     # per line, since sorting on (not urgent, containers[:1], code) tuples costs far more.
     code_rank = {code: r for r, code in enumerate(sorted(codes))}
     span = len(result.boxes) + 1
-
-    def key(k: int) -> int:
-        first = containers[k][0] if containers[k] else 0
-        return ((not urgent[k]) * span + first) * count + code_rank[codes[k]]
-
-    return [lines[k] for k in sorted(range(count), key=key)]
+    keys = [
+        ((not u) * span + (c[0] if c else 0)) * count + code_rank[code]
+        for u, c, code in zip(urgent, containers, codes, strict=True)
+    ]
+    return [lines[k] for k in sorted(range(count), key=keys.__getitem__)]
 
 
 def _ints(values: FloatArray) -> list[int]:
