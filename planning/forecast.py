@@ -352,10 +352,14 @@ class _Backtest:
         need = SEASONAL_MIN_WEEKS if method == SEASONAL else settings.min_history_weeks
         if method == SEASONAL:
             # Rows without two years before the newest origin have none before any origin:
-            # their errors stay NaN, so only the others are forecast.
+            # their errors stay NaN, so only the others are forecast. Not a single one on
+            # its own, though: numpy sums a one-row fancy-indexed matrix in another order
+            # (pairwise, not row by row), which can change the last bit.
             tested = np.flatnonzero(origins[0] - first >= need)
             if tested.size:
-                yt, ft = (y, first) if tested.size == rows else (y[tested], first[tested])
+                whole = tested.size == rows or tested.size < 2
+                yt, ft = (y, first) if whole else (y[tested], first[tested])
+                tested = np.arange(rows) if whole else tested
                 for k, o in enumerate(origins):
                     fc, ok = seasonal(yt, ft, settings.trailing_weeks, o, h)
                     errors[tested, k] = np.where(

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from planning.forecast import Forecast
 from planning.projection import cumulative, forward_cover, project
 
 
@@ -40,3 +41,24 @@ def test_cumulative_with_fractional_weeks() -> None:
     forecast = np.array([[10.0, 20.0, 30.0, 40.0]])
     # From week 1: 20 + 30 + half of 40 = 70.
     assert cumulative(forecast, 1, np.array([2.5]))[0] == pytest.approx(70.0)
+
+
+def test_a_shared_window_gives_the_same_numbers() -> None:
+    # Forecast.window(offset) is computed once and handed to cumulative / forward_cover:
+    # exactly what they compute on their own.
+    rng = np.random.default_rng(5)
+    weekly = rng.lognormal(1.0, 1.5, (50, 40)) * (rng.random((50, 40)) < 0.6)
+    fc = Forecast(weekly=weekly, method=np.zeros(50, dtype=np.int64))
+    weeks = rng.uniform(0, 45, 50)
+    quantity = rng.uniform(-5, 400, 50)
+    for offset in (0, 3, 39):
+        window = fc.window(offset)
+        assert fc.window(offset) is window
+        assert (
+            cumulative(weekly, offset, weeks, window).tobytes()
+            == cumulative(weekly, offset, weeks).tobytes()
+        )
+        assert (
+            forward_cover(quantity, weekly, offset, window).tobytes()
+            == forward_cover(quantity, weekly, offset).tobytes()
+        )

@@ -7,10 +7,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from planning import PlanInput, PlanSettings, PlanStatus, Recommendation, plan
+from planning.errors import UnpackableProduct
 from planning.models import Product, ProductStatus, Shipment
 from planning.packing import Box, Limits, PackItem, effective_moq, pack
 from tests.planning.factories import AS_OF, weekly_shipments
@@ -191,3 +193,41 @@ def test_pull_forward_never_beyond_max_cover(inp: PlanInput) -> None:
         assert e is not None
         if e.pull_forward_cartons and e.cover_after_order_weeks is not None:
             assert e.cover_after_order_weeks <= limit + 0.05
+
+
+@given(
+    items=st.lists(
+        st.builds(
+            PackItem,
+            product_code=st.text("ABCDEFGHIJ", min_size=3, max_size=3),
+            quantity=st.integers(1, 4000),
+            urgent=st.booleans(),
+            carton_weight_kg=st.floats(0.1, 40),
+            carton_volume_m3=st.floats(0.001, 0.2),
+            pack_size=st.sampled_from([1, 1, 6, 12, 24]),
+            min_quantity=st.sampled_from([0, 0, 24, 48, 120]),
+        ),
+        max_size=40,
+        unique_by=lambda i: i.product_code,
+    ),
+    capacity=st.integers(24, 3000),
+)
+def test_cartons_only_packing_is_the_general_packing_with_limits_that_never_bind(
+    items: list[PackItem], capacity: int
+) -> None:
+    # Without weight or volume limits the packer computes room from cartons alone; with
+    # limits no container can reach it must come out the same.
+    loose = Limits(cartons=capacity, weight_kg=1e12, volume_m3=1e12)
+    try:
+        fast = pack(items, Limits(cartons=capacity))
+    except UnpackableProduct:
+        with pytest.raises(UnpackableProduct):
+            pack(items, loose)
+        return
+    general = pack(items, loose)
+    for boxes, open_box in (fast, general):
+        assert open_box is None or open_box in boxes
+    assert [(b.lines, b.urgent_codes, b.cartons) for b in fast[0]] == [
+        (b.lines, b.urgent_codes, b.cartons) for b in general[0]
+    ]
+    assert [b is fast[1] for b in fast[0]] == [b is general[1] for b in general[0]]
