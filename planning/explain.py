@@ -69,6 +69,23 @@ def _fmt_weeks(value: float | None) -> str:
     return "unlimited" if value is None else f"{value:.1f} weeks"
 
 
+_SMALL = [str(i) for i in range(1000)]
+_GROUP = [f",{i:03d}" for i in range(1000)]
+
+
+def _thousands(values: list[int]) -> list[str]:
+    """`f"{v:,}"` of each int, from tables below a million (twice as fast)."""
+    small, group = _SMALL, _GROUP
+    return [
+        small[v]
+        if 0 <= v < 1000
+        else small[v // 1000] + group[v % 1000]
+        if 1000 <= v < 1_000_000
+        else f"{v:,}"
+        for v in values
+    ]
+
+
 def _format_all(values: list[Any], fmt: Callable[[Any], str]) -> list[str]:
     """`fmt` of each value, called once per distinct value. Values of one type (1 == 1.0 ==
     True would share a text); zeros and None are formatted where they are, as -0.0 == 0.0
@@ -338,7 +355,7 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     # The paragraph's numbers, formatted a column at a time.
     rate_text = _format_all(rate, "{:,.1f}".format)
     used_text, pipeline_text, at_arrival_text, target_text, safety_text, need_text, qty_text = (
-        _format_all(column, "{:,}".format)
+        _thousands(column)
         for column in (stock_used, pipeline, at_arrival, target, safety, need, quantity)
     )
     cover_now_text, cover_arrival_text, cover_after_text = (

@@ -32,11 +32,12 @@ def project(stock: FloatArray, arrivals: FloatArray, forecast: FloatArray) -> Pr
     arr = np.ascontiguousarray(arrivals.T)
     start = np.empty((horizon + 1, n))
     available = np.empty((horizon, n))
+    end = np.empty((horizon, n))
     start[0] = stock
     for h in range(horizon):
         np.add(start[h], arr[h], out=available[h])
-        np.maximum(available[h] - fc[h], 0.0, out=start[h + 1])
-    end = available - fc
+        np.subtract(available[h], fc[h], out=end[h])
+        np.maximum(end[h], 0.0, out=start[h + 1])
     short = end < 0
     any_short = short.any(axis=0)
     week = short.argmax(axis=0)
