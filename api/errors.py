@@ -18,7 +18,7 @@ def error_body(code: str, detail: str, field: str | None = None, **extra: Any) -
     return {"error": code, "detail": detail, "field": field, **extra}
 
 
-def _field_path(loc: Sequence[Any]) -> str:
+def field_path(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
         parts = parts[1:]
@@ -34,9 +34,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-    field = _field_path(first.get("loc", ()))
+    field = field_path(first.get("loc", ()))
     problems = [
-        {"field": _field_path(e.get("loc", ())), "problem": e.get("msg", "")} for e in errors
+        {"field": field_path(e.get("loc", ())), "problem": e.get("msg", "")} for e in errors
     ]
     detail = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
     return JSONResponse(

@@ -12,8 +12,10 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.errors import field_path
 from core.errors import NotFound, RestockError, Unauthorized
 from portal.render import render
 
@@ -34,8 +36,10 @@ def _page_error(exc: Exception) -> tuple[int, str, str | None]:
     if isinstance(exc, RequestValidationError):
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        field = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        field = field_path(first.get("loc", ())) or None
         return 422, f"{field}: {first.get('msg')}" if field else str(first.get("msg")), field
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return 503, "the database is unavailable; try again in a moment", None
     return 500, "something went wrong", None
 
 
@@ -60,6 +64,6 @@ def _wrap(api_handler: Handler) -> Handler:
 
 def install_page_errors(app: FastAPI) -> None:
     """Call after the API's handlers are installed: it wraps each of them."""
-    for exc_class in (RestockError, RequestValidationError, StarletteHTTPException):
+    for exc_class in (RestockError, RequestValidationError, StarletteHTTPException, DBAPIError):
         api_handler = app.exception_handlers[exc_class]
         app.add_exception_handler(exc_class, _wrap(api_handler))  # type: ignore[arg-type]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, TypeVar
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -35,11 +36,13 @@ from api.routes import products as product_routes
 from api.routes import recommendations as recommendation_routes
 from api.routes.cycle_actions import temporal_ui_url
 from api.routes.products import SortOrder
-from core.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized
+from core.errors import Forbidden, InvalidInput, Unauthorized
 from core.settings import Settings
 from portal.charts import shipments_chart, stock_chart
 from portal.render import render
+from services.accounts import LoginThrottled
 from services.customer_settings import CustomerSettingsValues
+from store import cycles as cycles_repo
 from store import orders as orders_repo
 from store.models import OrderStatus, PlanStatus, Role
 from store.overview import CustomerOverview, customer_overview
@@ -106,16 +109,30 @@ def _base(principal: Principal, settings: Settings, **context: Any) -> dict[str,
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site (no scheme, no `//host`) may be a post-login target."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
+    """Only a path on this site may be a post-login target: no scheme, no host, and no
+    control character or backslash a browser would strip or bend into `//host`."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
-def _home(principal: Principal) -> str:
-    if principal.role is Role.OPS or principal.customer_id is None:
+def _home(role: Role, customer_id: int | None) -> str:
+    if role is Role.OPS or customer_id is None:
         return "/ops"
-    return f"/customers/{principal.customer_id}"
+    return f"/customers/{customer_id}"
+
+
+def page_count(total: int, size: int) -> int:
+    return -(-total // size)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A urlencoded form's first value per field (no multipart dependency for two forms)."""
+    fields = parse_qs((await request.body()).decode("utf-8", "replace"))
+    return {name: values[0] for name, values in fields.items()}
 
 
 # --- login / logout ------------------------------------------------------------------------
@@ -123,7 +140,7 @@ def _home(principal: Principal) -> str:
 
 @router.get("/")
 async def home(principal: PrincipalDep) -> RedirectResponse:
-    return RedirectResponse(_home(principal), status_code=303)
+    return RedirectResponse(_home(principal.role, principal.customer_id), status_code=303)
 
 
 @router.get("/login")
@@ -133,16 +150,16 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login")
 async def login_submit(request: Request, resources: ResourcesDep) -> Response:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    username = (form.get("username") or [""])[0].strip()
-    password = (form.get("password") or [""])[0]
-    target = _safe_next((form.get("next") or [""])[0])
+    form = await _form(request)
+    username = form.get("username", "").strip()
+    password = form.get("password", "")
+    target = _safe_next(form.get("next"))
     context: dict[str, Any] = {"next": target, "username": username}
     if not username or not password:
         missing = "username" if not username else "password"
         context["error"] = f"Enter your {missing}."
         return render(request, "login.html", context, status_code=422)
-    response = RedirectResponse("/", status_code=303)
+    response = Response(status_code=303)
     try:
         started = await log_in(
             resources,
@@ -151,16 +168,18 @@ async def login_submit(request: Request, resources: ResourcesDep) -> Response:
             password=password,
             client=request.client.host if request.client else "unknown",
         )
-    except TooManyRequests as err:
-        context["error"] = f"Too many failed logins. {err.detail[0].upper()}{err.detail[1:]}."
-        return render(request, "login.html", context, status_code=429)
+    except LoginThrottled as err:
+        context["error"] = f"Too many failed logins. Try again in {err.retry_after_seconds} s."
+        page = render(request, "login.html", context, status_code=429)
+        page.headers["Retry-After"] = str(err.retry_after_seconds)
+        return page
     except Unauthorized:
         context["error"] = "Wrong username or password."
         return render(request, "login.html", context, status_code=401)
     user = started.user
-    home_url = "/ops" if user.role == Role.OPS.value else f"/customers/{user.customer_id}"
-    response.headers["location"] = target or home_url
-    return response
+    redirect = RedirectResponse(target or _home(Role(user.role), user.customer_id), 303)
+    redirect.raw_headers.extend(h for h in response.raw_headers if h[0] == b"set-cookie")
+    return redirect
 
 
 @router.post("/logout")
@@ -172,13 +191,13 @@ async def logout_submit(
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return response
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    form = await _form(request)
     try:
         claims = tokens.decode(settings, token)
         principal = await principal_for(session, claims, via_cookie=True)
     except Unauthorized:
         return response  # the session had already ended
-    if not tokens.csrf_matches(settings, claims.jti, (form.get("csrf") or [""])[0]):
+    if not tokens.csrf_matches(settings, claims.jti, form.get("csrf", "")):
         raise Forbidden("missing or wrong CSRF token; reload the page", code="csrf_failed")
     await log_out(session, settings, response, principal)
     return response
@@ -225,10 +244,7 @@ async def recommendation_page(
     result = await recommendation_routes.current_and_versions(
         session, scope.customer_id, PageRequest(page, LINES_PAGE_SIZE), urgent
     )
-    overview = await customer_overview(
-        session, PageRequest(1, 1), only_customer_id=scope.customer_id
-    )
-    cycle = overview.items[0].cycle if overview.items else None
+    cycle = await cycles_repo.latest_cycle(session, scope.customer_id)
     status = CycleStatus(cycle.status) if cycle is not None else None
     current = result.current
     decidable = current is not None and status is CycleStatus.AWAITING_APPROVAL
@@ -250,7 +266,7 @@ async def recommendation_page(
             live=status in LIVE_STATUSES,
             urgent_only=urgent,
             page=page,
-            pages=0 if current is None else -(-current.lines.total // LINES_PAGE_SIZE),
+            pages=0 if current is None else page_count(current.lines.total, LINES_PAGE_SIZE),
             nav="recommendation",
         ),
     )
@@ -293,7 +309,7 @@ async def products_page(
             order=order.value,
             statuses=[s for s in PlanStatus if s is not PlanStatus.UNPLANNED],
             sorts=list(ProductSort),
-            pages=-(-result.total // PAGE_SIZE),
+            pages=page_count(result.total, PAGE_SIZE),
             nav="products",
         ),
     )
@@ -353,7 +369,7 @@ async def orders_page(
             status=status or "",
             statuses=list(OrderStatus),
             page=page,
-            pages=-(-result.total // PAGE_SIZE),
+            pages=page_count(result.total, PAGE_SIZE),
             nav="orders",
         ),
     )
@@ -397,7 +413,7 @@ async def ops_page(
             counts=counts,
             total=overview.total,
             page=page,
-            pages=-(-overview.total // OPS_PAGE_SIZE),
+            pages=page_count(overview.total, OPS_PAGE_SIZE),
             nav="ops",
         ),
     )
@@ -446,9 +462,14 @@ SETTING_LABELS = {
 }
 
 
+@cache
+def _settings_schema() -> dict[str, Any]:
+    return CustomerSettingsValues.model_json_schema()
+
+
 def settings_fields(values: CustomerSettingsValues) -> list[dict[str, Any]]:
     """The settings form, generated from the schema so it cannot drift from the API."""
-    schema = CustomerSettingsValues.model_json_schema()
+    schema = _settings_schema()
     fields = []
     for name, info in CustomerSettingsValues.model_fields.items():
         prop = schema["properties"][name]

@@ -81,6 +81,7 @@ async def test_repeated_failures_are_throttled_with_a_readable_message(
             break
     assert statuses[-1] == 429, statuses
     assert "Too many failed logins" in response.text and "login-error" in response.text
+    assert int(response.headers["retry-after"]) >= 1
 
 
 async def test_login_follows_next_only_within_the_site(
@@ -91,6 +92,9 @@ async def test_login_follows_next_only_within_the_site(
         (orders, orders),
         ("//evil.example/x", f"/customers/{tenants.a.customer_id}"),
         ("https://evil.example/", f"/customers/{tenants.a.customer_id}"),
+        ("/\t/evil.example/", f"/customers/{tenants.a.customer_id}"),  # browsers drop the tab
+        ("/\\evil.example/", f"/customers/{tenants.a.customer_id}"),
+        ("/x\r\nSet-Cookie: a=b", f"/customers/{tenants.a.customer_id}"),
     ):
         api_client.cookies.clear()
         response = await api_client.post(
@@ -271,3 +275,17 @@ async def test_settings_page_is_ops_only(
     assert (
         await api_client.get(f"/ops/customers/{tenants.b.customer_id}/settings")
     ).status_code == 200
+
+
+async def test_orders_can_be_listed_without_their_lines(
+    api_client: httpx.AsyncClient, tenants: Tenants
+) -> None:
+    url = f"/api/customers/{tenants.a.customer_id}/orders"
+    full = (await api_client.get(url, headers=bearer(tenants.buyer_a))).json()
+    light = (
+        await api_client.get(url, params={"lines": "false"}, headers=bearer(tenants.buyer_a))
+    ).json()
+    assert any(o["lines"] for o in full["items"])
+    assert all(o["lines"] == [] for o in light["items"])
+    strip = [{**o, "lines": []} for o in full["items"]]
+    assert light["items"] == strip and light["total"] == full["total"]
