@@ -13,7 +13,7 @@ from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, Page, PageReques
 from api.schemas.orders import OrderDetail, OrderOut
 from core.errors import InvalidInput, NotFound
 from store import orders as orders_repo
-from store.models import OrderStatus
+from store.models import Order, OrderStatus
 
 router = APIRouter(prefix="/api/customers", tags=["orders"])
 
@@ -38,6 +38,13 @@ async def list_orders(
     ordered_to: Annotated[
         date | None, Query(description="Ordered on or before", examples=["2026-12-31"])
     ] = None,
+    lines: Annotated[
+        bool,
+        Query(
+            description="Include each order's lines; `false` answers `lines: []` (a large "
+            "customer's ERP orders have thousands; status polling does not need them)"
+        ),
+    ] = True,
 ) -> Page[OrderOut]:
     if ordered_from and ordered_to and ordered_from > ordered_to:
         raise InvalidInput("ordered_from is after ordered_to", field="ordered_from")
@@ -48,9 +55,10 @@ async def list_orders(
         statuses=[s.value for s in status or []],
         ordered_from=ordered_from,
         ordered_to=ordered_to,
+        with_lines=lines,
     )
     return Page(
-        items=[OrderOut.model_validate(o) for o in result.items],
+        items=[OrderOut.model_validate(o) if lines else _without_lines(o) for o in result.items],
         total=result.total,
         page=result.page,
         page_size=result.page_size,
@@ -72,3 +80,8 @@ async def get_order(
     if order is None:
         raise NotFound(f"order {order_id} not found", field="order_id")
     return OrderDetail.model_validate(order)
+
+
+def _without_lines(order: Order) -> OrderOut:
+    fields = {name: getattr(order, name) for name in OrderOut.model_fields if name != "lines"}
+    return OrderOut.model_validate({**fields, "lines": []})

@@ -63,7 +63,10 @@ function initRecommendation(root) {
   const customerId = root.dataset.customerId;
   const version = Number(root.dataset.version);
   const storeKey = `restock-edits-${customerId}-v${version}`;
-  const edits = JSON.parse(sessionStorage.getItem(storeKey) || "{}");
+  // {code: {qty, base, home}}: kept across pages of lines until the decision.
+  const stored = JSON.parse(sessionStorage.getItem(storeKey) || "{}");
+  const save = () => sessionStorage.setItem(storeKey, JSON.stringify(stored));
+  const editsOf = () => Object.fromEntries(Object.entries(stored).map(([code, e]) => [code, e.qty]));
   const approveBtn = root.querySelector("[data-testid=approve]");
   const rejectBtn = root.querySelector("[data-testid=reject]");
   const summary = root.querySelector("[data-testid=approve-summary]");
@@ -73,17 +76,16 @@ function initRecommendation(root) {
   const invalid = new Set();
 
   function recompute() {
+    // Every stored edit moves its (last) container, whichever page of lines it was made on.
     const delta = {};
-    for (const row of rows) {
-      const input = row.querySelector("[data-testid=qty]");
-      if (!input || invalid.has(row.dataset.code)) continue;
-      const diff = Number(input.value) - Number(row.dataset.quantity);
-      const home = row.dataset.containers.split(",").filter(Boolean).pop();
-      if (home && diff) delta[home] = (delta[home] || 0) + diff;
+    for (const e of Object.values(stored)) {
+      if (e.home) delta[e.home] = (delta[e.home] || 0) + e.qty - e.base;
     }
     for (const c of containers) {
-      const cartons = Number(c.dataset.cartons) + (delta[c.dataset.index] || 0);
-      const pct = (100 * cartons) / Number(c.dataset.capacity || 1);
+      const base = Number(c.dataset.cartons);
+      const cartons = base + (delta[c.dataset.index] || 0);
+      // The server's fill is of the binding limit (cartons, weight or volume): scale it.
+      const pct = (Number(c.dataset.fill) * cartons) / (base || 1);
       c.querySelector("[data-testid=container-cartons]").textContent = cartons.toLocaleString();
       c.querySelector("[data-testid=container-fill]").textContent = pct.toFixed(1);
       c.querySelector(".fill-bar").style.width = Math.min(pct, 100) + "%";
@@ -91,7 +93,7 @@ function initRecommendation(root) {
       c.classList.toggle("over", pct > 100.05);
     }
     const chosen = containers.filter((c) => { const b = c.querySelector("[data-testid=choose-container]"); return !b || b.checked; });
-    const editCount = Object.keys(edits).length;
+    const editCount = Object.keys(stored).length;
     let problem = null;
     if (invalid.size) problem = `Fix ${invalid.size} quantit${invalid.size === 1 ? "y" : "ies"} first.`;
     else if (!chosen.length) problem = "Choose at least one container.";
@@ -106,7 +108,7 @@ function initRecommendation(root) {
     const input = row.querySelector("[data-testid=qty]");
     if (!input) continue;
     const code = row.dataset.code;
-    if (code in edits) input.value = edits[code];
+    if (code in stored) input.value = stored[code].qty;
     const error = row.querySelector("[data-testid=qty-error]");
     const check = () => {
       const problem = lineProblem(input.value, Number(row.dataset.pack), Number(row.dataset.moq));
@@ -114,15 +116,17 @@ function initRecommendation(root) {
       input.setAttribute("aria-invalid", problem ? "true" : "false");
       if (problem) { invalid.add(code); } else {
         invalid.delete(code);
-        if (Number(input.value) === Number(row.dataset.quantity)) delete edits[code];
-        else edits[code] = Number(input.value);
-        sessionStorage.setItem(storeKey, JSON.stringify(edits));
+        const base = Number(row.dataset.quantity);
+        const home = row.dataset.containers.split(",").filter(Boolean).pop() || null;
+        if (Number(input.value) === base) delete stored[code];
+        else stored[code] = { qty: Number(input.value), base, home };
+        save();
       }
-      row.classList.toggle("edited", code in edits);
+      row.classList.toggle("edited", code in stored);
       recompute();
     };
     input.addEventListener("input", check);
-    if (code in edits) check();
+    if (code in stored) check();
   }
   for (const box of root.querySelectorAll("[data-testid=choose-container]")) box.addEventListener("change", recompute);
   recompute();
@@ -131,11 +135,13 @@ function initRecommendation(root) {
   approveBtn && approveBtn.addEventListener("click", async () => {
     approveBtn.disabled = true;
     showError(actionError, "");
+    following.pause(true);
     const boxes = [...root.querySelectorAll("[data-testid=choose-container]")];
     const chosen = boxes.filter((b) => b.checked).map((b) => Number(b.value));
     approvalKey = approvalKey || (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
-    const body = { version, containers: chosen.length === boxes.length ? null : chosen, edits };
+    const body = { version, containers: chosen.length === boxes.length ? null : chosen, edits: editsOf() };
     const result = await api("POST", `/api/customers/${customerId}/orders`, body, { "Idempotency-Key": approvalKey });
+    following.pause(false);
     if (!result.ok) {
       showError(actionError, result.data.detail || "The approval was not taken.");
       approveBtn.disabled = false;
@@ -153,7 +159,9 @@ function initRecommendation(root) {
     const reason = root.querySelector("[data-testid=reject-reason]");
     if (!reason.value.trim()) { showError(actionError, "reason: say why you reject the recommendation"); reason.focus(); return; }
     rejectBtn.disabled = true;
+    following.pause(true);
     const result = await api("POST", `/api/customers/${customerId}/recommendations/${version}/reject`, { reason: reason.value.trim() });
+    following.pause(false);
     if (!result.ok) {
       showError(actionError, result.data.detail || "The rejection was not taken.");
       rejectBtn.disabled = false;
@@ -203,63 +211,86 @@ function renderOrders(orders) {
   }));
 }
 
-// Poll the cycle: quickly while something happens, slowly while it waits or tracks.
-// Returns {fast()} to speed up after this page made (or was refused) a decision.
+// Poll the cycle: quickly while something happens, slowly while it waits or tracks, not at
+// all while the tab is hidden. Returns {fast(), pause(on)}: fast() after this page made (or
+// was refused) a decision; pause(true) while its own decision is in flight, so a passing
+// "approving" is not taken for someone else's. Only the newest answer is shown.
 function followCycle(customerId, onStatus) {
   const badge = document.querySelector("[data-testid=cycle-status]");
-  const errorEl = document.querySelector("[data-testid=action-error]");
+  const pollError = document.querySelector("[data-testid=poll-error]");
   const SLOW = 5000;
-  let delay = SLOW, timer = null, shownByPoll = false;
-  const schedule = (ms) => { clearTimeout(timer); timer = setTimeout(tick, ms); };
+  let delay = SLOW, timer = null, asked = 0, paused = false, stopped = false;
+  const schedule = (ms) => {
+    clearTimeout(timer);
+    if (!stopped) timer = setTimeout(tick, ms);
+  };
   async function tick() {
+    if (document.hidden) return;  // visibilitychange resumes
+    const ticket = ++asked;
     const result = await api("GET", `/api/customers/${customerId}/cycles/current`);
+    if (ticket !== asked) return;  // a newer request was sent meanwhile
     if (result.ok) {
+      showError(pollError, "");
       const state = result.data.state;
       const status = state ? state.status : result.data.status;
-      if (shownByPoll) { showError(errorEl, ""); shownByPoll = false; }
       setBadge(badge, status);
       if (state && state.orders && state.orders.length) renderOrders(state.orders);
-      if (onStatus) onStatus(status);
-      if (FINAL.has(status)) return;
+      if (onStatus && !paused) onStatus(status);
+      if (FINAL.has(status)) { stopped = true; return; }
       const settled = !state || !state.orders.length || state.orders.every((o) => o.erp_order_number || o.failure);
       const waiting = status === "awaiting_approval" || status === "submission_failed";
       delay = waiting || (status === "tracking" && settled) ? SLOW : Math.min(delay * 1.3, 2000);
     } else if (result.status >= 500 || result.status === 0) {
-      showError(errorEl, (result.data && result.data.detail) || "Status is unavailable; retrying.");
-      shownByPoll = true;
+      showError(pollError, (result.data && result.data.detail) || "Status is unavailable; retrying.");
       delay = SLOW;
     } else if (result.status === 404) {
+      stopped = true;
       return;  // no cycle yet
     }
     schedule(delay);
   }
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) schedule(0); });
   schedule(0);
-  return { fast() { delay = 300; schedule(delay); } };
+  return {
+    fast() { delay = 300; schedule(delay); },
+    pause(on) { paused = on; },
+  };
 }
 
 // ---- orders page ----------------------------------------------------------------------
 
+const OPEN_ORDER = new Set(["approved", "submitted", "in_transit"]);
+
+// Follow the orders on this page (without their lines): every few seconds while one is open,
+// else now and then, so a new approval shows up.
 function initOrders(root) {
   const customerId = root.dataset.customerId;
-  const params = new URLSearchParams({ page: root.dataset.page || "1", page_size: "50" });
+  const params = new URLSearchParams({ page: root.dataset.page || "1", page_size: "50", lines: "false" });
   if (root.dataset.status) params.append("status", root.dataset.status);
+  const rows = () => [...root.querySelectorAll("tr[data-testid=order-row]")];
+  const anyOpen = () => rows().some((r) => OPEN_ORDER.has(r.dataset.status));
   const refresh = async () => {
+    if (document.hidden) { setTimeout(refresh, 4000); return; }
     const result = await api("GET", `/api/customers/${customerId}/orders?${params}`);
-    if (!result.ok) return;
-    const known = new Map([...root.querySelectorAll("tr[data-testid=order-row]")].map((r) => [r.dataset.orderId, r]));
-    let missing = false;
-    for (const o of result.data.items) {
-      const row = known.get(String(o.id));
-      if (!row) { missing = true; continue; }
-      row.dataset.status = o.status;
-      row.querySelector("[data-field=erp_order_number]").textContent = o.erp_order_number || "–";
-      setBadge(row.querySelector("[data-field=status] .badge"), o.status);
-      row.querySelector("[data-field=eta]").textContent = o.eta || "–";
-      row.querySelector("[data-field=delivered_on]").textContent = o.delivered_on || "–";
+    if (result.ok) {
+      const known = new Map(rows().map((r) => [r.dataset.orderId, r]));
+      const listed = new Set(result.data.items.map((o) => String(o.id)));
+      if ([...listed].some((id) => !known.has(id)) || [...known.keys()].some((id) => !listed.has(id))) {
+        location.reload();  // orders came or went (e.g. left the filter): redraw the page
+        return;
+      }
+      for (const o of result.data.items) {
+        const row = known.get(String(o.id));
+        row.dataset.status = o.status;
+        row.querySelector("[data-field=erp_order_number]").textContent = o.erp_order_number || "\u2013";
+        setBadge(row.querySelector("[data-field=status] .badge"), o.status);
+        row.querySelector("[data-field=eta]").textContent = o.eta || "\u2013";
+        row.querySelector("[data-field=delivered_on]").textContent = o.delivered_on || "\u2013";
+      }
     }
-    if (missing) { location.reload(); return; }
+    setTimeout(refresh, anyOpen() ? 4000 : 15000);
   };
-  setInterval(refresh, 4000);
+  setTimeout(refresh, anyOpen() ? 4000 : 15000);
 }
 
 // ---- ops console ----------------------------------------------------------------------
