@@ -16,18 +16,20 @@ from core.settings import Settings, get_settings
 from portal.app import install_portal
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, owns_process: bool = False) -> FastAPI:
+    """`owns_process`: the app is all the process runs (`restock api`), so what exists once it
+    has started lives as long as the process and is frozen out of the garbage collector,
+    which then walks only request garbage (full collections cost ~90 ms pauses on the large
+    recommendation page). Not for apps inside tests, whose objects would be frozen too."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings) as resources:
             app.state.resources = resources
-            # Everything built so far (modules, app, pools) lives as long as the process: keep
-            # it out of the collector's way, so a full collection walks only request garbage
-            # (it cost ~90 ms pauses on the large recommendation page).
-            gc.collect()
-            gc.freeze()
+            if owns_process:
+                gc.collect()
+                gc.freeze()
             yield
 
     app = FastAPI(

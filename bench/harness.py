@@ -101,8 +101,8 @@ def serve(url: str, port: int) -> subprocess.Popen[bytes]:
     }
     code = (
         "import uvicorn; from api.app import create_app; "
-        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', "
-        "access_log=False)"
+        "uvicorn.run(create_app(owns_process=True), "
+        f"host='127.0.0.1', port={port}, log_level='warning', access_log=False)"
     )
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
 

@@ -62,7 +62,10 @@ def api() -> None:
 
     settings = get_settings()
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info"
+        create_app(settings, owns_process=True),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
     )
 
 

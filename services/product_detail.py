@@ -7,10 +7,10 @@ the target; the recommendation's explanation carries the exact figures.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from services.customer_settings import plan_settings
 from store.models import CustomerSettings, SnapshotProduct
 
 HISTORY_WEEKS = 52
@@ -30,45 +30,37 @@ class ProductOutlook:
     target_cartons: int | None
 
 
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def weekly_shipments(
     shipments: list[list[int]], as_of: date, weeks: int = HISTORY_WEEKS
 ) -> list[WeekValue]:
-    """Cartons shipped per week for the `weeks` weeks before `as_of` (empty weeks as 0)."""
-    last = week_start(as_of) - timedelta(weeks=1)
-    first = last - timedelta(weeks=weeks - 1)
-    totals: dict[date, int] = defaultdict(int)
+    """Cartons shipped per week for the `weeks` weeks before `as_of`, oldest first, in the
+    planning engine's weeks (`planning.history`: counted back from `as_of`, so the last is
+    the 7 days before it); each week is labelled with its first day."""
+    totals = [0] * weeks
+    end = as_of.toordinal()
     for ordinal, cartons in shipments:
-        week = week_start(date.fromordinal(ordinal))
-        if first <= week <= last:
-            totals[week] += cartons
-    return [
-        WeekValue(first + timedelta(weeks=i), totals[first + timedelta(weeks=i)])
-        for i in range(weeks)
-    ]
+        age = end - ordinal  # 1..7: the last week
+        if 1 <= age <= 7 * weeks:
+            totals[weeks - 1 - (age - 1) // 7] += cartons
+    first = as_of - timedelta(weeks=weeks)
+    return [WeekValue(first + timedelta(weeks=i), totals[i]) for i in range(weeks)]
 
 
 def projected_stock(product: SnapshotProduct, as_of: date) -> list[WeekValue]:
-    """Stock at the start of each forecast week: on hand + pipeline - forecast so far, never
-    below zero (demand beyond the stock is lost or back-ordered, not negative stock)."""
+    """Stock at the start of each forecast week (the engine's weeks, from `as_of`): on hand +
+    pipeline - forecast so far, never below zero (demand beyond the stock is lost or
+    back-ordered, not negative stock). The pipeline counts from the start: an approximation
+    of the engine's projection, which books each open order in its arrival week."""
     stock = max(product.stock_on_hand or 0, 0) + product.pipeline
-    start = week_start(as_of)
-    points = [WeekValue(start, stock)]
+    points = [WeekValue(as_of, stock)]
     for i, demand in enumerate(product.forecast or []):
         stock = max(stock - round(demand), 0)
-        points.append(WeekValue(start + timedelta(weeks=i + 1), stock))
+        points.append(WeekValue(as_of + timedelta(weeks=i + 1), stock))
     return points
 
 
-def target_weeks(product: SnapshotProduct, settings: CustomerSettings) -> float:
-    return float(settings.target_soh_overrides.get(product.code, settings.target_soh_weeks))
-
-
 def outlook(product: SnapshotProduct, settings: CustomerSettings, as_of: date) -> ProductOutlook:
-    weeks = target_weeks(product, settings)
+    weeks = plan_settings(settings).target_weeks_for(product.code)
     forecast = product.weekly_forecast
     return ProductOutlook(
         weekly_shipments=weekly_shipments(product.shipments or [], as_of),

@@ -61,8 +61,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        # WAL with NORMAL sync: no fsync per commit; a power cut (not a crash) may lose the
-        # last commits, which every writer here can redo (Temporal retries, idempotency keys).
+        # WAL with NORMAL sync: no fsync per commit. A process crash loses nothing; a power
+        # cut may lose the last commits. SQLite is the embedded development default (the
+        # cycle's writes redo themselves: Temporal retries, idempotency keys; a settings or
+        # logout write would not); production runs PostgreSQL.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()

@@ -61,7 +61,10 @@ class ProductOut(BaseModel):
 class WeekCartons(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    week_start: date = Field(description="Monday of the week")
+    week_start: date = Field(
+        description="First day of the week; weeks are counted back from the snapshot date, "
+        "as the planner counts them"
+    )
     cartons: int
 
 
