@@ -37,14 +37,14 @@ from activities.notifier import LogNotifier
 from core.settings import Environment, Settings
 from erp.simulator.server import ServerThread
 from services.accounts import create_user
-from services.cycle_control import StartedCycle, cycle_status, start_cycle
+from services.cycle_control import StartedCycle
 from store import customer_settings as settings_repo
 from store.customers import upsert_customer
 from store.db import create_engine, create_session_factory, unit_of_work
 from store.migrate import upgrade_async
 from store.models import Role
 from tests.plugins.erp_sim import ErpSim, start_erp_sim
-from tests.workflows.conftest import terminate_open_workflows
+from tests.workflows.conftest import CycleStack, terminate_open_workflows
 from worker import running_worker
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -151,31 +151,18 @@ class LiveStack:
             customer_id = customer.id
         return Tenant(customer_id, code, name, username)
 
-    async def start(self, tenant: Tenant, policy: CyclePolicy | None = None) -> StartedCycle:
-        return await start_cycle(
-            self.client,
-            customer_id=tenant.customer_id,
-            customer_name=tenant.name,
-            task_queue=self.task_queue,
-            policy=policy or FAST_POLICY,
-            started_by="test",
+    @property
+    def cycles(self) -> CycleStack:
+        """The workflow tests' helpers on this stack (start, wait, ERP submissions)."""
+        return CycleStack(
+            self.client, self.settings, self.sessions, self.task_queue, self.erp_sim, self.notifier
         )
 
-    async def wait_for(
-        self, tenant: Tenant, *statuses: CycleStatus, within: float = 60.0
-    ) -> CycleState:
-        """Poll the cycle's status query until it reaches one of `statuses`."""
-        state: CycleState | None = None
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            try:
-                state = await cycle_status(self.client, tenant.customer_id)
-            except Exception:  # not started yet
-                state = None
-            if state is not None and state.status in statuses:
-                return state
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"cycle of {tenant.name} never reached {statuses}; last: {state}")
+    async def start(self, tenant: Tenant, policy: CyclePolicy | None = None) -> StartedCycle:
+        return await self.cycles.start(tenant.customer_id, policy or FAST_POLICY, name=tenant.name)
+
+    async def wait_for(self, tenant: Tenant, *statuses: CycleStatus) -> CycleState:
+        return await self.cycles.wait_for(tenant.customer_id, *statuses)
 
     async def awaiting_approval(
         self, tenant: Tenant, policy: CyclePolicy | None = None
@@ -188,11 +175,7 @@ class LiveStack:
 
     async def submissions(self, erp_code: str) -> list[dict[str, Any]]:
         """What the ERP received for this customer (one row per idempotency key)."""
-        async with self.erp_sim.admin() as admin:
-            response = await admin.get("/admin/submissions", params={"customer": erp_code})
-        response.raise_for_status()
-        rows: list[dict[str, Any]] = response.json()
-        return rows
+        return await self.cycles.submissions(erp_code)
 
     async def erp_order(self, erp_code: str, order_number: str) -> dict[str, Any]:
         """One order as the ERP holds it (ERP names: ORDER_NO, LINES of ITEM_CODE, ORDER_QTY)."""

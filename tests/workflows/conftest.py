@@ -69,11 +69,13 @@ class CycleStack:
             )
         return customer.id, code
 
-    async def start(self, customer_id: int, policy: CyclePolicy | None = None) -> StartedCycle:
+    async def start(
+        self, customer_id: int, policy: CyclePolicy | None = None, *, name: str | None = None
+    ) -> StartedCycle:
         return await start_cycle(
             self.client,
             customer_id=customer_id,
-            customer_name=f"customer {customer_id}",
+            customer_name=name or f"customer {customer_id}",
             task_queue=self.task_queue,
             policy=policy or FAST_POLICY,
             started_by="test",
