@@ -21,6 +21,7 @@ from activities.cycle_models import FINAL_STATUSES, CycleStatus
 from api.auth import tokens
 from api.auth.deps import (
     SESSION_COOKIE,
+    CustomerScope,
     CustomerScopeDep,
     OpsCustomerScopeDep,
     OpsDep,
@@ -106,6 +107,30 @@ def _base(principal: Principal, settings: Settings, **context: Any) -> dict[str,
         "is_ops": principal.role is Role.OPS,
         **context,
     }
+
+
+def _customer_page(
+    request: Request,
+    scope: CustomerScope,
+    settings: Settings,
+    template: str,
+    *,
+    nav: str,
+    **context: Any,
+) -> Response:
+    """A page about one customer: the nav links to its pages."""
+    return render(
+        request,
+        template,
+        _base(
+            scope.principal,
+            settings,
+            customer=scope.customer,
+            customer_id=scope.customer_id,
+            nav=nav,
+            **context,
+        ),
+    )
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -217,18 +242,14 @@ async def dashboard_page(
         and cycle is not None
         and cycle.status == CycleStatus.AWAITING_APPROVAL.value
     )
-    return render(
+    return _customer_page(
         request,
+        scope,
+        settings,
         "dashboard.html",
-        _base(
-            scope.principal,
-            settings,
-            customer=scope.customer,
-            customer_id=scope.customer_id,
-            board=board,
-            waiting=waiting,
-            nav="dashboard",
-        ),
+        nav="dashboard",
+        board=board,
+        waiting=waiting,
     )
 
 
@@ -249,26 +270,22 @@ async def recommendation_page(
     current = result.current
     decidable = current is not None and status is CycleStatus.AWAITING_APPROVAL
     latest = result.versions[0] if result.versions else None
-    return render(
+    return _customer_page(
         request,
+        scope,
+        settings,
         "recommendation.html",
-        _base(
-            scope.principal,
-            settings,
-            customer=scope.customer,
-            customer_id=scope.customer_id,
-            current=current,
-            latest=latest,
-            versions=result.versions,
-            cycle=cycle,
-            cycle_status=status,
-            decidable=decidable,
-            live=status in LIVE_STATUSES,
-            urgent_only=urgent,
-            page=page,
-            pages=0 if current is None else page_count(current.lines.total, LINES_PAGE_SIZE),
-            nav="recommendation",
-        ),
+        nav="recommendation",
+        current=current,
+        latest=latest,
+        versions=result.versions,
+        cycle=cycle,
+        cycle_status=status,
+        decidable=decidable,
+        live=status in LIVE_STATUSES,
+        urgent_only=urgent,
+        page=page,
+        pages=0 if current is None else page_count(current.lines.total, LINES_PAGE_SIZE),
     )
 
 
@@ -294,24 +311,20 @@ async def products_page(
         sort,
         order,
     )
-    return render(
+    return _customer_page(
         request,
+        scope,
+        settings,
         "products.html",
-        _base(
-            scope.principal,
-            settings,
-            customer=scope.customer,
-            customer_id=scope.customer_id,
-            products=result,
-            q=q or "",
-            status=status or "",
-            sort=sort.value,
-            order=order.value,
-            statuses=[s for s in PlanStatus if s is not PlanStatus.UNPLANNED],
-            sorts=list(ProductSort),
-            pages=page_count(result.total, PAGE_SIZE),
-            nav="products",
-        ),
+        nav="products",
+        products=result,
+        q=q or "",
+        status=status or "",
+        sort=sort.value,
+        order=order.value,
+        statuses=[s for s in PlanStatus if s is not PlanStatus.UNPLANNED],
+        sorts=list(ProductSort),
+        pages=page_count(result.total, PAGE_SIZE),
     )
 
 
@@ -324,19 +337,15 @@ async def product_page(
     code: product_routes.ProductCodePath,
 ) -> Response:
     product = await product_routes.get_product(scope, session, code)
-    return render(
+    return _customer_page(
         request,
+        scope,
+        settings,
         "product.html",
-        _base(
-            scope.principal,
-            settings,
-            customer=scope.customer,
-            customer_id=scope.customer_id,
-            product=product,
-            stock_svg=stock_chart(product.projected_stock, product.target_cartons),
-            shipments_svg=shipments_chart(product.weekly_shipments),
-            nav="products",
-        ),
+        nav="products",
+        product=product,
+        stock_svg=stock_chart(product.projected_stock, product.target_cartons),
+        shipments_svg=shipments_chart(product.weekly_shipments),
     )
 
 
@@ -357,21 +366,17 @@ async def orders_page(
         statuses=[] if order_status is None else [order_status.value],
         with_lines=False,  # the page shows no lines; a large customer's ERP orders are big
     )
-    return render(
+    return _customer_page(
         request,
+        scope,
+        settings,
         "orders.html",
-        _base(
-            scope.principal,
-            settings,
-            customer=scope.customer,
-            customer_id=scope.customer_id,
-            orders=result,
-            status=status or "",
-            statuses=list(OrderStatus),
-            page=page,
-            pages=page_count(result.total, PAGE_SIZE),
-            nav="orders",
-        ),
+        nav="orders",
+        orders=result,
+        status=status or "",
+        statuses=list(OrderStatus),
+        page=page,
+        pages=page_count(result.total, PAGE_SIZE),
     )
 
 

@@ -289,3 +289,17 @@ async def test_orders_can_be_listed_without_their_lines(
     assert all(o["lines"] == [] for o in light["items"])
     strip = [{**o, "lines": []} for o in full["items"]]
     assert light["items"] == strip and light["total"] == full["total"]
+
+
+async def test_products_pages_link_to_each_other_keeping_the_filters(
+    api_client: httpx.AsyncClient, tenants: Tenants
+) -> None:
+    await log_in(api_client, "buyer-b")  # about 400 products: several pages of 50
+    base = f"/customers/{tenants.b.customer_id}/products"
+    first = await api_client.get(base, params={"q": "-", "sort": "name"})  # every code has "-"
+    assert first.status_code == 200
+    links = re.findall(r'<a href="\?([^"]+)">Next</a>', first.text)
+    assert links == ["q=-&amp;status=&amp;sort=name&amp;order=asc&amp;page=2"]
+    second = await api_client.get(f"{base}?{links[0].replace('&amp;', '&')}")
+    assert second.status_code == 200 and "page 2 of" in second.text
+    assert ">Previous</a>" in second.text
