@@ -19,22 +19,18 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import DEFAULT_PG, admin, cpu_seconds, free_port, load, serve, wait_ready  # noqa: E402
+from harness import cpu_seconds, served_large_customer  # noqa: E402
 
-from core.settings import Environment, Settings  # noqa: E402
 from erp.simulator.generator import DEMO_LARGE  # noqa: E402
 
 GOAL_P99_MS = 50.0
@@ -98,21 +94,8 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per route")
     args = parser.parse_args()
 
-    base = os.environ.get("RESTOCK_TEST_POSTGRES_URL", DEFAULT_PG)
-    name = f"restock_bench_{uuid.uuid4().hex[:8]}"
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    settings = Settings(env=Environment.TEST, database_url=url, jwt_expiry_minutes=60)
-    await admin(base, f'CREATE DATABASE "{name}"')
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        customer_id, token, load_timings = await load(url, settings)
-        # What autovacuum does soon after any bulk load: statistics and the visibility map.
-        await admin(url, "VACUUM ANALYZE")
-        port = free_port()
-        server = serve(url, port)
-        api = f"http://127.0.0.1:{port}"
-        await wait_ready(api)
-        c = f"/api/customers/{customer_id}"
+    async with served_large_customer() as served:
+        c = f"/api/customers/{served.customer_id}"
         routes = {
             "baseline /healthz": "/healthz",
             "dashboard": f"{c}/dashboard",
@@ -123,13 +106,18 @@ async def main() -> None:
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         results: dict[str, Any] = {}
         async with httpx.AsyncClient(
-            base_url=api, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30
+            base_url=served.site,
+            headers={"Authorization": f"Bearer {served.token}"},
+            limits=limits,
+            timeout=30,
         ) as client:
             for path in routes.values():  # warm-up: connections, caches, first query plans
                 for _ in range(5):
                     await client.get(path)
             for label, path in routes.items():
-                results[label] = await drive(client, path, args.rate, args.seconds, server.pid)
+                results[label] = await drive(
+                    client, path, args.rate, args.seconds, served.server_pid
+                )
                 size = len((await client.get(path)).content)
                 results[label]["response_bytes"] = size
         baseline = results["baseline /healthz"]["p99_ms"]
@@ -146,18 +134,13 @@ async def main() -> None:
                     "rate_rps": args.rate,
                     "seconds_per_route": args.seconds,
                     "goal_p99_ms": GOAL_P99_MS,
-                    "load": load_timings,
+                    "load": served.load_timings,
                     "load_average_1m": round(os.getloadavg()[0], 2),
                     "routes": results,
                 },
                 indent=2,
             )
         )
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
-        await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

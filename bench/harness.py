@@ -9,6 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.auth import tokens  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.settings import Environment, Settings  # noqa: E402
 from erp.client import ErpClient, build_http_client  # noqa: E402
 from erp.simulator.app import create_app as create_sim  # noqa: E402
 from erp.simulator.generator import DEMO_LARGE  # noqa: E402
@@ -128,3 +132,40 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Served:
+    site: str  # the API's base URL
+    database_url: str
+    customer_id: int
+    token: str  # the buyer's bearer token
+    load_timings: dict[str, float]
+    server_pid: int
+
+
+@asynccontextmanager
+async def served_large_customer() -> AsyncIterator[Served]:
+    """A database of its own on RESTOCK_TEST_POSTGRES_URL's server with the large demo
+    customer loaded through the real path, the API serving it in a child process; all of it
+    removed afterwards."""
+    base = os.environ.get("RESTOCK_TEST_POSTGRES_URL", DEFAULT_PG)
+    name = f"restock_bench_{uuid.uuid4().hex[:8]}"
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    settings = Settings(env=Environment.TEST, database_url=url, jwt_expiry_minutes=60)
+    await admin(base, f'CREATE DATABASE "{name}"')
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        customer_id, token, load_timings = await load(url, settings)
+        # What autovacuum does soon after any bulk load: statistics and the visibility map.
+        await admin(url, "VACUUM ANALYZE")
+        port = free_port()
+        server = serve(url, port)
+        site = f"http://127.0.0.1:{port}"
+        await wait_ready(site)
+        yield Served(site, url, customer_id, token, load_timings, server.pid)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -15,27 +15,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import DEFAULT_PG, admin, free_port, load, serve, wait_ready  # noqa: E402
+from harness import served_large_customer  # noqa: E402
 
-from core.settings import Environment, Settings  # noqa: E402
 from erp.simulator.generator import DEMO_LARGE  # noqa: E402
 from services.accounts import create_user  # noqa: E402
 from store import cycles as cycles_repo  # noqa: E402
@@ -127,25 +124,14 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="per page, one at a time")
     args = parser.parse_args()
 
-    base = os.environ.get("RESTOCK_TEST_POSTGRES_URL", DEFAULT_PG)
-    name = f"restock_bench_{uuid.uuid4().hex[:8]}"
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    settings = Settings(env=Environment.TEST, database_url=url, jwt_expiry_minutes=60)
-    await admin(base, f'CREATE DATABASE "{name}"')
-    server: subprocess.Popen[bytes] | None = None
-    clients: list[httpx.AsyncClient] = []
-    try:
-        customer_id, _token, load_timings = await load(url, settings)
-        product = await prepare(url, customer_id)
-        await admin(url, "VACUUM ANALYZE")
-        port = free_port()
-        server = serve(url, port)
-        site = f"http://127.0.0.1:{port}"
-        await wait_ready(site)
+    async with served_large_customer() as served, contextlib.AsyncExitStack() as clients:
+        customer_id, site = served.customer_id, served.site
+        product = await prepare(served.database_url, customer_id)
         buyer = await logged_in(site, "bench-buyer", BUYER_PASSWORD)
         ops = await logged_in(site, "bench-ops", OPS_PASSWORD)
         anonymous = httpx.AsyncClient(base_url=site, timeout=30)
-        clients = [buyer, ops, anonymous]
+        for client in (buyer, ops, anonymous):
+            clients.push_async_callback(client.aclose)
         c = f"/customers/{customer_id}"
         pages: dict[str, tuple[httpx.AsyncClient, str]] = {
             "baseline /healthz": (anonymous, "/healthz"),
@@ -183,20 +169,13 @@ async def main() -> None:
                     "all_pages_meet_goal": all(
                         r["meets_goal"] for k, r in results.items() if k != "baseline /healthz"
                     ),
-                    "load": load_timings,
+                    "load": served.load_timings,
                     "load_average_1m": round(os.getloadavg()[0], 2),
                     "pages": results,
                 },
                 indent=2,
             )
         )
-    finally:
-        for client in clients:
-            await client.aclose()
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
-        await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
