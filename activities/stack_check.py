@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from store.db import reading
 from store.models import Customer
 
 
@@ -20,6 +21,6 @@ class StackCheckActivities:
 
     @activity.defn(name="count_customers")
     async def count_customers(self) -> StoreCounts:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             count = await session.scalar(select(func.count()).select_from(Customer))
         return StoreCounts(customers=count or 0)

@@ -18,7 +18,7 @@ from services.schemas import SyncResult
 from store import audit, snapshots
 from store import customer_settings as settings_repo
 from store import orders as orders_repo
-from store.db import unit_of_work
+from store.db import reading, unit_of_work
 from store.models import Customer, Order, OrderSource, OrderStatus
 
 # How far along an order is; sync only ever moves an order forward.
@@ -55,7 +55,7 @@ async def sync_customer(
 ) -> SyncResult:
     """Fetch the customer's ERP snapshot and store it in one commit. Idempotent: syncing
     unchanged ERP data rewrites nothing but the sync time."""
-    async with sessions() as session:
+    async with reading(sessions) as session:
         customer = await session.get(Customer, customer_id)
         if customer is None:
             raise NotFound(f"customer {customer_id} not found")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,6 +18,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+READ_ONLY = "restock_read_only"
+"""Execution option of a session that only reads (see `reading`)."""
+
+# One writer at a time per SQLite engine, in this process: writers queue here in order,
+# instead of in SQLite's busy handler, which sleeps 1, 2, 5, 10, 20… ms between tries.
+_sqlite_write_turns: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -71,7 +80,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # deferred: a reader never waits for writers
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    _sqlite_write_turns[engine.sync_engine] = asyncio.Lock()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -81,8 +95,23 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 @asynccontextmanager
 async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """The one place that commits: everything in the block lands together or not at all."""
-    async with factory() as session, session.begin():
+    async with factory() as session, _write_turn(session), session.begin():
         yield session
+
+
+@asynccontextmanager
+async def reading(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for reads only. On SQLite its transaction is deferred, so it neither waits
+    for nor holds up writers (WAL: it reads the last commit); a write in it is a bug and may
+    fail with "database is locked". On PostgreSQL it is an ordinary session."""
+    async with factory(execution_options={READ_ONLY: True}) as session:
+        yield session
+
+
+def _write_turn(session: AsyncSession) -> AbstractAsyncContextManager[Any]:
+    bind = session.bind
+    lock = _sqlite_write_turns.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+    return lock if lock is not None else nullcontext()
 
 
 async def ping(engine: AsyncEngine) -> None:

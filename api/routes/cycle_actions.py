@@ -60,6 +60,7 @@ from services.cycle_control import (
 )
 from store import customer_settings as settings_repo
 from store import cycles as cycles_repo
+from store.db import reading
 from store.models import Cycle
 from workflows.reorder_cycle import ReorderCycle
 
@@ -160,7 +161,7 @@ async def current_cycle(
             state = await run.result(rpc_timeout=_timeout(settings))
     except RPCError as err:
         raise rpc_error(err, handle.id) from err
-    async with sessions() as session:
+    async with reading(sessions) as session:
         row = await cycles_repo.cycle_of_run(session, run_id)
     if not is_open and row is None:
         # A closed run this database never recorded (e.g. the database was rebuilt while
@@ -186,7 +187,7 @@ async def current_cycle(
 async def _from_read_model(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], customer_id: int
 ) -> CycleView:
-    async with sessions() as session:
+    async with reading(sessions) as session:
         row = await cycles_repo.latest_cycle(session, customer_id)
     if row is None:
         raise NotFound(f"customer {customer_id} has no cycle")
@@ -270,7 +271,7 @@ async def get_current(
     response_model=OrdersOut,
     status_code=status.HTTP_201_CREATED,
     summary="Approve the current recommendation (all or chosen containers, with edits); "
-    "answers with the orders the cycle submits",
+    "answers with its orders after each was offered to the ERP once (ERP numbers included)",
     responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **UNAVAILABLE},
 )
 async def approve(
