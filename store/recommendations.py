@@ -284,8 +284,15 @@ async def decide(
         )
     )
     if record is not None:
-        record.status = status.value
-        record.decided_by = decided_by
-        record.decided_at = at
+        mark_decided(record, status, decided_by=decided_by, at=at)
         await session.flush()
     return record
+
+
+def mark_decided(
+    record: RecommendationRecord, status: RecommendationStatus, *, decided_by: str, at: datetime
+) -> None:
+    """`decide` for a version already loaded in the session; written at the next flush."""
+    record.status = status.value
+    record.decided_by = decided_by
+    record.decided_at = at
