@@ -6,6 +6,7 @@ what an earlier attempt wrote, and ERP submissions carry an idempotency key the 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
@@ -18,11 +19,14 @@ from temporalio.exceptions import ApplicationError
 
 from activities.cycle_models import (
     FINAL_STATUSES,
+    ApprovalOutcome,
     ApprovalRecord,
+    ApproveAndSubmit,
     CloseOrdersRequest,
     ContainerView,
     CycleRecord,
     CycleStatus,
+    FirstSubmission,
     LineView,
     NotifyRequest,
     PlannedOrder,
@@ -41,7 +45,7 @@ from activities.notifier import Message, Notifier
 from core.settings import Settings
 from erp.client import ErpClient
 from erp.errors import ErpBadData, ErpError, ErpRejected, ErpUnavailable
-from erp.models import OrderSubmission
+from erp.models import OrderSubmission, SubmissionReceipt
 from planning.models import OrderLine
 from planning.models import OrderStatus as ErpOrderStatus
 from planning.packing import repack
@@ -55,7 +59,7 @@ from store import audit, cycles, snapshots
 from store import customer_settings as settings_repo
 from store import orders as orders_repo
 from store import recommendations as recommendations_repo
-from store.db import unit_of_work
+from store.db import reading, unit_of_work
 from store.models import Customer, Order, OrderSource, OrderStatus, RecommendationStatus
 
 MAX_ERP_REFERENCE = 64
@@ -176,7 +180,7 @@ class CycleActivities:
         await self._notifier.send(Message(to=recipients, subject=request.subject, body=body))
 
     async def _customer_recipients(self, customer_id: int) -> list[str]:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             snapshot = await snapshots.get_snapshot(session, customer_id)
         contacts = (snapshot.profile or {}).get("contacts", []) if snapshot else []
         return [c["email"] for c in contacts if c.get("email")]
@@ -187,11 +191,68 @@ class CycleActivities:
     async def record_approval(self, record: ApprovalRecord) -> list[PlannedOrder]:
         """Turn the approved containers (with any edits, re-packed) into orders; idempotent by
         the orders' idempotency keys."""
+        planned, _ = await self._record_approval(record)
+        return planned
+
+    @activity.defn(name="approve_and_submit")
+    async def approve_and_submit(self, request: ApproveAndSubmit) -> ApprovalOutcome:
+        """`record_approval`, then one attempt per container at the ERP (concurrently, each
+        within `attempt_timeout`), and one transaction for what the ERP answered.
+
+        The cycle runs this as its approval's local activity, so the ERP holds the order one
+        database transaction after the approval reached the worker. Idempotent like its
+        parts: the orders by their keys, and the ERP replays a key it already has.
+        """
+        approval = request.approval
+        planned, erp_code = await self._record_approval(approval)
+        attempts = await asyncio.gather(
+            *(self._first_attempt(erp_code, p, request.attempt_timeout) for p in planned)
+        )
+        async with unit_of_work(self._sessions) as session:
+            for p, (receipt, outcome) in zip(planned, attempts, strict=True):
+                order = await orders_repo.get_order(session, approval.customer_id, p.order_id)
+                assert order is not None
+                if receipt is not None:
+                    await _record_submitted(session, order, p.idempotency_key, receipt)
+                elif outcome.rejected:
+                    reason = outcome.failure or "rejected by the ERP"
+                    await _record_rejected(session, order, p.idempotency_key, reason)
+        return ApprovalOutcome(planned=planned, submissions=[outcome for _, outcome in attempts])
+
+    async def _first_attempt(
+        self, erp_code: str, planned: PlannedOrder, within: timedelta
+    ) -> tuple[SubmissionReceipt | None, FirstSubmission]:
+        submission = OrderSubmission(
+            lines=[OrderLine(product_code=code, quantity=qty) for code, qty in planned.lines],
+            reference=erp_reference(planned.idempotency_key),
+        )
+        order_id = planned.order_id
+        try:
+            async with asyncio.timeout(within.total_seconds()):
+                receipt = await self._erp.submit_order(
+                    erp_code, submission, planned.idempotency_key
+                )
+        except TimeoutError:
+            failure = f"no answer from the ERP within {within.total_seconds():g} s"
+            return None, FirstSubmission(order_id=order_id, failure=failure)
+        except (ErpRejected, ErpBadData) as err:
+            return None, FirstSubmission(order_id=order_id, failure=str(err), rejected=True)
+        except ErpError as err:
+            return None, FirstSubmission(order_id=order_id, failure=str(err))
+        return receipt, FirstSubmission(order_id=order_id, erp_order_number=receipt.order_number)
+
+    async def _record_approval(self, record: ApprovalRecord) -> tuple[list[PlannedOrder], str]:
+        """The approval's orders, and the customer's ERP code."""
         run_id = record.run_id
         async with unit_of_work(self._sessions) as session:
+            customer = await session.get(Customer, record.customer_id)
+            if customer is None:
+                raise ApplicationError(
+                    f"customer {record.customer_id} not found", non_retryable=True
+                )
             existing = await _planned_orders(session, record, run_id)
             if existing:
-                return existing
+                return existing, customer.erp_code
             # Containers only: a large customer's lines and explanations are needed (and
             # loaded) only to re-pack edited quantities.
             rec = await recommendations_repo.get_header(session, record.customer_id, record.version)
@@ -212,8 +273,8 @@ class CycleActivities:
                 assert full is not None
                 settings_row = await settings_repo.get_or_create(session, record.customer_id)
                 containers = _repacked(to_version(full), record, plan_settings(settings_row))
-            planned: list[PlannedOrder] = []
             today = datetime.now(UTC).date()
+            created: list[tuple[int, Order]] = []
             for index, lines in containers:
                 key = idempotency_key(record.workflow_id, run_id, record.version, index)
                 order = await orders_repo.create_order(
@@ -228,16 +289,14 @@ class CycleActivities:
                     recommendation_id=rec.id,
                     recommendation_version=record.version,
                     note="approved automatically by policy" if record.auto else None,
+                    flush=False,
                 )
-                planned.append(_planned(order, index))
-            await recommendations_repo.decide(
-                session,
-                record.customer_id,
-                record.version,
-                RecommendationStatus.APPROVED,
-                decided_by=record.actor,
-                at=datetime.now(UTC),
+                created.append((index, order))
+            recommendations_repo.mark_decided(
+                rec, RecommendationStatus.APPROVED, decided_by=record.actor, at=datetime.now(UTC)
             )
+            await session.flush()
+            planned = [_planned(order, index) for index, order in created]
             await audit.append(
                 session,
                 actor=record.actor,
@@ -252,7 +311,7 @@ class CycleActivities:
                     "workflow_id": record.workflow_id,
                 },
             )
-            return planned
+            return planned, customer.erp_code
 
     @activity.defn(name="record_rejection")
     async def record_rejection(self, record: RejectRecord) -> None:
@@ -279,7 +338,7 @@ class CycleActivities:
 
     @activity.defn(name="submit_order")
     async def submit_order(self, request: SubmitRequest) -> SubmittedOrder:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             order = await orders_repo.get_order(session, request.customer_id, request.order_id)
             customer = await session.get(Customer, request.customer_id)
             if order is None or customer is None:
@@ -296,58 +355,26 @@ class CycleActivities:
         try:
             receipt = await self._erp.submit_order(erp_code, submission, request.idempotency_key)
         except (ErpRejected, ErpBadData) as err:
-            await self._fail_order(request, str(err))
+            async with unit_of_work(self._sessions) as session:
+                order = await orders_repo.get_order(session, request.customer_id, request.order_id)
+                if order is not None:
+                    await _record_rejected(session, order, request.idempotency_key, str(err))
             raise _as_application_error(err) from err
         except ErpError as err:
             raise _as_application_error(err) from err
         async with unit_of_work(self._sessions) as session:
             order = await orders_repo.get_order(session, request.customer_id, request.order_id)
             assert order is not None
-            order.idempotency_key = request.idempotency_key
-            order.erp_order_number = receipt.order_number
-            order.eta = receipt.eta
-            order.failure_reason = None
-            await orders_repo.change_status(
-                session,
-                order,
-                OrderStatus.SUBMITTED,
-                actor="workflow",
-                note=f"ERP order {receipt.order_number}"
-                + (" (replayed)" if receipt.replayed else ""),
-                details={
-                    "erp_order_number": receipt.order_number,
-                    "idempotency_key": request.idempotency_key,
-                    "replayed": receipt.replayed,
-                    "attempt": activity.info().attempt,
-                },
-                audit_unchanged=True,  # a replayed submission is worth a line in the log
-            )
+            await _record_submitted(session, order, request.idempotency_key, receipt)
         return SubmittedOrder(
             order_id=request.order_id,
             erp_order_number=receipt.order_number,
             replayed=receipt.replayed,
         )
 
-    async def _fail_order(self, request: SubmitRequest, reason: str) -> None:
-        async with unit_of_work(self._sessions) as session:
-            order = await orders_repo.get_order(session, request.customer_id, request.order_id)
-            if order is None:
-                return
-            order.failure_reason = reason
-            await orders_repo.change_status(
-                session,
-                order,
-                OrderStatus.FAILED,
-                actor="erp",
-                note=reason,
-                action="order.rejected",
-                details={"reason": reason, "idempotency_key": request.idempotency_key},
-                audit_unchanged=True,
-            )
-
     @activity.defn(name="track_orders")
     async def track_orders(self, request: TrackRequest) -> list[TrackedOrder]:
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             customer = await session.get(Customer, request.customer_id)
             if customer is None:
                 raise ApplicationError("customer not found", non_retryable=True)
@@ -415,6 +442,7 @@ class CycleActivities:
             self.record_cycle,
             self.notify,
             self.record_approval,
+            self.approve_and_submit,
             self.record_rejection,
             self.submit_order,
             self.track_orders,
@@ -491,6 +519,43 @@ def _planned(order: Order, index: int) -> PlannedOrder:
         idempotency_key=order.idempotency_key or "",
         cartons=order.cartons,
         lines=[(line["product_code"], int(line["quantity"])) for line in order.lines],
+    )
+
+
+async def _record_submitted(
+    session: AsyncSession, order: Order, key: str, receipt: SubmissionReceipt
+) -> None:
+    order.idempotency_key = key
+    order.erp_order_number = receipt.order_number
+    order.eta = receipt.eta
+    order.failure_reason = None
+    await orders_repo.change_status(
+        session,
+        order,
+        OrderStatus.SUBMITTED,
+        actor="workflow",
+        note=f"ERP order {receipt.order_number}" + (" (replayed)" if receipt.replayed else ""),
+        details={
+            "erp_order_number": receipt.order_number,
+            "idempotency_key": key,
+            "replayed": receipt.replayed,
+            "attempt": activity.info().attempt,
+        },
+        audit_unchanged=True,  # a replayed submission is worth a line in the log
+    )
+
+
+async def _record_rejected(session: AsyncSession, order: Order, key: str, reason: str) -> None:
+    order.failure_reason = reason
+    await orders_repo.change_status(
+        session,
+        order,
+        OrderStatus.FAILED,
+        actor="erp",
+        note=reason,
+        action="order.rejected",
+        details={"reason": reason, "idempotency_key": key},
+        audit_unchanged=True,
     )
 
 

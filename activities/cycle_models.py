@@ -154,6 +154,27 @@ class PlannedOrder(BaseModel):
     lines: list[tuple[str, int]]
 
 
+class FirstSubmission(BaseModel):
+    """One container's first ERP attempt, made inside the approval: submitted (an ERP order
+    number), refused by the ERP (`rejected`, with the reason), or left pending (`failure`
+    says why: the ERP was slow or down) for the retried submission."""
+
+    order_id: int
+    erp_order_number: str | None = None
+    failure: str | None = None
+    rejected: bool = False
+
+
+class ApprovalOutcome(BaseModel):
+    planned: list[PlannedOrder]
+    submissions: list[FirstSubmission]
+
+
+class ApproveAndSubmit(BaseModel):
+    approval: ApprovalRecord
+    attempt_timeout: timedelta = Field(description="How long each first attempt may take")
+
+
 class SubmitRequest(BaseModel):
     customer_id: int
     order_id: int

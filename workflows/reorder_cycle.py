@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.cycle_activities import CycleActivities
     from activities.cycle_models import (
         ApprovalRecord,
+        ApproveAndSubmit,
         ApproveRequest,
         ApproveResult,
         CloseOrdersRequest,
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         CycleState,
         CycleStatus,
         Decision,
+        FirstSubmission,
         NotifyRequest,
         OpsRequest,
         OrderView,
@@ -52,16 +54,21 @@ STORE_RETRY = RetryPolicy(
 # Reading the ERP: a full sync of the largest customer takes seconds; outages retry for an hour.
 SYNC_TIMEOUT = timedelta(minutes=5)
 SYNC_RETRY_FOR = timedelta(hours=1)
+BUSINESS_ERRORS = ("ErpRejected", "ErpBadData")  # the ERP said no: retrying will not change it
 ERP_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
-    non_retryable_error_types=["ErpRejected", "ErpBadData"],
+    non_retryable_error_types=list(BUSINESS_ERRORS),
 )
+# The first submission attempt of each approved container runs inside the approval, in the
+# worker that holds it; a slow or failing ERP falls back to the retried activity after this.
+FIRST_ATTEMPT_TIMEOUT = timedelta(seconds=5)
 AUTO_APPROVER = "policy:auto-approve-urgent"
 # workflow.patched() ids: behaviour changes that running cycles must not see mid-history.
 SUBMIT_WITH_STATUS = "submit-with-status"
 APPROVAL_LOCAL_ACTIVITY = "approval-local-activity"
+SUBMIT_IN_APPROVAL = "submit-in-approval"
 
 
 class Refused(ApplicationError):
@@ -266,7 +273,22 @@ class ReorderCycle:
         )
         summary = f"record approval of v{rec.version} by {request.actor}"
         planned: list[PlannedOrder]
-        if workflow.patched(APPROVAL_LOCAL_ACTIVITY):
+        first: list[FirstSubmission] = []
+        if workflow.patched(SUBMIT_IN_APPROVAL):
+            # In the worker that holds the approval: the orders are written and each one
+            # offered to the ERP once, so the ERP holds them one transaction after the approval
+            # arrived and the answer carries their ERP numbers. What the ERP did not take in
+            # time, the submission loop retries with backoff.
+            attempt_timeout = min(self._inp.policy.submit_attempt_timeout, FIRST_ATTEMPT_TIMEOUT)
+            outcome = await workflow.execute_local_activity_method(
+                CycleActivities.approve_and_submit,
+                ApproveAndSubmit(approval=record, attempt_timeout=attempt_timeout),
+                start_to_close_timeout=STORE_TIMEOUT + attempt_timeout,
+                retry_policy=STORE_RETRY,
+                summary=f"{summary}, offer its containers to the ERP",
+            )
+            planned, first = outcome.planned, outcome.submissions
+        elif workflow.patched(APPROVAL_LOCAL_ACTIVITY):
             # A store write in the worker that runs the workflow: the approver waits for one
             # database transaction, not for a round trip through the task queue.
             planned = await workflow.execute_local_activity_method(
@@ -295,6 +317,14 @@ class ReorderCycle:
             )
             for p in planned
         ]
+        by_id = {o.order_id: o for o in self._state.orders}
+        for attempt in first:
+            order = by_id[attempt.order_id]
+            if attempt.erp_order_number:
+                order.status, order.erp_order_number = "submitted", attempt.erp_order_number
+            elif attempt.rejected:
+                order.status, order.failure = "failed", attempt.failure
+                self._rejected.add(order.order_id)
         self._decided = True
         self._state.status = CycleStatus.SUBMITTING
         return ApproveResult(version=rec.version, orders=list(self._state.orders))
@@ -392,7 +422,7 @@ class ReorderCycle:
             pending = [
                 o
                 for o in self._state.orders
-                if o.erp_order_number is None and o.status != "cancelled"
+                if o.erp_order_number is None and o.status not in ("cancelled", "failed")
             ]
             submits = [self._submit(order) for order in pending]
             if workflow.patched(SUBMIT_WITH_STATUS):
@@ -452,7 +482,7 @@ class ReorderCycle:
             )
         except ActivityError as err:
             order.status, order.failure = "failed", _cause(err)
-            if _error_type(err) in ("ErpRejected", "ErpBadData"):
+            if _error_type(err) in BUSINESS_ERRORS:
                 self._rejected.add(order.order_id)
             return
         order.status, order.erp_order_number = "submitted", result.erp_order_number

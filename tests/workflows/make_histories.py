@@ -1,6 +1,6 @@
 """Record event histories of finished cycles for the replay test (`test_replay.py`).
 
-    .venv/bin/python -m tests.workflows.make_histories
+    .venv/bin/python -m tests.workflows.make_histories [generation]
 
 Runs four small cycles on a private dev server, ERP simulator and SQLite database, exactly as
 the tests do, and writes each history as JSON to tests/workflows/histories/:
@@ -10,12 +10,15 @@ the tests do, and writes each history as JSON to tests/workflows/histories/:
 - expired: nobody decided; reminders, then expiry (a few seconds of policy)
 - failed_then_retried: the ERP rejected the submission, ops retried after the fix, completed
 
-Re-record (and commit) them when the workflow changes on purpose in a way old histories cannot
-replay — which should only happen together with a `workflow.patched` guard for running cycles.
+Record a new generation when the workflow changes behind a `workflow.patched` guard
+(`make_histories submit-in-approval` writes `approved.submit-in-approval.json` and so on): the
+new histories cover the new path, and the older ones, kept, prove that cycles started before
+the change still replay.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import tempfile
@@ -118,7 +121,7 @@ SCENARIOS: dict[str, tuple[Callable[[CycleStack, int], Awaitable[None]], CycleSt
 }
 
 
-async def record(client: Client, stack: CycleStack) -> None:
+async def record(client: Client, stack: CycleStack, generation: str) -> None:
     HISTORIES.mkdir(exist_ok=True)
     for name, (scenario, final) in SCENARIOS.items():
         customer_id, _ = await stack.new_customer(n_products=SMALL)
@@ -127,12 +130,12 @@ async def record(client: Client, stack: CycleStack) -> None:
         result = await handle.result()
         assert result.status is final, (name, result.status)
         history = await handle.fetch_history()
-        path = HISTORIES / f"{name}.json"
+        path = HISTORIES / f"{name}{'.' + generation if generation else ''}.json"
         path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
         print(f"{path.name}: {len(history.events)} events, {result.status.value}")
 
 
-async def main() -> None:
+async def main(generation: str) -> None:
     erp = start_erp_sim()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli_path()),
@@ -163,7 +166,7 @@ async def main() -> None:
                     erp,
                     notifier,
                 )
-                await record(env.client, stack)
+                await record(env.client, stack, generation)
             await engine.dispose()
     finally:
         await env.shutdown()
@@ -171,4 +174,12 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description="Record cycle histories for test_replay.py")
+    parser.add_argument(
+        "generation",
+        nargs="?",
+        default="",
+        help="suffix of the files (<scenario>.<generation>.json), so that the histories of "
+        "earlier workflow code stay and keep being replayed",
+    )
+    asyncio.run(main(parser.parse_args().generation))

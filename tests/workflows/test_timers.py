@@ -228,6 +228,7 @@ async def test_urgent_containers_are_auto_approved_after_the_grace_period(
     # The history says it was the policy: the approval activity's input names it (or, when
     # the approval is recorded by a local activity, whose input history does not keep, the
     # workflow's result does: the decision with auto=true, checked above through the query).
+    # Today's cycles record the approval and submit in one local activity, `approve_and_submit`.
     handle = cycle_handle(skip_stack.client, customer_id)
     history = await handle.fetch_history()
     scheduled = [
@@ -240,7 +241,7 @@ async def test_urgent_containers_are_auto_approved_after_the_grace_period(
         e.marker_recorded_event_attributes
         for e in history.events
         if e.HasField("marker_recorded_event_attributes")
-        and b"record_approval" in str(e.marker_recorded_event_attributes.details).encode()
+        and b"approve_and_submit" in str(e.marker_recorded_event_attributes.details).encode()
     ]
     assert len(scheduled) + len(markers) == 1, (scheduled, markers)
     if scheduled:
