@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from activities.notifier import Notifier
 from activities.registry import ActivityDeps, build_activities
+from core.process import tune_gc_for_service
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from erp.client import open_erp_client
@@ -77,6 +78,7 @@ async def main(settings: Settings | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with running_worker(settings, client):
+        tune_gc_for_service()
         log.info(
             "worker polling task queue %r on %s",
             settings.temporal_task_queue,

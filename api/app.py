@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,15 +11,14 @@ from api.customer_api import install_customer_api
 from api.errors import install_error_handlers
 from api.resources import open_resources
 from api.routes import health
+from core.process import tune_gc_for_service
 from core.settings import Settings, get_settings
 from portal.app import install_portal
 
 
 def create_app(settings: Settings | None = None, *, owns_process: bool = False) -> FastAPI:
     """`owns_process`: the app is all the process runs (`restock api`), so what exists once it
-    has started lives as long as the process and is frozen out of the garbage collector,
-    which then walks only request garbage (full collections cost ~90 ms pauses on the large
-    recommendation page). Not for apps inside tests, whose objects would be frozen too."""
+    has started is frozen out of the garbage collector (`tune_gc_for_service`)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -28,8 +26,7 @@ def create_app(settings: Settings | None = None, *, owns_process: bool = False) 
         async with open_resources(settings) as resources:
             app.state.resources = resources
             if owns_process:
-                gc.collect()
-                gc.freeze()
+                tune_gc_for_service()
             yield
 
     app = FastAPI(
