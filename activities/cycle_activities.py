@@ -237,8 +237,9 @@ class CycleActivities:
             return None, FirstSubmission(order_id=order_id, failure=failure)
         except (ErpRejected, ErpBadData) as err:
             return None, FirstSubmission(order_id=order_id, failure=str(err), rejected=True)
-        except ErpError as err:
-            return None, FirstSubmission(order_id=order_id, failure=str(err))
+        except Exception as err:  # anything else: the retried submit_order activity decides
+            failure = str(err) or type(err).__name__
+            return None, FirstSubmission(order_id=order_id, failure=failure)
         return receipt, FirstSubmission(order_id=order_id, erp_order_number=receipt.order_number)
 
     async def _record_approval(self, record: ApprovalRecord) -> tuple[list[PlannedOrder], str]:
