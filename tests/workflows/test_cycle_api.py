@@ -135,6 +135,7 @@ async def test_start_read_and_approve_once_with_an_idempotency_key(
     assert approved.status_code == 201, approved.text
     orders = approved.json()["orders"]
     assert [o["container_index"] for o in orders] == indexes
+    assert all(o["status"] == "submitted" and o["erp_order_number"] for o in orders), orders
     # the client retries (e.g. its connection dropped): the same decision comes back
     retried = await api.http.post(api.url("/orders"), headers=key, json={"version": version})
     assert retried.status_code == 201 and retried.json()["orders"] == orders

@@ -29,10 +29,13 @@ async def test_approve_submits_each_container_once_and_tracks_to_delivery(
         ApproveRequest(version=rec.version, actor="buyer"),
     )
     assert [o.container_index for o in result.orders] == [c.index for c in rec.containers]
+    # The approval offered each container to the ERP before answering, and the ERP took it.
+    assert {o.status for o in result.orders} == {"submitted"}, result.orders
 
     tracking = await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
     numbers = [o.erp_order_number for o in tracking.orders]
     assert all(numbers), tracking.orders
+    assert numbers == [o.erp_order_number for o in result.orders]
     submissions = await cycle_stack.submissions(erp_code)
     assert len(submissions) == len(rec.containers)
     assert sorted(s["order_number"] for s in submissions) == sorted(n or "" for n in numbers)
