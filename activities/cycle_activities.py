@@ -137,34 +137,7 @@ class CycleActivities:
     @activity.defn(name="record_cycle")
     async def record_cycle(self, record: CycleRecord) -> None:
         async with unit_of_work(self._sessions) as session:
-            await cycles.record_cycle(
-                session,
-                workflow_id=record.workflow_id,
-                run_id=record.run_id,
-                customer_id=record.customer_id,
-                status=record.status.value,
-                recommendation_version=record.recommendation_version,
-                detail=record.detail,
-                finished=record.status in FINAL_STATUSES,
-            )
-            if record.status is CycleStatus.EXPIRED and record.recommendation_version:
-                await recommendations_repo.decide(
-                    session,
-                    record.customer_id,
-                    record.recommendation_version,
-                    RecommendationStatus.EXPIRED,
-                    decided_by="workflow",
-                    at=datetime.now(UTC),
-                )
-            await audit.append(
-                session,
-                actor=record.actor,
-                action=f"cycle.{record.status.value}",
-                customer_id=record.customer_id,
-                target_type="cycle",
-                target_id=record.workflow_id,
-                details={"version": record.recommendation_version, "detail": record.detail},
-            )
+            await _record_cycle(session, record)
 
     @activity.defn(name="notify")
     async def notify(self, request: NotifyRequest) -> None:
@@ -197,7 +170,8 @@ class CycleActivities:
     @activity.defn(name="approve_and_submit")
     async def approve_and_submit(self, request: ApproveAndSubmit) -> ApprovalOutcome:
         """`record_approval`, then one attempt per container at the ERP (concurrently, each
-        within `attempt_timeout`), and one transaction for what the ERP answered.
+        within `attempt_timeout`), and one transaction for what the ERP answered, with the
+        cycle's new status (`cycle`).
 
         The cycle runs this as its approval's local activity, so the ERP holds the order one
         database transaction after the approval reached the worker. Idempotent like its
@@ -217,6 +191,8 @@ class CycleActivities:
                 elif outcome.rejected:
                     reason = outcome.failure or "rejected by the ERP"
                     await _record_rejected(session, order, p.idempotency_key, reason)
+            if request.cycle is not None:
+                await _record_cycle(session, request.cycle)
         return ApprovalOutcome(planned=planned, submissions=[outcome for _, outcome in attempts])
 
     async def _first_attempt(
@@ -240,7 +216,10 @@ class CycleActivities:
         except Exception as err:  # anything else: the retried submit_order activity decides
             failure = str(err) or type(err).__name__
             return None, FirstSubmission(order_id=order_id, failure=failure)
-        return receipt, FirstSubmission(order_id=order_id, erp_order_number=receipt.order_number)
+        first = FirstSubmission(
+            order_id=order_id, erp_order_number=receipt.order_number, eta=receipt.eta
+        )
+        return receipt, first
 
     async def _record_approval(self, record: ApprovalRecord) -> tuple[list[PlannedOrder], str]:
         """The approval's orders, and the customer's ERP code."""
@@ -520,6 +499,38 @@ def _planned(order: Order, index: int) -> PlannedOrder:
         idempotency_key=order.idempotency_key or "",
         cartons=order.cartons,
         lines=[(line["product_code"], int(line["quantity"])) for line in order.lines],
+    )
+
+
+async def _record_cycle(session: AsyncSession, record: CycleRecord) -> None:
+    """One state change of the cycle: its read-model row and an audit entry."""
+    await cycles.record_cycle(
+        session,
+        workflow_id=record.workflow_id,
+        run_id=record.run_id,
+        customer_id=record.customer_id,
+        status=record.status.value,
+        recommendation_version=record.recommendation_version,
+        detail=record.detail,
+        finished=record.status in FINAL_STATUSES,
+    )
+    if record.status is CycleStatus.EXPIRED and record.recommendation_version:
+        await recommendations_repo.decide(
+            session,
+            record.customer_id,
+            record.recommendation_version,
+            RecommendationStatus.EXPIRED,
+            decided_by="workflow",
+            at=datetime.now(UTC),
+        )
+    await audit.append(
+        session,
+        actor=record.actor,
+        action=f"cycle.{record.status.value}",
+        customer_id=record.customer_id,
+        target_type="cycle",
+        target_id=record.workflow_id,
+        details={"version": record.recommendation_version, "detail": record.detail},
     )
 
 

@@ -161,6 +161,7 @@ class FirstSubmission(BaseModel):
 
     order_id: int
     erp_order_number: str | None = None
+    eta: date | None = None
     failure: str | None = None
     rejected: bool = False
 
@@ -173,6 +174,9 @@ class ApprovalOutcome(BaseModel):
 class ApproveAndSubmit(BaseModel):
     approval: ApprovalRecord
     attempt_timeout: timedelta = Field(description="How long each first attempt may take")
+    cycle: CycleRecord | None = Field(
+        default=None, description="The cycle's status to record with the ERP's answers"
+    )
 
 
 class SubmitRequest(BaseModel):

@@ -95,6 +95,9 @@ class ReorderCycle:
         self._retry_round = 0
         self._base_keys: dict[int, str] = {}
         self._rejected: set[int] = set()
+        # The approval wrote the orders, made the first submission attempts and recorded the
+        # status `submitting` (approve_and_submit): the steps after it are fewer.
+        self._approved_in_one_step = False
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -282,12 +285,18 @@ class ReorderCycle:
             attempt_timeout = min(self._inp.policy.submit_attempt_timeout, FIRST_ATTEMPT_TIMEOUT)
             outcome = await workflow.execute_local_activity_method(
                 CycleActivities.approve_and_submit,
-                ApproveAndSubmit(approval=record, attempt_timeout=attempt_timeout),
+                ApproveAndSubmit(
+                    approval=record,
+                    attempt_timeout=attempt_timeout,
+                    cycle=self._cycle_record(CycleStatus.SUBMITTING),
+                ),
                 start_to_close_timeout=STORE_TIMEOUT + attempt_timeout,
                 retry_policy=STORE_RETRY,
                 summary=f"{summary}, offer its containers to the ERP",
             )
             planned, first = outcome.planned, outcome.submissions
+            workflow.upsert_search_attributes([CYCLE_STATUS.value_set(CycleStatus.SUBMITTING)])
+            self._approved_in_one_step = True
         elif workflow.patched(APPROVAL_LOCAL_ACTIVITY):
             # A store write in the worker that runs the workflow: the approver waits for one
             # database transaction, not for a round trip through the task queue.
@@ -322,6 +331,7 @@ class ReorderCycle:
             order = by_id[attempt.order_id]
             if attempt.erp_order_number:
                 order.status, order.erp_order_number = "submitted", attempt.erp_order_number
+                order.eta = attempt.eta
             elif attempt.rejected:
                 order.status, order.failure = "failed", attempt.failure
                 self._rejected.add(order.order_id)
@@ -418,6 +428,7 @@ class ReorderCycle:
     # --- submission and tracking ------------------------------------------------------------
 
     async def _submit_until_done(self) -> None:
+        status_recorded = self._approved_in_one_step
         while True:
             pending = [
                 o
@@ -425,7 +436,10 @@ class ReorderCycle:
                 if o.erp_order_number is None and o.status not in ("cancelled", "failed")
             ]
             submits = [self._submit(order) for order in pending]
-            if workflow.patched(SUBMIT_WITH_STATUS):
+            if status_recorded:
+                status_recorded = False
+                await asyncio.gather(*submits)
+            elif workflow.patched(SUBMIT_WITH_STATUS):
                 # The status write and the ERP submissions go out together: the buyer's
                 # order reaches the ERP one round trip sooner.
                 await asyncio.gather(self._set_status(CycleStatus.SUBMITTING), *submits)
@@ -488,15 +502,20 @@ class ReorderCycle:
         order.status, order.erp_order_number = "submitted", result.erp_order_number
 
     async def _track(self) -> None:
-        await self._set_status(CycleStatus.TRACKING)
+        # A cycle approved in one step records `tracking` alongside its first check.
+        status_pending = self._approved_in_one_step
+        if not status_pending:
+            await self._set_status(CycleStatus.TRACKING)
         interval = self._inp.policy.track_poll_initial
         while True:
             open_orders = [
                 o for o in self._state.orders if o.status not in ("delivered", "cancelled")
             ]
             if not open_orders:
+                if status_pending:
+                    await self._set_status(CycleStatus.TRACKING)
                 return
-            tracked = await workflow.execute_activity_method(
+            check = workflow.execute_activity_method(
                 CycleActivities.track_orders,
                 TrackRequest(
                     customer_id=self._inp.customer_id, order_ids=[o.order_id for o in open_orders]
@@ -506,6 +525,11 @@ class ReorderCycle:
                 retry_policy=ERP_RETRY,
                 summary=f"check {len(open_orders)} order(s) in the ERP",
             )
+            if status_pending:
+                status_pending = False
+                tracked, _ = await asyncio.gather(check, self._set_status(CycleStatus.TRACKING))
+            else:
+                tracked = await check
             changed = False
             by_id = {o.order_id: o for o in self._state.orders}
             for t in tracked:
@@ -550,15 +574,7 @@ class ReorderCycle:
         workflow.upsert_search_attributes([CYCLE_STATUS.value_set(status.value)])
         await workflow.execute_activity_method(
             CycleActivities.record_cycle,
-            CycleRecord(
-                workflow_id=self._state.workflow_id,
-                run_id=workflow.info().run_id,
-                customer_id=self._inp.customer_id,
-                status=status,
-                recommendation_version=self._version(),
-                detail=detail,
-                actor=actor,
-            ),
+            self._cycle_record(status, detail, actor=actor),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
             summary=f"cycle is {status.value}",
@@ -578,6 +594,19 @@ class ReorderCycle:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_attempts=5),
             summary=f"notify {'ops' if to_ops else 'customer'}: {kind}",
+        )
+
+    def _cycle_record(
+        self, status: CycleStatus, detail: str | None = None, *, actor: str = "workflow"
+    ) -> CycleRecord:
+        return CycleRecord(
+            workflow_id=self._state.workflow_id,
+            run_id=workflow.info().run_id,
+            customer_id=self._inp.customer_id,
+            status=status,
+            recommendation_version=self._version(),
+            detail=detail,
+            actor=actor,
         )
 
     def _version(self) -> int | None:
