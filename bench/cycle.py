@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from activities.cycle_models import ApproveRequest, CycleStatus  # noqa: E402
 from bench.floor_workflow import BenchFloor  # noqa: E402
 from bench.harness import postgres_database  # noqa: E402
+from core.process import tune_gc_for_service  # noqa: E402
 from core.settings import Environment, Settings  # noqa: E402
 from core.temporal import SEARCH_ATTRIBUTES, temporal_cli_path  # noqa: E402
 from erp.client import ErpClient, build_http_client  # noqa: E402
@@ -278,6 +279,9 @@ async def _run(
     erp = ErpClient(http, base_url=sim.base_url, api_key=API_KEY)
     try:
         pairs = await add_customers(admin, settings, 2 * n + 1)
+        # This process hosts the ERP simulator: its full garbage collections (200,000 objects,
+        # ~130 ms) would stall the "ERP" mid-measurement, as the worker's did it.
+        tune_gc_for_service()
         customers = [cid for cid, _ in pairs]
         async with worker_process(settings, tmp / "worker.log"):
             t0 = time.perf_counter()
