@@ -183,9 +183,11 @@ class CycleActivities:
             *(self._first_attempt(erp_code, p, request.attempt_timeout) for p in planned)
         )
         async with unit_of_work(self._sessions) as session:
+            orders = await orders_repo.get_orders(
+                session, approval.customer_id, [p.order_id for p in planned]
+            )
             for p, (receipt, outcome) in zip(planned, attempts, strict=True):
-                order = await orders_repo.get_order(session, approval.customer_id, p.order_id)
-                assert order is not None
+                order = orders[p.order_id]
                 if receipt is not None:
                     await _record_submitted(session, order, p.idempotency_key, receipt)
                 elif outcome.rejected:

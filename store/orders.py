@@ -25,6 +25,16 @@ async def get_order(session: AsyncSession, customer_id: int, order_id: int) -> O
     )
 
 
+async def get_orders(
+    session: AsyncSession, customer_id: int, order_ids: list[int]
+) -> dict[int, Order]:
+    """The customer's orders among `order_ids`, by id, in one query (without their history)."""
+    rows = await session.scalars(
+        select(Order).where(Order.id.in_(order_ids), Order.customer_id == customer_id)
+    )
+    return {order.id: order for order in rows}
+
+
 async def find_by_idempotency_key(session: AsyncSession, key: str) -> Order | None:
     return await session.scalar(select(Order).where(Order.idempotency_key == key))
 
