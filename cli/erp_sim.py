@@ -39,6 +39,8 @@ def erp_sim(
         api_key=settings.erp_api_key,
         admin_key=settings.erp_admin_key,
         days_per_minute=settings.erp_sim_days_per_minute if speed is None else speed,
+        webhook_url=settings.erp_sim_webhook_url,
+        webhook_secret=settings.erp_webhook_secret,
     )
     uvicorn.run(
         app,

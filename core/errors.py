@@ -36,6 +36,11 @@ class InvalidInput(RestockError):
     code = "invalid_input"
 
 
+class PayloadTooLarge(RestockError):
+    status_code = 413
+    code = "payload_too_large"
+
+
 class Unauthorized(RestockError):
     status_code = 401
     code = "unauthorized"

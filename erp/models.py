@@ -30,6 +30,18 @@ class SubmissionReceipt(ErpModel):
     replayed: bool = Field(description="True when the ERP already had this idempotency key")
 
 
+class ErpOrderEvent(ErpModel):
+    """An order event the ERP pushed: the order's state after it (docs/erp-api.md)."""
+
+    event_id: str = Field(min_length=1, max_length=120)
+    event_type: str = Field(description="shipped | eta_changed | delivered | cancelled")
+    customer_code: str = Field(min_length=1)
+    order_number: str = Field(min_length=1, max_length=64)
+    status: OrderStatus
+    eta: date | None = None
+    delivered_on: date | None = None
+
+
 class IssueReason(StrEnum):
     MISSING_FIELD = "missing_field"
     BAD_VALUE = "bad_value"

@@ -21,15 +21,6 @@ from store import orders as orders_repo
 from store.db import reading, unit_of_work
 from store.models import Customer, Order, OrderSource, OrderStatus
 
-# How far along an order is; sync only ever moves an order forward.
-_PROGRESS = {
-    OrderStatus.APPROVED: 0,
-    OrderStatus.SUBMITTED: 1,
-    OrderStatus.IN_TRANSIT: 2,
-    OrderStatus.DELIVERED: 3,
-    OrderStatus.CANCELLED: 3,
-    OrderStatus.FAILED: 3,
-}
 # An order the ERP lists has been submitted, whatever the ERP calls its first state.
 _FROM_ERP = {
     ErpOrderStatus.APPROVED: OrderStatus.SUBMITTED,
@@ -190,7 +181,7 @@ async def _follow_erp(
         if value is not None and getattr(order, attr) != value:
             setattr(order, attr, value)
             changed = True
-    if _PROGRESS[status] > _PROGRESS[OrderStatus(order.status)]:
+    if orders_repo.moves_forward(OrderStatus(order.status), status):
         await orders_repo.set_status(session, order, status, actor=ERP_ACTOR, note="ERP status")
         changed = True
     elif status is OrderStatus.CANCELLED and order.status != OrderStatus.DELIVERED.value:

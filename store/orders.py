@@ -15,6 +15,20 @@ from store.models import Order, OrderSource, OrderStatus, OrderStatusChange
 from store.models.orders import OPEN_ORDER_STATUSES
 from store.pagination import Page, PageRequest, paginate
 
+# How far along an order is: the read model only ever moves an order forward.
+ORDER_PROGRESS = {
+    OrderStatus.APPROVED: 0,
+    OrderStatus.SUBMITTED: 1,
+    OrderStatus.IN_TRANSIT: 2,
+    OrderStatus.DELIVERED: 3,
+    OrderStatus.CANCELLED: 3,
+    OrderStatus.FAILED: 3,
+}
+
+
+def moves_forward(current: OrderStatus, new: OrderStatus) -> bool:
+    return ORDER_PROGRESS[new] > ORDER_PROGRESS[current]
+
 
 async def get_order(session: AsyncSession, customer_id: int, order_id: int) -> Order | None:
     """An order with its history, only if it belongs to `customer_id`."""
@@ -203,3 +217,41 @@ async def find_by_key_prefix(session: AsyncSession, customer_id: int, prefix: st
             .order_by(Order.id)
         )
     )
+
+
+OPEN_SHIPMENT_STATUSES = ("awaiting_shipment", "in_transit", "late")
+
+
+async def list_shipments(
+    session: AsyncSession,
+    page: PageRequest,
+    *,
+    customer_id: int | None = None,
+    open_only: bool = True,
+    late_only: bool = False,
+) -> Page[Order]:
+    """Orders a Shipment workflow follows: late first, then by ETA (lines left unloaded)."""
+    stmt = (
+        select(Order)
+        .where(Order.shipment_workflow_id.is_not(None))
+        .options(defer(Order.lines, raiseload=True))
+    )
+    if customer_id is not None:
+        stmt = stmt.where(Order.customer_id == customer_id)
+    if open_only:
+        stmt = stmt.where(Order.shipment_status.in_(OPEN_SHIPMENT_STATUSES))
+    if late_only:
+        stmt = stmt.where(Order.late.is_(True))
+    stmt = stmt.order_by(
+        Order.late.desc(), Order.eta.asc().nulls_last(), Order.ordered_on, Order.id
+    )
+    return await paginate(session, stmt, page)
+
+
+async def count_late_shipments(session: AsyncSession) -> int:
+    total = await session.scalar(
+        select(func.count()).where(
+            Order.shipment_status.in_(OPEN_SHIPMENT_STATUSES), Order.late.is_(True)
+        )
+    )
+    return int(total or 0)

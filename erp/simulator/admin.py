@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from erp.simulator.api import ErpHttpError, world_of
 from erp.simulator.faults import FaultConfig, FaultStatus
 from erp.simulator.generator import CustomerSpec
-from erp.simulator.world import SimWorld, UnknownCustomer
+from erp.simulator.webhooks import WebhookPusher
+from erp.simulator.world import OrderChangeRefused, SimWorld, UnknownCustomer
 from planning.models import CreditStatus
 
 
@@ -195,3 +196,107 @@ def make_gap(world: World, code: str, body: GapRequest) -> GapMade:
     except UnknownCustomer:
         raise ErpHttpError(404, "E_NOT_FOUND", f"customer {code} not found") from None
     return GapMade(shipments_removed=removed)
+
+
+class OrderDelay(AdminModel):
+    days: int = Field(ge=-365, le=365, description="Days later (negative: earlier)")
+
+
+class OrderChanged(AdminModel):
+    order_number: str
+    status: str
+    eta: date | None
+    deliver_on: date
+
+
+def _order_change(world: SimWorld, code: str, number: str, change: str, days: int = 0) -> Any:
+    try:
+        if change == "delay":
+            return world.delay_order(code, number, days)
+        return world.cancel_order(code, number)
+    except UnknownCustomer:
+        raise ErpHttpError(404, "E_NOT_FOUND", f"customer {code} not found") from None
+    except KeyError:
+        raise ErpHttpError(404, "E_NOT_FOUND", f"order {number} not found for {code}") from None
+    except OrderChangeRefused as exc:
+        raise ErpHttpError(409, "E_ORDER_STATE", str(exc)) from None
+
+
+def _changed(record: Any) -> OrderChanged:
+    return OrderChanged(
+        order_number=record.number,
+        status=record.status.value,
+        eta=record.eta,
+        deliver_on=record.deliver_on,
+    )
+
+
+@router.post("/customers/{code}/orders/{number}/delay", response_model=OrderChanged)
+def delay_order(world: World, code: str, number: str, body: OrderDelay) -> OrderChanged:
+    """Move an open order's arrival (and its ETA, which the ERP announces at once)."""
+    return _changed(_order_change(world, code, number, "delay", body.days))
+
+
+@router.post("/customers/{code}/orders/{number}/cancel", response_model=OrderChanged)
+def cancel_order(world: World, code: str, number: str) -> OrderChanged:
+    """Cancel an order that has not shipped."""
+    return _changed(_order_change(world, code, number, "cancel"))
+
+
+class DeliveryView(AdminModel):
+    event_id: str
+    event_type: str
+    order_number: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+
+
+class Webhooks(AdminModel):
+    url: str | None
+    deliveries: list[DeliveryView]
+
+
+def _pusher(request: Request) -> WebhookPusher:
+    pusher: WebhookPusher | None = request.app.state.pusher
+    if pusher is None:
+        raise ErpHttpError(409, "E_NO_WEBHOOK", "no webhook URL is configured")
+    return pusher
+
+
+@router.get("/webhooks", response_model=Webhooks)
+def webhooks(request: Request) -> Webhooks:
+    """Every push and how it went."""
+    pusher: WebhookPusher | None = request.app.state.pusher
+    if pusher is None:
+        return Webhooks(url=None, deliveries=[])
+    return Webhooks(
+        url=pusher.url,
+        deliveries=[
+            DeliveryView(
+                event_id=d.event.event_id,
+                event_type=d.event.event_type,
+                order_number=d.event.order_number,
+                status=d.status,
+                attempts=d.attempts,
+                last_status_code=d.last_status_code,
+                last_error=d.last_error,
+            )
+            for d in pusher.deliveries.values()
+        ],
+    )
+
+
+class Redelivered(AdminModel):
+    event_id: str
+    status_code: int | None
+
+
+@router.post("/webhooks/{event_id}/redeliver", response_model=Redelivered)
+async def redeliver(request: Request, event_id: str) -> Redelivered:
+    """Push an event again, as an ERP that did not hear the answer would."""
+    pusher = _pusher(request)
+    if event_id not in pusher.deliveries:
+        raise ErpHttpError(404, "E_NOT_FOUND", f"no push {event_id}")
+    return Redelivered(event_id=event_id, status_code=await pusher.redeliver(event_id))

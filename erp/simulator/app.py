@@ -15,6 +15,7 @@ from erp.simulator.api import ErpHttpError
 from erp.simulator.clock import SimClock
 from erp.simulator.faults import FaultMiddleware, error_body
 from erp.simulator.listings import Listings
+from erp.simulator.webhooks import WebhookPusher
 from erp.simulator.world import SimWorld
 
 DESCRIPTION = """A stand-in for the supplier's ERP, with realistic data and fault injection.
@@ -32,12 +33,23 @@ def create_app(
     admin_key: str,
     days_per_minute: float = 0.0,
     seed: int = 42,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
 ) -> FastAPI:
+    """`webhook_url` (with `webhook_secret`): where order events of orders placed through
+    the API are pushed, signed; none: nothing is pushed."""
     world = world if world is not None else SimWorld.demo(seed, date.today())
+    if webhook_url and not webhook_secret:
+        raise ValueError("a webhook URL needs the secret to sign the pushes with")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clock = SimClock(world, days_per_minute=days_per_minute) if days_per_minute > 0 else None
+        pusher = None
+        if webhook_url and webhook_secret:
+            pusher = WebhookPusher(world, url=webhook_url, secret=webhook_secret)
+            pusher.start()
+        app.state.pusher = pusher
         if clock is not None:
             clock.start()
         try:
@@ -45,6 +57,8 @@ def create_app(
         finally:
             if clock is not None:
                 clock.stop()
+            if pusher is not None:
+                await pusher.stop()
 
     app = FastAPI(
         title="Restock ERP simulator", version="1", description=DESCRIPTION, lifespan=lifespan
@@ -53,6 +67,7 @@ def create_app(
     app.state.listings = Listings(world)
     app.state.api_key = api_key
     app.state.admin_key = admin_key
+    app.state.pusher = None
     app.include_router(api.router)
     app.include_router(admin.router)
     app.add_middleware(FaultMiddleware, faults=world.faults)

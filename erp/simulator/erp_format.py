@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from erp.simulator.generator import OrderRecord, ShipmentRecord
+from erp.simulator.world import OrderEvent
 from planning.models import CreditStatus, CustomerProfile, OrderStatus, Product, ProductStatus
 
 ORDER_STATUS_CODES: dict[OrderStatus, str] = {
@@ -101,4 +102,18 @@ def order_row(record: OrderRecord, codes: list[str]) -> dict[str, Any]:
             {"LINE_NO": n, "ITEM_CODE": codes[i], "ORDER_QTY": q}
             for n, (i, q) in enumerate(record.lines, start=1)
         ],
+    }
+
+
+def event_doc(event: OrderEvent) -> dict[str, Any]:
+    """An order event as the ERP pushes it (docs/erp-api.md#order-events)."""
+    return {
+        "EVENT_ID": event.event_id,
+        "EVENT_TYPE": event.event_type,
+        "BUS_DT": ymd(event.business_date),
+        "CUST_NO": event.customer,
+        "ORDER_NO": event.order_number,
+        "ORDER_STAT": ORDER_STATUS_CODES[event.status],
+        "ETA_DT": dmy(event.eta),
+        "DLV_DT": dmy(event.delivered_on),
     }

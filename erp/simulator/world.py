@@ -68,6 +68,30 @@ class Submission:
     requests: int = 1
 
 
+ORDER_SHIPPED = "ORDER_SHIPPED"
+ETA_CHANGED = "ETA_CHANGED"
+ORDER_DELIVERED = "ORDER_DELIVERED"
+ORDER_CANCELLED = "ORDER_CANCELLED"
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """Something that happened to an order placed through the API, for the ERP's pushes."""
+
+    event_id: str
+    event_type: str
+    customer: str
+    order_number: str
+    status: OrderStatus
+    eta: date | None
+    delivered_on: date | None
+    business_date: date
+
+
+class OrderChangeRefused(Exception):
+    """An admin change that does not apply to the order as it is (e.g. delay a delivery)."""
+
+
 @dataclass
 class CustomerState:
     profile: CustomerProfile
@@ -79,6 +103,8 @@ class CustomerState:
     patterns: dict[str, str]
     index: dict[str, int] = field(default_factory=dict)
     raw_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    api_orders: set[str] = field(default_factory=set)
+    """Orders placed through the API: the ones whose events the ERP pushes."""
 
     def __post_init__(self) -> None:
         self.index = {p.code: i for i, p in enumerate(self.products)}
@@ -122,6 +148,8 @@ class SimWorld:
         self.seed = seed
         self.faults = FaultState(seed=seed)
         self.submissions: dict[str, Submission] = {}
+        self.outbox: list[OrderEvent] = []
+        self.events_emitted = 0
         self.version = 0
         self.lock = threading.RLock()
         self._customers: dict[str, CustomerState] = {}
@@ -236,16 +264,82 @@ class SimWorld:
                     )
                     record.status = OrderStatus.IN_TRANSIT
                     report.shipped += 1
+                    self._emit(state, record, ORDER_SHIPPED, day)
+                    if record.deliver_on != record.eta:
+                        # Once it is on its way the ERP knows when it will really arrive.
+                        record.eta = record.deliver_on
+                        self._emit(state, record, ETA_CHANGED, day)
                 if record.deliver_on <= day and record.status is OrderStatus.IN_TRANSIT:
                     for i, q in record.lines:
                         state.stock[i] += q
                         report.cartons_delivered += q
                     record.status = OrderStatus.DELIVERED
                     report.delivered += 1
+                    self._emit(state, record, ORDER_DELIVERED, day)
             used = np.minimum(state.stock, demand[:, offset])
             state.stock -= used
             report.cartons_consumed += int(used.sum())
             live = [r for r in live if r.status is not OrderStatus.DELIVERED]
+
+    # -- order events ------------------------------------------------------------------------
+
+    def _emit(self, state: CustomerState, record: OrderRecord, kind: str, day: date) -> None:
+        """Queue an event of an order placed through the API (`outbox`, for the pusher)."""
+        if record.number not in state.api_orders:
+            return
+        self.events_emitted += 1
+        digest = hashlib.sha256(
+            f"{self.seed}:{state.profile.code}:{record.number}:{self.events_emitted}".encode()
+        ).hexdigest()[:20]
+        self.outbox.append(
+            OrderEvent(
+                event_id=f"EV-{digest}",
+                event_type=kind,
+                customer=state.profile.code,
+                order_number=record.number,
+                status=record.status,
+                eta=None if record.status is OrderStatus.CANCELLED else record.eta,
+                delivered_on=record.deliver_on if record.status is OrderStatus.DELIVERED else None,
+                business_date=day,
+            )
+        )
+
+    def take_events(self) -> list[OrderEvent]:
+        with self.lock:
+            events, self.outbox = self.outbox, []
+            return events
+
+    def _open_order(self, code: str, number: str) -> tuple[CustomerState, OrderRecord]:
+        state = self.customer(code)
+        record = state.orders.get(number)
+        if record is None:
+            raise KeyError(number)
+        if record.status in (OrderStatus.DELIVERED, OrderStatus.CANCELLED):
+            raise OrderChangeRefused(f"order {number} is {record.status.value}")
+        return state, record
+
+    def delay_order(self, code: str, number: str, days: int) -> OrderRecord:
+        """The order will arrive `days` later (earlier if negative); the ERP says so at once."""
+        with self.lock:
+            state, record = self._open_order(code, number)
+            arrival = record.deliver_on + timedelta(days=days)
+            if arrival <= max(record.ship_on, self.today):
+                raise OrderChangeRefused(f"order {number} cannot arrive by {arrival}")
+            record.deliver_on = record.eta = arrival
+            self._emit(state, record, ETA_CHANGED, self.today)
+            self.version += 1
+            return record
+
+    def cancel_order(self, code: str, number: str) -> OrderRecord:
+        """Cancel an order that has not shipped yet."""
+        with self.lock:
+            state, record = self._open_order(code, number)
+            if record.status is not OrderStatus.APPROVED:
+                raise OrderChangeRefused(f"order {number} has shipped; it cannot be cancelled")
+            record.status = OrderStatus.CANCELLED
+            self._emit(state, record, ORDER_CANCELLED, self.today)
+            self.version += 1
+            return record
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -276,6 +370,7 @@ class SimWorld:
                 raise BusinessRejection(*forced_rejection)
             resolved = self._check_order(state, lines)
             record = self._create_order(state, resolved, reference or idempotency_key)
+            state.api_orders.add(record.number)
             self.submissions[idempotency_key] = Submission(
                 idempotency_key=idempotency_key,
                 customer=code,

@@ -9,7 +9,14 @@ from store.models.accounts import LoginFailure, Role, User
 from store.models.audit import AuditEntry
 from store.models.customers import Customer, CustomerSettings
 from store.models.cycles import Cycle
-from store.models.orders import Order, OrderSource, OrderStatus, OrderStatusChange
+from store.models.orders import (
+    ErpEventReceipt,
+    Order,
+    OrderEvent,
+    OrderSource,
+    OrderStatus,
+    OrderStatusChange,
+)
 from store.models.recommendations import (
     RecommendationContainer,
     RecommendationLine,
@@ -23,8 +30,10 @@ __all__ = [
     "Customer",
     "CustomerSettings",
     "Cycle",
+    "ErpEventReceipt",
     "LoginFailure",
     "Order",
+    "OrderEvent",
     "OrderSource",
     "OrderStatus",
     "OrderStatusChange",

@@ -11,7 +11,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, TimestampMixin, utcnow
@@ -60,10 +71,55 @@ class Order(TimestampMixin, Base):
         JSON, default=list, doc='[{"product_code": str, "quantity": int}, ...]'
     )
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    promised_eta: Mapped[date | None] = mapped_column(
+        Date, nullable=True, doc="The ETA the ERP gave when it accepted the order"
+    )
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    late_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    shipment_status: Mapped[str | None] = mapped_column(
+        String(24),
+        nullable=True,
+        doc="What its Shipment workflow last recorded (awaiting_shipment, in_transit, late, "
+        "delivered, cancelled, failed); NULL for orders no Shipment follows",
+    )
+    shipment_workflow_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    shipment_checked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     history: Mapped[list[OrderStatusChange]] = relationship(
         order_by="OrderStatusChange.id", cascade="all, delete-orphan", lazy="raise"
     )
+
+
+class OrderEvent(Base):
+    """What happened to an order on its way: shipped, ETA changed, late, delivered,
+    cancelled (written by its Shipment workflow)."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    detail: Mapped[str] = mapped_column(Text)
+    eta_before: Mapped[date | None] = mapped_column(Date, nullable=True)
+    eta_after: Mapped[date | None] = mapped_column(Date, nullable=True)
+    source: Mapped[str] = mapped_column(String(16), doc="poll, push or calendar")
+
+
+class ErpEventReceipt(Base):
+    """An ERP push as received: the event id makes a second delivery change nothing."""
+
+    __tablename__ = "erp_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(120), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    event_type: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class OrderStatusChange(Base):

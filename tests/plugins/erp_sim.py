@@ -26,6 +26,7 @@ from erp.simulator.world import SimWorld
 SIM_SEED = 42
 SIM_API_KEY = "test-erp-key"
 SIM_ADMIN_KEY = "test-erp-admin-key"
+SIM_WEBHOOK_SECRET = "test-erp-webhook-secret"
 
 
 @dataclass
@@ -62,6 +63,7 @@ class ErpSim:
             "erp_base_url": self.base_url,
             "erp_api_key": self.api_key,
             "erp_admin_key": self.admin_key,
+            "erp_webhook_secret": SIM_WEBHOOK_SECRET,
             "erp_timeout_seconds": 5.0,
         }
         return Settings(**{**values, **overrides})
@@ -71,11 +73,23 @@ class ErpSim:
         return httpx.AsyncClient(base_url=self.base_url, headers=self.admin_headers)
 
 
-def start_erp_sim(world: SimWorld | None = None, *, days_per_minute: float = 0.0) -> ErpSim:
-    """Start a simulator of one's own (e.g. a test that moves the clock); call `.server.stop()`."""
+def start_erp_sim(
+    world: SimWorld | None = None,
+    *,
+    days_per_minute: float = 0.0,
+    webhook_url: str | None = None,
+    webhook_secret: str = SIM_WEBHOOK_SECRET,
+) -> ErpSim:
+    """Start a simulator of one's own (e.g. a test that moves the clock); call `.server.stop()`.
+    With `webhook_url` it pushes its order events there, signed with `webhook_secret`."""
     world = world if world is not None else SimWorld.demo(SIM_SEED, date.today())
     app = create_app(
-        world, api_key=SIM_API_KEY, admin_key=SIM_ADMIN_KEY, days_per_minute=days_per_minute
+        world,
+        api_key=SIM_API_KEY,
+        admin_key=SIM_ADMIN_KEY,
+        days_per_minute=days_per_minute,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret if webhook_url else None,
     )
     server = ServerThread(app).start()
     return ErpSim(server.base_url, SIM_API_KEY, SIM_ADMIN_KEY, world, server)
