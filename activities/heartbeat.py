@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from temporalio import activity
 
+from workflows.contract.timing import HEARTBEAT_TIMEOUT
+
 HEARTBEAT_EVERY = timedelta(seconds=2)
-# The workflow's heartbeat timeout: generous, since planning a large customer holds the
-# event loop for seconds at a time.
-HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+__all__ = ["HEARTBEAT_EVERY", "HEARTBEAT_TIMEOUT", "heartbeating"]
 
 
 @contextlib.asynccontextmanager

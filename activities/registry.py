@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.cycle_activities import CycleActivities
+from activities.notification_activities import NotificationActivities
 from activities.notifier import Notifier, build_notifier
 from activities.schedule_activities import ScheduleActivities
+from activities.shipment_activities import ShipmentActivities
 from activities.stack_check import StackCheckActivities
 from core.settings import Settings
 from erp.client import ErpClient
@@ -26,11 +28,18 @@ class ActivityDeps:
 
 def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     stack_check = StackCheckActivities(deps.sessions)
-    cycle = CycleActivities(
+    cycle = CycleActivities(sessions=deps.sessions, erp=deps.erp)
+    shipment = ShipmentActivities(sessions=deps.sessions, erp=deps.erp)
+    notification = NotificationActivities(
         settings=deps.settings,
         sessions=deps.sessions,
-        erp=deps.erp,
         notifier=deps.notifier or build_notifier(deps.settings),
     )
     schedules = ScheduleActivities(settings=deps.settings, sessions=deps.sessions)
-    return [stack_check.count_customers, *cycle.all(), schedules.start_scheduled_cycle]
+    return [
+        stack_check.count_customers,
+        *cycle.all(),
+        *shipment.all(),
+        *notification.all(),
+        schedules.start_scheduled_cycle,
+    ]

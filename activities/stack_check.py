@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from store.db import reading
 from store.models import Customer
-
-
-class StoreCounts(BaseModel):
-    customers: int
+from workflows.contract.stack_check import StoreCounts
 
 
 class StackCheckActivities:

@@ -10,11 +10,12 @@ until the ERP has received every container of the cycle (the simulator's `receiv
 process clock).
 
 - One warm-up approval, not counted (the floor warms up too).
-- N quiet approvals: each waits until the previous cycle moved on to tracking, then
+- N quiet approvals: each waits until the previous cycle ended at its submission, then
   `--think-time` more, as buyers' approvals arrive apart. This is the measure of the goal: the
   stack is as quiet as when the floor is measured.
 - N back-to-back approvals, each as soon as the ERP holds the previous one's orders: earlier
-  cycles' tracking steps then share the worker and the dev server (`back_to_back`).
+  cycles' closing steps and their shipments then share the worker and the dev server
+  (`back_to_back`).
 
 The floor, measured in the same run: one bare Update round trip on a trivial workflow plus one
 bare ERP submission through `ErpClient` (medians of repeated calls). `ratio` = latency / floor.
@@ -51,7 +52,6 @@ from temporalio.worker import Worker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from activities.cycle_models import ApproveRequest, CycleStatus  # noqa: E402
 from bench.floor_workflow import BenchFloor  # noqa: E402
 from bench.harness import postgres_database  # noqa: E402
 from core.process import tune_gc_for_service  # noqa: E402
@@ -68,7 +68,8 @@ from store import customer_settings as settings_repo  # noqa: E402
 from store.customers import upsert_customer  # noqa: E402
 from store.db import create_engine, create_session_factory, unit_of_work  # noqa: E402
 from store.migrate import upgrade_async  # noqa: E402
-from workflows.reorder_cycle import ReorderCycle  # noqa: E402
+from workflows.contract import names  # noqa: E402
+from workflows.contract.cycle import ApproveRequest, CycleStatus  # noqa: E402
 
 API_KEY, ADMIN_KEY = "bench-erp-key", "bench-erp-admin-key"
 TASK_QUEUE = "bench-cycle"
@@ -189,7 +190,7 @@ async def approve_and_wait(
     assert rec is not None and rec.containers, state
     approved_at, t_approve = datetime.now(UTC), time.perf_counter()
     request = ApproveRequest(version=rec.version, actor="bench")
-    result = await send_update(client, customer_id, ReorderCycle.approve, request)
+    result = await send_update(client, customer_id, names.APPROVE, request)
     answer_ms = (time.perf_counter() - t_approve) * 1000
     keys = {o.idempotency_key for o in result.orders}
     for _ in range(1_000):
@@ -309,7 +310,7 @@ async def _run(
                 approval = await approve_and_wait(client, admin, *cycle)
                 if i:  # the first is a warm-up, as the floor's
                     quiet.append(approval)
-                await wait_status(client, cycle[0], CycleStatus.TRACKING)
+                await wait_status(client, cycle[0], CycleStatus.SUBMITTED)
                 await asyncio.sleep(think_time)
             busy = [await approve_and_wait(client, admin, *cycle) for cycle in cycles[n + 1 :]]
 

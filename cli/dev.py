@@ -17,8 +17,8 @@ from rich.text import Text
 
 from cli.ports import PortClaim, busy_port_messages, wait_for_port
 from cli.supervisor import ManagedProcess, ProcessSpec, State, Supervisor
-from core.settings import Settings
-from core.temporal import temporal_cli_path
+from core.settings import DEV_PUBLIC_URL, Settings
+from core.temporal import search_attribute_flags, temporal_cli_path
 
 STATE_STYLE = {
     State.WAITING: "dim",
@@ -60,6 +60,12 @@ def child_env(settings: Settings) -> dict[str, str]:
         "RESTOCK_API_PORT": str(settings.api_port),
         "RESTOCK_ERP_SIM_HOST": settings.erp_sim_host,
         "RESTOCK_ERP_SIM_PORT": str(settings.erp_sim_port),
+        # The simulator pushes its order events to the API (signed with the shared secret).
+        "RESTOCK_ERP_SIM_WEBHOOK_URL": settings.erp_sim_webhook_url
+        or f"http://{settings.api_host}:{settings.api_port}/api/erp/events",
+        "RESTOCK_PUBLIC_URL": settings.public_url
+        if settings.public_url != DEV_PUBLIC_URL
+        else f"http://{settings.api_host}:{settings.api_port}",
         "RESTOCK_VAR_DIR": str(settings.var_dir),
         "PYTHONUNBUFFERED": "1",
     }
@@ -85,10 +91,7 @@ def build_specs(settings: Settings, log_dir: Path) -> list[ProcessSpec]:
                 str(settings.temporal_port),
                 "--ui-port",
                 str(settings.temporal_ui_port),
-                "--search-attribute",
-                "CustomerId=Keyword",
-                "--search-attribute",
-                "CycleStatus=Keyword",
+                *search_attribute_flags(),
                 "--log-level",
                 "error",
             ],

@@ -16,6 +16,8 @@ VAR_DIR = PROJECT_ROOT / "var"
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_ERP_API_KEY = "dev-erp-key"
 DEV_ERP_ADMIN_KEY = "dev-erp-admin-key"
+DEV_ERP_WEBHOOK_SECRET = "dev-only-erp-webhook-secret-change-me"
+DEV_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class Environment(StrEnum):
@@ -55,6 +57,15 @@ class Settings(BaseSettings):
         default=None,
         description="YAML field mapping for the ERP; None uses erp/mappings/default.yaml",
     )
+    erp_webhook_secret: str = Field(
+        default=DEV_ERP_WEBHOOK_SECRET,
+        description="Shared secret of the ERP's signed pushes (POST /api/erp/events)",
+    )
+    erp_webhook_window_seconds: int = Field(
+        default=300,
+        gt=0,
+        description="A push whose timestamp is further than this from now is refused (replay)",
+    )
 
     notifier: Literal["log", "smtp"] = "log"
     smtp_host: str = "127.0.0.1"
@@ -68,6 +79,10 @@ class Settings(BaseSettings):
     jwt_secret: str = DEV_JWT_SECRET
     jwt_expiry_minutes: int = Field(default=30, gt=0)
 
+    public_url: str = Field(
+        default=DEV_PUBLIC_URL,
+        description="Where people reach the portal: the base of every link in a message",
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     erp_sim_host: str = "127.0.0.1"
@@ -75,6 +90,12 @@ class Settings(BaseSettings):
     erp_sim_seed: int = 42
     erp_sim_days_per_minute: float = Field(
         default=0.0, ge=0, description="Simulated days that pass per real minute; 0 stops the clock"
+    )
+    erp_sim_webhook_url: str | None = Field(
+        default=None,
+        description="Where the ERP simulator pushes order events (signed with "
+        "RESTOCK_ERP_WEBHOOK_SECRET); none: it pushes nothing. `restock dev` points it at "
+        "the API",
     )
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
@@ -86,6 +107,8 @@ class Settings(BaseSettings):
                 "RESTOCK_JWT_SECRET": self.jwt_secret == DEV_JWT_SECRET,
                 "RESTOCK_ERP_API_KEY": self.erp_api_key == DEV_ERP_API_KEY,
                 "RESTOCK_ERP_ADMIN_KEY": self.erp_admin_key == DEV_ERP_ADMIN_KEY,
+                "RESTOCK_ERP_WEBHOOK_SECRET": self.erp_webhook_secret == DEV_ERP_WEBHOOK_SECRET,
+                "RESTOCK_PUBLIC_URL": self.public_url == DEV_PUBLIC_URL,
             }
             offending = [name for name, is_default in dev_defaults.items() if is_default]
             if offending:
@@ -95,7 +118,15 @@ class Settings(BaseSettings):
                 )
             if len(self.jwt_secret) < 32:
                 raise ValueError("RESTOCK_JWT_SECRET must be at least 32 characters in production")
+            if len(self.erp_webhook_secret) < 32:
+                raise ValueError(
+                    "RESTOCK_ERP_WEBHOOK_SECRET must be at least 32 characters in production"
+                )
         return self
+
+    @property
+    def portal_url(self) -> str:
+        return self.public_url.rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

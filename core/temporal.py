@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
@@ -16,7 +17,25 @@ from core.settings import Settings
 
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 CYCLE_STATUS = SearchAttributeKey.for_keyword("CycleStatus")
-SEARCH_ATTRIBUTES = (CUSTOMER_ID, CYCLE_STATUS)
+SHIPMENT_STATUS = SearchAttributeKey.for_keyword("ShipmentStatus")
+ERP_ORDER_NUMBER = SearchAttributeKey.for_keyword("ErpOrderNumber")
+SEARCH_ATTRIBUTES = (CUSTOMER_ID, CYCLE_STATUS, SHIPMENT_STATUS, ERP_ORDER_NUMBER)
+
+
+def search_attribute_flags() -> list[str]:
+    """`--search-attribute Name=Keyword` for each of ours (`temporal server start-dev`)."""
+    flags: list[str] = []
+    for key in SEARCH_ATTRIBUTES:
+        flags += ["--search-attribute", f"{key.name}=Keyword"]
+    return flags
+
+
+def temporal_ui_url(settings: Settings, workflow_id: str, run_id: str | None = None) -> str:
+    """The workflow (or one run of it) in the Temporal UI."""
+    base = settings.temporal_ui_url.rstrip("/")
+    url = f"{base}/namespaces/{quote(settings.temporal_namespace, safe='')}/workflows/"
+    url += quote(workflow_id, safe="")
+    return f"{url}/{quote(run_id, safe='')}" if run_id else url
 
 
 def temporal_cli_path() -> Path:

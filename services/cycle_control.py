@@ -1,14 +1,16 @@
 """Starting reorder cycles and sending them decisions, for the API, schedules and CLI.
 
-One open cycle per customer: the workflow id is derived from the customer and a start while
-one is open returns the open one (Temporal's USE_EXISTING conflict policy enforces it).
-Update refusals come back as `Conflict` (409), an unreachable Temporal as 503.
+One open cycle per customer: the workflow id is derived from the customer, and a start while
+one is open finds the open one instead. A review on cadence that finds a cycle open hands it
+the `review` Update (refresh it, remind ops, or leave it). Workflows are addressed by name
+through their contract (`workflows.contract`), never through their definitions. Update
+refusals come back as `Conflict` (409), an unreachable Temporal as 503.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -24,20 +26,27 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.cycle_models import CycleInput, CyclePolicy, CycleState, CycleStatus
 from core.errors import Conflict, DependencyUnavailable, NotFound
 from core.temporal import CUSTOMER_ID, CYCLE_STATUS
 from store.models import CustomerSettings
-from workflows.reorder_cycle import ReorderCycle
+from workflows.contract import names
+from workflows.contract.cycle import (
+    UPDATE_RESULTS,
+    CycleInput,
+    CyclePolicy,
+    CycleState,
+    CycleStatus,
+    ReviewOutcome,
+    ReviewRequest,
+)
+from workflows.contract.names import cycle_workflow_id
 
 T = TypeVar("T")
-
-
-def cycle_workflow_id(customer_id: int) -> str:
-    return f"reorder-cycle-{customer_id}"
+# A review that found the open cycle closing on its way tries a new start this often.
+REVIEW_ATTEMPTS = 3
 
 
 def cycle_policy(settings: CustomerSettings) -> CyclePolicy:
@@ -56,6 +65,16 @@ class StartedCycle(BaseModel):
     started: bool = True  # False: the customer's open cycle was returned instead
 
 
+class ReviewStarted(BaseModel):
+    """What a review on cadence did: started a cycle, or reviewed the open one."""
+
+    workflow_id: str
+    run_id: str
+    action: str  # started | refreshed | skipped
+    reason: str = ""
+    version: int | None = None
+
+
 async def start_cycle(
     client: Client,
     *,
@@ -69,7 +88,7 @@ async def start_cycle(
     workflow_id = cycle_workflow_id(customer_id)
     try:
         handle = await client.start_workflow(
-            ReorderCycle.run,
+            names.REORDER_CYCLE,
             CycleInput(
                 customer_id=customer_id,
                 customer_name=customer_name,
@@ -78,7 +97,8 @@ async def start_cycle(
             ),
             id=workflow_id,
             task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            result_type=CycleState,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             search_attributes=TypedSearchAttributes(
                 [
@@ -89,45 +109,135 @@ async def start_cycle(
             memo={"customer_name": customer_name, "customer_id": customer_id},
             static_summary=f"Reorder cycle for {customer_name}",
         )
+    except WorkflowAlreadyStartedError as err:
+        return StartedCycle(workflow_id=workflow_id, run_id=err.run_id or "", started=False)
     except RPCError as err:
         raise _rpc_error(err, workflow_id) from err
-    # The start response says whether this call started the run or found the open one.
-    response = getattr(handle, "_start_workflow_response", None)
-    started = bool(getattr(response, "started", True))
-    return StartedCycle(workflow_id=workflow_id, run_id=handle.result_run_id or "", started=started)
+    return StartedCycle(workflow_id=workflow_id, run_id=handle.result_run_id or "")
+
+
+async def start_review(
+    client: Client,
+    *,
+    customer_id: int,
+    customer_name: str,
+    task_queue: str,
+    policy: CyclePolicy | None = None,
+    started_by: str = "schedule",
+    rpc_timeout: timedelta | None = None,
+) -> ReviewStarted:
+    """A review on the customer's cadence: a new cycle when none is open, else the open
+    cycle's own review (it refreshes a recommendation still waiting, reminds ops of a failed
+    submission, or leaves a busy cycle alone)."""
+    for _ in range(REVIEW_ATTEMPTS):
+        started = await start_cycle(
+            client,
+            customer_id=customer_id,
+            customer_name=customer_name,
+            task_queue=task_queue,
+            policy=policy,
+            started_by=started_by,
+        )
+        if started.started:
+            return ReviewStarted(
+                workflow_id=started.workflow_id, run_id=started.run_id, action="started"
+            )
+        try:
+            outcome: ReviewOutcome = await send_update(
+                client,
+                customer_id,
+                names.REVIEW,
+                ReviewRequest(actor=started_by),
+                result_type=ReviewOutcome,
+                run_id=started.run_id or None,
+                rpc_timeout=rpc_timeout,
+            )
+        except Conflict as err:
+            if err.code == "cycle_closed":
+                continue  # it closed between the start and the review: start anew
+            raise
+        return ReviewStarted(
+            workflow_id=started.workflow_id,
+            run_id=started.run_id,
+            action=outcome.action,
+            reason=outcome.reason,
+            version=outcome.version,
+        )
+    raise Conflict(
+        f"the cycle of customer {customer_id} kept closing and reopening; try again",
+        code="cycle_busy",
+    )
 
 
 def cycle_handle(
     client: Client, customer_id: int, run_id: str | None = None
-) -> WorkflowHandle[ReorderCycle, CycleState]:
-    return client.get_workflow_handle_for(
-        ReorderCycle.run, cycle_workflow_id(customer_id), run_id=run_id
+) -> WorkflowHandle[Any, CycleState]:
+    return client.get_workflow_handle(
+        cycle_workflow_id(customer_id), run_id=run_id, result_type=CycleState
     )
 
 
 async def cycle_status(client: Client, customer_id: int) -> CycleState:
     handle = cycle_handle(client, customer_id)
     try:
-        return await handle.query(ReorderCycle.status)
+        state: CycleState = await handle.query(names.STATUS, result_type=CycleState)
     except RPCError as err:
         raise _rpc_error(err, handle.id) from err
+    return state
+
+
+@overload
+async def send_update(
+    client: Client,
+    customer_id: int,
+    update: str,
+    request: BaseModel,
+    *,
+    result_type: type[T],
+    update_id: str | None = None,
+    run_id: str | None = None,
+    rpc_timeout: timedelta | None = None,
+) -> T: ...
+
+
+@overload
+async def send_update(
+    client: Client,
+    customer_id: int,
+    update: str,
+    request: BaseModel,
+    *,
+    result_type: None = None,
+    update_id: str | None = None,
+    run_id: str | None = None,
+    rpc_timeout: timedelta | None = None,
+) -> Any: ...
 
 
 async def send_update(
     client: Client,
     customer_id: int,
-    update: Any,
+    update: str,
     request: BaseModel,
     *,
+    result_type: type[Any] | None = None,
     update_id: str | None = None,
     run_id: str | None = None,
     rpc_timeout: timedelta | None = None,
 ) -> Any:
-    """Run an Update on the customer's open cycle (or that run of it); a refusal becomes
-    `Conflict`, no answer within `rpc_timeout` (no worker?) `DependencyUnavailable`."""
+    """Run an Update (by name) on the customer's open cycle (or that run of it); the answer
+    is of the Update's own type (`UPDATE_RESULTS`) unless `result_type` says otherwise. A
+    refusal becomes `Conflict`, a refresh whose ERP sync failed `DependencyUnavailable`, no
+    answer within `rpc_timeout` (no worker?) `DependencyUnavailable`."""
     handle = cycle_handle(client, customer_id, run_id)
     try:
-        return await handle.execute_update(update, request, id=update_id, rpc_timeout=rpc_timeout)
+        result = await handle.execute_update(
+            update,
+            request,
+            id=update_id,
+            result_type=result_type or UPDATE_RESULTS[update],
+            rpc_timeout=rpc_timeout,
+        )
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:
         raise DependencyUnavailable(
             "temporal", f"cycle {handle.id} did not answer in time; is a worker running?"
@@ -136,9 +246,12 @@ async def send_update(
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type == "CycleRefused":
             raise Conflict(cause.message, code="cycle_refused") from err
+        if isinstance(cause, ApplicationError) and cause.type == "RefreshFailed":
+            raise DependencyUnavailable("erp", cause.message) from err
         raise Conflict(f"the cycle did not take the decision: {cause}") from err
     except RPCError as err:
         raise await _update_rpc_error(handle, err) from err
+    return result
 
 
 async def _update_rpc_error(handle: WorkflowHandle[Any, Any], err: RPCError) -> Exception:

@@ -3,7 +3,7 @@
 One schedule per customer, id `cycle-schedule-<customer_id>`: weekly on the customer's weekday
 and hour in its time zone (Temporal calendars understand time zones and DST). Cadences of
 several weeks fire weekly and the started activity skips the weeks in between (see
-`activities.schedule_activities.cadence_week`). Disabling cycles pauses the schedule, so its
+`services.reviews.cadence_week`). Disabling cycles pauses the schedule, so its
 history stays visible in the Temporal UI. Synced when ops change the settings and by
 `restock schedules sync`.
 """
@@ -32,11 +32,11 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from activities.schedule_activities import ScheduledStartInput
 from core.errors import DependencyUnavailable
 from store import customer_settings as settings_repo
 from store.models import Customer, CustomerSettings
-from workflows.scheduled_start import ScheduledCycleStart
+from workflows.contract import names
+from workflows.contract.schedule import ScheduledStartInput
 
 # If Temporal was down at the scheduled time, still start within this window.
 CATCHUP_WINDOW = timedelta(hours=12)
@@ -84,7 +84,7 @@ def build_schedule(customer: Customer, settings: CustomerSettings, task_queue: s
     paused = not settings.cycles_enabled
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            ScheduledCycleStart.run,
+            names.SCHEDULED_CYCLE_START,
             ScheduledStartInput(customer_id=customer.id),
             id=f"scheduled-cycle-start-{customer.id}",
             task_queue=task_queue,

@@ -33,6 +33,36 @@ pytest_plugins = ["tests.plugins.erp_sim"]
 POSTGRES_ENV = "RESTOCK_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# Markers follow from what a test needs, so none is forgotten: `slow` for tests that run
+# workers, browsers, whole processes or long scenarios (the fast lane is `-m "not slow"`),
+# `temporal` for tests on a Temporal server, `postgres` for the PostgreSQL half.
+SLOW_FIXTURES = frozenset(
+    {
+        "cycle_stack",
+        "skip_stack",
+        "process_stack",
+        "pushes",
+        "smtp_stack",
+        "live",
+        "own_temporal",
+        "time_skipping_env",
+    }
+)
+TEMPORAL_FIXTURES = frozenset({"temporal_env", "temporal_client", "time_skipping_env"})
+SLOW_MODULES = frozenset({"test_dev_stack.py", "test_openapi_fuzz.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        if needs & SLOW_FIXTURES or item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+        if needs & TEMPORAL_FIXTURES:
+            item.add_marker(pytest.mark.temporal)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_url") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+
 
 # --- Temporal -------------------------------------------------------------------------------
 
@@ -161,7 +191,7 @@ async def api_client(
     app_settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API app in-process over ASGI, with its lifespan run as uvicorn would."""
-    from api.app import create_app
+    from webapp import create_app
 
     app = create_app(app_settings)
     async with (

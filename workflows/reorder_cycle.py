@@ -1,15 +1,24 @@
-"""`ReorderCycle`: one customer's cycle, sync → recommend → approve → submit once → track.
+"""`ReorderCycle`: one review of one customer, sync → plan → wait for a decision → submit.
 
-Deterministic: every side effect is an activity; time comes from `workflow.now()`. Decisions
-arrive as Updates whose validators refuse (without touching history) anything that does not
-apply to the state the cycle is in, so callers get an answer or a clear refusal at once.
+The cycle closes once the ERP has accepted every approved container (or nothing is ordered:
+rejected, expired, cancelled, nothing to order). Each accepted order is followed by its own
+`Shipment` workflow, started here and left running, so the customer's next review can start
+on cadence while containers are at sea; the next plan counts them as pipeline.
+
+Deterministic: every side effect is an activity (addressed by name), time comes from
+`workflow.now()`, and what an Update may do, when the wait wakes and what a review does are
+the plain rules of `workflows.cycle_rules`. Messages are handed to `Notification` workflows
+that send them in the background, so they never hold up or fail the cycle. Cycles started
+before a change finish as they would have: each change is behind `workflow.patched`, and
+tests/workflows/histories replay every shape.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Literal
 
 from temporalio import workflow
@@ -17,8 +26,11 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.cycle_activities import CycleActivities
-    from activities.cycle_models import (
+    from core.temporal import CYCLE_STATUS
+    from workflows import cycle_rules as rules
+    from workflows.contract import names
+    from workflows.contract.cycle import (
+        ApprovalOutcome,
         ApprovalRecord,
         ApproveAndSubmit,
         ApproveRequest,
@@ -30,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
         CycleStatus,
         Decision,
         FirstSubmission,
-        NotifyRequest,
         OpsRequest,
         OrderView,
         PlannedOrder,
@@ -39,12 +50,17 @@ with workflow.unsafe.imports_passed_through():
         RefreshRequest,
         RejectRecord,
         RejectRequest,
+        ReviewOutcome,
+        ReviewRequest,
         SubmitRequest,
+        SubmittedOrder,
         SyncRequest,
+        TrackedOrder,
         TrackRequest,
     )
-    from activities.heartbeat import HEARTBEAT_TIMEOUT
-    from core.temporal import CYCLE_STATUS
+    from workflows.contract.notification import NotificationInput, NotificationStart, NotifyRequest
+    from workflows.contract.shipment import ShipmentInput, ShipmentStart
+    from workflows.contract.timing import HEARTBEAT_TIMEOUT
 
 # Activities that only touch our own database: quick, retried briefly and often.
 STORE_TIMEOUT = timedelta(seconds=30)
@@ -67,8 +83,10 @@ FIRST_ATTEMPT_TIMEOUT = timedelta(seconds=5)
 AUTO_APPROVER = "policy:auto-approve-urgent"
 # workflow.patched() ids: behaviour changes that running cycles must not see mid-history.
 SUBMIT_WITH_STATUS = "submit-with-status"
-APPROVAL_LOCAL_ACTIVITY = "approval-local-activity"
 SUBMIT_IN_APPROVAL = "submit-in-approval"
+NOTIFY_IN_BACKGROUND = "notify-in-background"
+WAIT_FOR_DEADLINES = "wait-for-deadlines"
+ENDS_AT_SUBMISSION = "ends-at-submission"
 
 
 class Refused(ApplicationError):
@@ -78,7 +96,18 @@ class Refused(ApplicationError):
         super().__init__(message, type="CycleRefused", non_retryable=True)
 
 
-@workflow.defn(name="ReorderCycle")
+class RefreshFailed(ApplicationError):
+    """A refresh whose ERP sync failed: the recommendation that waited still waits (503)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="RefreshFailed", non_retryable=True)
+
+
+class _SyncFailed(Exception):
+    pass
+
+
+@workflow.defn(name=names.REORDER_CYCLE)
 class ReorderCycle:
     @workflow.init
     def __init__(self, inp: CycleInput) -> None:
@@ -98,46 +127,71 @@ class ReorderCycle:
         # The approval wrote the orders, made the first submission attempts and recorded the
         # status `submitting` (approve_and_submit): the steps after it are fewer.
         self._approved_in_one_step = False
+        # Bumped whenever a new recommendation starts waiting: the wait restarts its deadlines.
+        self._wait_epoch = 0
+        self._ends_at_submission = False
+        self._following: set[int] = set()
+        self._notices = 0
 
     # --- the run ----------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, inp: CycleInput) -> CycleState:
+        try:
+            return await self._review(inp)
+        except asyncio.CancelledError:
+            await self._ended(CycleStatus.CANCELLED, "the workflow was cancelled")
+            raise
+        except Exception as err:
+            await self._ended(CycleStatus.FAILED, _cause(err))
+            raise
+
+    async def _review(self, inp: CycleInput) -> CycleState:
         await self._sync_and_plan(actor=inp.started_by)
         if not self._decided:
             # A decision may already be on its way (an approval can arrive while the status
             # is being recorded), so wait on the decision itself, not on the status.
             if self._state.status is CycleStatus.AWAITING_APPROVAL:
                 await self._notify("ready", self._ready_subject(), self._ready_body())
-            await self._wait_for_decision()
+            if workflow.patched(WAIT_FOR_DEADLINES):
+                await self._wait_for_decision()
+            else:
+                await self._wait_for_decision_every_second()
         if self._planned:
+            self._ends_at_submission = workflow.patched(ENDS_AT_SUBMISSION)
             await self._submit_until_done()
-            if any(o.erp_order_number for o in self._state.orders):
+            if self._ends_at_submission:
+                await self._close_submitted()
+            elif any(o.erp_order_number for o in self._state.orders):
                 await self._track()
                 await self._set_status(CycleStatus.COMPLETED, "every order delivered or cancelled")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
-    async def _sync_and_plan(self, actor: str) -> None:
+    async def _sync_and_plan(self, actor: str, *, refreshing: bool = False) -> None:
         await self._set_status(CycleStatus.SYNCING, actor=actor)
         wid = self._state.workflow_id
         try:
-            await workflow.execute_activity_method(
-                CycleActivities.sync_customer,
+            await workflow.execute_activity(
+                "sync_customer",
                 SyncRequest(customer_id=self._inp.customer_id, workflow_id=wid),
                 start_to_close_timeout=SYNC_TIMEOUT,
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                schedule_to_close_timeout=SYNC_RETRY_FOR,
+                schedule_to_close_timeout=self._inp.policy.refresh_sync_for
+                if refreshing
+                else SYNC_RETRY_FOR,
                 retry_policy=ERP_RETRY,
                 summary=f"sync ERP snapshot of {self._inp.customer_name}",
             )
         except ActivityError as err:
-            await self._set_status(CycleStatus.FAILED, f"ERP sync failed: {_cause(err)}")
+            if refreshing:
+                raise _SyncFailed(_cause(err)) from err
             raise ApplicationError(f"ERP sync failed: {_cause(err)}", non_retryable=True) from err
         await self._set_status(CycleStatus.PLANNING)
-        recommendation: RecommendationView = await workflow.execute_activity_method(
-            CycleActivities.recommend,
+        recommendation: RecommendationView = await workflow.execute_activity(
+            "recommend",
             RecommendRequest(customer_id=self._inp.customer_id, workflow_id=wid),
+            result_type=RecommendationView,
             start_to_close_timeout=timedelta(minutes=2),
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=STORE_RETRY,
@@ -145,6 +199,11 @@ class ReorderCycle:
         )
         self._state.recommendation = recommendation
         if recommendation.containers:
+            # A new recommendation waits: its deadlines start now (the wait picks them up).
+            self._wait_epoch += 1
+            deadlines = rules.start_wait(workflow.now(), self._inp.policy)
+            self._state.waiting_since = deadlines.since
+            self._state.expires_at = deadlines.expires_at
             await self._set_status(CycleStatus.AWAITING_APPROVAL, recommendation.summary)
         else:
             self._decided = True
@@ -153,6 +212,52 @@ class ReorderCycle:
     # --- waiting: reminders, auto-approval, expiry ------------------------------------------
 
     async def _wait_for_decision(self) -> None:
+        """Sleep until the next deadline or until something happens; never in between. A new
+        recommendation (refresh, review) restarts the deadlines."""
+        policy = self._inp.policy
+        epoch = -1
+        deadlines: rules.WaitDeadlines | None = None
+        while not self._decided:
+            if self._state.status is not CycleStatus.AWAITING_APPROVAL:
+                # Approving, refreshing or deciding: only what the handler does wakes us.
+                await workflow.wait_condition(
+                    lambda: self._decided or self._state.status is CycleStatus.AWAITING_APPROVAL
+                )
+                continue
+            now = workflow.now()
+            if deadlines is None or epoch != self._wait_epoch:
+                since = self._state.waiting_since or now
+                epoch, deadlines = self._wait_epoch, rules.start_wait(since, policy)
+            rec = self._state.recommendation
+            assert rec is not None
+            step = rules.due_step(deadlines, now, has_urgent=bool(rec.urgent_indexes))
+            deadlines = rules.after_step(deadlines, step, now, policy)
+            if step is rules.WaitStep.EXPIRE:
+                await self._expire()
+                return
+            if step is rules.WaitStep.AUTO_APPROVE:
+                await self._auto_approve()
+                continue
+            if step is rules.WaitStep.REMIND:
+                await self._remind(deadlines.expires_at)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    self._wait_interrupted(epoch),
+                    timeout=rules.sleep_for(deadlines, now),
+                )
+
+    def _wait_interrupted(self, epoch: int) -> Callable[[], bool]:
+        """A decision, a new recommendation, or the cycle leaving `awaiting_approval`."""
+        return lambda: (
+            self._decided
+            or self._wait_epoch != epoch
+            or self._state.status is not CycleStatus.AWAITING_APPROVAL
+        )
+
+    async def _wait_for_decision_every_second(self) -> None:
+        """The wait of cycles started before `WAIT_FOR_DEADLINES`: it woke every second while
+        the cycle was not waiting. Kept so those cycles replay; new cycles never run it."""
         policy = self._inp.policy
         since = workflow.now()
         expires_at = since + policy.expire_after
@@ -174,19 +279,22 @@ class ReorderCycle:
                     continue
             if waiting and now >= next_reminder:
                 next_reminder = now + policy.remind_every
-                self._state.reminders_sent += 1
-                await self._notify(
-                    "reminder",
-                    f"Reminder: {self._ready_subject()}",
-                    self._ready_body()
-                    + f"\nThis recommendation expires at {expires_at:%Y-%m-%d %H:%M} UTC.",
-                )
+                await self._remind(expires_at)
                 continue
             wake_at = min(t for t in (expires_at, next_reminder, auto_at) if t is not None)
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._decided, timeout=max(wake_at - now, timedelta(seconds=1))
                 )
+
+    async def _remind(self, expires_at: datetime) -> None:
+        self._state.reminders_sent += 1
+        await self._notify(
+            "reminder",
+            f"Reminder: {self._ready_subject()}",
+            self._ready_body()
+            + f"\nThis recommendation expires at {expires_at:%Y-%m-%d %H:%M} UTC.",
+        )
 
     async def _expire(self) -> None:
         self._decided = True
@@ -195,7 +303,8 @@ class ReorderCycle:
         await self._notify(
             "expired",
             f"Recommendation v{self._version()} for {self._inp.customer_name} expired",
-            "No one approved or rejected it in time. A new cycle will start on the next cadence.",
+            "No one approved or rejected it in time. The next review on your cadence will "
+            "make a new one.",
         )
 
     async def _auto_approve(self) -> None:
@@ -209,7 +318,7 @@ class ReorderCycle:
 
     # --- decisions (Updates) -----------------------------------------------------------------
 
-    @workflow.update
+    @workflow.update(name=names.APPROVE)
     async def approve(self, request: ApproveRequest) -> ApproveResult:
         self._state.status = (
             CycleStatus.APPROVING
@@ -218,48 +327,15 @@ class ReorderCycle:
 
     @approve.validator
     def _validate_approve(self, request: ApproveRequest) -> None:
-        rec = self._require_waiting(request.version)
-        chosen = (
-            request.containers
-            if request.containers is not None
-            else [c.index for c in rec.containers]
-        )
-        known = {c.index for c in rec.containers}
-        if not chosen:
-            raise Refused("containers: choose at least one container to approve")
-        unknown = sorted(set(chosen) - known)
-        if unknown:
-            raise Refused(f"containers: no container {unknown[0]} in version {rec.version}")
-        lines = {
-            line.product_code: line for c in rec.containers if c.index in chosen for line in c.lines
-        }
-        for code, quantity in request.edits.items():
-            line = lines.get(code)
-            if line is None:
-                raise Refused(f"edits.{code}: not a line of the chosen containers")
-            if quantity < 0:
-                raise Refused(f"edits.{code}: quantity {quantity} is negative")
-            if quantity and quantity % line.pack_size:
-                raise Refused(
-                    f"edits.{code}: quantity {quantity:,} is not a multiple of "
-                    f"the pack size {line.pack_size:,}"
-                )
-            minimum = max(-(-line.moq // line.pack_size), 1) * line.pack_size
-            if quantity and quantity < minimum:
-                raise Refused(
-                    f"edits.{code}: quantity {quantity:,} is below the minimum order {minimum:,}"
-                )
-        if all(request.edits.get(code, line.quantity) == 0 for code, line in lines.items()):
-            raise Refused("edits: every quantity is zero; reject the recommendation instead")
+        try:
+            rules.check_approval(self._state.status, self._state.recommendation, request)
+        except rules.Refusal as refusal:
+            raise Refused(str(refusal)) from None
 
     async def _record_approval(self, request: ApproveRequest, *, auto: bool) -> ApproveResult:
         rec = self._state.recommendation
         assert rec is not None
-        chosen = (
-            request.containers
-            if request.containers is not None
-            else [c.index for c in rec.containers]
-        )
+        chosen = rules.chosen_containers(rec, request)
         self._state.decision = Decision(
             kind="approved", actor=request.actor, at=workflow.now(), auto=auto,
             reason="urgent containers approved by policy after the grace period" if auto else None,
@@ -283,13 +359,14 @@ class ReorderCycle:
             # arrived and the answer carries their ERP numbers. What the ERP did not take in
             # time, the submission loop retries with backoff.
             attempt_timeout = min(self._inp.policy.submit_attempt_timeout, FIRST_ATTEMPT_TIMEOUT)
-            outcome = await workflow.execute_local_activity_method(
-                CycleActivities.approve_and_submit,
+            outcome: ApprovalOutcome = await workflow.execute_local_activity(
+                "approve_and_submit",
                 ApproveAndSubmit(
                     approval=record,
                     attempt_timeout=attempt_timeout,
                     cycle=self._cycle_record(CycleStatus.SUBMITTING),
                 ),
+                result_type=ApprovalOutcome,
                 start_to_close_timeout=STORE_TIMEOUT + attempt_timeout,
                 retry_policy=STORE_RETRY,
                 summary=f"{summary}, offer its containers to the ERP",
@@ -297,20 +374,11 @@ class ReorderCycle:
             planned, first = outcome.planned, outcome.submissions
             workflow.upsert_search_attributes([CYCLE_STATUS.value_set(CycleStatus.SUBMITTING)])
             self._approved_in_one_step = True
-        elif workflow.patched(APPROVAL_LOCAL_ACTIVITY):
-            # A store write in the worker that runs the workflow: the approver waits for one
-            # database transaction, not for a round trip through the task queue.
-            planned = await workflow.execute_local_activity_method(
-                CycleActivities.record_approval,
-                record,
-                start_to_close_timeout=STORE_TIMEOUT,
-                retry_policy=STORE_RETRY,
-                summary=summary,
-            )
         else:
-            planned = await workflow.execute_activity_method(
-                CycleActivities.record_approval,
+            planned = await workflow.execute_activity(
+                "record_approval",
                 record,
+                result_type=list[PlannedOrder],
                 start_to_close_timeout=STORE_TIMEOUT,
                 retry_policy=STORE_RETRY,
                 summary=summary,
@@ -339,15 +407,15 @@ class ReorderCycle:
         self._state.status = CycleStatus.SUBMITTING
         return ApproveResult(version=rec.version, orders=list(self._state.orders))
 
-    @workflow.update
+    @workflow.update(name=names.REJECT)
     async def reject(self, request: RejectRequest) -> CycleState:
         self._decided = True
         self._state.decision = Decision(
             kind="rejected", actor=request.actor, at=workflow.now(), reason=request.reason
         )
         self._state.status = CycleStatus.REJECTED
-        await workflow.execute_activity_method(
-            CycleActivities.record_rejection,
+        await workflow.execute_activity(
+            "record_rejection",
             RejectRecord(
                 customer_id=self._inp.customer_id,
                 workflow_id=self._state.workflow_id,
@@ -364,26 +432,90 @@ class ReorderCycle:
 
     @reject.validator
     def _validate_reject(self, request: RejectRequest) -> None:
-        self._require_waiting(request.version)
-        if not request.reason.strip():
-            raise Refused("reason: say why the recommendation is rejected")
+        try:
+            rules.check_reject(
+                self._state.status, self._state.recommendation, request.version, request.reason
+            )
+        except rules.Refusal as refusal:
+            raise Refused(str(refusal)) from None
 
-    @workflow.update
+    @workflow.update(name=names.REFRESH)
     async def refresh(self, request: RefreshRequest) -> CycleState:
         self._state.status = CycleStatus.REFRESHING
-        await self._sync_and_plan(actor=request.actor)
+        await self._refresh(request.actor, why="refreshed on request")
         return self._state
 
     @refresh.validator
     def _validate_refresh(self, request: RefreshRequest) -> None:
-        if self._state.status is not CycleStatus.AWAITING_APPROVAL:
-            raise Refused(f"the cycle is {self._state.status.value}, not waiting for approval")
+        try:
+            rules.check_refresh(self._state.status)
+        except rules.Refusal as refusal:
+            raise Refused(str(refusal)) from None
 
-    @workflow.update
+    @workflow.update(name=names.REVIEW)
+    async def review(self, request: ReviewRequest) -> ReviewOutcome:
+        """A review on cadence that found this cycle open (what it does: `review_action`)."""
+        status = self._state.status
+        action = rules.review_action(status)
+        if action is rules.ReviewAction.REFRESH:
+            self._state.status = CycleStatus.REFRESHING
+            await self._refresh(request.actor, why="refreshed by the review on cadence")
+            return ReviewOutcome(
+                action="refreshed",
+                reason=f"the recommendation waiting was refreshed; the cycle is "
+                f"{self._state.status.value}",
+                version=self._version(),
+            )
+        if action is rules.ReviewAction.REMIND_OPS:
+            await self._notify(
+                "review_skipped",
+                f"Review skipped for {self._inp.customer_name}: a submission failed",
+                f"The review on cadence planned nothing while cycle {self._state.workflow_id} "
+                f"waits for ops.\n{self._state.failure or ''}\nRetry or cancel it in the ops "
+                "console.",
+                to_ops=True,
+            )
+            return ReviewOutcome(
+                action="skipped",
+                reason="a submission failed and waits for ops; ops were reminded",
+                version=self._version(),
+            )
+        return ReviewOutcome(
+            action="skipped", reason=f"the cycle is {status.value}", version=self._version()
+        )
+
+    async def _refresh(self, actor: str, *, why: str) -> None:
+        """A fresh sync and plan for a recommendation still waiting. If the sync fails, the
+        recommendation that waited keeps waiting (and stays decidable)."""
+        previous = self._state.recommendation
+        try:
+            await self._sync_and_plan(actor=actor, refreshing=True)
+        except _SyncFailed as failure:
+            self._state.recommendation = previous
+            version = f"v{previous.version} " if previous else ""
+            await self._set_status(
+                CycleStatus.AWAITING_APPROVAL,
+                f"refresh failed, the recommendation {version}still waits: ERP sync failed: "
+                f"{failure}",
+                actor=actor,
+            )
+            raise RefreshFailed(
+                f"the ERP could not be synced ({failure}); recommendation {version}still "
+                "waits for a decision"
+            ) from None
+        if self._state.status is CycleStatus.AWAITING_APPROVAL:
+            await self._notify(
+                "ready",
+                f"Updated: {self._ready_subject()}",
+                f"{self._ready_body()}\nThe recommendation was {why}; the earlier version can "
+                "no longer be approved.",
+            )
+
+    @workflow.update(name=names.RETRY)
     async def retry(self, request: OpsRequest) -> CycleState:
         return await self._ops_decision("retry", request)
 
-    @workflow.update
+    @workflow.update(name=names.CANCEL)
     async def cancel(self, request: OpsRequest) -> CycleState:
         return await self._ops_decision("cancel", request)
 
@@ -406,36 +538,28 @@ class ReorderCycle:
     def _validate_cancel(self, request: OpsRequest) -> None:
         self._require_failed()
 
-    @workflow.query
+    def _require_failed(self) -> None:
+        try:
+            rules.check_ops_decision(self._state.status, self._ops_choice is not None)
+        except rules.Refusal as refusal:
+            raise Refused(str(refusal)) from None
+
+    @workflow.query(name=names.STATUS)
     def status(self) -> CycleState:
         return self._state
 
-    def _require_waiting(self, version: int) -> RecommendationView:
-        if self._state.status is not CycleStatus.AWAITING_APPROVAL:
-            raise Refused(f"the cycle is {self._state.status.value}, not waiting for approval")
-        rec = self._state.recommendation
-        assert rec is not None
-        if version != rec.version:
-            raise Refused(
-                f"version: v{version} is stale; the current recommendation is v{rec.version}"
-            )
-        return rec
-
-    def _require_failed(self) -> None:
-        if self._state.status is not CycleStatus.SUBMISSION_FAILED or self._ops_choice is not None:
-            raise Refused(f"the cycle is {self._state.status.value}, not a failed submission")
-
-    # --- submission and tracking ------------------------------------------------------------
+    # --- submission -------------------------------------------------------------------------
 
     async def _submit_until_done(self) -> None:
         status_recorded = self._approved_in_one_step
         while True:
-            pending = [
-                o
-                for o in self._state.orders
-                if o.erp_order_number is None and o.status not in ("cancelled", "failed")
-            ]
-            submits = [self._submit(order) for order in pending]
+            submits = [self._submit(order) for order in rules.pending_orders(self._state.orders)]
+            if self._ends_at_submission:
+                submits += [
+                    self._follow(o)
+                    for o in self._state.orders
+                    if o.erp_order_number and o.order_id not in self._following
+                ]
             if status_recorded:
                 status_recorded = False
                 await asyncio.gather(*submits)
@@ -449,7 +573,8 @@ class ReorderCycle:
             failed = [o for o in self._state.orders if o.status == "failed"]
             if not failed:
                 return
-            summary = "; ".join(f"container {o.container_index}: {o.failure}" for o in failed)
+            summary = rules.failure_summary(self._state.orders)
+            self._state.failure = summary
             await self._set_status(CycleStatus.SUBMISSION_FAILED, summary)
             await self._notify(
                 "submission_failed",
@@ -478,16 +603,18 @@ class ReorderCycle:
                         f"{self._base_keys[order.order_id]}:r{self._retry_round}"
                     )
             self._rejected.clear()
+            self._state.failure = None
 
     async def _submit(self, order: OrderView) -> None:
         try:
-            result = await workflow.execute_activity_method(
-                CycleActivities.submit_order,
+            result: SubmittedOrder = await workflow.execute_activity(
+                "submit_order",
                 SubmitRequest(
                     customer_id=self._inp.customer_id,
                     order_id=order.order_id,
                     idempotency_key=order.idempotency_key,
                 ),
+                result_type=SubmittedOrder,
                 start_to_close_timeout=self._inp.policy.submit_attempt_timeout,
                 schedule_to_close_timeout=self._inp.policy.submit_retry_for,
                 retry_policy=ERP_RETRY,
@@ -500,6 +627,54 @@ class ReorderCycle:
                 self._rejected.add(order.order_id)
             return
         order.status, order.erp_order_number = "submitted", result.erp_order_number
+        order.eta = order.eta or result.eta
+        if self._ends_at_submission:
+            await self._follow(order)
+
+    async def _follow(self, order: OrderView) -> None:
+        """Start the order's `Shipment`: a workflow of its own (not a child) that follows the
+        order until delivered or cancelled, whatever becomes of this cycle. One the API
+        already started for an ERP push is kept."""
+        number = order.erp_order_number
+        assert number is not None
+        self._following.add(order.order_id)
+        shipment_id = names.shipment_workflow_id(self._inp.customer_id, number)
+        order.shipment_workflow_id = shipment_id
+        await workflow.execute_activity(
+            "start_shipment",
+            ShipmentStart(
+                workflow_id=shipment_id,
+                shipment=ShipmentInput(
+                    customer_id=self._inp.customer_id,
+                    customer_name=self._inp.customer_name,
+                    order_id=order.order_id,
+                    erp_order_number=number,
+                    container_index=order.container_index,
+                    cycle_workflow_id=self._state.workflow_id,
+                    promised_eta=order.eta,
+                    policy=self._inp.policy.shipment_policy(),
+                ),
+            ),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=f"start the shipment of order {number}",
+        )
+
+    async def _close_submitted(self) -> None:
+        """Every approved container is with the ERP (or cancelled by ops): the cycle ends."""
+        if self._state.status is CycleStatus.CANCELLED:
+            return
+        detail = rules.submitted_summary(self._state.orders)
+        await self._set_status(CycleStatus.SUBMITTED, detail)
+        await self._notify(
+            "submitted",
+            f"Order placed for {self._inp.customer_name}: "
+            f"{sum(1 for o in self._state.orders if o.erp_order_number)} container(s)",
+            f"{detail}.\nEach order is followed until it is delivered; the orders page shows "
+            "where they are.",
+        )
+
+    # --- the tracking of cycles started before ENDS_AT_SUBMISSION ---------------------------
 
     async def _track(self) -> None:
         # A cycle approved in one step records `tracking` alongside its first check.
@@ -515,11 +690,12 @@ class ReorderCycle:
                 if status_pending:
                     await self._set_status(CycleStatus.TRACKING)
                 return
-            check = workflow.execute_activity_method(
-                CycleActivities.track_orders,
+            check = workflow.execute_activity(
+                "track_orders",
                 TrackRequest(
                     customer_id=self._inp.customer_id, order_ids=[o.order_id for o in open_orders]
                 ),
+                result_type=list[TrackedOrder],
                 start_to_close_timeout=timedelta(minutes=2),
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=ERP_RETRY,
@@ -549,8 +725,8 @@ class ReorderCycle:
     async def _close_orders(
         self, orders: list[OrderView], status: str, reason: str, actor: str
     ) -> None:
-        await workflow.execute_activity_method(
-            CycleActivities.close_orders,
+        await workflow.execute_activity(
+            "close_orders",
             CloseOrdersRequest(
                 customer_id=self._inp.customer_id,
                 order_ids=[o.order_id for o in orders],
@@ -572,28 +748,58 @@ class ReorderCycle:
     ) -> None:
         self._state.status = status
         workflow.upsert_search_attributes([CYCLE_STATUS.value_set(status.value)])
-        await workflow.execute_activity_method(
-            CycleActivities.record_cycle,
+        await workflow.execute_activity(
+            "record_cycle",
             self._cycle_record(status, detail, actor=actor),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
             summary=f"cycle is {status.value}",
         )
 
+    async def _ended(self, status: CycleStatus, detail: str) -> None:
+        """However the run ends, the read model, the search attribute and ops say so."""
+        self._state.failure = detail
+        await self._set_status(status, detail)
+        if status is CycleStatus.FAILED:
+            await self._notify(
+                "cycle_failed",
+                f"Reorder cycle failed for {self._inp.customer_name}",
+                f"{detail}\nCycle {self._state.workflow_id}: see its history in the Temporal UI.",
+                to_ops=True,
+            )
+
     async def _notify(self, kind: str, subject: str, body: str, *, to_ops: bool = False) -> None:
-        await workflow.execute_activity_method(
-            CycleActivities.notify,
-            NotifyRequest(
-                customer_id=self._inp.customer_id,
-                workflow_id=self._state.workflow_id,
-                kind=kind,
-                subject=subject,
-                body=body,
-                to_ops=to_ops,
+        request = NotifyRequest(
+            customer_id=self._inp.customer_id,
+            workflow_id=self._state.workflow_id,
+            kind=kind,
+            subject=subject,
+            body=body,
+            to_ops=to_ops,
+        )
+        if not workflow.patched(NOTIFY_IN_BACKGROUND):
+            # Cycles started before background notifications waited for each message.
+            await workflow.execute_activity(
+                "notify",
+                request,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=5),
+                summary=f"notify {'ops' if to_ops else 'customer'}: {kind}",
+            )
+            return
+        self._notices += 1
+        info = workflow.info()
+        await workflow.execute_activity(
+            "send_notification",
+            NotificationStart(
+                workflow_id=names.notification_workflow_id(
+                    info.workflow_id, info.run_id, self._notices
+                ),
+                notification=NotificationInput(request=request),
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_attempts=5),
-            summary=f"notify {'ops' if to_ops else 'customer'}: {kind}",
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=f"hand over the message to {'ops' if to_ops else 'the buyer'}: {kind}",
         )
 
     def _cycle_record(

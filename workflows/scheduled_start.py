@@ -1,5 +1,6 @@
 """`ScheduledCycleStart`: what a customer's Temporal Schedule runs — one activity that starts
-the customer's `ReorderCycle` under its fixed id, or finds the open one."""
+the customer's review: a new `ReorderCycle` under its fixed id, or, when one is still open,
+the review of that one (refresh, remind ops, or nothing)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,26 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.schedule_activities import (
-        ScheduleActivities,
+    from workflows.contract import names
+    from workflows.contract.schedule import (
         ScheduledStartInput,
         ScheduledStartRequest,
         ScheduledStartResult,
     )
 
 
-@workflow.defn(name="ScheduledCycleStart")
+@workflow.defn(name=names.SCHEDULED_CYCLE_START)
 class ScheduledCycleStart:
     @workflow.run
     async def run(self, inp: ScheduledStartInput) -> ScheduledStartResult:
-        return await workflow.execute_activity_method(
-            ScheduleActivities.start_scheduled_cycle,
+        result: ScheduledStartResult = await workflow.execute_activity(
+            "start_scheduled_cycle",
             ScheduledStartRequest(customer_id=inp.customer_id, scheduled_at=workflow.now()),
-            start_to_close_timeout=timedelta(seconds=30),
+            result_type=ScheduledStartResult,
+            # A review that refreshes waits for the refreshed plan (a sync and a plan).
+            start_to_close_timeout=timedelta(minutes=15),
             schedule_to_close_timeout=timedelta(hours=6),
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
-            summary=f"start the reorder cycle of customer {inp.customer_id}",
+            summary=f"review customer {inp.customer_id}",
         )
+        return result

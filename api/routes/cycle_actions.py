@@ -12,22 +12,12 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from activities.cycle_models import (
-    ApproveRequest,
-    ApproveResult,
-    CycleState,
-    CycleStatus,
-    OpsRequest,
-    RefreshRequest,
-    RejectRequest,
-)
 from api.auth.deps import MAX_ID, CustomerScopeDep, OpsDep
 from api.deps import ResourcesDep, SessionDep
 from api.schemas.common import (
@@ -50,19 +40,29 @@ from api.schemas.cycles import (
 )
 from core.errors import NotFound
 from core.settings import Settings
+from core.temporal import temporal_ui_url
 from services.cycle_control import (
     cycle_handle,
     cycle_policy,
-    cycle_workflow_id,
     rpc_error,
     send_update,
-    start_cycle,
+    start_review,
 )
 from store import customer_settings as settings_repo
 from store import cycles as cycles_repo
 from store.db import reading
 from store.models import Cycle
-from workflows.reorder_cycle import ReorderCycle
+from workflows.contract import names
+from workflows.contract.cycle import (
+    ApproveRequest,
+    ApproveResult,
+    CycleState,
+    CycleStatus,
+    OpsRequest,
+    RefreshRequest,
+    RejectRequest,
+)
+from workflows.contract.names import cycle_workflow_id
 
 router = APIRouter(prefix="/api", tags=["cycle actions"])
 
@@ -101,13 +101,6 @@ IdempotencyKey = Annotated[
         examples=["5f1c2a9e-approve-v4"],
     ),
 ]
-
-
-def temporal_ui_url(settings: Settings, workflow_id: str, run_id: str | None = None) -> str:
-    base = settings.temporal_ui_url.rstrip("/")
-    url = f"{base}/namespaces/{quote(settings.temporal_namespace, safe='')}/workflows/"
-    url += quote(workflow_id, safe="")
-    return f"{url}/{quote(run_id, safe='')}" if run_id else url
 
 
 def _timeout(settings: Settings) -> timedelta:
@@ -156,7 +149,9 @@ async def current_cycle(
     is_open = described.status is WorkflowExecutionStatus.RUNNING
     try:
         if is_open:
-            state = await run.query(ReorderCycle.status, rpc_timeout=_timeout(settings))
+            state = await run.query(
+                names.STATUS, result_type=CycleState, rpc_timeout=_timeout(settings)
+            )
         elif described.status is WorkflowExecutionStatus.COMPLETED:
             state = await run.result(rpc_timeout=_timeout(settings))
     except RPCError as err:
@@ -206,7 +201,8 @@ async def _from_read_model(
     "/customers/{customer_id}/cycles",
     response_model=CycleView,
     status_code=status.HTTP_201_CREATED,
-    summary="Start the customer's reorder cycle now, or return the open one (200)",
+    summary="Review the customer now: start a reorder cycle, or review the open one (200): "
+    "a recommendation still waiting is refreshed, a failed submission reminds ops",
     responses={
         200: {"model": CycleView, "description": "A cycle was already open; it is returned"},
         **TENANT_ERRORS,
@@ -223,15 +219,16 @@ async def start_now(
     customer_name = scope.customer.name
     await release(session)  # the settings row exists before the workflow reads it
     client = await resources.temporal.get()
-    started = await start_cycle(
+    started = await start_review(
         client,
         customer_id=scope.customer_id,
         customer_name=customer_name,
         task_queue=settings.temporal_task_queue,
         policy=policy,
         started_by=scope.principal.actor,
+        rpc_timeout=_timeout(settings),
     )
-    if started.started:
+    if started.action == "started":
         return CycleView(
             workflow_id=started.workflow_id,
             run_id=started.run_id,
@@ -249,7 +246,8 @@ async def start_now(
         )
     response.status_code = status.HTTP_200_OK
     view = await current_cycle(client, settings, resources.sessions, scope.customer_id)
-    return view.model_copy(update={"started": False})
+    review = f"{started.action}: {started.reason}" if started.reason else started.action
+    return view.model_copy(update={"started": False, "review": review})
 
 
 @router.get(
@@ -283,16 +281,17 @@ async def approve(
 ) -> OrdersOut:
     await release(session)
     client = await resources.temporal.get()
-    result: ApproveResult = await send_update(
+    result = await send_update(
         client,
         scope.customer_id,
-        ReorderCycle.approve,
+        names.APPROVE,
         ApproveRequest(
             version=body.version,
             containers=body.containers,
             edits=body.edits,
             actor=scope.principal.actor,
         ),
+        result_type=ApproveResult,
         update_id=_update_id("approve", scope.customer_id, idempotency_key),
         rpc_timeout=_timeout(resources.settings),
     )
@@ -321,11 +320,12 @@ async def reject(
 ) -> CycleStateOut:
     await release(session)
     client = await resources.temporal.get()
-    state: CycleState = await send_update(
+    state = await send_update(
         client,
         scope.customer_id,
-        ReorderCycle.reject,
+        names.REJECT,
         RejectRequest(version=version, reason=body.reason, actor=scope.principal.actor),
+        result_type=CycleState,
         update_id=_update_id("reject", scope.customer_id, idempotency_key),
         rpc_timeout=_timeout(resources.settings),
     )
@@ -343,11 +343,12 @@ async def refresh(
 ) -> CycleStateOut:
     await release(session)
     client = await resources.temporal.get()
-    state: CycleState = await send_update(
+    state = await send_update(
         client,
         scope.customer_id,
-        ReorderCycle.refresh,
+        names.REFRESH,
         RefreshRequest(actor=scope.principal.actor),
+        result_type=CycleState,
         rpc_timeout=_timeout(resources.settings),
     )
     return CycleStateOut(state=state)
@@ -408,7 +409,7 @@ CycleIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Cycle id (read m
 
 
 async def _ops_decision(
-    update: Any,
+    update: str,
     cycle_id: int,
     body: OpsActionBody,
     ops_actor: str,
@@ -421,11 +422,12 @@ async def _ops_decision(
     customer_id, run_id = row.customer_id, row.run_id
     await release(session)
     client = await resources.temporal.get()
-    state: CycleState = await send_update(
+    state = await send_update(
         client,
         customer_id,
         update,
         OpsRequest(actor=ops_actor, reason=body.reason),
+        result_type=CycleState,
         run_id=run_id,
         rpc_timeout=_timeout(resources.settings),
     )
@@ -447,7 +449,7 @@ async def retry(
     body: OpsActionBody | None = None,
 ) -> CycleStateOut:
     return await _ops_decision(
-        ReorderCycle.retry, cycle_id, body or OpsActionBody(), ops.actor, session, resources
+        names.RETRY, cycle_id, body or OpsActionBody(), ops.actor, session, resources
     )
 
 
@@ -466,5 +468,5 @@ async def cancel(
     body: OpsActionBody | None = None,
 ) -> CycleStateOut:
     return await _ops_decision(
-        ReorderCycle.cancel, cycle_id, body or OpsActionBody(), ops.actor, session, resources
+        names.CANCEL, cycle_id, body or OpsActionBody(), ops.actor, session, resources
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
-from activities.cycle_models import CycleState, OrderView
+from workflows.contract.cycle import CycleState, OrderView
 
 ProductCode = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -118,6 +118,11 @@ class CycleView(BaseModel):
         default=None,
         description="On start: true if this request started the cycle, false if the open one "
         "was returned",
+    )
+    review: str | None = Field(
+        default=None,
+        description="On start, when a cycle was open: what the review did with it "
+        "(refreshed, skipped) and why",
     )
     temporal_ui_url: str = Field(description="The workflow in the Temporal UI")
     state: CycleState | None = Field(

@@ -2,7 +2,7 @@
 // Reads come from the page; decisions go through the JSON API with the CSRF header.
 "use strict";
 
-const FINAL = new Set(["completed", "nothing_to_order", "rejected", "expired", "cancelled", "failed"]);
+const FINAL = new Set(["submitted", "completed", "nothing_to_order", "rejected", "expired", "cancelled", "failed"]);
 
 function csrfToken() {
   const m = document.cookie.match(/(?:^|;\s*)restock_csrf=([^;]+)/);

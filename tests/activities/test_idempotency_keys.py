@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from activities.cycle_activities import MAX_ERP_REFERENCE, erp_reference, idempotency_key
+from services.ordering import MAX_ERP_REFERENCE, erp_reference, idempotency_key
 
 
 def test_keys_differ_by_run_version_and_container_and_stay_short() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
-from activities.cycle_models import CycleStatus
 from tests.portal.conftest import (
     PHONE,
     ContextFactory,
@@ -21,6 +20,7 @@ from tests.portal.conftest import (
     login,
     needs_pages,
 )
+from workflows.contract.cycle import CycleStatus
 
 pytestmark = needs_pages("dashboard.html", "recommendation.html", "products.html", "ops.html")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playwright.async_api import BrowserContext, Page, expect
 
-from activities.cycle_models import CycleStatus
 from tests.portal.conftest import ContextFactory, LiveStack, Shot, api_login, login, needs_pages
+from workflows.contract.cycle import CycleStatus
 
 needs_portal = needs_pages("login.html")
 

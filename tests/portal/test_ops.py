@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import Locator, Page, expect
 
-from activities.cycle_models import CycleStatus
 from services.cycle_control import cycle_workflow_id
 from store import customer_settings as settings_repo
 from tests.portal.conftest import LiveStack, Shot, Tenant, eventually, login, needs_pages
+from workflows.contract.cycle import CycleStatus
 
 pytestmark = needs_pages("ops.html", "settings.html")
 
@@ -67,11 +67,11 @@ async def test_ops_retry_after_a_business_rejection_lands_each_order_once(
     await expect(page.locator("[data-testid=action-error]")).to_be_hidden()
     polls, reloads = 0, 0
 
-    async def row_tracking() -> bool:
+    async def row_submitted() -> bool:
         """The row's status, as the page shows it; reloaded every ~5 s if it does not move
         by itself (the report tells how many reloads it took: 0 means live)."""
         nonlocal polls, reloads
-        if await cycle_row(page, tenant).get_attribute("data-status") in ("tracking", "completed"):
+        if await cycle_row(page, tenant).get_attribute("data-status") == "submitted":
             return True
         polls += 1
         if polls % 25 == 0:
@@ -79,16 +79,18 @@ async def test_ops_retry_after_a_business_rejection_lands_each_order_once(
             await page.reload()
         return False
 
-    await eventually(row_tracking, "the ops row reaches tracking after retry")
-    print("ops page reloads before the row showed tracking:", reloads)
+    await eventually(row_submitted, "the ops row reaches submitted after retry")
+    print("ops page reloads before the row showed submitted:", reloads)
     await expect(cycle_row(page, tenant).locator("[data-testid=retry]")).to_have_count(0)
     await shot(page, "ops-after-retry")
 
-    tracking = await live.wait_for(tenant, CycleStatus.TRACKING)
+    submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
     submissions = await live.submissions(tenant.erp_code)
-    assert len(submissions) == containers == len(tracking.orders), submissions
+    assert len(submissions) == containers == len(submitted.orders), submissions
     assert [s["requests"] for s in submissions] == [1] * containers, submissions
-    assert {o.erp_order_number for o in tracking.orders} == {s["order_number"] for s in submissions}
+    assert {o.erp_order_number for o in submitted.orders} == {
+        s["order_number"] for s in submissions
+    }
 
 
 async def test_ops_cancel_after_a_business_rejection_ends_the_cycle_without_orders(

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 from playwright.async_api import BrowserContext, Page, expect
 
-from activities.cycle_models import CycleStatus
 from tests.portal.conftest import LiveStack, Shot, login, needs_pages
+from workflows.contract.cycle import CycleStatus
 
 pytestmark = needs_pages("products.html", "product.html")
 

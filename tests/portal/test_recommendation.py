@@ -6,7 +6,6 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
-from activities.cycle_models import CycleState, CycleStatus, LineView
 from tests.portal.conftest import (
     LiveStack,
     Shot,
@@ -15,6 +14,7 @@ from tests.portal.conftest import (
     login,
     needs_pages,
 )
+from workflows.contract.cycle import CycleState, CycleStatus, LineView
 
 pytestmark = needs_pages("recommendation.html")
 
@@ -120,21 +120,21 @@ async def test_edit_then_approve_lands_one_erp_order_per_container(
             if await order.get_attribute("data-status") not in SUBMITTED_ORDER or not number:
                 return False
         status = await page.locator("[data-testid=cycle-status]").inner_text()
-        return "tracking" in status.lower()
+        return "submitted" in status.lower()
 
-    await eventually(submitted_on_page, "orders submitted with ERP numbers, cycle tracking")
+    await eventually(submitted_on_page, "orders submitted with ERP numbers, cycle submitted")
     assert await page.evaluate("window.__sameDocument === true"), "the page reloaded"
     seen_statuses: list[str] = await page.evaluate("window.__statuses")
     print("cycle statuses seen live:", seen_statuses)
     await shot(page, "recommendation-after-approval")
 
     # The ERP holds exactly one order per approved container, and the edit landed.
-    tracking = await live.wait_for(tenant, CycleStatus.TRACKING)
+    submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
     submissions = await live.submissions(tenant.erp_code)
-    assert len(submissions) == len(tracking.orders), submissions
+    assert len(submissions) == len(submitted.orders), submissions
     assert [s["requests"] for s in submissions] == [1] * len(submissions), submissions
     assert sorted(s["idempotency_key"] for s in submissions) == sorted(
-        o.idempotency_key for o in tracking.orders
+        o.idempotency_key for o in submitted.orders
     )
     numbers_on_page = sorted(
         [
@@ -245,9 +245,9 @@ async def test_only_the_chosen_containers_are_ordered(
     await page.locator("[data-testid=approve]").click()
     await expect(page.locator("[data-testid=order]")).to_have_count(len(planned) - 1)
 
-    tracking = await live.wait_for(tenant, CycleStatus.TRACKING)
+    submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
     chosen = {c.index for c in planned} - {dropped}
-    assert {o.container_index for o in tracking.orders} == chosen, tracking.orders
+    assert {o.container_index for o in submitted.orders} == chosen, submitted.orders
     submissions = await live.submissions(tenant.erp_code)
     assert len(submissions) == len(chosen), submissions
 
@@ -280,15 +280,15 @@ async def test_a_second_approval_from_a_stale_tab_is_refused_on_the_page(
     assert (await error.inner_text()).strip()
     await shot(second, "recommendation-stale-tab-refused")
 
-    tracking = await live.wait_for(tenant, CycleStatus.TRACKING)
+    submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
     submissions = await live.submissions(tenant.erp_code)
-    assert len(submissions) == len(tracking.orders) == len(state.recommendation.containers)
+    assert len(submissions) == len(submitted.orders) == len(state.recommendation.containers)
 
     # After the refusal the stale tab catches up and shows where the cycle really is; the
     # refusal stays on screen.
     await second.clock.run_for(10_000)
     await expect(second.locator("[data-testid=cycle-status]")).to_contain_text(
-        "tracking", ignore_case=True, timeout=15_000
+        "submitted", ignore_case=True, timeout=15_000
     )
     await expect(second.locator("[data-testid=approve]")).to_be_disabled()
     await expect(second.locator("[data-testid=decision-note]")).to_contain_text("no longer waiting")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playwright.async_api import Page
 
-from activities.cycle_models import CycleStatus
 from tests.portal.conftest import LiveStack, Shot, login, needs_pages
+from workflows.contract.cycle import CycleStatus
 
 pytestmark = needs_pages("not_found.html", "dashboard.html", "products.html", "orders.html")
 

@@ -50,7 +50,13 @@ def test_restock_env_vars_are_settings_fields(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(OUR_SERVICES))
 def test_secrets_come_from_the_environment(name: str) -> None:
     env = OUR_SERVICES[name]["environment"]
-    for key in ("RESTOCK_JWT_SECRET", "RESTOCK_ERP_API_KEY", "RESTOCK_ERP_ADMIN_KEY"):
+    secrets = (
+        "RESTOCK_JWT_SECRET",
+        "RESTOCK_ERP_API_KEY",
+        "RESTOCK_ERP_ADMIN_KEY",
+        "RESTOCK_ERP_WEBHOOK_SECRET",
+    )
+    for key in secrets:
         assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", env[key]), f"{name}: {key} is not required"
 
 

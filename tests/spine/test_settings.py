@@ -31,18 +31,38 @@ def test_production_refuses_dev_default_secrets() -> None:
     assert "RESTOCK_ERP_API_KEY" in message
 
 
+PRODUCTION = {
+    "env": Environment.PRODUCTION,
+    "jwt_secret": "x" * 40,
+    "erp_api_key": "k1",
+    "erp_admin_key": "k2",
+    "erp_webhook_secret": "w" * 40,
+    "public_url": "https://restock.example.com",
+}
+
+
 def test_production_refuses_short_jwt_secret() -> None:
-    with pytest.raises(ValidationError, match="at least 32 characters"):
-        Settings(
-            env=Environment.PRODUCTION, jwt_secret="short", erp_api_key="k1", erp_admin_key="k2"
-        )
+    with pytest.raises(ValidationError, match="RESTOCK_JWT_SECRET must be at least 32"):
+        Settings(**{**PRODUCTION, "jwt_secret": "short"})
+
+
+def test_production_refuses_short_webhook_secret() -> None:
+    with pytest.raises(ValidationError, match="RESTOCK_ERP_WEBHOOK_SECRET must be at least 32"):
+        Settings(**{**PRODUCTION, "erp_webhook_secret": "short"})
+
+
+def test_production_needs_the_public_url_and_webhook_secret() -> None:
+    values = {k: v for k, v in PRODUCTION.items() if k not in ("public_url", "erp_webhook_secret")}
+    with pytest.raises(ValidationError) as info:
+        Settings(**values)
+    assert "RESTOCK_PUBLIC_URL" in str(info.value)
+    assert "RESTOCK_ERP_WEBHOOK_SECRET" in str(info.value)
 
 
 def test_production_accepts_real_secrets() -> None:
-    settings = Settings(
-        env=Environment.PRODUCTION, jwt_secret="x" * 40, erp_api_key="k1", erp_admin_key="k2"
-    )
+    settings = Settings(**PRODUCTION)
     assert settings.jwt_secret != DEV_JWT_SECRET
+    assert settings.portal_url == "https://restock.example.com"
 
 
 def test_invalid_port_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,8 @@ from core.settings import Settings
 from store.customers import upsert_customer
 from store.db import unit_of_work
 from worker import running_worker
-from workflows.stack_check import StackCheck, StackCheckInput, StackCheckResult
+from workflows.contract.stack_check import StackCheckInput, StackCheckResult
+from workflows.stack_check import StackCheck
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,17 +14,24 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
 
-from activities.cycle_models import CyclePolicy, CycleState, CycleStatus
 from activities.notifier import LogNotifier, Message
 from core.settings import Settings
+from core.temporal import SEARCH_ATTRIBUTES
 from services.cycle_control import StartedCycle, cycle_handle, cycle_status, start_cycle
 from store import customer_settings as settings_repo
 from store.customers import upsert_customer
 from store.db import unit_of_work
 from tests.plugins.erp_sim import ErpSim, start_erp_sim
 from worker import running_worker
+from workflows.contract import names
+from workflows.contract.cycle import CyclePolicy, CycleState, CycleStatus
+from workflows.contract.shipment import ShipmentState, ShipmentStatus
 
 # A small, busy customer whose stock is below a generous target: every cycle orders.
 TARGET_WEEKS = 14.0
@@ -43,9 +50,18 @@ class CycleStack:
     erp_sim: ErpSim
     notifier: LogNotifier
 
-    async def new_customer(self, *, n_products: int = 12, **settings: Any) -> tuple[int, str]:
-        """A customer of this test's own, in the ERP simulator and in the store."""
+    async def new_customer(
+        self,
+        *,
+        n_products: int = 12,
+        monthly_cartons: int = 40_000,
+        capacity: int = 20_000,
+        **settings: Any,
+    ) -> tuple[int, str]:
+        """A customer of this test's own, in the ERP simulator and in the store (the ERP's
+        lead time is the settings' one)."""
         code = f"W-{uuid.uuid4().hex[:8].upper()}"
+        values = {"target_soh_weeks": TARGET_WEEKS, "lead_time_weeks": 6} | settings
         async with self.erp_sim.admin() as admin:
             response = await admin.post(
                 "/admin/customers",
@@ -54,8 +70,9 @@ class CycleStack:
                     "name": f"Customer {code}",
                     "n_products": n_products,
                     "seed": 5,
-                    "monthly_cartons": 40_000,
-                    "container_capacity_cartons": 20_000,
+                    "monthly_cartons": monthly_cartons,
+                    "container_capacity_cartons": capacity,
+                    "lead_time_weeks": values["lead_time_weeks"],
                 },
             )
         assert response.status_code == 201, response.text
@@ -63,9 +80,8 @@ class CycleStack:
             customer = await upsert_customer(
                 session, erp_code=code, name=f"Customer {code}", timezone="UTC"
             )
-            values = {"target_soh_weeks": TARGET_WEEKS, "lead_time_weeks": 6} | settings
             await settings_repo.get_or_create(
-                session, customer.id, container_capacity_cartons=20_000, **values
+                session, customer.id, container_capacity_cartons=capacity, **values
             )
         return customer.id, code
 
@@ -98,6 +114,25 @@ class CycleStack:
             f"cycle never reached {statuses}; last state: {state}\n"
             f"history tail: {await self.history_tail(customer_id)}"
         )
+
+    async def shipment(self, workflow_id: str) -> ShipmentState:
+        handle = self.client.get_workflow_handle(workflow_id, result_type=ShipmentState)
+        state: ShipmentState = await handle.query(names.STATUS, result_type=ShipmentState)
+        return state
+
+    async def wait_shipments(
+        self, state: CycleState, *statuses: ShipmentStatus, attempts: int = 600
+    ) -> list[ShipmentState]:
+        """Poll the cycle's shipments until each is in one of `statuses`."""
+        ids = [o.shipment_workflow_id for o in state.orders if o.erp_order_number]
+        assert ids and all(ids), f"orders without a shipment: {state.orders}"
+        found: list[ShipmentState] = []
+        for _ in range(attempts):
+            found = [await self.shipment(wid) for wid in ids if wid]
+            if all(s.status in statuses for s in found):
+                return found
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"shipments never reached {statuses}: {found}")
 
     async def wait_notified(self, subject_part: str, attempts: int = 300) -> Message:
         for _ in range(attempts):
@@ -162,13 +197,56 @@ async def cycle_stack(
 async def terminate_open_workflows(client: Client, task_queue: str | None) -> None:
     """Customer ids repeat between the SQLite and PostgreSQL runs on one Temporal server, so
     no cycle of a finished test may stay open to be mistaken for the next test's. With no
-    task queue: every open ReorderCycle on the server."""
-    where = f"TaskQueue = '{task_queue}'" if task_queue else "WorkflowType = 'ReorderCycle'"
+    task queue: every open cycle, shipment and notification on the server."""
+    types = "('ReorderCycle', 'Shipment', 'Notification')"
+    where = f"TaskQueue = '{task_queue}'" if task_queue else f"WorkflowType IN {types}"
     query = f"{where} AND ExecutionStatus = 'Running'"
     async for execution in client.list_workflows(query):
-        await client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate(
-            "test finished"
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        try:
+            await handle.terminate("test finished")
+        except RPCError as err:  # it completed since it was listed
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+
+
+@pytest.fixture(scope="module")
+def own_erp_sim() -> Iterator[ErpSim]:
+    """An ERP simulator whose clock no other test moves, so the customers' urgency is stable."""
+    sim = start_erp_sim()
+    try:
+        yield sim
+    finally:
+        sim.server.stop()
+
+
+@pytest.fixture
+async def skip_stack(
+    time_skipping_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    own_erp_sim: ErpSim,
+    task_queue: str,
+) -> AsyncIterator[CycleStack]:
+    """`cycle_stack` on the time-skipping server: the worker polls the test server."""
+    erp_sim = own_erp_sim
+    client = time_skipping_env.client
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES
+            },
         )
+    )
+    settings = erp_sim.settings(
+        database_url=database_url,
+        temporal_address=client.service_client.config.target_host,
+        temporal_task_queue=task_queue,
+    )
+    notifier = LogNotifier()
+    async with running_worker(settings, client, task_queue=task_queue, notifier=notifier):
+        yield CycleStack(client, settings, sessions, task_queue, erp_sim, notifier)
 
 
 # --- figures the fault tests report ---------------------------------------------------------

@@ -20,8 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.cycle_models import CycleStatus
-from api.app import create_app
 from api.auth import tokens
 from core.settings import Environment, Settings
 from core.temporal import SEARCH_ATTRIBUTES, temporal_cli_path
@@ -31,6 +29,8 @@ from store.db import unit_of_work
 from store.models import AuditEntry, Role
 from tests.api.conftest import add_user, bearer
 from tests.workflows.conftest import CycleStack
+from webapp import create_app
+from workflows.contract.cycle import CycleStatus
 
 
 @dataclass
@@ -104,6 +104,8 @@ async def test_start_read_and_approve_once_with_an_idempotency_key(
     assert again.status_code == 200, again.text
     assert again.json()["started"] is False
     assert again.json()["run_id"] == first.json()["run_id"]
+    # the open cycle was reviewed: still syncing (left alone) or already waiting (refreshed)
+    assert again.json()["review"].split(":")[0] in ("skipped", "refreshed"), again.json()
     # another tenant cannot see or start it
     for method in ("get", "post"):
         tail = "/cycles/current" if method == "get" else "/cycles"
@@ -139,23 +141,29 @@ async def test_start_read_and_approve_once_with_an_idempotency_key(
     # the client retries (e.g. its connection dropped): the same decision comes back
     retried = await api.http.post(api.url("/orders"), headers=key, json={"version": version})
     assert retried.status_code == 201 and retried.json()["orders"] == orders
-    # a new decision is refused: the cycle is no longer waiting
+    # a new decision is refused: the cycle is no longer waiting (or, once it has ended at
+    # the submission, no longer open)
     second = await api.http.post(
         api.url("/orders"),
         headers={**api.buyer, "Idempotency-Key": "approve-once-2"},
         json={"version": version},
     )
-    assert second.status_code == 409 and "not waiting for approval" in second.json()["detail"]
+    assert second.status_code == 409, second.text
+    assert second.json()["error"] in ("cycle_refused", "cycle_closed"), second.text
 
-    await cycle_stack.wait_for(api.customer_id, CycleStatus.TRACKING)
+    await cycle_handle(cycle_stack.client, api.customer_id).result()
+    # the retried approval still answers with its first outcome after the cycle closed
+    late = await api.http.post(api.url("/orders"), headers=key, json={"version": version})
+    assert late.status_code == 201 and late.json()["orders"] == orders, late.text
     submissions = await cycle_stack.submissions(api.erp_code)
     assert len(submissions) == len(indexes)
     actions = await _audit_actions(cycle_stack.sessions, api.customer_id)
     assert actions.count(("recommendation.approved", "user:buyer")) == 1
     assert ("cycle.syncing", "user:buyer") in actions  # the start is the buyer's
 
-    [row] = await _listed(api, "tracking")
-    assert row["run_id"] == first.json()["run_id"] and row["status"] == "tracking"
+    [row] = await _listed(api, "submitted")
+    assert row["run_id"] == first.json()["run_id"] and row["status"] == "submitted"
+    assert row["finished_at"] is not None
     assert row["temporal_ui_url"] == current["temporal_ui_url"]
     assert (await api.http.get("/api/cycles", headers=api.buyer)).status_code == 403
     bad = await api.http.get("/api/cycles", headers=api.ops, params={"status": "sleeping"})
@@ -227,11 +235,12 @@ async def test_ops_retry_lands_a_rejected_submission_once(
     )
     assert retried.status_code == 200, retried.text
     assert retried.json()["state"]["decision"]["actor"] == "user:ops"
-    await cycle_stack.wait_for(api.customer_id, CycleStatus.TRACKING)
+    await cycle_stack.wait_for(api.customer_id, CycleStatus.SUBMITTED)
     accepted = [s for s in await cycle_stack.submissions(api.erp_code) if s.get("order_number")]
     assert len(accepted) == containers
+    await cycle_handle(cycle_stack.client, api.customer_id).result()  # ends at submission
     again = await api.http.post(f"/api/cycles/{row['id']}/cancel", headers=api.ops)
-    assert again.status_code == 409 and "not a failed submission" in again.json()["detail"]
+    assert again.status_code == 409 and again.json()["error"] == "cycle_closed", again.text
     assert (await api.http.post("/api/cycles/2147483647/retry", headers=api.ops)).status_code == 404
 
 

@@ -1,17 +1,19 @@
-"""A whole cycle on the dev server: sync, recommend, approve, submit once, track, complete."""
+"""A whole cycle on the dev server: sync, recommend, approve, submit once; then each order's
+shipment follows it to delivery."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from activities.cycle_models import ApproveRequest, CycleStatus, RejectRequest
 from services.cycle_control import cycle_handle, send_update
-from store.models import AuditEntry, Cycle, Order
+from store.models import AuditEntry, Cycle, Order, OrderEvent
 from tests.workflows.conftest import CycleStack
-from workflows.reorder_cycle import ReorderCycle
+from workflows.contract import names
+from workflows.contract.cycle import ApproveRequest, CycleStatus, RejectRequest
+from workflows.contract.shipment import ShipmentState, ShipmentStatus
 
 
-async def test_approve_submits_each_container_once_and_tracks_to_delivery(
+async def test_approve_submits_each_container_once_and_shipments_follow_to_delivery(
     cycle_stack: CycleStack,
 ) -> None:
     customer_id, erp_code = await cycle_stack.new_customer()
@@ -25,27 +27,40 @@ async def test_approve_submits_each_container_once_and_tracks_to_delivery(
     result = await send_update(
         cycle_stack.client,
         customer_id,
-        ReorderCycle.approve,
+        names.APPROVE,
         ApproveRequest(version=rec.version, actor="buyer"),
     )
     assert [o.container_index for o in result.orders] == [c.index for c in rec.containers]
     # The approval offered each container to the ERP before answering, and the ERP took it.
     assert {o.status for o in result.orders} == {"submitted"}, result.orders
 
-    tracking = await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
-    numbers = [o.erp_order_number for o in tracking.orders]
-    assert all(numbers), tracking.orders
-    assert numbers == [o.erp_order_number for o in result.orders]
+    # The cycle ends once the ERP holds every container; shipments follow the orders.
+    done = await cycle_handle(cycle_stack.client, customer_id).result()
+    assert done.status is CycleStatus.SUBMITTED
+    numbers = [o.erp_order_number for o in done.orders]
+    assert all(numbers) and numbers == [o.erp_order_number for o in result.orders]
+    assert {o.shipment_workflow_id for o in done.orders} == {
+        names.shipment_workflow_id(customer_id, n or "") for n in numbers
+    }
     submissions = await cycle_stack.submissions(erp_code)
     assert len(submissions) == len(rec.containers)
     assert sorted(s["order_number"] for s in submissions) == sorted(n or "" for n in numbers)
     assert {s["idempotency_key"] for s in submissions} == {o.idempotency_key for o in result.orders}
+    placed = await cycle_stack.wait_notified("Order placed")
+    assert all(n and n in placed.body for n in numbers)
+    shipments = await cycle_stack.wait_shipments(done, ShipmentStatus.AWAITING_SHIPMENT)
+    assert {s.erp_order_number for s in shipments} == set(numbers)
+    assert all(s.promised_eta is not None for s in shipments)
 
     await cycle_stack.advance_erp(days=7 * 12)
-    await cycle_stack.wait_for(customer_id, CycleStatus.COMPLETED)
-    done = await cycle_handle(cycle_stack.client, customer_id).result()
-    assert done.status is CycleStatus.COMPLETED
-    assert {o.status for o in done.orders} == {"delivered"}
+    delivered = await cycle_stack.wait_shipments(done, ShipmentStatus.DELIVERED)
+    assert all(s.delivered_on is not None and not s.late for s in delivered), delivered
+    for order in done.orders:
+        assert order.shipment_workflow_id is not None
+        handle = cycle_stack.client.get_workflow_handle(
+            order.shipment_workflow_id, result_type=ShipmentState
+        )
+        assert (await handle.result()).status is ShipmentStatus.DELIVERED
 
     async with cycle_stack.sessions() as session:
         cycle = await session.scalar(select(Cycle).where(Cycle.customer_id == customer_id))
@@ -54,15 +69,23 @@ async def test_approve_submits_each_container_once_and_tracks_to_delivery(
                 select(Order).where(Order.customer_id == customer_id, Order.source == "restock")
             )
         )
+        events = list(
+            await session.scalars(
+                select(OrderEvent.kind).where(OrderEvent.order_id.in_([o.id for o in orders]))
+            )
+        )
         actions = list(
             await session.scalars(
                 select(AuditEntry.action).where(AuditEntry.customer_id == customer_id)
             )
         )
-    assert cycle is not None and cycle.status == "completed" and cycle.finished_at is not None
+    assert cycle is not None and cycle.status == "submitted" and cycle.finished_at is not None
     assert sorted(o.erp_order_number or "" for o in orders) == sorted(n or "" for n in numbers)
     assert {o.status for o in orders} == {"delivered"}
+    assert {o.shipment_status for o in orders} == {"delivered"}
+    assert sorted(events) == sorted(["shipped", "delivered"] * len(orders))
     assert "recommendation.approved" in actions and "order.submitted" in actions
+    assert "order.delivered" in actions
 
 
 async def test_reject_ends_the_cycle_without_an_order(cycle_stack: CycleStack) -> None:
@@ -73,7 +96,7 @@ async def test_reject_ends_the_cycle_without_an_order(cycle_stack: CycleStack) -
     state = await send_update(
         cycle_stack.client,
         customer_id,
-        ReorderCycle.reject,
+        names.REJECT,
         RejectRequest(
             version=waiting.recommendation.version, reason="stock count pending", actor="buyer"
         ),
@@ -118,12 +141,12 @@ async def test_approving_chosen_containers_and_edits_orders_exactly_that(
         result = await send_update(
             cycle_stack.client,
             customer_id,
-            ReorderCycle.approve,
+            names.APPROVE,
             ApproveRequest(
                 version=rec.version, containers=[chosen.index], edits=edits, actor="buyer"
             ),
         )
-        await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
+        await cycle_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
         assert await _ordered(cycle_stack, customer_id) == expected, f"edit={edit}"
         assert len(await cycle_stack.submissions(erp_code)) == len(result.orders)
         if not edit:

@@ -31,22 +31,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.api.enums.v1 import TimeoutType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.cycle_models import (
-    ApproveRequest,
-    ApproveResult,
-    CyclePolicy,
-    CycleState,
-    CycleStatus,
-    OpsRequest,
-    RefreshRequest,
-)
-from activities.heartbeat import HEARTBEAT_TIMEOUT
 from activities.notifier import LogNotifier
 from core.errors import Conflict, RestockError
 from core.settings import Settings
@@ -58,7 +47,18 @@ from store.models import AuditEntry, Order
 from tests.plugins.erp_sim import ErpSim, start_erp_sim
 from tests.workflows.conftest import FAST_POLICY, CycleStack, terminate_open_workflows
 from worker import running_worker
-from workflows.reorder_cycle import ReorderCycle
+from workflows.contract import names
+from workflows.contract.cycle import (
+    ApproveRequest,
+    ApproveResult,
+    CyclePolicy,
+    CycleState,
+    CycleStatus,
+    OpsRequest,
+    RefreshRequest,
+)
+from workflows.contract.shipment import ShipmentStatus
+from workflows.shipment import CHECK_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
 ATTEMPT = timedelta(seconds=2)
@@ -68,7 +68,6 @@ REQUEST_COUNTER = 10_000  # `times` of a fault used to count submit requests
 
 Figure = Callable[..., dict[str, Any]]
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-HEARTBEAT = TimeoutType.TIMEOUT_TYPE_HEARTBEAT
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -89,7 +88,7 @@ async def approve(
     result: ApproveResult = await send_update(
         client or stack.client,
         customer_id,
-        ReorderCycle.approve,
+        names.APPROVE,
         ApproveRequest(version=version, actor="buyer"),
         **kw,
     )
@@ -311,14 +310,14 @@ async def test_worker_killed_around_the_submission_leaves_one_order_per_containe
         await worker.start()
         result = await approval  # the server hands the approval to the restarted worker
         keys = {o.idempotency_key for o in result.orders}
-        await stack.wait_for(customer_id, CycleStatus.TRACKING)
-        # Finish this cycle before the next kill, so that no other activity (with a longer
-        # timeout, e.g. tracking's 2 min) is on the worker when it dies.
+        done = await stack.wait_for(customer_id, CycleStatus.SUBMITTED)
+        # Deliver this cycle's orders before the next kill, so that no shipment's activity
+        # is on the worker when it dies.
         await stack.advance_erp(days=7 * 12)
-        done = await stack.wait_for(customer_id, CycleStatus.COMPLETED)
+        shipments = await stack.wait_shipments(done, ShipmentStatus.DELIVERED)
         submissions = await one_order_per_container(stack, erp_code, done)
         assert {s["idempotency_key"] for s in submissions} == keys
-        assert {o.status for o in done.orders} == {"delivered"}
+        assert len(shipments) == n
         requests = sorted(s["requests"] for s in submissions)
         if fault["latency_after_processing"]:
             # The ERP took every container before the kill; the restarted worker sent each
@@ -341,34 +340,29 @@ async def workflow_task_timeouts(stack: CycleStack, customer_id: int) -> int:
     return sum(e.HasField("workflow_task_timed_out_event_attributes") for e in history.events)
 
 
-async def heartbeat_timeouts(stack: CycleStack, customer_id: int, activity_type: str) -> int:
-    """Attempts of `activity_type` that completed after an earlier attempt missed its
-    heartbeats (the started event's `last_failure` is a heartbeat timeout)."""
-    history = await cycle_handle(stack.client, customer_id).fetch_history()
-    scheduled: set[int] = set()
-    count = 0
-    for event in history.events:
-        if event.HasField("activity_task_scheduled_event_attributes"):
-            if event.activity_task_scheduled_event_attributes.activity_type.name == activity_type:
-                scheduled.add(event.event_id)
-        elif event.HasField("activity_task_started_event_attributes"):
-            attrs = event.activity_task_started_event_attributes
-            timeout = attrs.last_failure.timeout_failure_info
-            if attrs.scheduled_event_id in scheduled and timeout.timeout_type == HEARTBEAT:
-                count += 1
-    return count
+async def shipment_check_timeouts(stack: CycleStack, workflow_id: str) -> int:
+    """Attempts of the shipment's `check_shipment` that were started again after an earlier
+    attempt timed out (its worker died)."""
+    history = await stack.client.get_workflow_handle(workflow_id).fetch_history()
+    return sum(
+        1
+        for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+        and e.activity_task_started_event_attributes.last_failure.HasField("timeout_failure_info")
+    )
 
 
 @SQLITE_ONLY
-async def test_worker_killed_while_tracking_is_noticed_by_heartbeat_not_after_minutes(
+async def test_worker_killed_while_a_shipment_polls_it_resumes(
     process_stack: tuple[CycleStack, WorkerProcess], figure: Figure
 ) -> None:
-    """Tracking's start-to-close timeout is 2 minutes; its heartbeats let Temporal hand the
-    check to the restarted worker after the heartbeat timeout instead."""
+    """A shipment's check is held by the ERP when the worker dies: Temporal hands the check to
+    the restarted worker after its timeout, and the shipment follows its order to delivery."""
     stack, worker = process_stack
     customer_id, erp_code, version = await awaiting(stack)
     await approve(stack, customer_id, version)
-    await stack.wait_for(customer_id, CycleStatus.TRACKING)
+    done = await stack.wait_for(customer_id, CycleStatus.SUBMITTED)
+    await stack.wait_shipments(done, ShipmentStatus.AWAITING_SHIPMENT)
     # The next order-status request is held by the ERP; the worker dies while it waits.
     stack.erp_sim.set_faults(endpoints=["order"], latency_seconds=20.0, times=1)
 
@@ -376,20 +370,21 @@ async def test_worker_killed_while_tracking_is_noticed_by_heartbeat_not_after_mi
         async with stack.admin() as admin:
             return (await admin.get("/admin/faults")).json()["remaining_requests"] is None
 
-    await poll(held, "a tracking request reaching the ERP")
+    await poll(held, "a shipment's check reaching the ERP")
     await worker.kill()
     stack.erp_sim.reset_faults()
     killed_at = asyncio.get_running_loop().time()
     await worker.start()
     await stack.advance_erp(days=7 * 12)
-    done = await stack.wait_for(customer_id, CycleStatus.COMPLETED)
+    delivered = await stack.wait_shipments(done, ShipmentStatus.DELIVERED, attempts=1200)
     resumed_after = asyncio.get_running_loop().time() - killed_at
-    assert {o.status for o in done.orders} == {"delivered"}
-    assert await heartbeat_timeouts(stack, customer_id, "track_orders") >= 1
+    timed_out = [await shipment_check_timeouts(stack, s.workflow_id) for s in delivered]
+    assert sum(timed_out) >= 1, "no shipment's check was handed to the restarted worker"
     figure(
-        heartbeat_timeout_s=HEARTBEAT_TIMEOUT.total_seconds(),
-        tracking_start_to_close_s=120,
-        kill_to_completed_s=round(resumed_after, 1),
+        shipments=len(delivered),
+        check_start_to_close_s=CHECK_TIMEOUT.total_seconds(),
+        checks_timed_out=sum(timed_out),
+        kill_to_delivered_s=round(resumed_after, 1),
         erp_orders=len(await stack.submissions(erp_code)),
     )
 
@@ -406,7 +401,7 @@ async def test_erp_outage_during_submission_then_recovery_lands_each_order_once(
         endpoints=["submit"], outage_seconds=outage, times=REQUEST_COUNTER
     ):
         await approve(cycle_stack, customer_id, version)
-        state = await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
+        state = await cycle_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
         requests = await submit_requests(cycle_stack)
     submissions = await one_order_per_container(cycle_stack, erp_code, state)
     attempts = await submit_attempts(cycle_stack, customer_id)
@@ -439,7 +434,7 @@ async def test_erp_slower_than_the_attempt_timeout_still_one_order(
         times=n,  # every container's first attempt is slow
     ):
         await approve(cycle_stack, customer_id, version)
-        state = await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
+        state = await cycle_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
     submissions = await one_order_per_container(cycle_stack, erp_code, state)
     attempts = await submit_attempts(cycle_stack, customer_id)
     assert len(attempts) == n and all(a >= 2 for a in attempts.values()), attempts
@@ -483,9 +478,9 @@ async def test_business_rejection_is_not_retried_and_ops_retry_lands_it_once(
     assert await cycle_stack.submissions(erp_code) == []
 
     await send_update(
-        cycle_stack.client, customer_id, ReorderCycle.retry, OpsRequest(actor="ops", reason="fixed")
+        cycle_stack.client, customer_id, names.RETRY, OpsRequest(actor="ops", reason="fixed")
     )
-    tracking = await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
+    tracking = await cycle_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
     submissions = await one_order_per_container(cycle_stack, erp_code, tracking)
     assert all(o.idempotency_key.endswith(":r1") for o in tracking.orders), tracking.orders
     assert {o.idempotency_key.removesuffix(":r1") for o in tracking.orders} == {
@@ -512,7 +507,7 @@ async def test_duplicate_approval_is_one_decision(cycle_stack: CycleStack, figur
     assert second == first
     with pytest.raises(Conflict):  # a different update id is a second approval: refused
         await approve(cycle_stack, customer_id, version)
-    state = await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
+    state = await cycle_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
     submissions = await one_order_per_container(cycle_stack, erp_code, state)
     async with cycle_stack.sessions() as session:
         decisions = list(
@@ -544,7 +539,7 @@ async def test_twenty_concurrent_approvals_one_accepted(
     other = [o for o in outcomes if not isinstance(o, ApproveResult | Conflict)]
     assert not other, other
     assert len(accepted) == 1 and len(refused) == 19, outcomes
-    state = await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
+    state = await cycle_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
     submissions = await one_order_per_container(cycle_stack, erp_code, state)
     assert {o.idempotency_key for o in accepted[0].orders} == {
         s["idempotency_key"] for s in submissions
@@ -573,7 +568,7 @@ async def test_approval_of_a_stale_version_is_refused_without_an_erp_call(
     refreshed: CycleState = await send_update(
         cycle_stack.client,
         customer_id,
-        ReorderCycle.refresh,
+        names.REFRESH,
         RefreshRequest(actor="buyer"),
     )
     assert refreshed.recommendation is not None
@@ -589,7 +584,7 @@ async def test_approval_of_a_stale_version_is_refused_without_an_erp_call(
     assert (await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)).orders == []
     # The current version still goes through, once.
     await approve(cycle_stack, customer_id, v2)
-    state = await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
+    state = await cycle_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
     submissions = await one_order_per_container(cycle_stack, erp_code, state)
     assert all(f":v{v2}:" in s["idempotency_key"] for s in submissions)
     figure(
@@ -690,7 +685,7 @@ async def test_temporal_restarted_while_waiting_then_approval_works(
         assert after.workflow_id == before.workflow_id
         assert after.recommendation == before.recommendation
         result = await approve(stack, customer_id, version)
-        state = await stack.wait_for(customer_id, CycleStatus.TRACKING)
+        state = await stack.wait_for(customer_id, CycleStatus.SUBMITTED)
         submissions = await one_order_per_container(stack, erp_code, state)
         assert {o.idempotency_key for o in result.orders} == {
             s["idempotency_key"] for s in submissions

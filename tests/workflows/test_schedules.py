@@ -18,16 +18,17 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from activities.cycle_models import CycleStatus
-from activities.schedule_activities import ScheduledStartResult, cadence_week
-from api.app import create_app
 from api.auth import tokens
+from services.reviews import cadence_week
 from services.schedules import schedule_id, sync_all, sync_schedule
 from store import customer_settings as settings_repo
 from store.db import unit_of_work
 from store.models import Customer, Role
 from tests.api.conftest import add_user, bearer
 from tests.workflows.conftest import CycleStack
+from webapp import create_app
+from workflows.contract.cycle import CycleStatus
+from workflows.contract.schedule import ScheduledStartResult
 from workflows.scheduled_start import ScheduledCycleStart
 
 

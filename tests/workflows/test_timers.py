@@ -7,65 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.cycle_models import CyclePolicy, CycleState, CycleStatus
-from activities.notifier import LogNotifier, Message
-from core.temporal import SEARCH_ATTRIBUTES
+from activities.notifier import Message
 from services.cycle_control import cycle_handle, cycle_policy, cycle_status, start_cycle
 from store import customer_settings as settings_repo
 from store.models import AuditEntry, Cycle, Order, RecommendationRecord
-from tests.plugins.erp_sim import ErpSim, start_erp_sim
 from tests.workflows.conftest import CycleStack
-from worker import running_worker
+from workflows.contract.cycle import CyclePolicy, CycleState, CycleStatus
 from workflows.reorder_cycle import AUTO_APPROVER
-
-
-@pytest.fixture(scope="module")
-def own_erp_sim() -> Iterator[ErpSim]:
-    """An ERP simulator whose clock no other test moves, so the customers' urgency is stable."""
-    sim = start_erp_sim()
-    try:
-        yield sim
-    finally:
-        sim.server.stop()
-
-
-@pytest.fixture
-async def skip_stack(
-    time_skipping_env: WorkflowEnvironment,
-    database_url: str,
-    sessions: async_sessionmaker[AsyncSession],
-    own_erp_sim: ErpSim,
-    task_queue: str,
-) -> AsyncIterator[CycleStack]:
-    erp_sim = own_erp_sim
-    """`cycle_stack` on the time-skipping server: the worker polls the test server."""
-    client = time_skipping_env.client
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=client.namespace,
-            search_attributes={
-                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES
-            },
-        )
-    )
-    settings = erp_sim.settings(
-        database_url=database_url,
-        temporal_address=client.service_client.config.target_host,
-        temporal_task_queue=task_queue,
-    )
-    notifier = LogNotifier()
-    async with running_worker(settings, client, task_queue=task_queue, notifier=notifier):
-        yield CycleStack(client, settings, sessions, task_queue, erp_sim, notifier)
 
 
 async def _policy(stack: CycleStack, customer_id: int) -> CyclePolicy:
@@ -191,15 +144,15 @@ async def test_urgent_containers_are_auto_approved_after_the_grace_period(
     state = await skip_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
     assert state.decision is None and state.orders == []
     await time_skipping_env.sleep(timedelta(hours=1, minutes=1))
-    tracking = await skip_stack.wait_for(customer_id, CycleStatus.TRACKING)
+    submitted = await skip_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
 
-    assert tracking.decision is not None
-    assert tracking.decision.auto is True and tracking.decision.actor == AUTO_APPROVER
-    assert sorted(o.container_index for o in tracking.orders) == sorted(urgent)
+    assert submitted.decision is not None
+    assert submitted.decision.auto is True and submitted.decision.actor == AUTO_APPROVER
+    assert sorted(o.container_index for o in submitted.orders) == sorted(urgent)
     submissions = await skip_stack.submissions(erp_code)
     assert len(submissions) == len(urgent)
     assert {s["idempotency_key"] for s in submissions} == {
-        o.idempotency_key for o in tracking.orders
+        o.idempotency_key for o in submitted.orders
     }
     assert _sent(skip_stack, "Reminder:") == []  # decided before the first reminder
 
@@ -248,4 +201,5 @@ async def test_urgent_containers_are_auto_approved_after_the_grace_period(
         record = json.loads(scheduled[0].input.payloads[0].data)
         assert record["auto"] is True and record["actor"] == AUTO_APPROVER
         assert sorted(record["containers"]) == sorted(urgent)
-    await handle.terminate("test finished")
+    # The cycle ended once the ERP held the urgent containers; the rest was never ordered.
+    assert (await handle.result()).status is CycleStatus.SUBMITTED

@@ -1,14 +1,15 @@
-"""Ops can find cycles in Temporal: search attributes CustomerId and CycleStatus, and a memo
-with the customer's name (what `temporal workflow list --query 'CustomerId="…"'` uses)."""
+"""Ops can find cycles and shipments in Temporal: search attributes CustomerId, CycleStatus,
+ShipmentStatus and ErpOrderNumber, and a memo with the customer's name (what
+`temporal workflow list --query 'ShipmentStatus="late"'` uses)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from activities.cycle_models import ApproveRequest, CycleStatus
 from services.cycle_control import cycle_handle, send_update
 from tests.workflows.conftest import CycleStack
-from workflows.reorder_cycle import ReorderCycle
+from workflows.contract import names
+from workflows.contract.cycle import ApproveRequest, CycleStatus
 
 
 async def _find(stack: CycleStack, query: str, run_id: str, attempts: int = 200) -> bool:
@@ -19,6 +20,16 @@ async def _find(stack: CycleStack, query: str, run_id: str, attempts: int = 200)
             return True
         await asyncio.sleep(0.05)
     return False
+
+
+async def _ids(stack: CycleStack, query: str, want: set[str], attempts: int = 200) -> set[str]:
+    found: set[str] = set()
+    for _ in range(attempts):
+        found = {w.id async for w in stack.client.list_workflows(query)}
+        if found == want:
+            break
+        await asyncio.sleep(0.05)
+    return found
 
 
 async def test_search_attributes_track_the_cycle_and_the_memo_names_the_customer(
@@ -41,11 +52,26 @@ async def test_search_attributes_track_the_cycle_and_the_memo_names_the_customer
     await send_update(
         cycle_stack.client,
         customer_id,
-        ReorderCycle.approve,
+        names.APPROVE,
         ApproveRequest(version=waiting.recommendation.version, actor="buyer"),
     )
-    await cycle_stack.wait_for(customer_id, CycleStatus.TRACKING)
-    assert await _find(cycle_stack, f'{mine} AND CycleStatus="tracking"', started.run_id)
+    done = await cycle_handle(cycle_stack.client, customer_id).result()
+    assert await _find(cycle_stack, f'{mine} AND CycleStatus="submitted"', started.run_id)
     assert not await _find(
         cycle_stack, f'{mine} AND CycleStatus="awaiting_approval"', started.run_id, attempts=1
     )
+
+    # Each order's shipment is a workflow of its own, found by customer, status and number.
+    shipments = {o.shipment_workflow_id or "" for o in done.orders}
+    assert len(shipments) == len(done.orders) >= 1
+    waiting_ships = f'{mine} AND WorkflowType="Shipment" AND ShipmentStatus="awaiting_shipment"'
+    assert await _ids(cycle_stack, waiting_ships, shipments) == shipments
+    first = done.orders[0]
+    by_number = f'{mine} AND ErpOrderNumber="{first.erp_order_number}"'
+    assert await _ids(cycle_stack, by_number, {first.shipment_workflow_id or ""}) == {
+        first.shipment_workflow_id
+    }
+    described = await cycle_stack.client.get_workflow_handle(
+        first.shipment_workflow_id or ""
+    ).describe()
+    assert await described.memo_value("customer_name") == f"customer {customer_id}"

@@ -1,7 +1,8 @@
-"""The pydantic types a ReorderCycle workflow and its activities exchange.
+"""The ReorderCycle's contract: its input, state and statuses, its Updates' payloads, and
+what its activities take and return.
 
 They carry ids and values, never ORM objects, and hold everything the workflow's update
-validators need to decide without I/O (pack sizes and MOQs for edited quantities).
+validators need to decide without I/O (pack sizes, MOQs and status for edited quantities).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
+
+from workflows.contract.shipment import ShipmentPolicy
 
 
 class CycleStatus(StrEnum):
@@ -20,6 +23,7 @@ class CycleStatus(StrEnum):
     APPROVING = "approving"
     SUBMITTING = "submitting"
     SUBMISSION_FAILED = "submission_failed"
+    SUBMITTED = "submitted"
     TRACKING = "tracking"
     COMPLETED = "completed"
     NOTHING_TO_ORDER = "nothing_to_order"
@@ -32,6 +36,7 @@ class CycleStatus(StrEnum):
 FINAL_STATUSES = frozenset(
     {
         CycleStatus.FAILED,
+        CycleStatus.SUBMITTED,
         CycleStatus.COMPLETED,
         CycleStatus.NOTHING_TO_ORDER,
         CycleStatus.REJECTED,
@@ -57,6 +62,23 @@ class CyclePolicy(BaseModel):
         description="Start-to-close of one ERP submission attempt; a slower attempt is retried "
         "with the same idempotency key",
     )
+    refresh_sync_for: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="How long a refresh retries its ERP sync before the cycle gives up on it "
+        "and keeps waiting on the recommendation it has",
+    )
+    shipment_continue_after_events: int = Field(
+        default=2_000,
+        ge=50,
+        description="A shipment continues as new once its history holds this many events",
+    )
+
+    def shipment_policy(self) -> ShipmentPolicy:
+        return ShipmentPolicy(
+            poll_initial=self.track_poll_initial,
+            poll_max=self.track_poll_max,
+            continue_after_events=self.shipment_continue_after_events,
+        )
 
 
 class CycleInput(BaseModel):
@@ -94,6 +116,7 @@ class LineView(BaseModel):
     pack_size: int
     moq: int
     urgent: bool
+    discontinued: bool = False
 
 
 class ContainerView(BaseModel):
@@ -112,15 +135,6 @@ class RecommendationView(BaseModel):
     @property
     def urgent_indexes(self) -> list[int]:
         return [c.index for c in self.containers if c.urgent]
-
-
-class NotifyRequest(BaseModel):
-    customer_id: int
-    workflow_id: str
-    kind: str = Field(description="ready | reminder | expired | submission_failed | submitted")
-    subject: str
-    body: str
-    to_ops: bool = False
 
 
 class CycleRecord(BaseModel):
@@ -188,6 +202,7 @@ class SubmitRequest(BaseModel):
 class SubmittedOrder(BaseModel):
     order_id: int
     erp_order_number: str
+    eta: date | None = None
     replayed: bool = False
 
 
@@ -247,6 +262,9 @@ class OrderView(BaseModel):
     erp_order_number: str | None = None
     eta: date | None = None
     failure: str | None = None
+    shipment_workflow_id: str | None = Field(
+        default=None, description="The Shipment workflow that follows this order"
+    )
 
 
 class ApproveResult(BaseModel):
@@ -262,6 +280,19 @@ class RejectRequest(BaseModel):
 
 class RefreshRequest(BaseModel):
     actor: str
+
+
+class ReviewRequest(BaseModel):
+    """A review on the customer's cadence (its Schedule, or ops "start now") that found this
+    cycle open."""
+
+    actor: str = "schedule"
+
+
+class ReviewOutcome(BaseModel):
+    action: str = Field(description="refreshed | skipped")
+    reason: str
+    version: int | None = Field(default=None, description="The recommendation now waiting")
 
 
 class OpsRequest(BaseModel):
@@ -289,3 +320,14 @@ class CycleState(BaseModel):
     reminders_sent: int = 0
     waiting_since: datetime | None = None
     expires_at: datetime | None = None
+
+
+# What each Update answers with, by its name (workflows.contract.names).
+UPDATE_RESULTS: dict[str, type[BaseModel]] = {
+    "approve": ApproveResult,
+    "reject": CycleState,
+    "refresh": CycleState,
+    "review": ReviewOutcome,
+    "retry": CycleState,
+    "cancel": CycleState,
+}

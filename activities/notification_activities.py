@@ -1,0 +1,92 @@
+"""Messages: handed to a Notification workflow, then sent by it (cycles started before
+background notifications send them themselves)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from activities.errors import temporal_errors
+from activities.notifier import Message, Notifier
+from core.settings import Settings
+from services import notifications
+from workflows.contract.notification import (
+    NotificationFailure,
+    NotificationStart,
+    NotifyRequest,
+)
+
+
+class NotificationActivities:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        notifier: Notifier,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._notifier = notifier
+
+    @activity.defn(name="send_notification")
+    async def send_notification(self, start: NotificationStart) -> None:
+        """Hand a message to its own Notification workflow (retried in the background)."""
+        with temporal_errors():
+            await notifications.send_in_background(
+                activity.client(), start, task_queue=activity.info().task_queue
+            )
+
+    @activity.defn(name="notify")
+    async def notify(self, request: NotifyRequest) -> None:
+        """Send one message. A failure is audited the first time and raised, so the
+        Notification workflow retries it in the background; a late success is audited too."""
+        attempt = activity.info().attempt
+        to = await notifications.recipients(
+            self._sessions, request, ops_email=self._settings.ops_email
+        )
+        if not to:
+            activity.logger.warning("no recipients for customer %s", request.customer_id)
+            return
+        body = notifications.with_portal_link(request, self._settings.portal_url)
+        try:
+            await self._notifier.send(Message(to=to, subject=request.subject, body=body))
+        except Exception as err:
+            if attempt == 1:
+                await notifications.record(
+                    self._sessions,
+                    request,
+                    "notification.failed",
+                    error=str(err) or type(err).__name__,
+                    retrying=True,
+                )
+            raise
+        if attempt > 1:
+            await notifications.record(
+                self._sessions, request, "notification.sent", attempts=attempt
+            )
+
+    @activity.defn(name="record_notification_failure")
+    async def record_notification_failure(self, failure: NotificationFailure) -> None:
+        """Audit a message given up and, when it was the customer's, tell ops (once, best
+        effort: the mail server that failed may still be down)."""
+        await notifications.record_abandoned(self._sessions, failure)
+        if failure.request.to_ops:
+            return
+        request = failure.request
+        with contextlib.suppress(Exception):
+            await self._notifier.send(
+                Message(
+                    to=[self._settings.ops_email],
+                    subject=f"Undelivered to customer {request.customer_id}: {request.subject}",
+                    body=f"This message could not be delivered ({failure.failure}):\n\n"
+                    f"{request.body}",
+                )
+            )
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.send_notification, self.notify, self.record_notification_failure]

@@ -1,0 +1,98 @@
+"""Who a message goes to, and the audit trail of messages that could not be sent at once.
+
+Sending itself is a channel's job (the worker's notifier); a message is retried in the
+background by its `Notification` workflow, so these record what happened along the way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from core.errors import DependencyUnavailable
+from store import audit, snapshots
+from store.db import reading, unit_of_work
+from workflows.contract import names
+from workflows.contract.notification import (
+    NotificationFailure,
+    NotificationStart,
+    NotifyRequest,
+)
+
+
+async def send_in_background(client: Client, start: NotificationStart, *, task_queue: str) -> None:
+    """Hand one message to its own Notification workflow and return at once. The id is the
+    message's: a start that is retried, or a message already sent, sends nothing twice."""
+    request = start.notification.request
+    try:
+        await client.start_workflow(
+            names.NOTIFICATION,
+            start.notification,
+            id=start.workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"{'ops' if request.to_ops else 'buyer'}: {request.subject}"[:200],
+        )
+    except WorkflowAlreadyStartedError:
+        return
+    except RPCError as err:
+        raise DependencyUnavailable("temporal", err.message) from err
+
+
+async def recipients(
+    sessions: async_sessionmaker[AsyncSession], request: NotifyRequest, *, ops_email: str
+) -> list[str]:
+    """Ops' address, or the e-mail addresses of the customer's contacts in its ERP profile."""
+    if request.to_ops:
+        return [ops_email]
+    async with reading(sessions) as session:
+        snapshot = await snapshots.get_snapshot(session, request.customer_id)
+    contacts = (snapshot.profile or {}).get("contacts", []) if snapshot else []
+    return [c["email"] for c in contacts if c.get("email")]
+
+
+def with_portal_link(request: NotifyRequest, portal_url: str) -> str:
+    return f"{request.body}\n\nOpen the portal: {portal_url}/customers/{request.customer_id}"
+
+
+async def record(
+    sessions: async_sessionmaker[AsyncSession],
+    request: NotifyRequest,
+    action: str,
+    **details: Any,
+) -> None:
+    """An audit entry about a message: `notification.failed` (first failure, retried in the
+    background), `notification.sent` (after earlier failures), `notification.abandoned`."""
+    async with unit_of_work(sessions) as session:
+        await audit.append(
+            session,
+            actor="notifier",
+            action=action,
+            customer_id=request.customer_id,
+            target_type="workflow",
+            target_id=request.workflow_id,
+            details={
+                "kind": request.kind,
+                "subject": request.subject,
+                "to_ops": request.to_ops,
+                **details,
+            },
+        )
+
+
+async def record_abandoned(
+    sessions: async_sessionmaker[AsyncSession], failure: NotificationFailure
+) -> None:
+    await record(
+        sessions,
+        failure.request,
+        "notification.abandoned",
+        error=failure.failure,
+        notification_workflow_id=failure.notification_workflow_id,
+    )

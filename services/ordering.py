@@ -1,0 +1,369 @@
+"""From an approval to orders the ERP holds: write the orders, offer each container to the
+ERP, record what it answered. Each function is one commit scope and idempotent, since the
+cycle's activities may run more than once: orders are found again by their idempotency keys,
+and the ERP replays a key it already has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.errors import NotFound
+from erp.client import ErpClient
+from erp.errors import ErpBadData, ErpRejected
+from erp.models import OrderSubmission, SubmissionReceipt
+from planning.models import OrderLine
+from planning.packing import repack
+from planning.schemas import Line
+from planning.settings import PlanSettings
+from services.customer_settings import plan_settings
+from services.cycle_records import write_cycle_record
+from services.recommend import to_version
+from services.schemas import RecommendationVersion
+from store import audit
+from store import customer_settings as settings_repo
+from store import orders as orders_repo
+from store import recommendations as recommendations_repo
+from store.db import reading, unit_of_work
+from store.models import Customer, Order, OrderSource, OrderStatus, RecommendationStatus
+from workflows.contract.cycle import (
+    ApprovalOutcome,
+    ApprovalRecord,
+    ApproveAndSubmit,
+    CloseOrdersRequest,
+    FirstSubmission,
+    PlannedOrder,
+    RejectRecord,
+    SubmitRequest,
+    SubmittedOrder,
+)
+
+MAX_ERP_REFERENCE = 64
+
+
+def idempotency_key(workflow_id: str, run_id: str, version: int, container_index: int) -> str:
+    """Unique to one cycle run's container, so a retried or duplicated submission replays
+    the same ERP order; the run's digest keeps keys apart when workflow ids or versions
+    repeat (a customer's next cycle, a rebuilt database) and keeps the key short."""
+    run = hashlib.sha256(run_id.encode()).hexdigest()[:12]
+    return f"{workflow_id}:{run}:v{version}:c{container_index}"
+
+
+def erp_reference(key: str) -> str:
+    """Our reference on the ERP order: the key itself, or its digest when the ERP's
+    reference field (64 characters) is too short for it."""
+    if len(key) <= MAX_ERP_REFERENCE:
+        return key
+    return "restock-" + hashlib.sha256(key.encode()).hexdigest()[: MAX_ERP_REFERENCE - 8]
+
+
+def container_index(key: str) -> int:
+    """The container of `<workflow>:<run>:v<version>:c<index>[:r<round>]`."""
+    return int(key.rsplit(":c", 1)[1].split(":")[0])
+
+
+# --- the approval -----------------------------------------------------------------------------
+
+
+async def record_approval(
+    sessions: async_sessionmaker[AsyncSession], record: ApprovalRecord
+) -> tuple[list[PlannedOrder], str]:
+    """Turn the approved containers (with any edits, re-packed) into orders; idempotent by
+    the orders' idempotency keys. Returns them with the customer's ERP code."""
+    async with unit_of_work(sessions) as session:
+        customer = await session.get(Customer, record.customer_id)
+        if customer is None:
+            raise NotFound(f"customer {record.customer_id} not found")
+        existing = await _planned_orders(session, record)
+        if existing:
+            return existing, customer.erp_code
+        # Containers only: a large customer's lines and explanations are needed (and
+        # loaded) only to re-pack edited quantities.
+        rec = await recommendations_repo.get_header(session, record.customer_id, record.version)
+        if rec is None:
+            raise NotFound(f"recommendation v{record.version} not found")
+        chosen = set(record.containers)
+        containers = [
+            (c.index, [(line["product_code"], int(line["quantity"])) for line in c.lines])
+            for c in rec.containers
+            if c.index in chosen
+        ]
+        if record.edits:
+            full = await recommendations_repo.get_version(
+                session, record.customer_id, record.version
+            )
+            assert full is not None
+            settings_row = await settings_repo.get_or_create(session, record.customer_id)
+            containers = _repacked(to_version(full), record, plan_settings(settings_row))
+        today = datetime.now(UTC).date()
+        created: list[tuple[int, Order]] = []
+        for index, lines in containers:
+            key = idempotency_key(record.workflow_id, record.run_id, record.version, index)
+            order = await orders_repo.create_order(
+                session,
+                customer_id=record.customer_id,
+                status=OrderStatus.APPROVED,
+                source=OrderSource.RESTOCK,
+                ordered_on=today,
+                lines=[{"product_code": code, "quantity": qty} for code, qty in lines],
+                actor=record.actor,
+                idempotency_key=key,
+                recommendation_id=rec.id,
+                recommendation_version=record.version,
+                note="approved automatically by policy" if record.auto else None,
+                flush=False,
+            )
+            created.append((index, order))
+        recommendations_repo.mark_decided(
+            rec, RecommendationStatus.APPROVED, decided_by=record.actor, at=datetime.now(UTC)
+        )
+        await session.flush()
+        planned = [_planned(order, index) for index, order in created]
+        await audit.append(
+            session,
+            actor=record.actor,
+            action="recommendation.auto_approved" if record.auto else "recommendation.approved",
+            customer_id=record.customer_id,
+            target_type="recommendation",
+            target_id=record.version,
+            details={
+                "containers": record.containers,
+                "edits": record.edits,
+                "orders": [p.order_id for p in planned],
+                "workflow_id": record.workflow_id,
+            },
+        )
+        return planned, customer.erp_code
+
+
+async def approve_and_submit(
+    sessions: async_sessionmaker[AsyncSession], erp: ErpClient, request: ApproveAndSubmit
+) -> ApprovalOutcome:
+    """`record_approval`, then one attempt per container at the ERP (concurrently, each
+    within `attempt_timeout`), and one transaction for what the ERP answered, with the
+    cycle's new status (`cycle`).
+
+    The cycle runs this as its approval's local activity, so the ERP holds the order one
+    database transaction after the approval reached the worker. Idempotent like its parts.
+    """
+    approval = request.approval
+    planned, erp_code = await record_approval(sessions, approval)
+    attempts = await asyncio.gather(
+        *(_first_attempt(erp, erp_code, p, request.attempt_timeout) for p in planned)
+    )
+    async with unit_of_work(sessions) as session:
+        orders = await orders_repo.get_orders(
+            session, approval.customer_id, [p.order_id for p in planned]
+        )
+        for p, (receipt, outcome) in zip(planned, attempts, strict=True):
+            order = orders[p.order_id]
+            if receipt is not None:
+                await _record_submitted(session, order, p.idempotency_key, receipt, attempt=1)
+            elif outcome.rejected:
+                reason = outcome.failure or "rejected by the ERP"
+                await _record_rejected(session, order, p.idempotency_key, reason)
+        if request.cycle is not None:
+            await write_cycle_record(session, request.cycle)
+    return ApprovalOutcome(planned=planned, submissions=[outcome for _, outcome in attempts])
+
+
+async def _first_attempt(
+    erp: ErpClient, erp_code: str, planned: PlannedOrder, within: timedelta
+) -> tuple[SubmissionReceipt | None, FirstSubmission]:
+    submission = OrderSubmission(
+        lines=[OrderLine(product_code=code, quantity=qty) for code, qty in planned.lines],
+        reference=erp_reference(planned.idempotency_key),
+    )
+    order_id = planned.order_id
+    try:
+        async with asyncio.timeout(within.total_seconds()):
+            receipt = await erp.submit_order(erp_code, submission, planned.idempotency_key)
+    except TimeoutError:
+        failure = f"no answer from the ERP within {within.total_seconds():g} s"
+        return None, FirstSubmission(order_id=order_id, failure=failure)
+    except (ErpRejected, ErpBadData) as err:
+        return None, FirstSubmission(order_id=order_id, failure=str(err), rejected=True)
+    except Exception as err:  # anything else: the retried submit_order activity decides
+        failure = str(err) or type(err).__name__
+        return None, FirstSubmission(order_id=order_id, failure=failure)
+    first = FirstSubmission(
+        order_id=order_id, erp_order_number=receipt.order_number, eta=receipt.eta
+    )
+    return receipt, first
+
+
+async def record_rejection(
+    sessions: async_sessionmaker[AsyncSession], record: RejectRecord
+) -> None:
+    async with unit_of_work(sessions) as session:
+        await recommendations_repo.decide(
+            session,
+            record.customer_id,
+            record.version,
+            RecommendationStatus.REJECTED,
+            decided_by=record.actor,
+            at=datetime.now(UTC),
+        )
+        await audit.append(
+            session,
+            actor=record.actor,
+            action="recommendation.rejected",
+            customer_id=record.customer_id,
+            target_type="recommendation",
+            target_id=record.version,
+            details={"reason": record.reason, "workflow_id": record.workflow_id},
+        )
+
+
+# --- the ERP order ----------------------------------------------------------------------------
+
+
+async def submit_order(
+    sessions: async_sessionmaker[AsyncSession],
+    erp: ErpClient,
+    request: SubmitRequest,
+    *,
+    attempt: int = 1,
+) -> SubmittedOrder:
+    """Send one approved order to the ERP under its idempotency key and record the answer.
+    A business refusal is recorded on the order and raised (`ErpRejected`/`ErpBadData`);
+    other ERP errors are raised for the caller to retry with the same key."""
+    async with reading(sessions) as session:
+        order = await orders_repo.get_order(session, request.customer_id, request.order_id)
+        customer = await session.get(Customer, request.customer_id)
+        if order is None or customer is None:
+            raise NotFound(f"order {request.order_id} not found")
+        if order.erp_order_number and order.idempotency_key == request.idempotency_key:
+            return SubmittedOrder(
+                order_id=order.id,
+                erp_order_number=order.erp_order_number,
+                eta=order.promised_eta or order.eta,
+                replayed=True,
+            )
+        submission = OrderSubmission(
+            lines=[OrderLine(**line) for line in order.lines],
+            reference=erp_reference(request.idempotency_key),
+        )
+        erp_code = customer.erp_code
+    try:
+        receipt = await erp.submit_order(erp_code, submission, request.idempotency_key)
+    except (ErpRejected, ErpBadData) as err:
+        async with unit_of_work(sessions) as session:
+            order = await orders_repo.get_order(session, request.customer_id, request.order_id)
+            if order is not None:
+                await _record_rejected(session, order, request.idempotency_key, str(err))
+        raise
+    async with unit_of_work(sessions) as session:
+        order = await orders_repo.get_order(session, request.customer_id, request.order_id)
+        if order is None:
+            raise NotFound(f"order {request.order_id} not found")
+        await _record_submitted(session, order, request.idempotency_key, receipt, attempt=attempt)
+    return SubmittedOrder(
+        order_id=request.order_id,
+        erp_order_number=receipt.order_number,
+        eta=receipt.eta,
+        replayed=receipt.replayed,
+    )
+
+
+async def close_orders(
+    sessions: async_sessionmaker[AsyncSession], request: CloseOrdersRequest
+) -> None:
+    async with unit_of_work(sessions) as session:
+        for order_id in request.order_ids:
+            order = await orders_repo.get_order(session, request.customer_id, order_id)
+            if order is None:
+                continue
+            order.failure_reason = request.reason
+            await orders_repo.change_status(
+                session,
+                order,
+                OrderStatus(request.status),
+                actor=request.actor,
+                note=request.reason,
+                details={"reason": request.reason},
+            )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _repacked(
+    version: RecommendationVersion, record: ApprovalRecord, settings: PlanSettings
+) -> list[tuple[int, list[tuple[str, int]]]]:
+    """The chosen containers' products with the edited quantities, packed again."""
+    chosen = [c for c in version.containers if c.index in set(record.containers)]
+    totals: dict[str, int] = defaultdict(int)
+    for container in chosen:
+        for line in container.lines:
+            totals[line.product_code] += line.quantity
+    totals.update(record.edits)
+    by_code = {line.product_code: line for line in version.lines}
+    edited: list[Line] = [
+        by_code[code].model_copy(update={"quantity": qty, "edited": code in record.edits})
+        for code, qty in totals.items()
+        if qty > 0
+    ]
+    edited.sort(key=lambda line: not line.urgent)
+    packed = repack(edited, settings)
+    return [(c.index, [(line.product_code, line.quantity) for line in c.lines]) for c in packed]
+
+
+async def _planned_orders(session: AsyncSession, record: ApprovalRecord) -> list[PlannedOrder]:
+    prefix = idempotency_key(record.workflow_id, record.run_id, record.version, 0)[:-1]
+    rows = await orders_repo.find_by_key_prefix(session, record.customer_id, prefix)
+    return [_planned(order, container_index(order.idempotency_key or "")) for order in rows]
+
+
+def _planned(order: Order, index: int) -> PlannedOrder:
+    return PlannedOrder(
+        order_id=order.id,
+        container_index=index,
+        idempotency_key=order.idempotency_key or "",
+        cartons=order.cartons,
+        lines=[(line["product_code"], int(line["quantity"])) for line in order.lines],
+    )
+
+
+async def _record_submitted(
+    session: AsyncSession, order: Order, key: str, receipt: SubmissionReceipt, *, attempt: int
+) -> None:
+    order.idempotency_key = key
+    order.erp_order_number = receipt.order_number
+    order.eta = receipt.eta
+    if order.promised_eta is None:
+        order.promised_eta = receipt.eta
+    order.failure_reason = None
+    await orders_repo.change_status(
+        session,
+        order,
+        OrderStatus.SUBMITTED,
+        actor="workflow",
+        note=f"ERP order {receipt.order_number}" + (" (replayed)" if receipt.replayed else ""),
+        details={
+            "erp_order_number": receipt.order_number,
+            "idempotency_key": key,
+            "replayed": receipt.replayed,
+            "attempt": attempt,
+        },
+        audit_unchanged=True,  # a replayed submission is worth a line in the log
+    )
+
+
+async def _record_rejected(session: AsyncSession, order: Order, key: str, reason: str) -> None:
+    order.failure_reason = reason
+    await orders_repo.change_status(
+        session,
+        order,
+        OrderStatus.FAILED,
+        actor="erp",
+        note=reason,
+        action="order.rejected",
+        details={"reason": reason, "idempotency_key": key},
+        audit_unchanged=True,
+    )

@@ -1,0 +1,209 @@
+"""The cycle's transition rules on their own: no server, no database, milliseconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from workflows import cycle_rules as rules
+from workflows.contract.cycle import (
+    ApproveRequest,
+    ContainerView,
+    CyclePolicy,
+    CycleStatus,
+    LineView,
+    OrderView,
+    RecommendationView,
+)
+
+T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+POLICY = CyclePolicy(
+    remind_every=timedelta(hours=24),
+    expire_after=timedelta(hours=72),
+    auto_approve_urgent_after=timedelta(hours=6),
+)
+
+
+def line(code: str, quantity: int, *, pack: int = 10, moq: int = 20, **kw: bool) -> LineView:
+    return LineView(
+        product_code=code,
+        name=code,
+        quantity=quantity,
+        pack_size=pack,
+        moq=moq,
+        urgent=kw.get("urgent", False),
+        discontinued=kw.get("discontinued", False),
+    )
+
+
+REC = RecommendationView(
+    version=3,
+    summary="2 containers",
+    containers=[
+        ContainerView(index=1, cartons=100, fill_pct=99, urgent=True, lines=[line("A", 100)]),
+        ContainerView(
+            index=2,
+            cartons=60,
+            fill_pct=60,
+            urgent=False,
+            lines=[line("B", 40), line("OLD", 20, discontinued=True)],
+        ),
+    ],
+)
+WAITING = CycleStatus.AWAITING_APPROVAL
+
+
+def approve(**kw: object) -> ApproveRequest:
+    return ApproveRequest.model_validate({"version": 3, "actor": "buyer", **kw})
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+def test_an_approval_of_the_waiting_version_passes() -> None:
+    rules.check_approval(WAITING, REC, approve())
+    rules.check_approval(WAITING, REC, approve(containers=[2], edits={"B": 50}))
+    rules.check_approval(WAITING, REC, approve(containers=[1]))
+
+
+@pytest.mark.parametrize(
+    ("status", "request_", "message"),
+    [
+        (CycleStatus.SUBMITTING, approve(), "the cycle is submitting, not waiting for approval"),
+        (WAITING, approve(version=2), "version: v2 is stale; the current recommendation is v3"),
+        (WAITING, approve(containers=[]), "containers: choose at least one container"),
+        (WAITING, approve(containers=[7]), "containers: no container 7 in version 3"),
+        (WAITING, approve(containers=[1], edits={"B": 50}), "edits.B: not a line of the chosen"),
+        (WAITING, approve(edits={"A": 105}), "edits.A: quantity 105 is not a multiple of the pack"),
+        (WAITING, approve(edits={"A": 10}), "edits.A: quantity 10 is below the minimum order 20"),
+        (WAITING, approve(edits={"A": -10}), "edits.A: quantity -10 is negative"),
+        (WAITING, approve(containers=[1], edits={"A": 0}), "edits: every quantity is zero"),
+    ],
+)
+def test_an_approval_that_does_not_apply_is_refused_with_the_field(
+    status: CycleStatus, request_: ApproveRequest, message: str
+) -> None:
+    with pytest.raises(rules.Refusal) as refused:
+        rules.check_approval(status, REC, request_)
+    assert message in str(refused.value)
+
+
+def test_the_planners_rule_set_refuses_a_discontinued_product() -> None:
+    """One rule set for edits: the workflow refuses what `planning.validate_quantities` does
+    (the validator of old accepted a discontinued product)."""
+    with pytest.raises(rules.Refusal, match=r"edits\.OLD: product is discontinued"):
+        rules.check_approval(WAITING, REC, approve(containers=[2], edits={"OLD": 40}))
+    rules.check_approval(WAITING, REC, approve(containers=[2], edits={"OLD": 0}))
+
+
+def test_reject_refresh_and_ops_decisions_apply_only_where_they_should() -> None:
+    rules.check_reject(WAITING, REC, 3, "stock count pending")
+    with pytest.raises(rules.Refusal, match="reason: say why"):
+        rules.check_reject(WAITING, REC, 3, "   ")
+    with pytest.raises(rules.Refusal, match="stale"):
+        rules.check_reject(WAITING, REC, 2, "x")
+    rules.check_refresh(WAITING)
+    with pytest.raises(rules.Refusal, match="refreshing, not waiting"):
+        rules.check_refresh(CycleStatus.REFRESHING)
+    rules.check_ops_decision(CycleStatus.SUBMISSION_FAILED, choice_pending=False)
+    with pytest.raises(rules.Refusal, match="not a failed submission"):
+        rules.check_ops_decision(CycleStatus.SUBMISSION_FAILED, choice_pending=True)
+    with pytest.raises(rules.Refusal, match="submitted, not a failed submission"):
+        rules.check_ops_decision(CycleStatus.SUBMITTED, choice_pending=False)
+
+
+# --- waiting ----------------------------------------------------------------------------------
+
+
+def test_the_wait_sleeps_until_the_next_deadline_only() -> None:
+    deadlines = rules.start_wait(T0, POLICY)
+    assert deadlines.expires_at == T0 + timedelta(hours=72)
+    assert rules.next_wake(deadlines) == T0 + timedelta(hours=6)  # the auto-approval
+    assert rules.due_step(deadlines, T0, has_urgent=True) is rules.WaitStep.SLEEP
+    assert rules.sleep_for(deadlines, T0) == timedelta(hours=6)
+    # Nothing urgent at the grace period: it is spent, and the next wake is the reminder.
+    at_grace = T0 + timedelta(hours=6)
+    step = rules.due_step(deadlines, at_grace, has_urgent=False)
+    assert step is rules.WaitStep.SLEEP
+    deadlines = rules.after_step(deadlines, step, at_grace, POLICY)
+    assert deadlines.auto_approve_at is None
+    assert rules.sleep_for(deadlines, at_grace) == timedelta(hours=18)
+
+
+def test_urgent_containers_are_auto_approved_at_the_grace_period() -> None:
+    deadlines = rules.start_wait(T0, POLICY)
+    at_grace = T0 + timedelta(hours=6)
+    assert rules.due_step(deadlines, at_grace, has_urgent=True) is rules.WaitStep.AUTO_APPROVE
+
+
+def test_reminders_come_every_interval_and_expiry_wins_over_them() -> None:
+    policy = POLICY.model_copy(update={"auto_approve_urgent_after": None})
+    deadlines = rules.start_wait(T0, policy)
+    day = timedelta(hours=24)
+    reminders = 0
+    now = T0
+    while True:
+        now = rules.next_wake(deadlines)
+        step = rules.due_step(deadlines, now, has_urgent=False)
+        if step is rules.WaitStep.EXPIRE:
+            break
+        assert step is rules.WaitStep.REMIND
+        reminders += 1
+        deadlines = rules.after_step(deadlines, step, now, policy)
+    assert reminders == 2 and now == T0 + 3 * day
+
+
+def test_a_wait_never_asks_for_a_wake_up_in_the_past_or_every_second() -> None:
+    deadlines = rules.start_wait(T0, POLICY)
+    late = T0 + timedelta(days=30)
+    assert rules.sleep_for(deadlines, late) == timedelta(seconds=1)
+    assert rules.sleep_for(deadlines, T0) == timedelta(hours=6)
+
+
+# --- reviews ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (CycleStatus.AWAITING_APPROVAL, rules.ReviewAction.REFRESH),
+        (CycleStatus.FAILED, rules.ReviewAction.REFRESH),  # a run a failed refresh left stuck
+        (CycleStatus.SUBMISSION_FAILED, rules.ReviewAction.REMIND_OPS),
+        (CycleStatus.SYNCING, rules.ReviewAction.SKIP),
+        (CycleStatus.REFRESHING, rules.ReviewAction.SKIP),
+        (CycleStatus.APPROVING, rules.ReviewAction.SKIP),
+        (CycleStatus.SUBMITTING, rules.ReviewAction.SKIP),
+        (CycleStatus.TRACKING, rules.ReviewAction.SKIP),
+        (CycleStatus.SUBMITTED, rules.ReviewAction.SKIP),
+    ],
+)
+def test_what_a_review_does_with_the_open_cycle(
+    status: CycleStatus, action: rules.ReviewAction
+) -> None:
+    assert rules.review_action(status) is action
+
+
+# --- submission -------------------------------------------------------------------------------
+
+
+def test_pending_orders_and_summaries() -> None:
+    orders = [
+        OrderView(order_id=1, container_index=1, idempotency_key="k1", cartons=10),
+        OrderView(
+            order_id=2, container_index=2, idempotency_key="k2", cartons=10,
+            status="submitted", erp_order_number="SO-2",
+        ),
+        OrderView(
+            order_id=3, container_index=3, idempotency_key="k3", cartons=10,
+            status="failed", failure="E_CREDIT_HOLD",
+        ),
+        OrderView(
+            order_id=4, container_index=4, idempotency_key="k4", cartons=10, status="cancelled"
+        ),
+    ]  # fmt: skip
+    assert [o.order_id for o in rules.pending_orders(orders)] == [1]
+    assert rules.failure_summary(orders) == "container 3: E_CREDIT_HOLD"
+    assert rules.submitted_summary(orders) == (
+        "1 container(s) accepted by the ERP: #2 SO-2; 1 cancelled"
+    )
