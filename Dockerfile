@@ -15,7 +15,7 @@ COPY activities ./activities
 COPY api ./api
 COPY cli ./cli
 COPY portal ./portal
-COPY worker.py ./
+COPY worker.py webapp.py ./
 
 RUN pip install . && useradd --create-home restock
 USER restock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -13,11 +13,17 @@ from api.resources import open_resources
 from api.routes import health
 from core.process import tune_gc_for_service
 from core.settings import Settings, get_settings
-from portal.app import install_portal
 
 
-def create_app(settings: Settings | None = None, *, owns_process: bool = False) -> FastAPI:
-    """`owns_process`: the app is all the process runs (`restock api`), so what exists once it
+def create_app(
+    settings: Settings | None = None,
+    *,
+    owns_process: bool = False,
+    mount: Sequence[Callable[[FastAPI], None]] = (),
+) -> FastAPI:
+    """The JSON API, with what `mount` adds (`webapp.create_app` mounts the portal).
+
+    `owns_process`: the app is all the process runs (`restock api`), so what exists once it
     has started is frozen out of the garbage collector (`tune_gc_for_service`)."""
     settings = settings or get_settings()
 
@@ -38,5 +44,6 @@ def create_app(settings: Settings | None = None, *, owns_process: bool = False) 
     install_error_handlers(app)
     app.include_router(health.router)
     install_customer_api(app)
-    install_portal(app)
+    for install in mount:
+        install(app)
     return app

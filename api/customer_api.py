@@ -11,10 +11,12 @@ from api.routes import (
     customers,
     cycle_actions,
     cycles,
+    erp_events,
     ops,
     orders,
     products,
     recommendations,
+    shipments,
 )
 from services.accounts import LoginThrottled
 
@@ -24,9 +26,11 @@ ROUTERS = (
     products.router,
     recommendations.router,
     orders.router,
+    shipments.router,
     cycle_actions.router,  # before cycles: /cycles/current is not a cycle id
     cycles.router,
     ops.router,
+    erp_events.router,
 )
 
 

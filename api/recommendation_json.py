@@ -15,10 +15,9 @@ from typing import Any
 from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.views.recommendations import NOT_IN_DETAIL
 from store import recommendations as recommendations_repo
 from store.pagination import PageRequest
-
-NOT_IN_DETAIL = frozenset({"id", "container_count", "urgent_container_count", "cartons"})
 
 
 def splice(fields: dict[str, Any], raw: dict[str, bytes | str | None]) -> bytes:

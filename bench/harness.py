@@ -104,7 +104,7 @@ def serve(url: str, port: int) -> subprocess.Popen[bytes]:
         "RESTOCK_JWT_EXPIRY_MINUTES": "60",
     }
     code = (
-        "import uvicorn; from api.app import create_app; "
+        "import uvicorn; from webapp import create_app; "
         "uvicorn.run(create_app(owns_process=True), "
         f"host='127.0.0.1', port={port}, log_level='warning', access_log=False)"
     )

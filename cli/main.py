@@ -58,7 +58,7 @@ def api() -> None:
     """Serve the API and portal with uvicorn."""
     import uvicorn
 
-    from api.app import create_app
+    from webapp import create_app
 
     settings = get_settings()
     uvicorn.run(

@@ -14,10 +14,9 @@ from functools import cache
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from activities.cycle_models import FINAL_STATUSES, CycleStatus
 from api.auth import tokens
 from api.auth.deps import (
     SESSION_COOKIE,
@@ -31,24 +30,25 @@ from api.auth.deps import (
 )
 from api.auth.session import log_in, log_out
 from api.deps import ResourcesDep, SessionDep, SettingsDep
-from api.routes import customers as customer_routes
-from api.routes import ops as ops_routes
-from api.routes import products as product_routes
-from api.routes import recommendations as recommendation_routes
-from api.routes.cycle_actions import temporal_ui_url
-from api.routes.products import SortOrder
 from core.errors import Forbidden, InvalidInput, Unauthorized
 from core.settings import Settings
+from core.temporal import temporal_ui_url
 from portal.charts import shipments_chart, stock_chart
 from portal.render import render
+from services import customer_settings
 from services.accounts import LoginThrottled
 from services.customer_settings import CustomerSettingsValues
+from services.shipment_views import all_shipments, customer_shipments
+from services.views.customers import dashboard
+from services.views.products import SortOrder, list_products, product_detail
+from services.views.recommendations import current_and_versions
 from store import cycles as cycles_repo
 from store import orders as orders_repo
 from store.models import OrderStatus, PlanStatus, Role
 from store.overview import CustomerOverview, customer_overview
 from store.pagination import PageRequest
 from store.snapshots import ProductSort
+from workflows.contract.cycle import FINAL_STATUSES, CycleStatus
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,6 +67,7 @@ LIVE_STATUSES = frozenset(
     }
 )
 OPS_PAGE_SIZE = 200
+SHIPMENTS_SHOWN = 50  # open shipments on a page, late first
 OPS_FILTERS = {
     "waiting": {CycleStatus.AWAITING_APPROVAL},
     "failed": {CycleStatus.SUBMISSION_FAILED, CycleStatus.FAILED},
@@ -74,6 +75,8 @@ OPS_FILTERS = {
     "open": set(CycleStatus) - FINAL_STATUSES,
 }
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+SearchText = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+ProductCode = Annotated[str, Path(min_length=1, max_length=64)]
 # A filter `<select>` sends `status=` for "all": empty means no filter, not a bad value.
 FormChoice = Annotated[str | None, Query(max_length=32)]
 E = TypeVar("E", bound=StrEnum)
@@ -235,7 +238,7 @@ async def logout_submit(
 async def dashboard_page(
     request: Request, scope: CustomerScopeDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    board = await customer_routes.dashboard(scope, session)
+    board = await dashboard(session, scope.customer)
     cycle = board.customer.cycle
     waiting = (
         board.recommendation is not None
@@ -262,7 +265,7 @@ async def recommendation_page(
     page: PageNumber = 1,
     urgent: bool = False,
 ) -> Response:
-    result = await recommendation_routes.current_and_versions(
+    result = await current_and_versions(
         session, scope.customer_id, PageRequest(page, LINES_PAGE_SIZE), urgent
     )
     cycle = await cycles_repo.latest_cycle(session, scope.customer_id)
@@ -296,20 +299,20 @@ async def products_page(
     session: SessionDep,
     settings: SettingsDep,
     page: PageNumber = 1,
-    q: product_routes.SearchText = None,
+    q: SearchText = None,
     status: FormChoice = None,
     sort: ProductSort = ProductSort.RUN_OUT,
     order: SortOrder = SortOrder.ASC,
 ) -> Response:
     plan_status = choice(PlanStatus, status, "status")
-    result = await product_routes.list_products(
-        scope,
+    result = await list_products(
         session,
+        scope.customer_id,
         PageRequest(page, PAGE_SIZE),
-        q,
-        None if plan_status is None else [plan_status],
-        sort,
-        order,
+        search=q,
+        statuses=[] if plan_status is None else [plan_status.value],
+        sort=sort,
+        order=order,
     )
     return _customer_page(
         request,
@@ -334,9 +337,9 @@ async def product_page(
     scope: CustomerScopeDep,
     session: SessionDep,
     settings: SettingsDep,
-    code: product_routes.ProductCodePath,
+    code: ProductCode,
 ) -> Response:
-    product = await product_routes.get_product(scope, session, code)
+    product = await product_detail(session, scope.customer_id, code)
     return _customer_page(
         request,
         scope,
@@ -366,6 +369,9 @@ async def orders_page(
         statuses=[] if order_status is None else [order_status.value],
         with_lines=False,  # the page shows no lines; a large customer's ERP orders are big
     )
+    shipments = await customer_shipments(
+        session, scope.customer_id, PageRequest(1, SHIPMENTS_SHOWN)
+    )
     return _customer_page(
         request,
         scope,
@@ -373,6 +379,7 @@ async def orders_page(
         "orders.html",
         nav="orders",
         orders=result,
+        shipments=shipments,
         status=status or "",
         statuses=list(OrderStatus),
         page=page,
@@ -407,6 +414,8 @@ async def ops_page(
     }
     if show and show != "all":
         rows = [r for r in rows if r.status in OPS_FILTERS[show]]
+    shipments = await all_shipments(session, PageRequest(1, SHIPMENTS_SHOWN), settings=settings)
+    late = await all_shipments(session, PageRequest(1, 1), settings=settings, late_only=True)
     return render(
         request,
         "ops.html",
@@ -414,6 +423,8 @@ async def ops_page(
             principal,
             settings,
             rows=rows,
+            shipments=shipments,
+            late_shipments=late.total,
             show=show or "all",
             counts=counts,
             total=overview.total,
@@ -428,7 +439,7 @@ async def ops_page(
 async def settings_page(
     request: Request, scope: OpsCustomerScopeDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    values = await ops_routes.read_settings(scope, session)
+    values = await customer_settings.read(session, scope.customer)
     return render(
         request,
         "settings.html",

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path
 from api.auth.deps import MAX_ID, CustomerScopeDep
 from api.deps import SessionDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, Page, PageRequestDep
-from api.schemas.customers import CycleOut
 from core.errors import NotFound
+from services.views.customers import CycleOut
 from store import cycles as cycles_repo
 
 router = APIRouter(prefix="/api/customers", tags=["cycles"])

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import TypeAdapter
 
 from api.auth.deps import CustomerScopeDep
 from api.deps import SessionDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, Page, PageRequestDep
-from api.schemas.products import ProductDetail, ProductOut, WeekCartons
-from core.errors import NotFound
-from services.product_detail import outlook
-from store import customer_settings as settings_repo
-from store import snapshots
+from services.views.products import ProductDetail, ProductOut, SortOrder, product_detail
+from services.views.products import list_products as list_products_view
 from store.models import PlanStatus
 from store.snapshots import ProductSort
 
 router = APIRouter(prefix="/api/customers", tags=["products"])
-
-
-class SortOrder(StrEnum):
-    ASC = "asc"
-    DESC = "desc"
 
 
 SearchText = Annotated[
@@ -59,28 +49,15 @@ async def list_products(
     ),
     order: Annotated[SortOrder, Query(description="Sort direction")] = SortOrder.ASC,
 ) -> Page[ProductOut]:
-    result = await snapshots.list_products(
+    return await list_products_view(
         session,
         scope.customer_id,
         page,
-        search=q or None,
+        search=q,
         statuses=[s.value for s in status or []],
         sort=sort,
-        descending=order is SortOrder.DESC,
+        order=order,
     )
-    # One validation of plain dict rows (in pydantic-core); FastAPI then passes the model
-    # instance through and serialises it straight to JSON bytes.
-    return _PAGE.validate_python(
-        {
-            "items": result.items,
-            "total": result.total,
-            "page": result.page,
-            "page_size": result.page_size,
-        }
-    )
-
-
-_PAGE: TypeAdapter[Page[ProductOut]] = TypeAdapter(Page[ProductOut])
 
 
 ProductCodePath = Annotated[
@@ -97,20 +74,4 @@ ProductCodePath = Annotated[
 async def get_product(
     scope: CustomerScopeDep, session: SessionDep, code: ProductCodePath
 ) -> ProductDetail:
-    product = await snapshots.get_product(session, scope.customer_id, code)
-    snapshot = await snapshots.get_snapshot(session, scope.customer_id)
-    if product is None or snapshot is None:
-        raise NotFound(f"product {code} not found", field="code")
-    settings = await settings_repo.get_or_create(session, scope.customer_id)
-    view = outlook(product, settings, snapshot.as_of)
-    fields = ProductOut.model_validate(product).model_dump()
-    fields["plan_status"] = fields.pop("status")
-    return ProductDetail.model_validate(
-        {
-            **fields,
-            "weekly_shipments": [WeekCartons.model_validate(w) for w in view.weekly_shipments],
-            "projected_stock": [WeekCartons.model_validate(w) for w in view.projected_stock],
-            "target_weeks": view.target_weeks,
-            "target_cartons": view.target_cartons,
-        }
-    )
+    return await product_detail(session, scope.customer_id, code)

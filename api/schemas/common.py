@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.views.page import Page
 from store.pagination import PageRequest
+
+__all__ = ["Page"]
 
 T = TypeVar("T")
 
@@ -22,15 +25,6 @@ class ErrorBody(BaseModel):
     error: str = Field(description="Machine-readable code, e.g. not_found, invalid_input")
     detail: str = Field(description="Human-readable message")
     field: str | None = Field(description="Dotted path of the offending input, when there is one")
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a list: `items` plus the `total` matching rows."""
-
-    items: list[T]
-    total: int = Field(ge=0, examples=[123])
-    page: int = Field(ge=1, examples=[1])
-    page_size: int = Field(ge=1, examples=[50])
 
 
 def _error(description: str, code: str, detail: str) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from api.auth import tokens
 from core.settings import Environment, Settings
 from erp.client import ErpClient
@@ -26,6 +25,7 @@ from erp.simulator.generator import DEMO_SMALL
 from store.models import Role
 from tests.api.conftest import add_user, onboard
 from tests.plugins.erp_sim import ErpSim
+from webapp import create_app
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.recommendation_json import splice
-from api.routes.recommendations import current_and_versions
-from api.schemas.recommendations import RecommendationDetail
+from services.views.recommendations import RecommendationDetail, current_and_versions
 from store.pagination import PageRequest
 from tests.api.conftest import Tenants, bearer
 

@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.cycle_models import CyclePolicy, CycleState, CycleStatus
 from activities.notifier import LogNotifier
 from core.settings import Environment, Settings
 from erp.simulator.server import ServerThread
@@ -46,6 +45,7 @@ from store.models import Role
 from tests.plugins.erp_sim import ErpSim, start_erp_sim
 from tests.workflows.conftest import CycleStack, terminate_open_workflows
 from worker import running_worker
+from workflows.contract.cycle import CyclePolicy, CycleState, CycleStatus
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "portal-test-password-1"
@@ -192,7 +192,7 @@ class ApiServer:
     """The API app under uvicorn on a free loopback port, in a thread of its own."""
 
     def __init__(self, settings: Settings) -> None:
-        from api.app import create_app
+        from webapp import create_app
 
         self.thread = ServerThread(create_app(settings))
 

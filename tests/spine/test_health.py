@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import httpx
 
-from api.app import create_app
 from core.settings import Settings
 from tests.plugins.erp_sim import ErpSim
+from webapp import create_app
 
 
 async def test_healthz_answers_without_dependencies(api_client: httpx.AsyncClient) -> None:

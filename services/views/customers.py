@@ -4,6 +4,11 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.dashboard import dashboard_data
+from store.models import Customer, PlanStatus
+from store.overview import CustomerOverview
 
 _CYCLE_EXAMPLE: JsonDict = {
     "id": 12,
@@ -164,3 +169,70 @@ class Dashboard(BaseModel):
     recommendation: RecommendationBrief | None = Field(description="The current version, if any")
     open_orders: dict[str, int] = Field(description="Open orders by status")
     last_sync: LastSync | None
+
+
+def customer_out(row: CustomerOverview) -> CustomerOut:
+    return CustomerOut(
+        id=row.customer.id,
+        erp_code=row.customer.erp_code,
+        name=row.customer.name,
+        timezone=row.customer.timezone,
+        last_synced_at=row.synced_at,
+        current_recommendation_version=row.current_version,
+        cycle=None if row.cycle is None else CycleOut.model_validate(row.cycle),
+    )
+
+
+async def dashboard(session: AsyncSession, customer: Customer) -> Dashboard:
+    """Stock health, urgent containers, next run-out, open orders and the last sync."""
+    data = await dashboard_data(session, customer.id)
+    health, current, snapshot = data.health, data.recommendation, data.snapshot
+    counts = {status.value: health.by_status.get(status.value, 0) for status in PlanStatus}
+    next_run_out = health.next_run_out
+    return Dashboard(
+        customer=CustomerOut(
+            id=customer.id,
+            erp_code=customer.erp_code,
+            name=customer.name,
+            timezone=customer.timezone,
+            last_synced_at=None if snapshot is None else snapshot["synced_at"],
+            current_recommendation_version=None if current is None else current["version"],
+            cycle=None if data.cycle is None else CycleOut.model_validate(data.cycle),
+        ),
+        products=ProductCounts(total=sum(counts.values()), urgent=health.urgent, **counts),
+        urgent_containers=0 if current is None else current["urgent_container_count"],
+        next_run_out=None
+        if next_run_out is None
+        else NextRunOut(
+            product_code=next_run_out.code,
+            name=next_run_out.name,
+            run_out_date=next_run_out.run_out_date,
+            weeks_of_cover=next_run_out.weeks_of_cover,
+        ),
+        recommendation=None
+        if current is None
+        else RecommendationBrief(
+            version=current["version"],
+            status=current["status"],
+            as_of=current["as_of"],
+            summary=current["summary"],
+            containers=current["container_count"],
+            urgent_containers=current["urgent_container_count"],
+            cartons=current["cartons"],
+        ),
+        open_orders=data.open_orders,
+        last_sync=None
+        if snapshot is None
+        else LastSync(
+            synced_at=snapshot["synced_at"],
+            as_of=snapshot["as_of"],
+            products=snapshot["product_count"],
+            data_quality=_quality_summary(snapshot["data_quality"]),
+        ),
+    )
+
+
+def _quality_summary(report: dict[str, object]) -> DataQualitySummary:
+    raw = report.get("counts")
+    counts = {str(k): int(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return DataQualitySummary(issues=sum(counts.values()), clean=not counts, counts=counts)

@@ -1,8 +1,18 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import NotFound
+from services.product_detail import outlook
+from services.views.page import Page
+from store import customer_settings as settings_repo
+from store import snapshots
+from store.pagination import PageRequest
+from store.snapshots import ProductSort
 
 
 class ProductOut(BaseModel):
@@ -78,3 +88,64 @@ class ProductDetail(ProductOut):
     )
     target_weeks: float = Field(description="The customer's target stock, in weeks of cover")
     target_cartons: int | None = Field(description="target_weeks x weekly forecast")
+
+
+class SortOrder(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+_PAGE: TypeAdapter[Page[ProductOut]] = TypeAdapter(Page[ProductOut])
+
+
+async def list_products(
+    session: AsyncSession,
+    customer_id: int,
+    page: PageRequest,
+    *,
+    search: str | None = None,
+    statuses: list[str] | None = None,
+    sort: ProductSort = ProductSort.RUN_OUT,
+    order: SortOrder = SortOrder.ASC,
+) -> Page[ProductOut]:
+    """The customer's inventory with stock, forecast, cover, run-out and status."""
+    result = await snapshots.list_products(
+        session,
+        customer_id,
+        page,
+        search=search or None,
+        statuses=statuses or [],
+        sort=sort,
+        descending=order is SortOrder.DESC,
+    )
+    # One validation of plain dict rows (in pydantic-core); FastAPI then passes the model
+    # instance through and serialises it straight to JSON bytes.
+    return _PAGE.validate_python(
+        {
+            "items": result.items,
+            "total": result.total,
+            "page": result.page,
+            "page_size": result.page_size,
+        }
+    )
+
+
+async def product_detail(session: AsyncSession, customer_id: int, code: str) -> ProductDetail:
+    """One product with its past 52 weeks of shipments and its projected stock."""
+    product = await snapshots.get_product(session, customer_id, code)
+    snapshot = await snapshots.get_snapshot(session, customer_id)
+    if product is None or snapshot is None:
+        raise NotFound(f"product {code} not found", field="code")
+    settings = await settings_repo.get_or_create(session, customer_id)
+    view = outlook(product, settings, snapshot.as_of)
+    fields = ProductOut.model_validate(product).model_dump()
+    fields["plan_status"] = fields.pop("status")
+    return ProductDetail.model_validate(
+        {
+            **fields,
+            "weekly_shipments": [WeekCartons.model_validate(w) for w in view.weekly_shipments],
+            "projected_stock": [WeekCartons.model_validate(w) for w in view.projected_stock],
+            "target_weeks": view.target_weeks,
+            "target_cartons": view.target_cartons,
+        }
+    )
