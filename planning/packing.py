@@ -20,7 +20,10 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from planning.errors import InvalidQuantity, UnpackableProduct
+from planning.history import IntArray
 from planning.models import Product, ProductStatus
 from planning.schemas import Container, ContainerLine, Line, construct
 from planning.settings import PlanSettings
@@ -123,6 +126,27 @@ def per_container(item: PackItem, limits: Limits) -> int:
     if room < 1:
         raise _unpackable(item.product_code, item.pack_size)
     return room
+
+
+def per_container_room(
+    pack: IntArray,
+    weight: Sequence[float | None],
+    volume: Sequence[float | None],
+    limits: Limits,
+) -> IntArray:
+    """`per_container` for many products at once, without raising: 0 where not one pack
+    fits."""
+    room = np.full(len(pack), limits.cartons, dtype=np.float64)
+    if limits.weight_kg is not None:
+        w = np.array([x or 0.0 for x in weight], dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            room = np.where(w > 0, np.minimum(room, np.floor(limits.weight_kg / w + _EPS)), room)
+    if limits.volume_m3 is not None:
+        v = np.array([x or 0.0 for x in volume], dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            room = np.where(v > 0, np.minimum(room, np.floor(limits.volume_m3 / v + _EPS)), room)
+    whole = room.astype(np.int64) // pack * pack
+    return np.asarray(np.maximum(whole, 0), dtype=np.int64)
 
 
 def _unpackable(code: str, pack_size: int) -> UnpackableProduct:
@@ -354,12 +378,16 @@ def top_up(box: Box, candidates: Iterable[tuple[PackItem, int, int]]) -> dict[st
     return added
 
 
-def to_containers(boxes: Sequence[Box], *, validate: bool = True) -> list[Container]:
-    """The boxes as `Container`s, numbered from 1 in order.
+def to_containers(
+    boxes: Sequence[Box], *, validate: bool = True, notes: Mapping[int, str] | None = None
+) -> list[Container]:
+    """The boxes as `Container`s, numbered from 1 in order; `notes` flags containers (by
+    index) as shipped below the minimum fill, with why and what it costs.
 
     `validate=False` skips pydantic validation (`schemas.construct`), for boxes the engine
     packed itself: every value is then already of its field's type.
     """
+    notes = notes or {}
     out: list[Container] = []
     for index, box in enumerate(boxes, start=1):
         limits = box.limits
@@ -385,6 +413,8 @@ def to_containers(boxes: Sequence[Box], *, validate: bool = True) -> list[Contai
             if limits.volume_m3 is not None
             else None,
             "urgent": box.urgent,
+            "below_min_fill": index in notes,
+            "note": notes.get(index),
         }
         out.append(
             Container(**values) if validate else construct(Container, values, _CONTAINER_FIELDS)

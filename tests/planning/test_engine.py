@@ -15,7 +15,9 @@ FLAT = {
     "lead_time_weeks": 4,
     "target_soh_weeks": 6,
     "safety_weeks": 2,
+    "safety_stock_mode": "weeks",
     "last_container": "keep",
+    "measure_lead_time": False,
 }
 
 
@@ -354,23 +356,32 @@ def test_target_override_per_product() -> None:
     assert {ln.product_code: ln.quantity for ln in rec.lines} == {"A": 800, "B": 1200}
 
 
-def test_service_level_safety_stock() -> None:
-    # Alternating 80 / 120: mean 100, sample sigma over 26 weeks = sqrt(26 x 400 / 25) = 20.4.
-    # z(0.95) = 1.645, L + R = 4 + 1: safety = 1.645 x 20.396 x sqrt(5) = 75.0.
+def test_service_level_safety_stock_reads_the_forecasts_own_error() -> None:
+    # 32 weeks of 100, then 8 of 150. The trailing average (12 weeks) tested at 6 origins
+    # 4 weeks apart, each on the next 8 weeks' total: at week 32 it said 800 and 1,200 came
+    # (error 400), at week 28 800 against 1,000 (200), earlier 800 against 800. MAE 100, so
+    # sigma over 8 weeks = 1.25 x 100 and per week 125 / sqrt(8). L + R = 4 + 1:
+    # safety = 1.6449 x sqrt(5) x 125 / sqrt(8) = 162.55. Forecast (4 x 100 + 8 x 150) / 12
+    # = 133.33: target 6 weeks = 800, need 800 + 162.55 = 962.55 -> 963 cartons.
+    settings = {**FLAT, "safety_stock_mode": "service_level", "service_level": 0.95}
     rec = plan(
-        plan_input(
-            [product("A")],
-            weekly_shipments("A", [80, 120] * 20),
-            safety_stock_mode="service_level",
-            service_level=0.95,
-            **FLAT,
-        )
+        plan_input([product("A")], weekly_shipments("A", [100] * 32 + [150] * 8), **settings)
     )
     e = rec.lines[0].explanation
     assert e is not None
-    assert e.safety_stock_cartons == 75
-    assert e.need_cartons == 676  # ceil(600 + 75.02)
-    assert "z=1.64" in e.safety_stock_rule or "z=1.65" in e.safety_stock_rule
+    assert e.safety_stock_cartons == 163
+    assert e.need_cartons == 963 and rec.lines[0].quantity == 963
+    assert "z=1.64" in e.safety_stock_rule
+
+
+def test_service_level_without_forecast_error_reads_demand_sigma() -> None:
+    # 6 weeks of history: no origin can test the forecast, so sigma is the sample standard
+    # deviation of the weeks: 80/120 alternating, sqrt(6 x 400 / 5) = 21.91; L + R = 5:
+    # safety = 1.6449 x 21.91 x sqrt(5) = 80.6.
+    settings = {**FLAT, "safety_stock_mode": "service_level", "min_history_weeks": 4}
+    rec = plan(plan_input([product("A")], weekly_shipments("A", [80, 120] * 3), **settings))
+    e = rec.lines[0].explanation
+    assert e is not None and e.safety_stock_cartons == 81
 
 
 def test_unknown_products_in_shipments_are_reported() -> None:
