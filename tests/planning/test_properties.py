@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from planning import PlanInput, PlanSettings, PlanStatus, Recommendation, plan
-from planning.errors import UnpackableProduct
+from planning.errors import InvalidQuantity, UnpackableProduct
 from planning.models import Product, ProductStatus, Shipment
 from planning.packing import Box, Limits, PackItem, effective_moq, pack
 from tests.planning.factories import AS_OF, weekly_shipments
@@ -211,7 +211,7 @@ def test_pull_forward_never_beyond_max_cover(inp: PlanInput) -> None:
         st.builds(
             PackItem,
             product_code=st.text("ABCDEFGHIJ", min_size=3, max_size=3),
-            quantity=st.integers(1, 4000),
+            quantity=st.integers(1, 160).map(lambda k: 24 * k),
             urgent=st.booleans(),
             carton_weight_kg=st.floats(0.1, 40),
             carton_volume_m3=st.floats(0.001, 0.2),
@@ -231,8 +231,8 @@ def test_cartons_only_packing_is_the_general_packing_with_limits_that_never_bind
     loose = Limits(cartons=capacity, weight_kg=1e12, volume_m3=1e12)
     try:
         fast = pack(items, Limits(cartons=capacity))
-    except UnpackableProduct:
-        with pytest.raises(UnpackableProduct):
+    except (UnpackableProduct, InvalidQuantity) as exc:
+        with pytest.raises(type(exc)):
             pack(items, loose)
         return
     general = pack(items, loose)
@@ -242,3 +242,80 @@ def test_cartons_only_packing_is_the_general_packing_with_limits_that_never_bind
         (b.lines, b.urgent_codes, b.cartons) for b in general[0]
     ]
     assert [b is fast[1] for b in fast[0]] == [b is general[1] for b in general[0]]
+
+
+def _deals(loads: tuple[int, ...], capacity: int, p: int, m: int, n: int) -> set[tuple[int, ...]]:
+    """Every way to add n packs of p (shares 0 or >= m packs) to the loads, as sorted loads."""
+    out: set[tuple[int, ...]] = set()
+    stack: list[tuple[int, int, tuple[int, ...]]] = [(0, n, ())]
+    while stack:
+        k, left, acc = stack.pop()
+        if k == len(loads):
+            if left == 0:
+                out.add(tuple(sorted(acc)))
+            continue
+        for take in range(min(left, (capacity - loads[k]) // p) + 1):
+            if not 0 < take < m:
+                stack.append((k + 1, left - take, (*acc, loads[k] + take * p)))
+    return out
+
+
+def _fits_exactly(items: list[PackItem], capacity: int, containers: int) -> bool:
+    """Whether the items fit `containers` containers, every share a pack multiple of at
+    least the item's minimum: dynamic programming over the multiset of container loads,
+    item by item (an independent check of the packer's search)."""
+    states = {tuple([0] * containers)}
+    for item in items:
+        p = item.pack_size
+        m = max(-(-item.min_quantity // p), 1)
+        states = {
+            new for loads in states for new in _deals(loads, capacity, p, m, item.quantity // p)
+        }
+        if not states:
+            return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_packing_reaches_total_over_capacity_wherever_the_packs_allow(
+    data: st.DataObject,
+) -> None:
+    # Totals that are exact multiples of the container: the count must be total / capacity
+    # whenever some split into that many containers exists.
+    capacity = data.draw(st.integers(10, 60), "capacity")
+    containers = data.draw(st.integers(1, 3), "containers")
+    packs = [p for p in (1, 2, 3, 5, 6, 7, 11, 13) if p <= capacity]
+    n = data.draw(st.integers(1, 3), "products")
+    items: list[PackItem] = []
+    total = containers * capacity
+    used = 0
+    for k in range(n):
+        pack_size = data.draw(st.sampled_from(packs), f"pack {k}")
+        room = (total - used) // pack_size - 1
+        if room < 1:
+            break
+        count = data.draw(st.integers(1, min(room, 3 * capacity // pack_size + 1)), f"n {k}")
+        minimum = data.draw(st.sampled_from([0, 0, pack_size * 2, capacity // 2]), f"moq {k}")
+        items.append(
+            PackItem(f"P{k}", count * pack_size, pack_size=pack_size, min_quantity=minimum)
+        )
+        used += count * pack_size
+    rest = total - used
+    divisors = [p for p in packs if rest % p == 0] or [1]
+    last = data.draw(st.sampled_from(divisors), "last pack")
+    items.append(PackItem("LAST", rest, pack_size=last))
+    feasible = _fits_exactly(items, capacity, containers)
+    try:
+        boxes, _ = pack(items, Limits(cartons=capacity))
+    except InvalidQuantity:
+        assert not feasible  # a quantity that splits into no orderable shares at all
+        return
+    if feasible:
+        assert len(boxes) == containers, [b.lines for b in boxes]
+    assert len(boxes) >= containers
+    for b in boxes:
+        assert b.cartons <= capacity
+        for code, q in b.lines.items():
+            item = next(i for i in items if i.product_code == code)
+            assert q % item.pack_size == 0 and q >= min(item.min_quantity, item.quantity)
