@@ -65,6 +65,7 @@ class SourceWeeks:
     source: Source
     weekly: FloatArray  # (n, T)
     covered: BoolArray  # (n, T)
+    unknown: BoolArray | None = None  # (n, T) covered, but the figure says nothing (`combine`)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def combine(sources: Sequence[SourceWeeks], min_weeks: int = 13) -> History:
     last_other = t - 1 - np.argmax(other[:, ::-1], axis=1)
     run = np.where(any_other, t - 1 - last_other, t).astype(np.int64)
     latest = np.where(latest >= len(SOURCE_NAMES), int(Source.SHIPMENTS), latest)
+    _fill_unknown(weekly, chosen, ordered)
     # Once a better source reaches far enough back, it is the product's whole history:
     # spliced onto orders, a recursive forecast would carry their sizes into the new signal.
     alone = (latest != Source.SHIPMENTS) & (run >= min_weeks)
@@ -114,6 +116,30 @@ def combine(sources: Sequence[SourceWeeks], min_weeks: int = 13) -> History:
         before = np.arange(t)[None, :] < (t - run)[:, None]
         weekly[alone[:, None] & before] = 0.0
     return History.from_weekly(weekly).with_source(latest.astype(np.int64), run)
+
+
+LEVEL_WEEKS = 8
+
+
+def _fill_unknown(weekly: FloatArray, chosen: IntArray, sources: Sequence[SourceWeeks]) -> None:
+    """Weeks a source covers without knowing (a shelf empty from sync to sync) take the
+    product's shipment level of the LEVEL_WEEKS weeks before that source began: the
+    customer's own orders then, never ours since (which would feed the forecast back)."""
+    ships = next((s for s in sources if s.source is Source.SHIPMENTS), None)
+    for src in sources:
+        if src.unknown is None or ships is None:
+            continue
+        blind = src.unknown & (chosen == int(src.source))
+        if not blind.any():
+            continue
+        n, t = weekly.shape
+        began = np.where(src.covered.any(axis=1), src.covered.argmax(axis=1), t)
+        running = np.concatenate([np.zeros((n, 1)), np.cumsum(ships.weekly, axis=1)], axis=1)
+        start = np.maximum(began - LEVEL_WEEKS, 0)
+        rows = np.arange(n)
+        span = np.maximum(began - start, 1)
+        level = (running[rows, began] - running[rows, start]) / span
+        weekly[blind] = np.broadcast_to(level[:, None], (n, t))[blind]
 
 
 # --- shipments ---------------------------------------------------------------------------
@@ -278,8 +304,9 @@ def _uncensored(
     consume: demand may have been higher (lost sales would otherwise lower the forecast,
     the next order, and so on down). Such an interval takes at least the rate of the
     product's nearest interval that did not end empty, the last before it or else the
-    first after it; with neither, it covers nothing (its weeks fall back to shipments).
-    Returns consumption and covered days per interval."""
+    first after it; with neither, its figure says nothing (`combine` fills it from the
+    shipments before the snapshots, not from our own orders). Returns consumption and the
+    days of such blind intervals."""
     k = np.arange(used.size)
     ok = same & ~empty & (length > 0)
     rate = np.where(length > 0, used / np.maximum(length, 1.0), 0.0)
@@ -294,7 +321,7 @@ def _uncensored(
     fixed = np.maximum(used, rate[source] * length)
     blind = censored & ~known
     used = np.where(censored & known, fixed, np.where(blind, 0.0, used))
-    return np.asarray(used), np.asarray(np.where(blind, 0.0, length))
+    return np.asarray(used), np.asarray(np.where(blind, length, 0.0))
 
 
 def receipts_of(orders: Sequence[ErpOrder]) -> list[tuple[str, date, int]]:
@@ -372,21 +399,37 @@ def snapshot_arrays(
     r_key = r_row[r_ok] * span + (r_day[r_ok] - base)
     sort = np.argsort(r_key, kind="stable")
     r_key, r_cum = r_key[sort], np.concatenate([[0.0], np.cumsum(r_qty[r_ok][sort])])
-    received = r_cum[np.searchsorted(r_key, key[1:])] - r_cum[np.searchsorted(r_key, key[:-1])]
+    first_in = np.searchsorted(r_key, key[:-1])
+    received = r_cum[np.searchsorted(r_key, key[1:])] - r_cum[first_in]
     used = stock[:-1] + received - stock[1:]
     rises = int(np.count_nonzero(same & (used < -0.5)))
     used = np.where(same, np.maximum(used, 0.0), 0.0)
     length = np.where(same, day[1:] - day[:-1], 0).astype(np.float64)
-    used, length = _uncensored(used, length, same, stock[1:] <= 0.5, row[:-1])
+    # An interval that began with the shelf empty sold only from its first delivery on:
+    # its rate is what it sold over those days (without a delivery it says nothing).
+    empty_start = same & (stock[:-1] <= 0.5)
+    padded = np.concatenate([r_key, [-1]])  # a sentinel for "no delivery after"
+    delivery = padded[first_in]
+    delivered_in = empty_start & (delivery >= key[:-1]) & (delivery < key[1:])
+    selling = np.where(delivered_in, key[1:] - delivery, 0).astype(np.float64)
+    used = np.where(delivered_in, used * length / np.maximum(selling, 1.0), used)
+    ended_empty = stock[1:] <= 0.5
+    used, blind = _uncensored(
+        used, length, same, ended_empty | (empty_start & ~delivered_in), row[:-1]
+    )
     # Running totals of consumption and covered days at each snapshot; flat between
     # products, so interpolating at week boundaries and differencing gives per-week sums.
     f = np.concatenate([[0.0], np.cumsum(used)])
     g = np.concatenate([[0.0], np.cumsum(length)])
+    b = np.concatenate([[0.0], np.cumsum(blind)])
     bounds = first + 7 * np.arange(n_weeks + 1)
     query = (np.arange(n)[:, None] * span + (bounds[None, :] - base)).ravel()
     xp = key.astype(np.float64)
     total = np.diff(np.interp(query, xp, f).reshape(n, n_weeks + 1), axis=1)
     days = np.diff(np.interp(query, xp, g).reshape(n, n_weeks + 1), axis=1)
+    blind_days = np.diff(np.interp(query, xp, b).reshape(n, n_weeks + 1), axis=1)
     covered = days >= MIN_COVERED_DAYS - 1e-9
     weekly = np.where(covered, total * 7 / np.maximum(days, 1e-9), 0.0)
-    return SnapshotConsumption(SourceWeeks(Source.SNAPSHOTS, weekly, covered), rises)
+    unknown = covered & (blind_days * 2 > days)
+    source = SourceWeeks(Source.SNAPSHOTS, weekly, covered, unknown)
+    return SnapshotConsumption(source, rises)

@@ -5,8 +5,10 @@ discontinued ones never are."""
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -15,6 +17,8 @@ from planning import PlanInput, PlanSettings, PlanStatus, Recommendation, plan
 from planning.errors import InvalidQuantity, UnpackableProduct
 from planning.models import Product, ProductStatus, Shipment
 from planning.packing import Box, Limits, PackItem, effective_moq, pack
+from planning.replay import BacktestData, simulate
+from planning.settings import PlanSettings as Policy
 from tests.planning.factories import AS_OF, weekly_shipments
 
 pack_items = st.lists(
@@ -319,3 +323,63 @@ def test_packing_reaches_total_over_capacity_wherever_the_packs_allow(
         for code, q in b.lines.items():
             item = next(i for i in items if i.product_code == code)
             assert q % item.pack_size == 0 and q >= min(item.min_quantity, item.quantity)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rates=st.lists(st.integers(1, 60), min_size=1, max_size=5),
+    pack=st.sampled_from([1, 6, 12]),
+    container_weeks=st.floats(1.0, 10.0),
+    lead=st.integers(1, 8),
+    review=st.integers(1, 4),
+    target=st.sampled_from([4.0, 6.0, 8.0]),
+    start_extra=st.floats(1.0, 12.0),
+)
+def test_constant_demand_settles_within_target_plus_one_container(
+    rates: list[int],
+    pack: int,
+    container_weeks: float,
+    lead: int,
+    review: int,
+    target: float,
+    start_extra: float,
+) -> None:
+    # Each product sells the same number of cartons every day; the loop runs a year as
+    # production would (shipments history, a stock snapshot at each review). Once settled,
+    # stock never exceeds the target plus one container's worth of the customer's demand
+    # (plus a pack per product), and the customer never runs dry. (A product may: `auto`
+    # lets one lose a few cartons rather than ship a container nine-tenths empty.) The
+    # customer starts with stock for the lead time and more: shelves emptied at the start
+    # make the first snapshots guesses, and the safety stock read from that forecast error
+    # takes most of the year to settle.
+    n, weeks = len(rates), 52
+    start_weeks = lead + start_extra
+    weekly = 7 * sum(rates)
+    capacity = max(int(container_weeks * weekly), pack)
+    start = date(2026, 1, 5)
+    products = [
+        Product(code=f"P{i}", name="p", pack_size=pack, stock_on_hand=int(r * 7 * start_weeks))
+        for i, r in enumerate(rates)
+    ]
+    shipments = [
+        s for i, r in enumerate(rates) for s in weekly_shipments(f"P{i}", [7 * r] * 30, start)
+    ]
+    data = BacktestData(
+        start=start,
+        products=products,
+        shipments=shipments,
+        pipeline=[],
+        demand=np.repeat(np.array(rates)[:, None], weeks * 7, axis=1),
+    )
+    policy = Policy(
+        lead_time_weeks=lead,
+        review_period_weeks=review,
+        target_soh_weeks=target,
+        container_capacity_cartons=capacity,
+    )
+    run = simulate(data, policy, weeks=weeks, cadence_weeks=review, label="x")
+    settled = lead + 2 * review + 14  # first orders landed; snapshots are the history
+    cover = run.weekly_stock[:, settled:].sum(axis=0) / weekly
+    bound = target + capacity / weekly + n * pack / weekly + 1 / 7
+    assert cover.max() <= bound, (cover.max(), bound)
+    assert cover.min() > 0
