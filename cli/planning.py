@@ -157,6 +157,7 @@ _ROWS = [
     ("containers below min fill", "below_min_fill_containers", "{:,}"),
     ("average container fill %", "avg_fill_pct", "{:.1f}"),
     ("cartons ordered", "cartons_ordered", "{:,}"),
+    ("cartons received in the run", "cartons_received", "{:,}"),
     ("seconds", "seconds", "{:.1f}"),
 ]
 

@@ -61,6 +61,9 @@ class PolicyMetrics(BaseModel):
     below_min_fill_containers: int = 0
     avg_fill_pct: float | None
     cartons_ordered: int
+    cartons_received: int = Field(
+        default=0, description="Cartons delivered within the run (open orders at the end left out)"
+    )
     seconds: float = 0.0
 
     @property
@@ -171,6 +174,7 @@ def metrics(run: Run, data: BacktestData, weeks: int, min_fill_pct: float) -> Po
         below_min_fill_containers=run.below_min_fill,
         avg_fill_pct=round(sum(run.fills) / len(run.fills), 2) if run.fills else None,
         cartons_ordered=run.cartons,
+        cartons_received=run.received,
         seconds=round(run.seconds, 1),
     )
 

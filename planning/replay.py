@@ -75,6 +75,7 @@ class Run:
     stockout: npt.NDArray[np.bool_]  # (n, weeks) a week with unmet demand
     served: float
     cartons: int
+    received: int  # cartons delivered during the run
     containers: int
     urgent_containers: int
     below_min_fill: int
@@ -182,6 +183,7 @@ def simulate(
     exploded: int | None = None
     budget = EXPLODED_FACTOR * max(float(demand[active].sum()), 1.0)
     serial = 0
+    received_total = 0
     for d in range(days):
         if d % (7 * cadence_weeks) == 0 and exploded is None:
             if snapshots:
@@ -238,6 +240,7 @@ def simulate(
             open_orders = [x for x in open_orders if x.deliver_day > d]
             for landed in arriving:
                 stock += landed.vector
+                received_total += int(landed.vector.sum())
                 received[:, d] += landed.vector
                 lead_samples.append((d, d - landed.ordered_day))
         want = demand[:, d]
@@ -255,6 +258,7 @@ def simulate(
         stockout=stockout,
         served=served_total,
         cartons=cartons,
+        received=received_total,
         containers=containers,
         urgent_containers=urgent_containers,
         below_min_fill=below,

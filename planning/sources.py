@@ -304,9 +304,9 @@ def _uncensored(
     consume: demand may have been higher (lost sales would otherwise lower the forecast,
     the next order, and so on down). Such an interval takes at least the rate of the
     product's nearest interval that did not end empty, the last before it or else the
-    first after it; with neither, its figure says nothing (`combine` fills it from the
-    shipments before the snapshots, not from our own orders). Returns consumption and the
-    days of such blind intervals."""
+    first after it; with neither, what it sold is a floor, and if it sold nothing its
+    figure says nothing (`combine` fills it from the shipments before the snapshots, not
+    from our own orders). Returns consumption and the days of such blind intervals."""
     k = np.arange(used.size)
     ok = same & ~empty & (length > 0)
     rate = np.where(length > 0, used / np.maximum(length, 1.0), 0.0)
@@ -319,8 +319,9 @@ def _uncensored(
     known = has_before | has_after
     censored = same & empty
     fixed = np.maximum(used, rate[source] * length)
-    blind = censored & ~known
-    used = np.where(censored & known, fixed, np.where(blind, 0.0, used))
+    # Without a known rate, what it did sell is still a floor; selling nothing says nothing.
+    blind = censored & ~known & (used <= 0)
+    used = np.where(censored & known, fixed, used)
     return np.asarray(used), np.asarray(np.where(blind, length, 0.0))
 
 
