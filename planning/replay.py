@@ -184,6 +184,7 @@ def simulate(
     budget = EXPLODED_FACTOR * max(float(demand[active].sum()), 1.0)
     serial = 0
     received_total = 0
+    reported = -1  # the quarter of the run progress last reported
     for d in range(days):
         if d % (7 * cadence_weeks) == 0 and exploded is None:
             if snapshots:
@@ -233,7 +234,8 @@ def simulate(
                 urgent_containers += sum(1 for b in result.boxes if b.urgent)
                 if cartons > budget:
                     exploded = d // 7
-            if progress is not None and (d // 7) % 13 == 0:
+            if progress is not None and (d // 7) // 13 != reported:
+                reported = (d // 7) // 13
                 progress(f"{label}: week {d // 7}/{weeks} ({time.perf_counter() - clock:.1f} s)")
         arriving = [x for x in open_orders if x.deliver_day <= d]
         if arriving:
