@@ -35,7 +35,14 @@ from planning.history import FloatArray, History, IntArray, Pipeline
 from planning.leadtime import measured
 from planning.models import PIPELINE_STATUSES, ErpOrder, OrderStatus, Product, Shipment
 from planning.settings import PlanSettings
-from planning.sources import Source, SourceWeeks, combine, shipment_source, snapshot_arrays
+from planning.sources import (
+    Source,
+    SourceWeeks,
+    combine,
+    moved_excess,
+    shipment_source,
+    snapshot_arrays,
+)
 
 PREP_DAYS = 7
 EXPLODED_FACTOR = 5.0
@@ -173,6 +180,9 @@ def simulate(
     stock = np.array([max(p.stock_on_hand or 0, 0) for p in products], dtype=np.float64)
     snap_days: list[int] = []
     snap_stock: list[FloatArray] = []
+    # Our orders' excess (beyond the need), as the store would send it: shipped-day index,
+    # product, cartons, weekly forecast.
+    excess: list[tuple[int, IntArray, FloatArray, FloatArray]] = []
     received = np.zeros((n, days + 1))
     active = catalog.active
     weekly_stock = np.zeros((n, weeks), dtype=np.int64)
@@ -204,7 +214,7 @@ def simulate(
             for due in open_orders:
                 arrivals[:, min(max(due.eta_day - d, 0) // 7, horizon - 1)] += due.vector
             weekly = _history(
-                n, d, hist_days, shipped, consumed, snap_days, snap_stock, received, history
+                n, d, hist_days, shipped, consumed, snap_days, snap_stock, received, history, excess
             )
             try:
                 result = plan_arrays(
@@ -228,6 +238,13 @@ def simulate(
                     open_orders.append(_Order(d, d + eta_days, d + eta_days + slip, vector))
                     shipped[:, hist_days + d + PREP_DAYS] += vector
                     fills.append(100 * box.fill_fraction())
+                over = result.order.astype(np.float64) - np.ceil(
+                    np.maximum(result.need, 0.0) - 1e-9
+                )
+                rows = np.flatnonzero((result.order > 0) & (over > 0)).astype(np.int64)
+                if rows.size:
+                    rate = result.targets.target / np.maximum(result.targets.target_weeks, 1e-9)
+                    excess.append((hist_days + d + PREP_DAYS, rows, over[rows], rate[rows]))
                     below += int(100 * box.fill_fraction() < settings.min_fill_pct - 1e-9)
                 cartons += int(result.order.sum())
                 containers += len(result.boxes)
@@ -280,14 +297,24 @@ def _history(
     snap_stock: list[FloatArray],
     received: FloatArray,
     mode: str,
+    excess: list[tuple[int, IntArray, FloatArray, FloatArray]],
 ) -> History:
-    """The weekly history as of replay day `d`, through the engine's source code."""
+    """The weekly history as of replay day `d`, through the engine's source code; our
+    orders' excess corrects the shipments, as the store's `shipment_corrections` would."""
     n_weeks = hist_days // 7
 
     def weekly(daily: FloatArray) -> FloatArray:
         return np.asarray(daily[:, d : d + hist_days].reshape(n, n_weeks, 7).sum(axis=2))
 
-    ships = shipment_source(History.from_weekly(weekly(shipped)))
+    shipped_now = [e for e in excess if e[0] < hist_days + d]
+    corrections = None
+    if shipped_now:
+        rows = np.concatenate([e[1] for e in shipped_now])
+        cols = np.concatenate([np.full(e[1].size, (e[0] - d) // 7) for e in shipped_now])
+        over = np.concatenate([e[2] for e in shipped_now])
+        rate = np.concatenate([e[3] for e in shipped_now])
+        corrections = moved_excess(n, n_weeks, rows, cols, over, rate)
+    ships = shipment_source(History.from_weekly(weekly(shipped)), corrections)
     if consumed is not None:
         reported = SourceWeeks(Source.ERP_ACTIVITY, weekly(consumed), np.ones((n, n_weeks), bool))
         return combine([ships, reported])

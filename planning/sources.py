@@ -150,14 +150,13 @@ def corrections_matrix(
     shipments: Sequence[Shipment],
     corrections: Sequence[ShipmentCorrection],
     grid: DayGrid,
-) -> FloatArray:
-    """What to add to the weekly shipments: each correction's excess taken off the
+) -> tuple[FloatArray, FloatArray]:
+    """(removed, added) for `shipment_source`: each correction's excess taken off the
     product's first shipment on or after the order (within CORRECTION_SHIP_DAYS days) and
     spread evenly over the weeks it covers from there; weeks not yet history drop out."""
     n, t = len(codes), grid.n_weeks
-    out = np.zeros((n, t))
     if not corrections or not shipments:
-        return out
+        return np.zeros((n, t)), np.zeros((n, t))
     index = {c: i for i, c in enumerate(codes)}
     s_row = np.fromiter((index.get(s.product_code, -1) for s in shipments), np.int64)
     s_day = grid.days([s.ship_date for s in shipments])
@@ -178,16 +177,27 @@ def corrections_matrix(
     found &= (hit // span == c_row) & (ship_day - c_day <= CORRECTION_SHIP_DAYS)
     c_row, ship_day, excess, rate = c_row[found], ship_day[found], excess[found], rate[found]
     col = (ship_day - grid.first_day) // 7
+    return moved_excess(n, t, c_row, col, excess, rate)
+
+
+def moved_excess(
+    n: int, t: int, row: IntArray, col: IntArray, excess: FloatArray, rate: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(removed, added): each excess taken off its shipment's week `col` and spread evenly
+    over the `excess / rate` weeks from there (at most CORRECTION_MAX_WEEKS), in weeks < t."""
+    removed = np.zeros((n, t))
+    added = np.zeros((n, t))
     with np.errstate(divide="ignore", invalid="ignore"):
         weeks = np.where(rate > 0, np.ceil(excess / rate - 1e-9), CORRECTION_MAX_WEEKS)
     weeks = np.clip(weeks, 1, CORRECTION_MAX_WEEKS).astype(np.int64)
-    np.add.at(out, (c_row, col), -excess)
-    rows = np.repeat(c_row, weeks)
+    ok = (col >= 0) & (col < t)
+    np.add.at(removed, (row[ok], col[ok]), excess[ok])
+    rows = np.repeat(row, weeks)
     cols = np.repeat(col, weeks) + _ranges(weeks)
     share = np.repeat(excess / weeks, weeks)
-    inside = cols < t
-    np.add.at(out, (rows[inside], cols[inside]), share[inside])
-    return out
+    inside = (cols >= 0) & (cols < t)
+    np.add.at(added, (rows[inside], cols[inside]), share[inside])
+    return removed, added
 
 
 def _ranges(lengths: IntArray) -> IntArray:
@@ -234,12 +244,18 @@ def spread_orders(weekly: FloatArray) -> FloatArray:
     return out
 
 
-def shipment_source(history: History, adjustments: FloatArray | None = None) -> SourceWeeks:
-    """Shipments (optionally corrected), spread over the weeks each covers, as a source
-    covering every week."""
-    weekly = history.weekly if adjustments is None else history.weekly + adjustments
-    spread = spread_orders(np.maximum(weekly, 0.0))
-    return SourceWeeks(Source.SHIPMENTS, spread, np.ones(weekly.shape, dtype=bool))
+def shipment_source(
+    history: History, corrections: tuple[FloatArray, FloatArray] | None = None
+) -> SourceWeeks:
+    """Shipments spread over the weeks each covers, as a source covering every week; with
+    `corrections` (removed, added), our excess is taken off before the spreading and added
+    back over the weeks it covers."""
+    if corrections is None:
+        spread = spread_orders(history.weekly)
+    else:
+        removed, added = corrections
+        spread = spread_orders(np.maximum(history.weekly - removed, 0.0)) + added
+    return SourceWeeks(Source.SHIPMENTS, spread, np.ones(spread.shape, dtype=bool))
 
 
 # --- ERP consumption reports (EDI 852) ---------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from planning import plan
-from planning.history import History
+from planning.history import History, weekly_history
 from planning.models import (
     ConsumptionReport,
     ErpOrder,
@@ -26,6 +26,7 @@ from planning.sources import (
     activity_source,
     combine,
     corrections_matrix,
+    shipment_source,
     snapshot_arrays,
     spread_orders,
 )
@@ -163,10 +164,11 @@ def test_shipments_are_spread_over_the_weeks_until_the_next() -> None:
 
 def test_corrections_move_our_excess_cartons_to_the_weeks_they_cover() -> None:
     # We ordered 500 where 200 were needed (300 rounding and pull-forward) 5 weeks ago; it
-    # shipped a week later. At 100 a week the excess covers 3 weeks: -300 at the shipment
-    # week, +100 in it and each of the next two.
+    # shipped a week later. At 100 a week the excess covers 3 weeks: 300 comes off the
+    # shipment, 100 goes to it and each of the next two weeks; the 200 left of the shipment
+    # covers the 4 weeks until now (50 a week).
     grid = DayGrid(AS_OF, 6)
-    shipment = weekly_shipments("A", [0, 0, 500, 0, 0, 0])
+    shipments = weekly_shipments("A", [0, 0, 500, 0, 0, 0])
     fix = [
         ShipmentCorrection(
             product_code="A",
@@ -175,8 +177,19 @@ def test_corrections_move_our_excess_cartons_to_the_weeks_they_cover() -> None:
             weekly_forecast=100.0,
         )
     ]
-    adjust = corrections_matrix(["A"], shipment, fix, grid)
-    assert adjust[0].tolist() == [0, 0, -200, 100, 100, 0]
+    removed, added = corrections_matrix(["A"], shipments, fix, grid)
+    assert removed[0].tolist() == [0, 0, 300, 0, 0, 0]
+    assert added[0].tolist() == [0, 0, 100, 100, 100, 0]
+    weekly, _ = weekly_history(["A"], shipments, AS_OF, 6)
+    corrected = shipment_source(weekly, (removed, added))
+    assert corrected.weekly[0].tolist() == [0, 0, 150, 150, 150, 50]
+    # Through plan(): at 30 a week the excess covers 10 weeks, 6 of them still to come, so
+    # the history holds 200 + 4 x 30 = 320 of the 500 shipped.
+    inp = plan_input([product("A")], shipments, **{**SETTINGS, "min_history_weeks": 1})
+    slow = [fix[0].model_copy(update={"weekly_forecast": 30.0})]
+    plain = plan(inp).products[0].weekly_forecast
+    fixed = plan(inp.model_copy(update={"shipment_corrections": slow})).products[0]
+    assert fixed.weekly_forecast == pytest.approx(plain * 320 / 500, abs=0.05)
 
 
 def test_the_best_covering_source_wins_per_week() -> None:
