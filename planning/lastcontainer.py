@@ -15,7 +15,7 @@ Packing leaves every container full but the last. Policies (`settings.last_conta
 - `drop`: drop it when below `min_fill_pct` and not urgent.
 - `keep`: ship it as it is.
 A shipped container below `min_fill_pct` is flagged with what it costs in fill (`explain`).
-So pull-forward never lifts cover beyond one review's worth: what a container forces.
+So `auto` never lifts cover beyond one container's worth: what the containers force.
 """
 
 from __future__ import annotations
