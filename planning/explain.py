@@ -23,6 +23,7 @@ from planning.packing import effective_moq, to_containers
 from planning.projection import cover_from, forward_cover
 from planning.schemas import (
     Container,
+    ContainerNote,
     DemandPattern,
     Explanation,
     HistorySource,
@@ -211,9 +212,10 @@ def _build(result: PlanResult) -> Recommendation:
     """Models are built with `construct`: every value here already has its field's type."""
     shown = _Shown.of(result)
     status = _statuses(result)
-    containers = to_containers(result.boxes, validate=False, notes=_container_notes(result))
+    containers = to_containers(result.boxes, validate=False)
+    notes = _container_notes(result)
     lines = _lines(result, shown)
-    totals = _totals(result, status, lines, containers)
+    totals = _totals(result, status, lines, containers, len(notes))
     return construct(
         Recommendation,
         {
@@ -223,7 +225,9 @@ def _build(result: PlanResult) -> Recommendation:
             "lines": lines,
             "products": _product_plans(result, shown, status),
             "totals": totals,
-            "warnings": list(result.warnings) + _moq_warnings(result),
+            "warnings": list(result.warnings)
+            + _moq_warnings(result)
+            + [f"Container {n.index}: {n.note}" for n in notes],
             "settings": result.settings,
             "lead_time": construct(
                 LeadTimeUsed,
@@ -234,6 +238,7 @@ def _build(result: PlanResult) -> Recommendation:
                     "source": result.lead.source.value,
                 },
             ),
+            "container_notes": notes,
         },
     )
 
@@ -624,9 +629,9 @@ def _source_phrase(source: int, weeks: int, n_weeks: int) -> str:
     return f"{phrase} (last {weeks} weeks; shipments before)"
 
 
-def _container_notes(result: PlanResult) -> dict[int, str]:
-    """Container index -> why a container below the minimum fill ships, and its cost."""
-    notes: dict[int, str] = {}
+def _container_notes(result: PlanResult) -> list[ContainerNote]:
+    """Containers shipped below the minimum fill: why they ship, and what that costs."""
+    notes: list[ContainerNote] = []
     s = result.settings
     for index, box in enumerate(result.boxes, start=1):
         fill = 100 * box.fill_fraction()
@@ -639,13 +644,19 @@ def _container_notes(result: PlanResult) -> dict[int, str]:
             )
             why = f"it holds urgent products ({names}) that run out before a later order lands"
         elif result.last.outcome is Outcome.SHIPPED and s.last_container.value == "auto":
-            why = "its products cannot wait a review (they would break safety stock)"
+            why = "waiting a review would lose more demand than its empty space is worth"
         else:
             why = f"the last-container policy is {s.last_container.value}"
-        notes[index] = (
+        text = (
             f"Only {fill:.1f}% full ({box.cartons:,} cartons): shipping it now costs "
             f"{100 - fill:.1f}% of a container (below the {s.min_fill_pct:g}% minimum fill); "
             f"it ships because {why}. Consider adding products or accepting the risk."
+        )
+        notes.append(
+            construct(
+                ContainerNote,
+                {"index": index, "fill_pct": round(fill, 2), "urgent": box.urgent, "note": text},
+            )
         )
     return notes
 
@@ -663,7 +674,11 @@ def _moq_warnings(result: PlanResult) -> list[str]:
 
 
 def _totals(
-    result: PlanResult, status: IntArray, lines: list[Line], containers: list[Container]
+    result: PlanResult,
+    status: IntArray,
+    lines: list[Line],
+    containers: list[Container],
+    flagged: int,
 ) -> Totals:
     fills = [c.fill_pct for c in containers]
     return Totals(
@@ -678,7 +693,7 @@ def _totals(
         average_fill_pct=round(sum(fills) / len(fills), 2) if fills else None,
         pulled_forward_cartons=int(result.pulled.sum()),
         dropped_cartons=int(result.deferred.sum()),
-        below_min_fill_containers=sum(1 for c in containers if c.below_min_fill),
+        below_min_fill_containers=flagged,
     )
 
 
@@ -730,7 +745,7 @@ def _summary(result: PlanResult, status: IntArray, totals: Totals) -> str:
         k = totals.below_min_fill_containers
         flagged = (
             f" {k} container{'s' if k != 1 else ''} below the {result.settings.min_fill_pct:g}%"
-            " minimum fill: see the container notes."
+            " minimum fill: see the warnings."
         )
     return (
         f"Order {totals.containers} container{plural}: {totals.cartons:,} cartons of "

@@ -14,7 +14,7 @@ Packing leaves every container full but the last. Policies (`settings.last_conta
   above the target in a loop).
 - `drop`: drop it when below `min_fill_pct` and not urgent.
 - `keep`: ship it as it is.
-A shipped container below `min_fill_pct` is flagged with what it costs in fill (`explain`).
+A shipped container below `min_fill_pct` gets a note with what it costs in fill (`explain`).
 So `auto` never lifts cover beyond one container's worth: what the containers force.
 """
 

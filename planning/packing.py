@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -481,16 +481,12 @@ def top_up(box: Box, candidates: Iterable[tuple[PackItem, int, int]]) -> dict[st
     return added
 
 
-def to_containers(
-    boxes: Sequence[Box], *, validate: bool = True, notes: Mapping[int, str] | None = None
-) -> list[Container]:
-    """The boxes as `Container`s, numbered from 1 in order; `notes` flags containers (by
-    index) as shipped below the minimum fill, with why and what it costs.
+def to_containers(boxes: Sequence[Box], *, validate: bool = True) -> list[Container]:
+    """The boxes as `Container`s, numbered from 1 in order.
 
     `validate=False` skips pydantic validation (`schemas.construct`), for boxes the engine
     packed itself: every value is then already of its field's type.
     """
-    notes = notes or {}
     out: list[Container] = []
     for index, box in enumerate(boxes, start=1):
         limits = box.limits
@@ -516,8 +512,6 @@ def to_containers(
             if limits.volume_m3 is not None
             else None,
             "urgent": box.urgent,
-            "below_min_fill": index in notes,
-            "note": notes.get(index),
         }
         out.append(
             Container(**values) if validate else construct(Container, values, _CONTAINER_FIELDS)

@@ -209,10 +209,15 @@ class Container(BaseModel):
     volume_m3: float | None = None
     volume_fill_pct: float | None = None
     urgent: bool
-    below_min_fill: bool = Field(
-        default=False, description="Shipped below settings.min_fill_pct; `note` says the cost"
-    )
-    note: str | None = None
+
+
+class ContainerNote(BaseModel):
+    """A container shipped below `settings.min_fill_pct`: why, and what it costs in fill."""
+
+    index: int = Field(description="The container's index")
+    fill_pct: float
+    urgent: bool
+    note: str
 
 
 class ProductPlan(BaseModel):
@@ -273,6 +278,9 @@ class Recommendation(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     settings: PlanSettings
     lead_time: LeadTimeUsed | None = None
+    container_notes: list[ContainerNote] = Field(
+        default_factory=list, description="Containers shipped below the minimum fill"
+    )
 
     @property
     def is_empty(self) -> bool:

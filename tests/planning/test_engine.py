@@ -475,12 +475,15 @@ def test_an_urgent_container_below_min_fill_is_flagged_with_its_cost() -> None:
         )
     )
     (c,) = rec.containers
-    assert c.urgent and c.below_min_fill and c.cartons == 800
-    assert c.note == (
+    assert c.urgent and c.cartons == 800
+    (flag,) = rec.container_notes
+    assert (flag.index, flag.fill_pct, flag.urgent) == (1, 8.0, True)
+    assert flag.note == (
         "Only 8.0% full (800 cartons): shipping it now costs 92.0% of a container (below the "
         "50% minimum fill); it ships because it holds urgent products (A) that run out before "
         "a later order lands. Consider adding products or accepting the risk."
     )
+    assert f"Container 1: {flag.note}" in rec.warnings
     assert rec.totals.below_min_fill_containers == 1
     assert "1 container below the 50% minimum fill" in rec.summary
 
