@@ -333,6 +333,7 @@ def backtest(
     for s in seed_list:
         generated = generate_customer(spec, seed=s, today=first_day)
         settings = PlanSettings(
+            last_container="auto",  # the recommended policy; PlanSettings defaults to top_up
             lead_time_weeks=generated.profile.lead_time_weeks,
             container_capacity_cartons=generated.profile.container_capacity_cartons,
             review_period_weeks=cadence,

@@ -137,12 +137,13 @@ class PlanSettings(BaseModel):
     container_max_weight_kg: float | None = Field(default=None, gt=0)
     container_max_volume_m3: float | None = Field(default=None, gt=0)
     last_container: LastContainerPolicy = Field(
-        default=LastContainerPolicy.AUTO,
+        default=LastContainerPolicy.TOP_UP,
         description=(
-            "auto: top up the last container with what would be ordered within one review "
-            "period; ship it full, else drop it when everything in it can wait a review, "
-            "else ship it as it is; top_up: fill it by pulling forward the products that run "
-            "out next (up to max_cover_weeks), then drop it if still below min_fill_pct and "
+            "auto (recommended): top up the last container within one container's worth of "
+            "weeks; ship it full, else weigh the demand waiting a review would lose against "
+            "its empty space; top_up (the default, for existing callers): fill it by pulling "
+            "forward the products that run out next (up to max_cover_weeks), then drop it if "
+            "still below min_fill_pct and "
             "nothing in it is urgent; drop: drop it when below min_fill_pct and not urgent; "
             "keep: ship it as it is. A shipped container below min_fill_pct is flagged"
         ),

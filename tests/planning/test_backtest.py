@@ -28,6 +28,7 @@ from tests.planning.factories import product
 
 START = date(2026, 1, 5)
 SETTINGS = PlanSettings(
+    last_container="auto",
     lead_time_weeks=2,
     container_capacity_cartons=5000,
     min_fill_pct=0,

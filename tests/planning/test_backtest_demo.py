@@ -34,6 +34,7 @@ def report() -> BacktestReport:
         slip_days=lambda k: lateness.delay_days(7, spec.code, 1_000_000 + k),
     )
     settings = PlanSettings(
+        last_container="auto",
         lead_time_weeks=generated.profile.lead_time_weeks,
         container_capacity_cartons=generated.profile.container_capacity_cartons,
         review_period_weeks=cadence,

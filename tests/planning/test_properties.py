@@ -372,6 +372,7 @@ def test_constant_demand_settles_within_target_plus_one_container(
         demand=np.repeat(np.array(rates)[:, None], weeks * 7, axis=1),
     )
     policy = Policy(
+        last_container="auto",
         lead_time_weeks=lead,
         review_period_weeks=review,
         target_soh_weeks=target,

@@ -12,7 +12,8 @@ def test_defaults() -> None:
     s = PlanSettings()
     assert s.container_capacity_cartons == 90_000
     assert s.forecast_method == "auto" and s.trailing_weeks == 12
-    assert s.last_container == "auto" and s.safety_stock_mode == "service_level"
+    # top_up stays the default for existing callers; auto is the recommended policy.
+    assert s.last_container == "top_up" and s.safety_stock_mode == "service_level"
     assert s.measure_lead_time and s.lead_time_weeks == 10
     assert s.z == pytest.approx(1.6449, abs=1e-4)
 
