@@ -114,7 +114,7 @@ def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
         warnings.append(f"{unknown:,} shipments name products not in the catalogue; ignored")
     grid = DayGrid(inp.as_of, settings.history_weeks)
     if not (inp.consumption or inp.snapshots or inp.shipment_corrections):
-        return shipped, warnings
+        return combine([shipment_source(shipped)]), warnings
     sources: list[SourceWeeks] = []
     adjust = (
         corrections_matrix(catalog.codes, inp.shipments, inp.shipment_corrections, grid)

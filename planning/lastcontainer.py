@@ -179,7 +179,7 @@ def decide(
     fill = 100 * open_box.fill_fraction()
     loss: float | None = None
     if policy is LastContainerPolicy.AUTO:
-        if open_box.fill_fraction() >= FULL_ENOUGH:
+        if open_box.fill_fraction() >= FULL_ENOUGH or _no_pack_fits(open_box, catalog, eligible):
             return boxes, Decision(Outcome.TOPPED_UP, added, fill), pulled, deferred
         rows = np.array([index[c] for c in open_box.lines], dtype=np.int64)
         kept = _kept(open_box, base, pulled, catalog, index)
@@ -196,6 +196,21 @@ def decide(
     )
     deferred = np.asarray(base - kept, dtype=np.int64)
     return new_boxes, Decision(Outcome.DROPPED, {}, fill, loss), np.zeros(n, np.int64), deferred
+
+
+def _no_pack_fits(box: Box, catalog: Catalog, eligible: BoolArray) -> bool:
+    """Whether the box is as full as packs allow: not one more pack of any orderable
+    product fits (a container of 35 cartons holds at most 30 in packs of 6)."""
+    rows = np.flatnonzero(eligible)
+    pack = catalog.pack[rows]
+    fits = pack <= box.limits.cartons - box.cartons
+    if box.limits.weight_kg is not None:
+        weight = np.array([catalog.weight[r] or 0.0 for r in rows.tolist()])
+        fits &= pack * weight <= box.limits.weight_kg - box.weight_kg + 1e-9
+    if box.limits.volume_m3 is not None:
+        volume = np.array([catalog.volume[r] or 0.0 for r in rows.tolist()])
+        fits &= pack * volume <= box.limits.volume_m3 - box.volume_m3 + 1e-9
+    return not bool(fits.any())
 
 
 def _kept(

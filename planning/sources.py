@@ -213,35 +213,52 @@ MAX_LAST_SPREAD_WEEKS = 13  # the latest shipment (its next one unknown), at mos
 
 def spread_orders(weekly: FloatArray) -> FloatArray:
     """Each week's shipment spread evenly over the weeks until the product's next one (the
-    latest over the product's mean gap, and at least until now), at most MAX_SPREAD_WEEKS:
-    a shipment is an order,
-    which covers the consumption until the next order, not a week's demand. Totals are
-    kept, except what the last shipments cover beyond the window."""
+    latest over the product's mean gap, or until now if that is at most twice as long; a
+    lone one until now), at most MAX_SPREAD_WEEKS:
+    a shipment is an order, which covers the consumption until the next order, not a week's
+    demand. Totals are kept, except what the last shipments cover beyond the window."""
     n, t = weekly.shape
-    rows, cols = np.nonzero(weekly > 0)
-    if rows.size == 0:
+    flat = weekly.ravel()
+    at = np.flatnonzero(flat > 0)  # row-major: by product, then week
+    if at.size == 0:
         return weekly.copy()
-    values = weekly[rows, cols]
-    same = np.zeros(rows.size, dtype=bool)
-    same[:-1] = rows[1:] == rows[:-1]
-    gap = np.ones(rows.size, dtype=np.int64)
+    rows, cols = np.divmod(at, t)
+    values = flat[at]
+    last_of_row = np.ones(at.size, dtype=bool)
+    last_of_row[:-1] = rows[1:] != rows[:-1]
+    gap = np.empty(at.size, dtype=np.int64)
     gap[:-1] = cols[1:] - cols[:-1]
+    first_of_row = np.ones(at.size, dtype=bool)
+    first_of_row[1:] = last_of_row[:-1]
     count = np.bincount(rows, minlength=n)
     first = np.full(n, t, dtype=np.int64)
-    np.minimum.at(first, rows, cols)
+    first[rows[first_of_row]] = cols[first_of_row]
     last = np.zeros(n, dtype=np.int64)
-    np.maximum.at(last, rows, cols)
+    last[rows[last_of_row]] = cols[last_of_row]
     mean_gap = np.where(count > 1, np.rint((last - first) / np.maximum(count - 1, 1)), 1)
-    # The latest covers at least until now (no order since), else its usual gap.
-    latest_gap = np.maximum(np.minimum(mean_gap, MAX_LAST_SPREAD_WEEKS), t - last)
-    gap = np.clip(np.where(same, gap, latest_gap[rows]), 1, MAX_SPREAD_WEEKS).astype(np.int64)
-    at = np.repeat(cols, gap) + _ranges(gap)
-    who = np.repeat(rows, gap)
-    share = np.repeat(values / gap, gap)
-    inside = at < t
-    out = np.zeros((n, t))
-    np.add.at(out, (who[inside], at[inside]), share[inside])
-    return out
+    # The latest covers until now when no order came since, unless that is far longer than
+    # the product's usual gap (it stopped selling): at most twice that gap. A lone shipment
+    # has no gap to go by: until now, at most MAX_LAST_SPREAD_WEEKS.
+    usual = np.minimum(mean_gap, MAX_LAST_SPREAD_WEEKS)
+    latest_gap = np.where(
+        count > 1,
+        np.maximum(usual, np.minimum(t - last, 2 * usual)),
+        np.minimum(t - last, MAX_LAST_SPREAD_WEEKS),
+    )
+    gap[last_of_row] = latest_gap[rows[last_of_row]]
+    gap = np.clip(gap, 1, MAX_SPREAD_WEEKS)
+    # Most shipments cover the one week they are in (weekly orders): only the others spread.
+    out = np.zeros(n * t)
+    single = gap == 1
+    out[at[single]] = values[single]
+    spread = ~single
+    at, cols, values, gap = at[spread], cols[spread], values[spread], gap[spread]
+    offset = _ranges(gap)
+    inside = np.repeat(cols, gap) + offset < t
+    target = (np.repeat(at, gap) + offset)[inside]
+    share = np.repeat(values / gap, gap)[inside]
+    out += np.bincount(target, weights=share, minlength=n * t)
+    return out.reshape(n, t)
 
 
 def shipment_source(
