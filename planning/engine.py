@@ -44,6 +44,7 @@ from planning.sources import (
     corrections_matrix,
     shipment_source,
     snapshot_source,
+    spread_orders,
 )
 
 __all__ = ["Catalog", "PlanResult", "horizon_weeks", "plan", "plan_arrays", "quantities"]
@@ -114,7 +115,7 @@ def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
         warnings.append(f"{unknown:,} shipments name products not in the catalogue; ignored")
     grid = DayGrid(inp.as_of, settings.history_weeks)
     if not (inp.consumption or inp.snapshots or inp.shipment_corrections):
-        return combine([shipment_source(shipped)]), warnings
+        return History.from_weekly(spread_orders(shipped.weekly)), warnings  # shipments only
     sources: list[SourceWeeks] = []
     adjust = (
         corrections_matrix(catalog.codes, inp.shipments, inp.shipment_corrections, grid)
