@@ -375,7 +375,8 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     target_weeks = tg.target_weeks[picked].tolist()
     target = _ints(tg.target[picked])
     safety = _ints(tg.safety[picked])
-    need = np.ceil(np.maximum(result.need[picked], 0) - 1e-9).astype(np.int64).tolist()
+    # Whole cartons as the order counts them: under half a carton is none.
+    need = np.ceil(np.maximum(result.need[picked], 0) - 0.5 - 1e-9).astype(np.int64).tolist()
     base = result.base_order[picked].tolist()
     pulled = result.pulled[picked].tolist()
     cover_now = pick(shown.cover_now)

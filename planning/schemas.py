@@ -157,7 +157,9 @@ class Explanation(BaseModel):
     target_cartons: int
     safety_stock_cartons: int
     safety_stock_rule: str
-    need_cartons: int = Field(description="target + safety - stock at arrival, before rounding")
+    need_cartons: int = Field(
+        description="target + safety - stock at arrival in whole cartons, before packs and MOQ"
+    )
     rounding: str | None = Field(description="How the need became the ordered quantity")
     pull_forward_cartons: int = 0
     cover_after_order_weeks: float | None = None
