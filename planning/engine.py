@@ -44,7 +44,6 @@ from planning.sources import (
     corrections_matrix,
     shipment_source,
     snapshot_source,
-    spread_orders,
 )
 
 __all__ = ["Catalog", "PlanResult", "horizon_weeks", "plan", "plan_arrays", "quantities"]
@@ -115,14 +114,15 @@ def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
         warnings.append(f"{unknown:,} shipments name products not in the catalogue; ignored")
     grid = DayGrid(inp.as_of, settings.history_weeks)
     if not (inp.consumption or inp.snapshots or inp.shipment_corrections):
-        return History.from_weekly(spread_orders(shipped.weekly)), warnings  # shipments only
+        return shipped, warnings  # shipments alone: read as they are (`shipment_source`)
     sources: list[SourceWeeks] = []
     adjust = (
         corrections_matrix(catalog.codes, inp.shipments, inp.shipment_corrections, grid)
         if inp.shipment_corrections
         else None
     )
-    sources.append(shipment_source(shipped, adjust))
+    better = bool(inp.consumption or inp.snapshots)
+    sources.append(shipment_source(shipped, adjust, spread=better))
     activity = activity_source(catalog.codes, inp.consumption, grid)
     if activity is not None:
         sources.append(activity)

@@ -314,7 +314,8 @@ def _history(
         over = np.concatenate([e[2] for e in shipped_now])
         rate = np.concatenate([e[3] for e in shipped_now])
         corrections = moved_excess(n, n_weeks, rows, cols, over, rate)
-    ships = shipment_source(History.from_weekly(weekly(shipped)), corrections)
+    alone = mode == "shipments_only" or (consumed is None and len(snap_days) < 2)
+    ships = shipment_source(History.from_weekly(weekly(shipped)), corrections, spread=not alone)
     if consumed is not None:
         reported = SourceWeeks(Source.ERP_ACTIVITY, weekly(consumed), np.ones((n, n_weeks), bool))
         return combine([ships, reported])

@@ -262,17 +262,28 @@ def spread_orders(weekly: FloatArray) -> FloatArray:
 
 
 def shipment_source(
-    history: History, corrections: tuple[FloatArray, FloatArray] | None = None
+    history: History,
+    corrections: tuple[FloatArray, FloatArray] | None = None,
+    *,
+    spread: bool = True,
 ) -> SourceWeeks:
-    """Shipments spread over the weeks each covers, as a source covering every week; with
-    `corrections` (removed, added), our excess is taken off before the spreading and added
-    back over the weeks it covers."""
-    if corrections is None:
-        spread = spread_orders(history.weekly)
-    else:
-        removed, added = corrections
-        spread = spread_orders(np.maximum(history.weekly - removed, 0.0)) + added
-    return SourceWeeks(Source.SHIPMENTS, spread, np.ones(spread.shape, dtype=bool))
+    """Shipments as a source covering every week, spread over the weeks each covers (with
+    `spread`); with `corrections` (removed, added), our excess is taken off (before the
+    spreading) and added back over the weeks it covers.
+
+    Spread when a better source covers the recent weeks: the shipments left are then the
+    customer's own orders from before. Alone, they include ours, and spreading our orders
+    into smooth-looking weeks lets the forecast chase them faster (a closed loop that runs
+    away in the backtest); read as they are, the loop over-orders about 2x but settles.
+    """
+    weekly = history.weekly
+    if corrections is not None:
+        weekly = np.maximum(weekly - corrections[0], 0.0)
+    if spread:
+        weekly = spread_orders(weekly)
+    if corrections is not None:
+        weekly = weekly + corrections[1]
+    return SourceWeeks(Source.SHIPMENTS, weekly, np.ones(weekly.shape, dtype=bool))
 
 
 # --- ERP consumption reports (EDI 852) ---------------------------------------------------

@@ -449,7 +449,7 @@ def test_demand_that_stopped_is_neither_urgent_nor_ordered() -> None:
     # A lumpy product whose demand stopped a year ago: TSB forecasts a fraction of a carton
     # a week. With no stock it "runs out", but loses less than a carton before an order
     # could arrive: not urgent, and a need under half a carton orders nothing.
-    history = [0, 0, 0, 40, 0, 0, 0, 0, 0, 55] * 5 + [0] * 55
+    history = [0, 0, 0, 40, 0, 0, 0, 0, 0, 55] * 5 + [0] * 50
     rec = plan(
         plan_input(
             [product("GONE", stock_on_hand=0)],
