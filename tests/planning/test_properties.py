@@ -145,9 +145,10 @@ def _check(inp: PlanInput, rec: Recommendation) -> None:
     ordered = {ln.product_code for ln in rec.lines}
     for pp in rec.products:
         if pp.status is PlanStatus.AT_RISK:
-            # Ordered, unless its MOQ is more than a container takes (a warning says so).
-            unmet = any(pp.product_code in w and "MOQ" in w for w in rec.warnings)
+            # Ordered, unless its MOQ is more than a container takes (its note says so).
+            unmet = pp.note is not None and "more than one container takes" in pp.note
             assert pp.product_code in ordered or unmet
+            assert not unmet or any("MOQ exceeds one container" in w for w in rec.warnings)
         if by_code[pp.product_code].status is ProductStatus.DISCONTINUED:
             assert pp.status is PlanStatus.DISCONTINUED
     for c in rec.containers:
