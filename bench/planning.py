@@ -43,7 +43,7 @@ from planning.explain import build_recommendation
 from planning.history import History, Pipeline
 from planning.models import Product, ProductStatus, Shipment
 from planning.schemas import PlanInput
-from planning.settings import ForecastMethod, LastContainerPolicy, PlanSettings
+from planning.settings import ForecastMethod, LastContainerPolicy, PlanSettings, SafetyStockMode
 
 AS_OF = date(2026, 1, 5)
 T = TypeVar("T")
@@ -93,7 +93,7 @@ def baseline_pure_python(
     s: PlanSettings,
 ) -> list[int]:
     """The spreadsheet calculation, one product at a time, in plain Python."""
-    lead, n_avg = s.lead_time_weeks, s.trailing_weeks
+    lead, n_avg = int(s.lead_time_weeks), s.trailing_weeks  # whole weeks here
     out: list[int] = []
     for i, row in enumerate(weekly):
         n_weeks = len(row)
@@ -112,10 +112,11 @@ def baseline_pure_python(
             level = max(level + due.get(h, 0.0) - rate, 0.0)
         at_arrival = level + due.get(lead, 0.0)
         need = rate * s.target_soh_weeks + rate * s.safety_weeks - at_arrival
-        if need <= 1e-9:
+        cartons = math.ceil(need - 0.5 - 1e-9)  # under half a carton is no order
+        if cartons < 1:
             out.append(0)
             continue
-        qty = math.ceil(need / pack[i] - 1e-9) * pack[i]
+        qty = math.ceil(cartons / pack[i] - 1e-9) * pack[i]
         minimum = max(math.ceil(moq[i] / pack[i]), 1) * pack[i]
         out.append(max(qty, minimum))
     return out
@@ -159,6 +160,7 @@ def main() -> dict[str, Any]:
         update={
             "forecast_method": ForecastMethod.TRAILING_AVERAGE,
             "last_container": LastContainerPolicy.KEEP,
+            "safety_stock_mode": SafetyStockMode.WEEKS,
         }
     )
 

@@ -4,8 +4,9 @@ Public API: `plan(PlanInput) -> Recommendation`; `repack(lines, settings)` and
 `validate_quantities(quantities, products)` for buyer edits; `PlanSettings`.
 """
 
+from planning.edits import validate_quantities
 from planning.engine import plan
-from planning.packing import repack, validate_quantities
+from planning.packing import repack
 from planning.schemas import (
     Container,
     Explanation,

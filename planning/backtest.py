@@ -1,53 +1,54 @@
-"""Replay a customer for N weeks against its true demand and score a planning policy.
+"""Score planning policies against the oracle on one customer's replay (`replay.py`).
 
-Pure simulation: the caller passes the data (the CLI takes it from the ERP simulator's
-generator), so `planning/` imports nothing from `erp/`.
-
-Each day: pipeline orders due that day arrive; the customer consumes min(stock, true
-demand) and demand that finds no stock is lost. Every `cadence_weeks` the engine plans
-as of that morning from stock on hand, open orders and a history, which is either
-- "shipments" (what production sees): the ERP's delivery lines, growing with our own
-  orders (shipped a preparation week after they are placed); the forecast then feeds on
-  the policy's own orders, a closed loop; or
-- "consumption": what the customer actually consumed (true demand before `start`, served
-  demand after), isolating forecast and policy quality from that loop.
-Orders arrive after the lead time.
+Pure: the caller passes the data (the CLI takes it from the ERP simulator's generator), so
+`planning/` imports nothing from `erp/`. Policies, all on the same data:
+- `oracle`: the default policy fed the true future demand: the best any forecast could do;
+- `default`: the settings as given (auto forecast, auto last container);
+- `baseline`: the spreadsheet: trailing average, the last container shipped as it is;
+- `forecast_only` and `containers_only`: the baseline with one of the default's two
+  changes, so that each factor's effect shows on its own (`FactorEffect`).
+A policy that runs away (orders more than five times the run's demand, or a plan of more
+than `engine.MAX_CONTAINERS` containers) is stopped and reported as exploded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, Field
 
-from planning.engine import Catalog, horizon_weeks, plan_arrays
-from planning.history import History, Pipeline
-from planning.models import PIPELINE_STATUSES, ErpOrder, Product, Shipment
-from planning.settings import LastContainerPolicy, PlanSettings
+from planning.replay import BacktestData, Run, simulate
+from planning.settings import PlanSettings
 
-PREP_DAYS = 7
+__all__ = [
+    "BacktestData",
+    "BacktestReport",
+    "FactorEffect",
+    "PolicyMetrics",
+    "PolicySummary",
+    "baseline_settings",
+    "criteria",
+    "run_backtest",
+    "summarize",
+]
 
-
-@dataclass(frozen=True)
-class BacktestData:
-    """One customer as of `start`, plus its true daily demand from `start` on."""
-
-    start: date
-    products: list[Product]
-    shipments: list[Shipment]
-    pipeline: list[ErpOrder]
-    demand: npt.NDArray[np.integer] | npt.NDArray[np.floating]  # (n_products, days)
-    patterns: dict[str, str] = field(default_factory=dict)
-    name: str = ""
-    past_demand: npt.NDArray[np.integer] | None = None
-    """True daily demand for the history window before `start` (consumption mode only)."""
+POLICY_DESCRIPTIONS = {
+    "oracle": "default policy fed the true future demand",
+    "default": "auto forecast, auto last container (the settings as given)",
+    "baseline": "trailing average, last container shipped as it is",
+    "forecast_only": "auto forecast, last container shipped as it is",
+    "containers_only": "trailing average, auto last container",
+}
 
 
 class PolicyMetrics(BaseModel):
     policy: str
+    description: str = ""
+    exploded_week: int | None = Field(
+        default=None, description="The week the policy ran away (stopped); None: it did not"
+    )
     stockout_product_weeks: int = Field(description="Active product-weeks with unmet demand")
     stockout_pct: float = Field(description="Share of active product-weeks with a stock-out")
     fill_rate_pct: float = Field(description="Demand served from stock, % of cartons")
@@ -57,8 +58,31 @@ class PolicyMetrics(BaseModel):
     median_product_cover_weeks: float
     containers: int
     urgent_containers: int
+    below_min_fill_containers: int = 0
     avg_fill_pct: float | None
     cartons_ordered: int
+    cartons_received: int = Field(
+        default=0, description="Cartons delivered within the run (open orders at the end left out)"
+    )
+    seconds: float = 0.0
+
+    @property
+    def exploded(self) -> bool:
+        return self.exploded_week is not None
+
+
+class FactorEffect(BaseModel):
+    """What one change does with everything else held: `changed` minus `reference`."""
+
+    factor: str
+    held: str
+    reference: str
+    changed: str
+    stockout_pct: float
+    fill_rate_pct: float
+    avg_weeks_of_cover: float
+    cartons_ordered: int
+    avg_fill_pct: float | None
 
 
 class StockSeries(BaseModel):
@@ -67,6 +91,7 @@ class StockSeries(BaseModel):
     weekly_demand: list[int]
     baseline: list[int] = Field(description="Stock at the end of each week, baseline policy")
     default: list[int] = Field(description="Stock at the end of each week, default policy")
+    oracle: list[int] = Field(default_factory=list, description="The same, oracle policy")
 
 
 class BacktestReport(BaseModel):
@@ -74,150 +99,84 @@ class BacktestReport(BaseModel):
     start: date
     weeks: int
     cadence_weeks: int
-    history: str = Field(description="shipments (closed loop, as production) or consumption")
+    history: str = Field(description="shipments (as production), erp_activity, shipments_only")
     products: int
     active_products: int
     demand_cartons: int = Field(description="True demand of active products over the run")
-    baseline: PolicyMetrics
-    default: PolicyMetrics
+    policies: list[PolicyMetrics]
+    factors: list[FactorEffect] = Field(default_factory=list)
+    criteria: dict[str, bool] = Field(
+        default_factory=dict, description="The default policy against the oracle (`criteria`)"
+    )
     series: list[StockSeries]
+
+    def policy(self, name: str) -> PolicyMetrics:
+        return next(p for p in self.policies if p.policy == name)
+
+    @property
+    def baseline(self) -> PolicyMetrics:
+        return self.policy("baseline")
+
+    @property
+    def default(self) -> PolicyMetrics:
+        return self.policy("default")
+
+    @property
+    def oracle(self) -> PolicyMetrics:
+        return self.policy("oracle")
 
 
 def baseline_settings(settings: PlanSettings) -> PlanSettings:
-    """The spreadsheet policy: trailing average, ship whatever the last container holds."""
-    return settings.model_copy(
-        update={
-            "forecast_method": "trailing_average",
-            "last_container": LastContainerPolicy.KEEP,
-        }
-    )
+    """The spreadsheet policy: trailing average, ship whatever the last container holds.
+    Validated like any settings."""
+    return variant(settings, forecast_method="trailing_average", last_container="keep")
 
 
-@dataclass
-class _Run:
-    metrics: PolicyMetrics
-    weekly_stock: npt.NDArray[np.int64]  # (n, weeks) end-of-week stock
+def variant(settings: PlanSettings, **changes: object) -> PlanSettings:
+    return PlanSettings.model_validate({**settings.model_dump(), **changes})
 
 
-def simulate(
-    data: BacktestData,
-    settings: PlanSettings,
-    *,
-    weeks: int,
-    cadence_weeks: int,
-    label: str,
-    history: str = "shipments",
-) -> _Run:
-    products = data.products
-    n = len(products)
-    days = weeks * 7
-    if data.demand.shape != (n, days) and data.demand.shape[1] < days:
-        raise ValueError(f"demand covers {data.demand.shape[1]} days; {days} needed")
-    demand = np.asarray(data.demand[:, :days], dtype=np.int64)
-    catalog = Catalog.of(products)
-    index = {c: i for i, c in enumerate(catalog.codes)}
-    hist_days = settings.history_weeks * 7
-    lead_days = settings.lead_time_weeks * 7
-    horizon = horizon_weeks(settings)
+def policy_settings(settings: PlanSettings) -> dict[str, tuple[PlanSettings, bool]]:
+    """Each policy's settings and whether it is fed the true demand."""
+    return {
+        "oracle": (settings, True),
+        "default": (settings, False),
+        "baseline": (baseline_settings(settings), False),
+        "forecast_only": (variant(settings, last_container="keep"), False),
+        "containers_only": (variant(settings, forecast_method="trailing_average"), False),
+    }
 
-    # Daily shipments, day 0 = start - hist_days; our own orders are added as they ship.
-    shipped = np.zeros((n, hist_days + days + PREP_DAYS + 1))
-    origin = data.start - timedelta(days=hist_days)
-    consumption = history == "consumption"
-    if consumption:
-        if data.past_demand is None or data.past_demand.shape[1] < hist_days:
-            raise ValueError(f"consumption history needs {hist_days} days of past demand")
-        shipped[:, :hist_days] = data.past_demand[:, -hist_days:]
-    else:
-        for s in data.shipments:
-            d = (s.ship_date - origin).days
-            if 0 <= d < hist_days and s.product_code in index:
-                shipped[index[s.product_code], d] += s.quantity
 
-    due: dict[int, npt.NDArray[np.float64]] = {}  # day (from start) -> cartons arriving
-
-    def add_due(day: int, vector: npt.NDArray[np.float64]) -> None:
-        due[day] = due.get(day, np.zeros(n)) + vector
-
-    for o in data.pipeline:
-        if o.status not in PIPELINE_STATUSES:
-            continue
-        eta = o.eta or (o.ordered_on + timedelta(days=lead_days))
-        vector = np.zeros(n)
-        for line in o.lines:
-            if line.product_code in index:
-                vector[index[line.product_code]] += line.quantity
-        add_due(max((eta - data.start).days, 0), vector)
-        ship = (o.ordered_on + timedelta(days=PREP_DAYS) - origin).days
-        if not consumption and hist_days <= ship < shipped.shape[1]:
-            shipped[:, ship] += vector
-
-    stock = np.array([max(p.stock_on_hand or 0, 0) for p in products], dtype=np.float64)
-    active = catalog.active
-    weekly_stock = np.zeros((n, weeks), dtype=np.int64)
-    stockout = np.zeros((n, weeks), dtype=bool)
-    served_total = 0.0
-    containers = urgent_containers = 0
-    fills: list[float] = []
-    cartons = 0
-    for d in range(days):
-        if d % (7 * cadence_weeks) == 0:
-            as_of = data.start + timedelta(days=d)
-            window = shipped[:, d : d + hist_days]  # the hist_days before as_of
-            weekly = History.from_weekly(window.reshape(n, -1, 7).sum(axis=2))
-            arrivals = np.zeros((n, horizon))
-            for day, vector in due.items():
-                if day >= d:
-                    arrivals[:, min((day - d) // 7, horizon - 1)] += vector
-            result = plan_arrays(
-                as_of,
-                settings,
-                replace(catalog, reported_stock=np.rint(stock).astype(int).tolist()),
-                weekly,
-                Pipeline(arrivals=arrivals),
-            )
-            if result.order.sum() > 0:
-                order = result.order.astype(np.float64)
-                add_due(d + lead_days, order)
-                if not consumption:
-                    shipped[:, hist_days + d + PREP_DAYS] += order
-                cartons += int(result.order.sum())
-                containers += len(result.boxes)
-                urgent_containers += sum(1 for b in result.boxes if b.urgent)
-                fills += [100 * b.fill_fraction() for b in result.boxes]
-        if d in due:
-            stock += due.pop(d)
-        want = demand[:, d]
-        served = np.minimum(stock, want)
-        stock -= served
-        if consumption:
-            shipped[:, hist_days + d] = served
-        served_total += float(served[active].sum())
-        stockout[:, d // 7] |= want > served
-        if d % 7 == 6:
-            weekly_stock[:, d // 7] = np.rint(stock).astype(np.int64)
-
-    total_demand = float(demand[active].sum())
+def metrics(run: Run, data: BacktestData, weeks: int, min_fill_pct: float) -> PolicyMetrics:
+    catalog_active = np.array([p.status == "active" for p in data.products], dtype=bool)
+    demand = np.asarray(data.demand[:, : weeks * 7], dtype=np.int64)
+    total_demand = float(demand[catalog_active].sum())
     weekly_mean = demand.sum(axis=1) / weeks
-    with_demand = active & (weekly_mean > 0)
-    aggregate = weekly_stock[with_demand].sum(axis=0) / max(weekly_mean[with_demand].sum(), 1e-9)
-    per_product = weekly_stock[with_demand].mean(axis=1) / weekly_mean[with_demand]
-    active_weeks = int(active.sum()) * weeks
-    metrics = PolicyMetrics(
-        policy=label,
-        stockout_product_weeks=int(stockout[active].sum()),
-        stockout_pct=round(100 * stockout[active].sum() / max(active_weeks, 1), 2),
-        fill_rate_pct=round(100 * served_total / total_demand, 2) if total_demand else 100.0,
+    with_demand = catalog_active & (weekly_mean > 0)
+    stock = run.weekly_stock[with_demand]
+    aggregate = stock.sum(axis=0) / max(weekly_mean[with_demand].sum(), 1e-9)
+    per_product = stock.mean(axis=1) / weekly_mean[with_demand]
+    active_weeks = int(catalog_active.sum()) * weeks
+    out = run.stockout[catalog_active].sum()
+    return PolicyMetrics(
+        policy=run.label,
+        description=POLICY_DESCRIPTIONS.get(run.label, ""),
+        exploded_week=run.exploded_week,
+        stockout_product_weeks=int(out),
+        stockout_pct=round(100 * out / max(active_weeks, 1), 2),
+        fill_rate_pct=round(100 * run.served / total_demand, 2) if total_demand else 100.0,
         avg_weeks_of_cover=round(float(aggregate.mean()), 2),
         median_product_cover_weeks=round(float(np.median(per_product)), 2)
         if per_product.size
         else 0.0,
-        containers=containers,
-        urgent_containers=urgent_containers,
-        avg_fill_pct=round(sum(fills) / len(fills), 2) if fills else None,
-        cartons_ordered=cartons,
+        containers=run.containers,
+        urgent_containers=run.urgent_containers,
+        below_min_fill_containers=run.below_min_fill,
+        avg_fill_pct=round(sum(run.fills) / len(run.fills), 2) if run.fills else None,
+        cartons_ordered=run.cartons,
+        cartons_received=run.received,
+        seconds=round(run.seconds, 1),
     )
-    return _Run(metrics=metrics, weekly_stock=weekly_stock)
 
 
 def chart_products(data: BacktestData, count: int) -> list[int]:
@@ -242,6 +201,56 @@ def chart_products(data: BacktestData, count: int) -> list[int]:
     return chosen
 
 
+FACTORS = (
+    ("forecast", "last container shipped as it is", "baseline", "forecast_only"),
+    ("forecast", "auto last container", "containers_only", "default"),
+    ("last container", "trailing-average forecast", "baseline", "containers_only"),
+    ("last container", "auto forecast", "forecast_only", "default"),
+)
+
+
+def factor_effects(by_name: dict[str, PolicyMetrics]) -> list[FactorEffect]:
+    out = []
+    for factor, held, ref, changed in FACTORS:
+        a, b = by_name.get(ref), by_name.get(changed)
+        if a is None or b is None or a.exploded or b.exploded:
+            continue
+        fill = (
+            round(b.avg_fill_pct - a.avg_fill_pct, 2)
+            if a.avg_fill_pct is not None and b.avg_fill_pct is not None
+            else None
+        )
+        out.append(
+            FactorEffect(
+                factor=factor,
+                held=held,
+                reference=ref,
+                changed=changed,
+                stockout_pct=round(b.stockout_pct - a.stockout_pct, 2),
+                fill_rate_pct=round(b.fill_rate_pct - a.fill_rate_pct, 2),
+                avg_weeks_of_cover=round(b.avg_weeks_of_cover - a.avg_weeks_of_cover, 2),
+                cartons_ordered=b.cartons_ordered - a.cartons_ordered,
+                avg_fill_pct=fill,
+            )
+        )
+    return out
+
+
+def criteria(policy: PolicyMetrics, oracle: PolicyMetrics) -> dict[str, bool]:
+    """The issue's bar for a policy against the oracle, each rule by name."""
+    if policy.exploded:
+        return {"not_exploded": False}
+    fill = policy.avg_fill_pct or 0.0
+    return {
+        "stockout_within_oracle_plus_1pp": policy.stockout_pct <= oracle.stockout_pct + 1.0,
+        "stockout_at_most_2pct": policy.stockout_pct <= 2.0,
+        "fill_rate_at_least_98pct": policy.fill_rate_pct >= 98.0,
+        "cover_at_most_1.15x_oracle": policy.avg_weeks_of_cover <= 1.15 * oracle.avg_weeks_of_cover,
+        "cartons_at_most_1.05x_oracle": policy.cartons_ordered <= 1.05 * oracle.cartons_ordered,
+        "container_fill_within_3_points_of_oracle": fill >= (oracle.avg_fill_pct or 0.0) - 3.0,
+    }
+
+
 def run_backtest(
     data: BacktestData,
     settings: PlanSettings,
@@ -250,31 +259,51 @@ def run_backtest(
     cadence_weeks: int = 1,
     chart_count: int = 4,
     history: str = "shipments",
+    policies: Sequence[str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> BacktestReport:
-    """Score the baseline and `settings` (the default policy) on the same data."""
-    base = simulate(
-        data,
-        baseline_settings(settings),
-        weeks=weeks,
-        cadence_weeks=cadence_weeks,
-        label="baseline",
-        history=history,
-    )
-    default = simulate(
-        data, settings, weeks=weeks, cadence_weeks=cadence_weeks, label="default", history=history
-    )
+    """Replay every policy (default: all five) on the same data and compare them."""
+    configured = policy_settings(settings)
+    names = list(policies or configured)
+    unknown = [p for p in names if p not in configured]
+    if unknown:
+        raise ValueError(f"unknown policies: {', '.join(unknown)}")
+    runs: dict[str, Run] = {}
+    for name in names:
+        policy, oracle = configured[name]
+        runs[name] = simulate(
+            data,
+            policy,
+            weeks=weeks,
+            cadence_weeks=cadence_weeks,
+            label=name,
+            history=history,
+            oracle=oracle,
+            progress=progress,
+        )
+    by_name = {name: metrics(run, data, weeks, settings.min_fill_pct) for name, run in runs.items()}
     demand = np.asarray(data.demand[:, : weeks * 7], dtype=np.int64)
     weekly_demand = demand.reshape(demand.shape[0], weeks, 7).sum(axis=2)
+
+    def stock_of(name: str, r: int) -> list[int]:
+        return runs[name].weekly_stock[r].tolist() if name in runs else []
+
     series = [
         StockSeries(
             product_code=data.products[r].code,
             pattern=data.patterns.get(data.products[r].code, ""),
             weekly_demand=weekly_demand[r].tolist(),
-            baseline=base.weekly_stock[r].tolist(),
-            default=default.weekly_stock[r].tolist(),
+            baseline=stock_of("baseline", r),
+            default=stock_of("default", r),
+            oracle=stock_of("oracle", r),
         )
         for r in chart_products(data, chart_count)
     ]
+    checked = (
+        criteria(by_name["default"], by_name["oracle"])
+        if "default" in by_name and "oracle" in by_name
+        else {}
+    )
     return BacktestReport(
         customer=data.name,
         start=data.start,
@@ -284,7 +313,89 @@ def run_backtest(
         products=len(data.products),
         active_products=sum(1 for p in data.products if p.status == "active"),
         demand_cartons=int(demand[[p.status == "active" for p in data.products]].sum()),
-        baseline=base.metrics,
-        default=default.metrics,
+        policies=list(by_name.values()),
+        factors=factor_effects(by_name),
+        criteria=checked,
         series=series,
     )
+
+
+class PolicySummary(BaseModel):
+    """One policy over several seeds: the mean and the worst of each figure, and of its
+    ratio to the oracle."""
+
+    policy: str
+    seeds: int
+    exploded: int = Field(description="Seeds on which the policy ran away")
+    mean: dict[str, float | None]
+    worst: dict[str, float | None]
+
+
+# figure -> whether higher is worse
+_WORSE_HIGH = {
+    "stockout_pct": True,
+    "fill_rate_pct": False,
+    "avg_weeks_of_cover": True,
+    "cartons_ordered": True,
+    "avg_fill_pct": False,
+    "cover_vs_oracle": True,
+    "cartons_vs_oracle": True,
+    "stockout_pp_over_oracle": True,
+    "fill_points_vs_oracle": False,
+}
+
+
+def relative(policy: PolicyMetrics, oracle: PolicyMetrics) -> dict[str, float | None]:
+    """A policy's figures as the criteria read them: ratios and differences to the oracle."""
+    fill = (
+        round(policy.avg_fill_pct - oracle.avg_fill_pct, 2)
+        if policy.avg_fill_pct is not None and oracle.avg_fill_pct is not None
+        else None
+    )
+    return {
+        "cover_vs_oracle": round(policy.avg_weeks_of_cover / oracle.avg_weeks_of_cover, 3)
+        if oracle.avg_weeks_of_cover
+        else None,
+        "cartons_vs_oracle": round(policy.cartons_ordered / oracle.cartons_ordered, 3)
+        if oracle.cartons_ordered
+        else None,
+        "stockout_pp_over_oracle": round(policy.stockout_pct - oracle.stockout_pct, 2),
+        "fill_points_vs_oracle": fill,
+    }
+
+
+def summarize(reports: Sequence[BacktestReport]) -> list[PolicySummary]:
+    """Mean and worst over the reports (seeds) of one customer, per policy."""
+    if not reports:
+        return []
+    out = []
+    for name in [p.policy for p in reports[0].policies]:
+        figures: dict[str, list[float]] = {k: [] for k in _WORSE_HIGH}
+        exploded = 0
+        for report in reports:
+            p = report.policy(name)
+            if p.exploded:
+                exploded += 1
+                continue
+            values: dict[str, float | None] = {
+                "stockout_pct": p.stockout_pct,
+                "fill_rate_pct": p.fill_rate_pct,
+                "avg_weeks_of_cover": p.avg_weeks_of_cover,
+                "cartons_ordered": p.cartons_ordered,
+                "avg_fill_pct": p.avg_fill_pct,
+            }
+            if any(q.policy == "oracle" for q in report.policies):
+                values |= relative(p, report.oracle)
+            for k, v in values.items():
+                if v is not None:
+                    figures[k].append(float(v))
+        mean = {k: round(sum(v) / len(v), 3) if v else None for k, v in figures.items()}
+        worst = {
+            k: (max(v) if _WORSE_HIGH[k] else min(v)) if v else None for k, v in figures.items()
+        }
+        out.append(
+            PolicySummary(
+                policy=name, seeds=len(reports), exploded=exploded, mean=mean, worst=worst
+            )
+        )
+    return out

@@ -1,5 +1,6 @@
 """The baseline a spreadsheet computes, vectorised: trailing average -> projection to
-arrival -> order-up-to (target + safety weeks) -> pack / MOQ rounding.
+arrival -> order-up-to (target + safety weeks) -> pack / MOQ rounding (with the settings'
+lead time; it measures nothing).
 
 It gives the same quantities as the engine run with `forecast_method="trailing_average"`
 (a test holds them equal) while skipping what the full plan adds (classification,
@@ -9,6 +10,8 @@ order?" reference.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -34,14 +37,17 @@ def baseline_orders(
     weeks = t - np.maximum(history.first_week, window_start)
     rate = np.where(weeks > 0, total / np.maximum(weeks, 1), 0.0)
 
-    lead = settings.lead_time_weeks
-    due = np.ascontiguousarray(arrivals[:, : lead + 1].T)  # week-major: contiguous rows
+    whole = math.floor(settings.lead_time_weeks + 1e-9)
+    frac = max(settings.lead_time_weeks - whole, 0.0)
+    due = np.ascontiguousarray(arrivals[:, : whole + 1].T)  # week-major: contiguous rows
     level = np.maximum(stock, 0.0)
-    for h in range(lead):
+    for h in range(whole):
         level += due[h]
         level -= rate
         np.maximum(level, 0.0, out=level)
-    at_arrival = level + due[lead]
+    at_arrival = level + due[whole]
+    if frac > 0:  # the order lands part-way into its week
+        at_arrival = np.maximum(at_arrival - frac * rate, 0.0)
     weeks_target = np.full(n, settings.target_soh_weeks) if target_weeks is None else target_weeks
     need = rate * (weeks_target + settings.safety_weeks) - at_arrival
     eligible = active & (rate > 0)

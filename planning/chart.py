@@ -10,7 +10,12 @@ from html import escape
 from planning.backtest import BacktestReport, StockSeries
 
 PANEL_W, PANEL_H, PAD = 460, 200, 40
-COLOURS = {"baseline": "#9e9e9e", "default": "#1565c0", "demand": "#ef6c00"}
+COLOURS = {
+    "baseline": "#9e9e9e",
+    "default": "#1565c0",
+    "oracle": "#2e7d32",
+    "demand": "#ef6c00",
+}
 
 
 def _polyline(values: list[int], top: float, x0: float, y0: float, colour: str, dash: str) -> str:
@@ -26,7 +31,7 @@ def _polyline(values: list[int], top: float, x0: float, y0: float, colour: str, 
 
 
 def _panel(s: StockSeries, x0: float, y0: float) -> str:
-    top = max([*s.baseline, *s.default, *s.weekly_demand, 1]) * 1.05
+    top = max([*s.baseline, *s.default, *s.oracle, *s.weekly_demand, 1]) * 1.05
     parts = [
         f'<rect x="{x0}" y="{y0}" width="{PANEL_W}" height="{PANEL_H}" fill="#fafafa" '
         'stroke="#ccc"/>',
@@ -38,7 +43,9 @@ def _panel(s: StockSeries, x0: float, y0: float) -> str:
         _polyline(s.baseline, top, x0, y0, COLOURS["baseline"], ""),
         _polyline(s.default, top, x0, y0, COLOURS["default"], ""),
     ]
-    for i, (b, d) in enumerate(zip(s.baseline, s.default, strict=True)):
+    if s.oracle:
+        parts.append(_polyline(s.oracle, top, x0, y0, COLOURS["oracle"], "6,2"))
+    for i, (b, d) in enumerate(zip(s.baseline, s.default, strict=False)):
         x = x0 + PANEL_W * i / max(len(s.baseline) - 1, 1)
         if b == 0:
             parts.append(f'<circle cx="{x:.1f}" cy="{y0 + PANEL_H - 3}" r="2.5" fill="#9e9e9e"/>')
@@ -62,8 +69,10 @@ def stock_chart(report: BacktestReport) -> str:
         f'<text x="{PAD}" y="24" font-size="15" font-weight="bold">{title}</text>',
         f'<text x="{PAD}" y="44" font-size="12">'
         f'<tspan fill="{COLOURS["default"]}">— default policy</tspan>   '
-        f'<tspan fill="{COLOURS["baseline"]}">— baseline (trailing average, no pull-forward)'
-        f'</tspan>   <tspan fill="{COLOURS["demand"]}">- - true weekly demand</tspan>   '
+        f'<tspan fill="{COLOURS["oracle"]}">— — oracle (true demand as forecast)</tspan>   '
+        f'<tspan fill="{COLOURS["baseline"]}">— baseline (trailing average, last container '
+        "as it is)</tspan>   "
+        f'<tspan fill="{COLOURS["demand"]}">- - true weekly demand</tspan>   '
         "dots: weeks ending empty</text>",
     ]
     for k, series in enumerate(report.series):

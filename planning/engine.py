@@ -1,23 +1,25 @@
 """The planning engine: `plan(PlanInput) -> Recommendation`.
 
-`plan` converts the input lists to arrays once (`history.py`), then `plan_arrays` runs the
-whole pipeline on products x weeks matrices: classify -> forecast -> project -> targets
-and urgency -> round -> pack -> last-container policy. `explain.py` turns the result into
-the `Recommendation`. The backtest and the bench call `plan_arrays` directly.
+`plan` converts the input lists to arrays once (`history.py`, `sources.py`,
+`leadtime.py`), then `plan_arrays` runs the whole pipeline on products x weeks matrices:
+classify -> forecast -> project -> targets and urgency -> round -> pack -> last-container
+policy. `explain.py` turns the result into the `Recommendation`. The backtest and the
+bench call `plan_arrays` directly.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
+from planning.catalog import Catalog
 from planning.classify import NONE, Classification, classify
+from planning.errors import PlanTooLarge, UnpackableProduct
 from planning.explain import build_recommendation
-from planning.forecast import SHORT_MEAN, Forecast, forecast
+from planning.forecast import ORACLE, Forecast, forecast, measured_error
 from planning.history import (
     BoolArray,
     FloatArray,
@@ -27,69 +29,27 @@ from planning.history import (
     pipeline_arrivals,
     weekly_history,
 )
-from planning.models import Product, ProductStatus
-from planning.packing import Box, Limits, PackItem, PackLines, effective_moq, pack_lines, top_up
-from planning.policy import Targets, Urgency, round_orders, targets, urgency
-from planning.projection import Projection, cumulative, forward_cover, project
+from planning.lastcontainer import Decision, Outcome, decide
+from planning.leadtime import LeadTime, lead_time
+from planning.packing import Box, Limits, pack_lines
+from planning.policy import Targets, Urgency, round_orders, splittable, targets, urgency
+from planning.projection import Projection, cover_from, project
 from planning.schemas import PlanInput, Recommendation
-from planning.settings import LastContainerPolicy, MissingStockPolicy, PlanSettings
+from planning.settings import MissingStockPolicy, PlanSettings, SafetyStockMode
+from planning.sources import (
+    DayGrid,
+    SourceWeeks,
+    activity_source,
+    combine,
+    corrections_matrix,
+    shipment_source,
+    snapshot_source,
+)
 
+__all__ = ["Catalog", "PlanResult", "horizon_weeks", "plan", "plan_arrays", "quantities"]
 
-@dataclass(frozen=True)
-class Catalog:
-    """Product attributes as arrays, in input order."""
-
-    codes: list[str]
-    names: list[str]
-    pack: IntArray
-    moq: IntArray
-    active: BoolArray
-    weight: list[float | None]
-    volume: list[float | None]
-    reported_stock: list[int | None]
-
-    @classmethod
-    def of(cls, products: Sequence[Product]) -> Catalog:
-        return cls(
-            codes=[p.code for p in products],
-            names=[p.name for p in products],
-            pack=np.array([p.pack_size for p in products], dtype=np.int64),
-            moq=np.array([p.moq for p in products], dtype=np.int64),
-            active=np.array([p.status is ProductStatus.ACTIVE for p in products], dtype=bool),
-            weight=[p.carton_weight_kg for p in products],
-            volume=[p.carton_volume_m3 for p in products],
-            reported_stock=[p.stock_on_hand for p in products],
-        )
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-    def pack_item(self, row: int, quantity: int, urgent: bool = False) -> PackItem:
-        return PackItem(
-            product_code=self.codes[row],
-            quantity=quantity,
-            urgent=urgent,
-            carton_weight_kg=self.weight[row],
-            carton_volume_m3=self.volume[row],
-            pack_size=int(self.pack[row]),
-            min_quantity=effective_moq(int(self.pack[row]), int(self.moq[row])),
-        )
-
-    def pack_lines(self, rows: IntArray, quantity: IntArray, urgent: BoolArray) -> PackLines:
-        """`pack_item` for each of `rows` (in that order), as `PackLines` built in bulk."""
-        row_list = rows.tolist()
-        pack = self.pack[rows].tolist()
-        moq = self.moq[rows].tolist()
-        minimum = {pm: effective_moq(*pm) for pm in set(zip(pack, moq, strict=True))}
-        return PackLines(
-            product_code=[self.codes[r] for r in row_list],
-            quantity=quantity[rows].tolist(),
-            urgent=urgent[rows].tolist(),
-            carton_weight_kg=[self.weight[r] for r in row_list],
-            carton_volume_m3=[self.volume[r] for r in row_list],
-            pack_size=pack,
-            min_quantity=[minimum[pm] for pm in zip(pack, moq, strict=True)],
-        )
+MAX_CONTAINERS = 2_000
+"""More containers than this in one plan is bad data (or a runaway policy), not an order."""
 
 
 @dataclass
@@ -103,6 +63,7 @@ class PlanResult:
     classes: Classification
     forecast: Forecast
     horizon: int
+    lead: LeadTime
     stock_used: FloatArray
     stock_missing: BoolArray
     stock_negative: BoolArray
@@ -117,37 +78,80 @@ class PlanResult:
     order: IntArray  # final quantity per product
     pulled: IntArray  # cartons pulled forward by top-up
     deferred: IntArray  # cartons of base orders removed with a dropped container
+    moq_unmet: BoolArray  # needs stock, but its MOQ does not fit in one container
     boxes: list[Box]
-    dropped_fill_pct: float | None = None
+    last: Decision = field(default_factory=lambda: Decision(Outcome.NONE, {}, None))
     warnings: list[str] = field(default_factory=list)
 
     @property
     def urgent(self) -> BoolArray:
         return np.asarray(self.urgency.urgent & self.eligible)
 
+    @property
+    def dropped_fill_pct(self) -> float | None:
+        return self.last.fill_pct if self.last.outcome is Outcome.DROPPED else None
 
-def horizon_weeks(settings: PlanSettings) -> int:
-    """Weeks projected: far enough for lead time, target + safety and max cover."""
+
+def horizon_weeks(settings: PlanSettings, lead: LeadTime | None = None) -> int:
+    """Weeks projected: far enough for lead time, target + safety + a review, max cover."""
+    weeks = settings.lead_time_weeks if lead is None else max(lead.weeks, settings.lead_time_weeks)
     longest_target = max([settings.target_soh_weeks, *settings.target_soh_overrides.values()])
-    beyond = max(longest_target + settings.safety_weeks, settings.max_cover_weeks)
-    return max(52, settings.lead_time_weeks + math.ceil(beyond) + 2)
+    beyond = max(
+        longest_target + settings.safety_weeks + settings.review_period_weeks,
+        settings.max_cover_weeks,
+    )
+    return max(52, math.ceil(weeks) + math.ceil(beyond) + 2)
+
+
+def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
+    """The weekly history from the best source per product and week (`sources.py`)."""
+    settings = inp.settings
+    shipped, unknown = weekly_history(
+        catalog.codes, inp.shipments, inp.as_of, settings.history_weeks
+    )
+    warnings = []
+    if unknown:
+        warnings.append(f"{unknown:,} shipments name products not in the catalogue; ignored")
+    grid = DayGrid(inp.as_of, settings.history_weeks)
+    if not (inp.consumption or inp.snapshots or inp.shipment_corrections):
+        return shipped, warnings  # shipments alone: read as they are (`shipment_source`)
+    sources: list[SourceWeeks] = []
+    adjust = (
+        corrections_matrix(catalog.codes, inp.shipments, inp.shipment_corrections, grid)
+        if inp.shipment_corrections
+        else None
+    )
+    better = bool(inp.consumption or inp.snapshots)
+    sources.append(shipment_source(shipped, adjust, spread=better))
+    activity = activity_source(catalog.codes, inp.consumption, grid)
+    if activity is not None:
+        sources.append(activity)
+    snaps = snapshot_source(
+        catalog.codes, inp.snapshots, catalog.reported_stock, inp.order_history, grid
+    )
+    if snaps is not None:
+        sources.append(snaps.source)
+        if snaps.rises:
+            warnings.append(
+                f"{snaps.rises:,} times stock rose between two syncs by more than the "
+                "deliveries recorded (a delivery missing from the order history, or a stock "
+                "count correction); that consumption was taken as 0"
+            )
+    return combine(sources), warnings
 
 
 def plan(inp: PlanInput) -> Recommendation:
     """Plan one customer's order as of `inp.as_of`. Pure: no I/O, deterministic."""
     settings = inp.settings
     catalog = Catalog.of(inp.products)
-    history, unknown = weekly_history(
-        catalog.codes, inp.shipments, inp.as_of, settings.history_weeks
+    history, warnings = history_of(inp, catalog)
+    lead = lead_time(inp.order_history, inp.as_of, settings)
+    horizon = horizon_weeks(settings, lead)
+    pipeline = pipeline_arrivals(catalog.codes, inp.pipeline, inp.as_of, horizon, lead.weeks)
+    warnings = list(pipeline.warnings) + warnings
+    result = plan_arrays(
+        inp.as_of, settings, catalog, history, pipeline, warnings=warnings, lead=lead
     )
-    horizon = horizon_weeks(settings)
-    pipeline = pipeline_arrivals(
-        catalog.codes, inp.pipeline, inp.as_of, horizon, settings.lead_time_weeks
-    )
-    warnings = list(pipeline.warnings)
-    if unknown:
-        warnings.append(f"{unknown:,} shipments name products not in the catalogue; ignored")
-    result = plan_arrays(inp.as_of, settings, catalog, history, pipeline, warnings=warnings)
     return build_recommendation(result)
 
 
@@ -159,47 +163,55 @@ def plan_arrays(
     pipeline: Pipeline,
     *,
     warnings: list[str] | None = None,
+    lead: LeadTime | None = None,
+    forecast_override: FloatArray | None = None,
 ) -> PlanResult:
+    """The whole plan on arrays. `forecast_override` (products x horizon) replaces the
+    forecast: the backtest's oracle feeds the true future demand this way."""
     n = len(catalog)
     horizon = pipeline.arrivals.shape[1]
-    lead = settings.lead_time_weeks
-    if horizon < horizon_weeks(settings):
-        raise ValueError(f"pipeline horizon {horizon} is shorter than {horizon_weeks(settings)}")
+    lead = lead or LeadTime.of_settings(settings)
+    if horizon < horizon_weeks(settings, lead):
+        raise ValueError(
+            f"pipeline horizon {horizon} is shorter than {horizon_weeks(settings, lead)}"
+        )
+    limits = Limits.from_settings(settings)
+    per_container = catalog.per_container(limits)
+    _check_packable(catalog, per_container)
 
-    q = quantities(settings, catalog, history, pipeline.arrivals)
-    classes, fc, proj, tg, urg = q.classes, q.forecast, q.projection, q.targets, q.urgency
-    eligible, need, base, stock = q.eligible, q.need, q.base_order, q.stock
-    missing, negative, skipped = q.stock_missing, q.stock_negative, q.skipped
+    q = quantities(settings, catalog, history, pipeline.arrivals, lead, forecast_override)
+    fc, proj, tg, urg = q.forecast, q.projection, q.targets, q.urgency
+    eligible, need, stock = q.eligible, q.need, q.stock
     urgent = urg.urgent & eligible
+    minimum = catalog.minimum()
+    base = splittable(q.base_order, need, per_container, minimum)
+    moq_unmet = (q.base_order > 0) & (minimum > per_container)
+    _check_size(base, catalog, limits)
 
     # Priority: urgent by earliest run-out, then the rest by cover at arrival.
-    cover_at_arrival = forward_cover(tg.stock_at_arrival, fc.weekly, lead, fc.window(lead))
+    cover_at_arrival = cover_from(fc.window(lead.whole), lead.frac, tg.stock_at_arrival)
     run_out = np.where(np.isnan(proj.run_out_day), np.inf, proj.run_out_day)
     priority = np.lexsort((cover_at_arrival, run_out, ~urgent))
-    limits = Limits.from_settings(settings)
     boxes, open_box = pack_lines(
         catalog.pack_lines(priority[base[priority] > 0], base, urgent), limits
     )
+    boxes, decision, pulled, deferred = decide(
+        settings,
+        catalog,
+        boxes,
+        open_box,
+        fc=fc,
+        tg=tg,
+        lead=lead,
+        base=base,
+        eligible=eligible,
+        urgent=urgent,
+        priority=priority,
+        arrivals=pipeline.arrivals,
+        limits=limits,
+    )
 
-    index = _index(catalog)
-    pulled = np.zeros(n, dtype=np.int64)
-    deferred = np.zeros(n, dtype=np.int64)
-    dropped_fill: float | None = None
-    policy = settings.last_container
-    if open_box is not None and policy is LastContainerPolicy.TOP_UP:
-        candidates = _top_up_candidates(catalog, fc, classes, tg, base, eligible, settings)
-        for code, qty in top_up(open_box, candidates).items():
-            pulled[index[code]] += qty
-    if (
-        open_box is not None
-        and policy is not LastContainerPolicy.KEEP
-        and not open_box.urgent
-        and 100 * open_box.fill_fraction() < settings.min_fill_pct
-    ):
-        dropped_fill = 100 * open_box.fill_fraction()
-        boxes, deferred = _drop(open_box, base, pulled, catalog, urgent, priority, limits, index)
-        pulled[:] = 0
-
+    index = {c: i for i, c in enumerate(catalog.codes)}
     order = np.zeros(n, dtype=np.int64)
     np.add.at(
         order,
@@ -211,13 +223,14 @@ def plan_arrays(
         settings=settings,
         catalog=catalog,
         history=history,
-        classes=classes,
+        classes=q.classes,
         forecast=fc,
         horizon=horizon,
+        lead=lead,
         stock_used=stock,
-        stock_missing=missing,
-        stock_negative=negative,
-        skipped=skipped,
+        stock_missing=q.stock_missing,
+        stock_negative=q.stock_negative,
+        skipped=q.skipped,
         arrivals=pipeline.arrivals,
         projection=proj,
         targets=tg,
@@ -228,10 +241,45 @@ def plan_arrays(
         order=order,
         pulled=pulled,
         deferred=deferred,
+        moq_unmet=moq_unmet,
         boxes=boxes,
-        dropped_fill_pct=dropped_fill,
+        last=decision,
         warnings=list(warnings or []),
     )
+
+
+def _check_packable(catalog: Catalog, per_container: IntArray) -> None:
+    """An active product of which not one pack fits a container is bad product data."""
+    bad = np.flatnonzero(catalog.active & (per_container < catalog.pack))
+    if bad.size:
+        r = int(bad[0])
+        pack = int(catalog.pack[r])
+        weight, volume = catalog.weight[r], catalog.volume[r]
+        parts = [f"one pack of {pack:,} cartons"]
+        if weight:
+            parts.append(f"{pack * weight:,.1f} kg")
+        if volume:
+            parts.append(f"{pack * volume:,.3f} m³")
+        more = f" (and {bad.size - 1:,} more products)" if bad.size > 1 else ""
+        raise UnpackableProduct(
+            catalog.codes[r],
+            f"{', '.join(parts)} does not fit in an empty container; fix the pack size, "
+            f"carton weight/volume or the container limits{more}",
+        )
+
+
+def _check_size(order: IntArray, catalog: Catalog, limits: Limits) -> None:
+    """Refuse before packing what would take more than MAX_CONTAINERS containers."""
+    cartons = float(order.sum())
+    least = cartons / limits.cartons
+    if limits.weight_kg is not None:
+        weight = np.array([w or 0.0 for w in catalog.weight])
+        least = max(least, float(order @ weight) / limits.weight_kg)
+    if limits.volume_m3 is not None:
+        volume = np.array([v or 0.0 for v in catalog.volume])
+        least = max(least, float(order @ volume) / limits.volume_m3)
+    if least > MAX_CONTAINERS:
+        raise PlanTooLarge(math.ceil(least), MAX_CONTAINERS)
 
 
 @dataclass(frozen=True)
@@ -253,14 +301,34 @@ class Quantities:
 
 
 def quantities(
-    settings: PlanSettings, catalog: Catalog, history: History, arrivals: FloatArray
+    settings: PlanSettings,
+    catalog: Catalog,
+    history: History,
+    arrivals: FloatArray,
+    lead: LeadTime | None = None,
+    forecast_override: FloatArray | None = None,
 ) -> Quantities:
     """Forecast, project and size every product's order, all as array operations."""
     n = len(catalog)
     horizon = arrivals.shape[1]
-    lead = settings.lead_time_weeks
+    lead = lead or LeadTime.of_settings(settings)
     classes = classify(history, settings.min_history_weeks)
-    fc = forecast(history, classes, settings, horizon)
+    service_level = settings.safety_stock_mode is SafetyStockMode.SERVICE_LEVEL
+    fc = (
+        forecast(history, classes, settings, horizon)
+        if forecast_override is None or service_level
+        else None
+    )
+    if forecast_override is not None:
+        weekly = np.asarray(forecast_override, dtype=np.float64)[:, :horizon]
+        if weekly.shape != (n, horizon):
+            raise ValueError(f"forecast override must be {n} x {horizon}, not {weekly.shape}")
+        # The oracle's safety stock reads the error of the forecast the history allows, as
+        # the default policy's does: a perfect forecast changes the forecast, not the rule.
+        error = None if fc is None else measured_error(fc, history, settings)
+        fc = Forecast(weekly=weekly, method=np.full(n, ORACLE, dtype=np.int64), error=error)
+    assert fc is not None
+    error = measured_error(fc, history, settings) if service_level else None
 
     reported = catalog.reported_stock
     missing = np.array([s is None for s in reported], dtype=bool)
@@ -270,11 +338,26 @@ def quantities(
     skipped = missing & (settings.missing_stock is MissingStockPolicy.SKIP)
 
     proj = project(stock, arrivals, fc.weekly)
-    tg = targets(catalog.codes, fc.weekly, proj, arrivals, history, settings, fc.window(lead))
-    urg = urgency(proj, tg.safety, lead)
+    tg = targets(
+        catalog.codes,
+        fc.weekly,
+        proj,
+        arrivals,
+        history,
+        settings,
+        lead,
+        fc.window(lead.whole),
+        error,
+    )
+    urg = urgency(proj, tg.safety, fc.weekly, arrivals, lead)
 
-    has_demand = fc.weekly[:, lead:].sum(axis=1) > 0 if n else np.zeros(0, dtype=bool)
-    eligible = catalog.active & ~skipped & (classes.pattern != NONE) & has_demand
+    if n:
+        after = fc.window(lead.whole).running[:, -1] - lead.frac * fc.weekly[:, lead.whole]
+        has_demand = after > 1e-12
+    else:
+        has_demand = np.zeros(0, dtype=bool)
+    known = classes.pattern != NONE
+    eligible = catalog.active & ~skipped & known & has_demand
     need = np.where(eligible, tg.target + tg.safety - tg.stock_at_arrival, 0.0)
     base = np.where(eligible, round_orders(need, catalog.pack, catalog.moq), 0).astype(np.int64)
     return Quantities(
@@ -291,66 +374,3 @@ def quantities(
         need=need,
         base_order=base,
     )
-
-
-def _index(catalog: Catalog) -> dict[str, int]:
-    return {c: i for i, c in enumerate(catalog.codes)}
-
-
-def _top_up_candidates(
-    catalog: Catalog,
-    fc: Forecast,
-    classes: Classification,
-    tg: Targets,
-    base: IntArray,
-    eligible: BoolArray,
-    settings: PlanSettings,
-) -> Iterator[tuple[PackItem, int, int]]:
-    """Products that run out next, each with how much may be pulled forward (lazily: the
-    container usually fills after a few).
-
-    The ceiling is `max_cover_weeks` of forecast after arrival. Short-history products are
-    not pulled forward: stocking up on an unproven product is the risk to avoid.
-    """
-    lead = settings.lead_time_weeks
-    after = tg.stock_at_arrival + base
-    window = fc.window(lead)
-    cover_after = forward_cover(after, fc.weekly, lead, window)
-    ceiling = cumulative(fc.weekly, lead, np.full(len(catalog), settings.max_cover_weeks), window)
-    allowance = np.floor((ceiling - after) / catalog.pack) * catalog.pack
-    ok = eligible & (fc.method != SHORT_MEAN) & (allowance > 0)
-    rows = np.flatnonzero(ok)
-    rows = rows[np.argsort(cover_after[rows], kind="stable")]
-    for r in rows.tolist():
-        minimum = 0 if base[r] > 0 else effective_moq(int(catalog.pack[r]), int(catalog.moq[r]))
-        yield catalog.pack_item(r, int(allowance[r])), int(catalog.pack[r]), minimum
-
-
-def _drop(
-    open_box: Box,
-    base: IntArray,
-    pulled: IntArray,
-    catalog: Catalog,
-    urgent: BoolArray,
-    priority: IntArray,
-    limits: Limits,
-    index: dict[str, int],
-) -> tuple[list[Box], IntArray]:
-    """Remove the under-filled last container and re-pack what is left.
-
-    Products that had cartons in it keep the rest of their order rounded down to a pack
-    multiple (or nothing, if that is below the MOQ); pulled-forward cartons go entirely.
-    """
-    keep = base.copy()
-    for code, qty in open_box.lines.items():
-        r = index[code]
-        in_box = qty - int(pulled[r])  # pulled-forward cartons are all in the open box
-        left = (int(base[r]) - in_box) // int(catalog.pack[r]) * int(catalog.pack[r])
-        if left < effective_moq(int(catalog.pack[r]), int(catalog.moq[r])):
-            left = 0
-        keep[r] = left
-    new_boxes, _ = pack_lines(
-        catalog.pack_lines(priority[keep[priority] > 0], keep, urgent), limits
-    )
-    deferred = np.asarray(base - keep, dtype=np.int64)
-    return new_boxes, deferred

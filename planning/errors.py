@@ -27,3 +27,19 @@ class UnpackableProduct(InvalidInput):
         super().__init__(f"product {product_code}: {problem}", field="settings")
         self.product_code = product_code
         self.problem = problem
+
+
+class PlanTooLarge(InvalidInput):
+    """The order would need an absurd number of containers: the data is wrong (or a policy
+    has run away, as a backtest can show), and packing it would take minutes."""
+
+    code = "plan_too_large"
+
+    def __init__(self, containers: int, limit: int) -> None:
+        super().__init__(
+            f"the order would need at least {containers:,} containers (the limit is "
+            f"{limit:,}): check stock, history and container capacity",
+            field="products",
+        )
+        self.containers = containers
+        self.limit = limit

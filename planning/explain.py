@@ -17,12 +17,17 @@ import numpy.typing as npt
 from planning.classify import PATTERNS
 from planning.forecast import METHOD_NAMES, NO_FORECAST, SHORT_MEAN
 from planning.history import FloatArray, IntArray
+from planning.lastcontainer import Outcome
+from planning.leadtime import LeadTimeSource
 from planning.packing import effective_moq, to_containers
-from planning.projection import forward_cover
+from planning.projection import cover_from, forward_cover
 from planning.schemas import (
     Container,
+    ContainerNote,
     DemandPattern,
     Explanation,
+    HistorySource,
+    LeadTimeUsed,
     Line,
     PlanStatus,
     ProductPlan,
@@ -31,6 +36,7 @@ from planning.schemas import (
     construct,
 )
 from planning.settings import SafetyStockMode
+from planning.sources import SOURCE_PHRASES, Source
 
 if TYPE_CHECKING:
     from planning.engine import PlanResult
@@ -55,7 +61,13 @@ METHOD_LABELS = {
     "tsb": "TSB (intermittent)",
     "short_history_mean": "average since first shipment (short history)",
     "none": "no forecast",
+    "oracle": "the true future demand (backtest oracle)",
 }
+HISTORY_SOURCES: tuple[HistorySource, ...] = (
+    HistorySource.ERP_ACTIVITY,
+    HistorySource.SNAPSHOTS,
+    HistorySource.SHIPMENTS,
+)
 
 
 def _cover_list(cover: np.ndarray) -> list[float | None]:
@@ -115,7 +127,7 @@ def _statuses(result: PlanResult) -> IntArray:
         result.skipped,
         method == NO_FORECAST,
         result.urgent,
-        result.base_order > 0,
+        (result.base_order > 0) | result.moq_unmet,
     ]
     return np.asarray(np.select(rules, range(len(rules)), default=len(rules)), dtype=np.int64)
 
@@ -132,13 +144,15 @@ class _Shown:
     run_out_days: npt.NDArray[np.datetime64]  # the same dates (NaT for None)
     pattern: list[DemandPattern]
     method: list[str]
+    source: IntArray  # `sources.Source` per product
+    source_weeks: IntArray
 
     @classmethod
     def of(cls, result: PlanResult) -> _Shown:
-        lead = result.settings.lead_time_weeks
+        lead = result.lead
         fc = result.forecast.weekly
         tg = result.targets
-        window = np.maximum(np.ceil(lead + tg.target_weeks).astype(np.int64), 1)
+        window = np.maximum(np.ceil(lead.weeks + tg.target_weeks - 1e-9).astype(np.int64), 1)
         csum = result.forecast.window(0).running[:, 1:]  # np.cumsum(fc, axis=1)
         n = len(result.catalog)
         rows = np.arange(n)
@@ -152,12 +166,22 @@ class _Shown:
                 forward_cover(result.stock_used + pipeline, fc, 0, result.forecast.window(0))
             ),
             cover_arrival=_cover_list(
-                forward_cover(tg.stock_at_arrival, fc, lead, result.forecast.window(lead))
+                cover_from(result.forecast.window(lead.whole), lead.frac, tg.stock_at_arrival)
             ),
             run_out=run_out.tolist(),
             run_out_days=run_out,
             pattern=_labels(PATTERNS, result.classes.pattern),
             method=_labels(METHOD_NAMES, result.forecast.method),
+            source=(
+                np.full(n, Source.SHIPMENTS, np.int64)
+                if result.history.source is None
+                else result.history.source
+            ),
+            source_weeks=(
+                np.full(n, result.history.n_weeks, np.int64)
+                if result.history.source_weeks is None
+                else result.history.source_weeks
+            ),
         )
 
 
@@ -189,8 +213,9 @@ def _build(result: PlanResult) -> Recommendation:
     shown = _Shown.of(result)
     status = _statuses(result)
     containers = to_containers(result.boxes, validate=False)
+    notes = _container_notes(result)
     lines = _lines(result, shown)
-    totals = _totals(result, status, lines, containers)
+    totals = _totals(result, status, lines, containers, len(notes))
     return construct(
         Recommendation,
         {
@@ -200,8 +225,20 @@ def _build(result: PlanResult) -> Recommendation:
             "lines": lines,
             "products": _product_plans(result, shown, status),
             "totals": totals,
-            "warnings": list(result.warnings),
+            "warnings": list(result.warnings)
+            + _moq_warnings(result)
+            + [f"Container {n.index}: {n.note}" for n in notes],
             "settings": result.settings,
+            "lead_time": construct(
+                LeadTimeUsed,
+                {
+                    "weeks": round(float(result.lead.weeks), 2),
+                    "sd_weeks": round(float(result.lead.sd_weeks), 2),
+                    "orders": result.lead.orders,
+                    "source": result.lead.source.value,
+                },
+            ),
+            "container_notes": notes,
         },
     )
 
@@ -214,6 +251,7 @@ def _product_plans(result: PlanResult, shown: _Shown, status: IntArray) -> list[
         | (status == STATUSES.index(PlanStatus.STOCK_UNKNOWN))
         | (result.deferred > 0)
         | (result.forecast.method == SHORT_MEAN)
+        | result.moq_unmet
     )
     for i in np.flatnonzero(noted).tolist():
         notes[i] = _note(result, i, STATUSES[int(status[i])], int(result.deferred[i]))
@@ -233,6 +271,7 @@ def _product_plans(result: PlanResult, shown: _Shown, status: IntArray) -> list[
         _ints(result.projection.start_stock[:, :SHOWN_WEEKS]),
         result.order.tolist(),
         (result.urgent & (result.order > 0)).tolist(),
+        _labels(HISTORY_SOURCES, shown.source),
         notes,
         strict=True,
     )
@@ -256,6 +295,7 @@ def _product_plans(result: PlanResult, shown: _Shown, status: IntArray) -> list[
                 "projected_stock": projected,
                 "ordered_quantity": ordered,
                 "urgent": urgent,
+                "history_source": source,
                 "note": note,
             },
             _PRODUCT_FIELDS,
@@ -276,6 +316,7 @@ def _product_plans(result: PlanResult, shown: _Shown, status: IntArray) -> list[
             projected,
             ordered,
             urgent,
+            source,
             note,
         ) in columns
     ]
@@ -294,13 +335,15 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     Built a column at a time: every value is picked, converted and (for the text) formatted
     in bulk, then one pass per line assembles the reasons, the paragraph and the models.
     """
-    cat, tg, s, u = result.catalog, result.targets, result.settings, result.urgency
+    cat, tg, u = result.catalog, result.targets, result.urgency
     picked = np.flatnonzero(result.order > 0)
     rows = picked.tolist()
     count = len(rows)
-    lead = s.lead_time_weeks
-    arrival = result.as_of + timedelta(weeks=lead)
+    lead = result.lead
+    arrival = result.as_of + timedelta(days=round(lead.weeks * 7))
     arrival_iso = arrival.isoformat()
+    lead_text = lead.describe()
+    lead_weeks = round(float(lead.weeks), 2)
     rule = _safety_rule(result)
 
     # Container indexes per product, numbered as `to_containers` numbers the boxes.
@@ -332,19 +375,20 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     target_weeks = tg.target_weeks[picked].tolist()
     target = _ints(tg.target[picked])
     safety = _ints(tg.safety[picked])
-    need = np.ceil(np.maximum(result.need[picked], 0) - 1e-9).astype(np.int64).tolist()
+    # Whole cartons as the order counts them: under half a carton is none.
+    need = np.ceil(np.maximum(result.need[picked], 0) - 0.5 - 1e-9).astype(np.int64).tolist()
     base = result.base_order[picked].tolist()
     pulled = result.pulled[picked].tolist()
     cover_now = pick(shown.cover_now)
     cover_arrival = pick(shown.cover_arrival)
     cover_after = _cover_list(
-        forward_cover(
-            tg.stock_at_arrival + result.order,
-            result.forecast.weekly,
-            lead,
-            result.forecast.window(lead),
+        cover_from(
+            result.forecast.window(lead.whole), lead.frac, tg.stock_at_arrival + result.order
         )[picked]
     )
+    source_code = shown.source[picked].tolist()
+    source_weeks = shown.source_weeks[picked].tolist()
+    n_weeks = result.history.n_weeks
     run_out = pick(shown.run_out)
     run_out_iso = np.datetime_as_string(shown.run_out_days[picked]).tolist()
     missing = result.stock_missing[picked].tolist()
@@ -363,7 +407,7 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     )
     weeks_text = {w: f"{w:g}" for w in set(target_weeks)}
     minimum = {pm: effective_moq(*pm) for pm in set(zip(pack, moq, strict=True))}
-    sources: dict[tuple[str, DemandPattern, int], str] = {}  # "(method; pattern, history)"
+    sources: dict[tuple[str, DemandPattern, int, int, int], str] = {}  # "(method; ...)"
 
     lines: list[Line] = []
     for k in range(count):
@@ -391,14 +435,17 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
         )
         rounding = _rounding(need[k], need_text[k], base[k], pack[k], moq[k], minimum)
 
-        source = sources.get((m, p, weeks))
+        src, src_weeks = source_code[k], source_weeks[k]
+        source = sources.get((m, p, weeks, src, src_weeks))
         if source is None:
             history = (
                 f"{weeks} weeks of history"
                 if p in _UNCLASSIFIED
                 else f"{p} demand, {weeks} weeks of history"
             )
-            source = sources[m, p, weeks] = f"({METHOD_LABELS.get(m, m)}; {history})"
+            source = sources[m, p, weeks, src, src_weeks] = (
+                f"({METHOD_LABELS.get(m, m)}; {history}) {_source_phrase(src, src_weeks, n_weeks)}"
+            )
         at = at_arrival_text[k]
         rounded = f" {rounding[0].upper()}{rounding[1:]}." if rounding else ""
         pull = (
@@ -411,7 +458,7 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
             f"Forecast {rate_text[k]} cartons/week {source}. "
             f"Stock {used_text[k]} + pipeline {pipeline_text[k]} = {cover_now_text[k]} of cover"
             f"{f'; runs out {run_out_iso[k]}.' if run_out[k] else '.'} "
-            f"At arrival on {arrival_iso} (lead time {lead} weeks) stock will be "
+            f"At arrival on {arrival_iso} ({lead_text}) stock will be "
             f"{at} ({cover_arrival_text[k]}). "
             f"Target {weeks_text[target_weeks[k]]} weeks = {target_text[k]} + safety "
             f"{safety_text[k]} - {at} at arrival: need {need_text[k]}.{rounded}{pull}"
@@ -443,6 +490,9 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
                 "rounding": rounding,
                 "pull_forward_cartons": pulled[k],
                 "cover_after_order_weeks": cover_after[k],
+                "history_source": HISTORY_SOURCES[src],
+                "history_source_weeks": src_weeks,
+                "lead_time_weeks": lead_weeks,
                 "warnings": warnings,
                 "text": text,
             },
@@ -527,9 +577,15 @@ def _safety_rule(result: PlanResult) -> str:
     s = result.settings
     if s.safety_stock_mode is SafetyStockMode.WEEKS:
         return f"{s.safety_weeks:g} weeks of forecast after the target"
+    lead = result.lead
+    spread = (
+        f" + (forecast x lead-time spread {lead.sd_weeks:.1f} weeks)^2"
+        if lead.source is LeadTimeSource.MEASURED
+        else ""
+    )
     return (
-        f"z={s.z:.2f} (service level {s.service_level:.0%}) x weekly sigma x "
-        f"sqrt({s.lead_time_weeks}+{s.review_period_weeks} weeks)"
+        f"z={s.z:.2f} (service level {s.service_level:.0%}) x sqrt(weekly sigma^2 x "
+        f"({lead.weeks:.3g}+{s.review_period_weeks:.3g} weeks){spread})"
     )
 
 
@@ -541,11 +597,23 @@ def _note(result: PlanResult, i: int, status: PlanStatus, deferred: int) -> str 
         return "No shipment history to forecast from; not ordered automatically."
     if status is PlanStatus.STOCK_UNKNOWN:
         return "The ERP gave no stock on hand; skipped (settings: missing_stock=skip)."
+    if result.moq_unmet[i]:
+        cat = result.catalog
+        minimum = effective_moq(int(cat.pack[i]), int(cat.moq[i]))
+        return (
+            f"Needs stock, but its minimum order {minimum:,} is more than one container "
+            "takes, and each container is its own ERP order: not ordered. Agree a smaller "
+            "MOQ with the supplier or order it by hand."
+        )
     if deferred > 0:
+        why = (
+            "its products can wait a review"
+            if result.settings.last_container.value == "auto"
+            else "it held nothing urgent"
+        )
         return (
             f"Needs {int(result.base_order[i]):,} cartons; {deferred:,} deferred because the "
-            f"last container was only {result.dropped_fill_pct or 0:.0f}% full and held nothing "
-            "urgent."
+            f"last container was only {result.dropped_fill_pct or 0:.0f}% full and {why}."
         )
     if result.forecast.method[i] == SHORT_MEAN:
         return (
@@ -554,8 +622,64 @@ def _note(result: PlanResult, i: int, status: PlanStatus, deferred: int) -> str 
     return None
 
 
+def _source_phrase(source: int, weeks: int, n_weeks: int) -> str:
+    """ "from stock counts at each sync (12 weeks; shipments before)"."""
+    phrase = f"from {SOURCE_PHRASES[source]}"
+    if weeks >= n_weeks or source == Source.SHIPMENTS:
+        return phrase
+    return f"{phrase} (last {weeks} weeks; shipments before)"
+
+
+def _container_notes(result: PlanResult) -> list[ContainerNote]:
+    """Containers shipped below the minimum fill: why they ship, and what that costs."""
+    notes: list[ContainerNote] = []
+    s = result.settings
+    for index, box in enumerate(result.boxes, start=1):
+        fill = 100 * box.fill_fraction()
+        if fill >= s.min_fill_pct - 1e-9:
+            continue
+        urgent = sorted(box.urgent_codes)
+        if urgent:
+            names = ", ".join(urgent[:3]) + (
+                f" and {len(urgent) - 3} more" if len(urgent) > 3 else ""
+            )
+            why = f"it holds urgent products ({names}) that run out before a later order lands"
+        elif result.last.outcome is Outcome.SHIPPED and s.last_container.value == "auto":
+            why = "waiting a review would lose more demand than its empty space is worth"
+        else:
+            why = f"the last-container policy is {s.last_container.value}"
+        text = (
+            f"Only {fill:.1f}% full ({box.cartons:,} cartons): shipping it now costs "
+            f"{100 - fill:.1f}% of a container (below the {s.min_fill_pct:g}% minimum fill); "
+            f"it ships because {why}. Consider adding products or accepting the risk."
+        )
+        notes.append(
+            construct(
+                ContainerNote,
+                {"index": index, "fill_pct": round(fill, 2), "urgent": box.urgent, "note": text},
+            )
+        )
+    return notes
+
+
+def _moq_warnings(result: PlanResult) -> list[str]:
+    rows = np.flatnonzero(result.moq_unmet).tolist()
+    if not rows:
+        return []
+    codes = [result.catalog.codes[r] for r in rows]
+    shown = ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
+    return [
+        f"{len(codes)} products need stock but their MOQ exceeds one container, which is "
+        f"its own ERP order; not ordered: {shown}"
+    ]
+
+
 def _totals(
-    result: PlanResult, status: IntArray, lines: list[Line], containers: list[Container]
+    result: PlanResult,
+    status: IntArray,
+    lines: list[Line],
+    containers: list[Container],
+    flagged: int,
 ) -> Totals:
     fills = [c.fill_pct for c in containers]
     return Totals(
@@ -570,6 +694,7 @@ def _totals(
         average_fill_pct=round(sum(fills) / len(fills), 2) if fills else None,
         pulled_forward_cartons=int(result.pulled.sum()),
         dropped_cartons=int(result.deferred.sum()),
+        below_min_fill_containers=flagged,
     )
 
 
@@ -616,8 +741,15 @@ def _summary(result: PlanResult, status: IntArray, totals: Totals) -> str:
         else ""
     )
     plural = "s" if totals.containers != 1 else ""
+    flagged = ""
+    if totals.below_min_fill_containers:
+        k = totals.below_min_fill_containers
+        flagged = (
+            f" {k} container{'s' if k != 1 else ''} below the {result.settings.min_fill_pct:g}%"
+            " minimum fill: see the warnings."
+        )
     return (
         f"Order {totals.containers} container{plural}: {totals.cartons:,} cartons of "
         f"{totals.ordered_products} products, average fill {totals.average_fill_pct:.1f}%."
-        f"{urgent_part}{pulled}"
+        f"{urgent_part}{pulled}{flagged}"
     )

@@ -32,7 +32,7 @@ from planning.projection import Window
 from planning.settings import ForecastMethod, PlanSettings
 
 # Method codes stored per product; METHOD_NAMES[code] is what explanations show.
-TA, SES, SEASONAL, SBA, TSB, SHORT_MEAN, NO_FORECAST = range(7)
+TA, SES, SEASONAL, SBA, TSB, SHORT_MEAN, NO_FORECAST, ORACLE = range(8)
 METHOD_NAMES: tuple[str, ...] = (
     "trailing_average",
     "ses",
@@ -41,6 +41,7 @@ METHOD_NAMES: tuple[str, ...] = (
     "tsb",
     "short_history_mean",
     "none",
+    "oracle",  # the backtest's perfect forecast (`plan_arrays(forecast_override=...)`)
 )
 _BY_SETTING = {
     ForecastMethod.TRAILING_AVERAGE: TA,
@@ -59,6 +60,9 @@ ORIGIN_SPACING = 4
 class Forecast:
     weekly: FloatArray  # (n, horizon) forecast cartons for each future week
     method: IntArray  # (n,) method code
+    error: FloatArray | None = None
+    """(n,) the method's rolling-origin mean absolute error of cumulative demand over
+    `selection_horizon_weeks` (NaN where no origin could test it); None: not measured."""
     _windows: dict[int, Window] = field(default_factory=dict, repr=False, compare=False)
 
     def window(self, offset: int) -> Window:
@@ -406,6 +410,7 @@ def forecast(
     n, t = y.shape
     weekly = np.zeros((n, horizon))
     method = np.full(n, NO_FORECAST, dtype=np.int64)
+    error = np.full(n, np.nan)
 
     short = classes.pattern == SHORT
     if short.any():
@@ -421,8 +426,8 @@ def forecast(
             (regular & ~intermittent, CANDIDATES_CONTINUOUS),
             (regular & intermittent, CANDIDATES_INTERMITTENT),
         ):
-            _select(rows, candidates, y, first, settings, horizon, weekly, method)
-        return Forecast(weekly=weekly, method=method)
+            _select(rows, candidates, y, first, settings, horizon, weekly, method, error)
+        return Forecast(weekly=weekly, method=method, error=error)
 
     chosen = _BY_SETTING[settings.forecast_method]
     rows = np.flatnonzero(regular)
@@ -438,6 +443,19 @@ def forecast(
     return Forecast(weekly=weekly, method=method)
 
 
+def measured_error(fc: Forecast, history: History, settings: PlanSettings) -> FloatArray:
+    """`fc.error`, measured now where the forecast did not (a fixed method, not `auto`)."""
+    if fc.error is not None:
+        return fc.error
+    y, first = history.weekly, history.first_week
+    out = np.full(y.shape[0], np.nan)
+    for m in (TA, SES, SEASONAL, SBA, TSB):
+        rows = np.flatnonzero(fc.method == m)
+        if rows.size:
+            out[rows] = backtest_errors(m, y[rows], first[rows], settings)
+    return out
+
+
 def _select(
     mask: npt.NDArray[np.bool_],
     candidates: Sequence[int],
@@ -447,18 +465,20 @@ def _select(
     horizon: int,
     weekly: FloatArray,
     method: IntArray,
+    error: FloatArray,
 ) -> None:
     rows = np.flatnonzero(mask)
     if rows.size == 0:
         return
     ys, fs = y[rows], first[rows]
     backtest = _Backtest(ys, fs, settings)
-    errors = np.stack([backtest.errors(m) for m in candidates], axis=1)
+    measured = np.stack([backtest.errors(m) for m in candidates], axis=1)
     # Products no origin could test fall back to the first (simplest) candidate.
-    untested = np.isnan(errors).all(axis=1)
-    errors = np.where(np.isnan(errors), np.inf, errors)
+    untested = np.isnan(measured).all(axis=1)
+    errors = np.where(np.isnan(measured), np.inf, measured)
     errors[untested, 0] = 0.0
     best = np.argmin(errors, axis=1)  # argmin keeps the first of equal errors
+    error[rows] = measured[np.arange(rows.size), best]
     for k, m in enumerate(candidates):
         chosen = best == k
         if not chosen.any():

@@ -26,10 +26,16 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class History:
-    """Weekly shipped cartons per product, oldest week first."""
+    """Weekly consumption (or, failing better sources, shipments) per product, oldest
+    week first."""
 
     weekly: FloatArray  # (n, T)
     first_week: IntArray  # (n,) column of the first non-zero week; T when there is none
+    source: IntArray | None = None  # (n,) `sources.Source` of the latest week; None: shipments
+    source_weeks: IntArray | None = None  # (n,) weeks back that source reaches
+
+    def with_source(self, source: IntArray, source_weeks: IntArray) -> History:
+        return History(self.weekly, self.first_week, source, source_weeks)
 
     @property
     def n_weeks(self) -> int:
@@ -99,7 +105,7 @@ def pipeline_arrivals(
     orders: Sequence[ErpOrder],
     as_of: date,
     horizon: int,
-    lead_time_weeks: int,
+    lead_time_weeks: float,
 ) -> Pipeline:
     """Spread approved / in-transit order lines over the week they are due.
 
@@ -118,7 +124,7 @@ def pipeline_arrivals(
             eta = order.ordered_on + timedelta(weeks=lead_time_weeks)
             warnings.append(
                 f"order {order.order_number} has no ETA; expected {eta.isoformat()} "
-                f"({lead_time_weeks} weeks after it was placed)"
+                f"({round(lead_time_weeks, 1):g} weeks after it was placed)"
             )
         if eta < as_of:
             warnings.append(

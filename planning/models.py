@@ -11,6 +11,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_CARTONS = 1_000_000_000
+"""No single figure in cartons (stock, shipment, order line) is larger: beyond it the data
+is wrong, and arrays of such sums would lose precision."""
+
 
 class DomainModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -55,27 +59,77 @@ class CustomerProfile(DomainModel):
 class Product(DomainModel):
     code: str
     name: str
-    pack_size: int = Field(ge=1, description="Order quantities are multiples of this, in cartons")
-    moq: int = Field(default=0, ge=0, description="Minimum order quantity, in cartons")
+    pack_size: int = Field(
+        ge=1, le=MAX_CARTONS, description="Order quantities are multiples of this, in cartons"
+    )
+    moq: int = Field(
+        default=0, ge=0, le=MAX_CARTONS, description="Minimum order quantity, in cartons"
+    )
     status: ProductStatus = ProductStatus.ACTIVE
-    carton_weight_kg: float | None = Field(default=None, ge=0)
-    carton_volume_m3: float | None = Field(default=None, ge=0)
+    carton_weight_kg: float | None = Field(default=None, ge=0, le=1_000_000)
+    carton_volume_m3: float | None = Field(default=None, ge=0, le=10_000)
     stock_on_hand: int | None = Field(
-        default=None, description="Cartons at the customer; None when the ERP did not say"
+        default=None,
+        ge=-MAX_CARTONS,
+        le=MAX_CARTONS,
+        description="Cartons at the customer; None when the ERP did not say",
     )
 
 
 class Shipment(DomainModel):
-    """Cartons shipped to the customer on a day: the history consumption is forecast from."""
+    """Cartons shipped to the customer on a day: the fallback history (see `ConsumptionReport`
+    and `StockSnapshot` for the better ones)."""
 
     product_code: str
     ship_date: date
-    quantity: int = Field(ge=0)
+    quantity: int = Field(ge=0, le=MAX_CARTONS)
+
+
+class ConsumptionReport(DomainModel):
+    """The ERP's product activity for one week (EDI 852 style): cartons the customer
+    consumed (sold or used) and, optionally, its stock at the end of the week.
+
+    A week the ERP reports for any product counts as reported for every product: a product
+    missing from it consumed nothing that week.
+    """
+
+    product_code: str
+    week_start: date = Field(description="First of the 7 days reported")
+    quantity: int = Field(ge=0, le=MAX_CARTONS, description="Cartons consumed in the week")
+    stock_on_hand: int | None = Field(default=None, ge=-MAX_CARTONS, le=MAX_CARTONS)
+
+
+class StockSnapshot(DomainModel):
+    """Stock on hand as Restock read it at a sync. Two snapshots and the deliveries between
+    them give the consumption in between: stock before + received - stock after.
+
+    `taken_on` D means the stock at the start of day D: deliveries dated D come after it.
+    """
+
+    product_code: str
+    taken_on: date
+    stock_on_hand: int = Field(ge=-MAX_CARTONS, le=MAX_CARTONS)
+
+
+class ShipmentCorrection(DomainModel):
+    """Cartons of one of our order lines beyond its demand-driven need (rounding to packs
+    and MOQ, pull-forward to fill a container), so that the shipment history does not read
+    them as demand of the week they shipped.
+
+    The engine moves `excess_cartons` from the product's first shipment on or after
+    `ordered_on` to the weeks they cover (`excess_cartons / weekly_forecast` weeks from the
+    shipment on): they are consumed then, not when they shipped.
+    """
+
+    product_code: str
+    ordered_on: date
+    excess_cartons: int = Field(ge=0, le=MAX_CARTONS)
+    weekly_forecast: float = Field(ge=0, le=MAX_CARTONS, description="Forecast when ordered")
 
 
 class OrderLine(DomainModel):
     product_code: str
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_CARTONS)
 
 
 class ErpOrder(DomainModel):

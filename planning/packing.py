@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from planning import exact, shares
 from planning.errors import InvalidQuantity, UnpackableProduct
-from planning.models import Product, ProductStatus
+from planning.history import IntArray
 from planning.schemas import Container, ContainerLine, Line, construct
 from planning.settings import PlanSettings
 
@@ -125,6 +128,27 @@ def per_container(item: PackItem, limits: Limits) -> int:
     return room
 
 
+def per_container_room(
+    pack: IntArray,
+    weight: Sequence[float | None],
+    volume: Sequence[float | None],
+    limits: Limits,
+) -> IntArray:
+    """`per_container` for many products at once, without raising: 0 where not one pack
+    fits."""
+    room = np.full(len(pack), limits.cartons, dtype=np.float64)
+    if limits.weight_kg is not None:
+        w = np.array([x or 0.0 for x in weight], dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            room = np.where(w > 0, np.minimum(room, np.floor(limits.weight_kg / w + _EPS)), room)
+    if limits.volume_m3 is not None:
+        v = np.array([x or 0.0 for x in volume], dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            room = np.where(v > 0, np.minimum(room, np.floor(limits.volume_m3 / v + _EPS)), room)
+    whole = room.astype(np.int64) // pack * pack
+    return np.asarray(np.maximum(whole, 0), dtype=np.int64)
+
+
 def _unpackable(code: str, pack_size: int) -> UnpackableProduct:
     return UnpackableProduct(
         code,
@@ -177,7 +201,8 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
     # Per line, as `Box.room_for` and `Box.add` read a PackItem: None weighs nothing.
     weight = [w or 0.0 for w in lines.carton_weight_kg]
     volume = [v or 0.0 for v in lines.carton_volume_m3]
-    min_qty = list(lines.min_quantity)
+    # Shares are pack multiples, so a minimum is one too (the MOQ rounded up to packs).
+    min_qty = [-(-m // p) * p for m, p in zip(lines.min_quantity, packs, strict=True)]
     cap, max_weight, max_volume = limits.cartons, limits.weight_kg, limits.volume_m3
     cartons_only = max_weight is None and max_volume is None  # room = cartons left, in packs
 
@@ -204,14 +229,22 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
         if volume[n]:
             box.volume_m3 += quantity * volume[n]
 
+    whole_of: dict[int, int] = {}  # most cartons of item n one empty container takes
+
     def share(n: int, room: int, remaining: int) -> int:
-        """`PackItem.share` of item n."""
-        share = min(room, remaining)
-        left = remaining - share
-        minimum = min_qty[n]
-        if 0 < left < minimum:
-            share = remaining - minimum
-        return share if share >= max(minimum, 1) else 0
+        """`shares.share` for item n: the rest must still split into orderable shares."""
+        return shares.share(room, remaining, min_qty[n], whole_of[n])
+
+    gapped: list[Box] = []  # single-product containers a pack short of full, to fill first
+    listed: set[int] = set()  # ids of the boxes already in `boxes`
+
+    def next_box() -> Box:
+        return gapped.pop(0) if gapped else Box(limits)
+
+    def close(box: Box) -> None:
+        if id(box) not in listed:
+            boxes.append(box)
+            listed.add(id(box))
 
     def fill(group: list[int], remaining: dict[int, int], current: Box) -> Box:
         """Place the remainders of one urgency group, closing boxes as they fill."""
@@ -269,10 +302,8 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
                 take(best, rem[best])
                 continue
             part = share(n, room, rem[head])
-            if not part and current.cartons == 0:
-                # Cannot split into orderable shares (a rest would fall below the MOQ
-                # however it is cut): keep going with a full share rather than loop forever.
-                part = room
+            if not part and current.cartons == 0:  # the up-front check makes this unreachable
+                raise unsplittable(codes[n], rem[head], whole_of[n], min_qty[n])
             if part:
                 take(head, part)
                 continue
@@ -292,8 +323,8 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
                 m = order[other]
                 take(other, share(m, room_for(current, m), rem[other]))
                 continue
-            boxes.append(current)
-            current = Box(limits)
+            close(current)
+            current = next_box()
         return current
 
     boxes: list[Box] = []
@@ -306,23 +337,119 @@ def pack_lines(lines: PackLines, limits: Limits) -> tuple[list[Box], Box | None]
             whole = max(cap // packs[n] * packs[n], 0) if cartons_only else room_for(empty, n)
             if whole < 1:
                 raise _unpackable(codes[n], packs[n])
-            if whole < min_qty[n]:
-                # The MOQ exceeds what one container takes: no split can honour it.
-                min_qty[n] = 0
+            whole_of[n] = whole
             qty = lines.quantity[n]
-            # Whole single-product containers first, so big products are split least.
-            while qty >= whole and not 0 < qty - whole < min_qty[n]:
+            if not shares.splits(qty, whole, min_qty[n]):
+                raise unsplittable(codes[n], qty, whole, min_qty[n])
+            # Whole single-product containers first, so big products are split least; one
+            # a pack short of full (packs of 7, 11...) takes other products' packs first.
+            while qty >= whole and shares.splits(qty - whole, whole, min_qty[n]):
                 box = Box(limits)
                 add(box, n, whole)
-                boxes.append(box)
+                close(box)
+                if not box.full:
+                    gapped.append(box)
                 qty -= whole
             if qty:
                 remaining[n] = qty
         current = fill(group, remaining, current)
     if current.cartons:
-        boxes.append(current)
+        close(current)
     open_box = current if current.cartons and not current.full else None
+    needs = _needs(boxes, limits)
+    # Where weight or volume binds, the bound is seldom reachable and not worth a search.
+    if len(boxes) > math.ceil(needs[0] - 1e-9) and needs[0] >= max(needs):
+        fewer = _exact(lines, rows, min_qty, limits)
+        if fewer is not None:
+            boxes = fewer
+            last = min(boxes, key=lambda b: b.cartons)
+            open_box = last if not last.full else None
     return _ordered(boxes, open_box), open_box
+
+
+def _lower_bound(boxes: Sequence[Box], limits: Limits) -> int:
+    """Containers the packed lines need at least, in their tightest limit."""
+    return math.ceil(max(_needs(boxes, limits)) - 1e-9)
+
+
+def _needs(boxes: Sequence[Box], limits: Limits) -> list[float]:
+    """Containers' worth of the lines' cartons, weight and volume (each limit set)."""
+    needs = [sum(b.cartons for b in boxes) / limits.cartons]
+    if limits.weight_kg is not None:
+        needs.append(sum(b.weight_kg for b in boxes) / limits.weight_kg)
+    if limits.volume_m3 is not None:
+        needs.append(sum(b.volume_m3 for b in boxes) / limits.volume_m3)
+    return needs
+
+
+def _exact(
+    lines: PackLines, rows: list[int], min_qty: list[int], limits: Limits
+) -> list[Box] | None:
+    """The same lines in as few containers as the lower bound, by `exact.solve`, when the
+    order is small enough to search; None otherwise or when there is no such split."""
+    if len(rows) > exact.MAX_LINES:
+        return None
+    probe = Box(limits)
+    for n in rows:
+        probe.cartons += lines.quantity[n]
+        probe.weight_kg += lines.quantity[n] * (lines.carton_weight_kg[n] or 0.0)
+        probe.volume_m3 += lines.quantity[n] * (lines.carton_volume_m3[n] or 0.0)
+    target = _lower_bound([probe], limits)
+    if target > exact.MAX_CONTAINERS:
+        return None
+    # Urgent lines first, so the first containers hold them.
+    rows = sorted(rows, key=lambda n: not lines.urgent[n])
+    solved = exact.solve(
+        [
+            exact.Line(
+                packs=lines.quantity[n] // lines.pack_size[n],
+                pack_size=lines.pack_size[n],
+                min_packs=max(-(-min_qty[n] // lines.pack_size[n]), 1),
+                pack_weight=lines.pack_size[n] * (lines.carton_weight_kg[n] or 0.0),
+                pack_volume=lines.pack_size[n] * (lines.carton_volume_m3[n] or 0.0),
+            )
+            for n in rows
+        ],
+        exact.Limits(
+            cartons=limits.cartons,
+            weight=math.inf if limits.weight_kg is None else limits.weight_kg,
+            volume=math.inf if limits.volume_m3 is None else limits.volume_m3,
+        ),
+        target,
+    )
+    if solved is None:
+        return None
+    boxes = [Box(limits) for _ in range(target)]
+    for n, counts in zip(rows, solved, strict=True):
+        item = PackItem(
+            product_code=lines.product_code[n],
+            quantity=lines.quantity[n],
+            urgent=lines.urgent[n],
+            carton_weight_kg=lines.carton_weight_kg[n],
+            carton_volume_m3=lines.carton_volume_m3[n],
+            pack_size=lines.pack_size[n],
+            min_quantity=min_qty[n],
+        )
+        for box, count in zip(boxes, counts, strict=True):
+            if count:
+                box.add(item, count * item.pack_size)
+    return [b for b in boxes if b.cartons]
+
+
+def unsplittable(code: str, quantity: int, per_container: int, minimum: int) -> InvalidQuantity:
+    below, above = shares.nearest(quantity, per_container, minimum)
+    if below is None and above is None:
+        return InvalidQuantity(
+            code,
+            f"its minimum order {minimum:,} is more than one container takes "
+            f"({per_container:,}), and each container is its own order",
+        )
+    options = " or ".join(f"{q:,}" for q in (below, above) if q is not None)
+    return InvalidQuantity(
+        code,
+        f"quantity {quantity:,} cannot be split into containers of at most {per_container:,} "
+        f"with every share at least the minimum order {minimum:,} (orderable: {options})",
+    )
 
 
 def _ordered(boxes: list[Box], open_box: Box | None) -> list[Box]:
@@ -423,32 +550,3 @@ def repack(lines: Sequence[Line | PackItem], settings: PlanSettings) -> list[Con
 def effective_moq(pack_size: int, moq: int) -> int:
     """The smallest orderable quantity: the MOQ rounded up to a pack multiple."""
     return max(math.ceil(moq / pack_size), 1) * pack_size
-
-
-def validate_quantities(quantities: Mapping[str, int], products: Sequence[Product]) -> None:
-    """Check edited quantities: known, active product; 0 (remove) or a pack multiple >= MOQ.
-
-    Raises InvalidQuantity naming the product and the problem (field
-    `lines.<code>.quantity`), for the first offending line.
-    """
-    by_code = {p.code: p for p in products}
-    for code, qty in quantities.items():
-        product = by_code.get(code)
-        if product is None:
-            raise InvalidQuantity(code, "unknown product")
-        if qty < 0:
-            raise InvalidQuantity(code, f"quantity {qty:,} is negative")
-        if qty == 0:
-            continue
-        if product.status is ProductStatus.DISCONTINUED:
-            raise InvalidQuantity(code, "product is discontinued and cannot be ordered")
-        if qty % product.pack_size:
-            lower = qty // product.pack_size * product.pack_size
-            raise InvalidQuantity(
-                code,
-                f"quantity {qty:,} is not a multiple of the pack size {product.pack_size:,} "
-                f"(nearest: {lower:,} or {lower + product.pack_size:,})",
-            )
-        minimum = effective_moq(product.pack_size, product.moq)
-        if qty < minimum:
-            raise InvalidQuantity(code, f"quantity {qty:,} is below the minimum order {minimum:,}")

@@ -11,6 +11,7 @@ the glossary's definition.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,3 +107,34 @@ def forward_cover(
         beyond = span + (qty - csum[:, -1]) / mean_rate
         cover = np.where(inside, within, beyond)
     return np.asarray(np.where(mean_rate > 0, cover, np.inf), dtype=np.float64)
+
+
+def cumulative_from(window: Window, frac: float, weeks: FloatArray) -> FloatArray:
+    """Forecast over [offset + frac, offset + frac + weeks) for `window` at `offset`:
+    `cumulative` from a fractional week (an arrival part-way into a week)."""
+    if frac <= 0:
+        return cumulative(window.values, 0, weeks, window)
+    first = window.values[:, 0] if window.values.shape[1] else np.zeros(len(weeks))
+    return np.asarray(cumulative(window.values, 0, frac + weeks, window) - frac * first)
+
+
+def cover_from(window: Window, frac: float, quantity: FloatArray) -> FloatArray:
+    """`forward_cover` from a fractional week: weeks `quantity` lasts from offset + frac."""
+    if frac <= 0:
+        return forward_cover(quantity, window.values, 0, window)
+    first = window.values[:, 0] if window.values.shape[1] else np.zeros(len(quantity))
+    shifted = np.maximum(quantity, 0.0) + frac * first
+    return np.asarray(forward_cover(shifted, window.values, 0, window) - frac)
+
+
+def stock_at(
+    projection: Projection, arrivals: FloatArray, forecast: FloatArray, weeks: float
+) -> FloatArray:
+    """Projected stock at a (fractional) week, counting that week's arrivals: what an order
+    placed today finds when it arrives `weeks` from now."""
+    whole = math.floor(weeks + 1e-9)
+    frac = max(weeks - whole, 0.0)
+    at = projection.start_stock[:, whole] + arrivals[:, whole]
+    if frac > 0:
+        at = np.maximum(at - frac * forecast[:, whole], 0.0)
+    return np.asarray(at, dtype=np.float64)

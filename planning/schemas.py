@@ -13,7 +13,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from planning.models import ErpOrder, Product, Shipment
+from planning.models import (
+    ConsumptionReport,
+    ErpOrder,
+    Product,
+    Shipment,
+    ShipmentCorrection,
+    StockSnapshot,
+)
 from planning.settings import PlanSettings
 
 M = TypeVar("M", bound=BaseModel)
@@ -55,6 +62,32 @@ class PlanInput(BaseModel):
         default_factory=list,
         description="Orders from the ERP; only approved and in-transit ones count",
     )
+    consumption: list[ConsumptionReport] = Field(
+        default_factory=list,
+        description="The ERP's weekly consumption reports (EDI 852 style), when it has them",
+    )
+    snapshots: list[StockSnapshot] = Field(
+        default_factory=list,
+        description="Stock on hand at each earlier sync; with the deliveries in "
+        "order_history they give consumption between syncs",
+    )
+    order_history: list[ErpOrder] = Field(
+        default_factory=list,
+        description="The customer's orders with delivery dates: delivered ones give the "
+        "lead time (ordered_on -> delivered_on) and the receipts between snapshots",
+    )
+    shipment_corrections: list[ShipmentCorrection] = Field(
+        default_factory=list,
+        description="Per approved line of ours, the cartons beyond its need (rounding, "
+        "pull-forward), kept out of the shipment history",
+    )
+
+    @field_validator("as_of")
+    @classmethod
+    def _plausible_date(cls, value: date) -> date:
+        if not date(1970, 1, 1) <= value <= date(2199, 12, 31):
+            raise ValueError(f"{value.isoformat()} is not a plausible planning date")
+        return value
 
     @field_validator("products")
     @classmethod
@@ -76,6 +109,14 @@ class DemandPattern(StrEnum):
     LUMPY = "lumpy"
     SHORT_HISTORY = "short_history"
     NO_HISTORY = "no_history"
+
+
+class HistorySource(StrEnum):
+    """Where a product's history came from, best first (`planning.sources`)."""
+
+    ERP_ACTIVITY = "erp_activity"  # the ERP's consumption reports (EDI 852)
+    SNAPSHOTS = "snapshots"  # stock counts at each sync + deliveries in between
+    SHIPMENTS = "shipments"  # shipments, corrected for our own rounding and pull-forward
 
 
 class PlanStatus(StrEnum):
@@ -116,10 +157,21 @@ class Explanation(BaseModel):
     target_cartons: int
     safety_stock_cartons: int
     safety_stock_rule: str
-    need_cartons: int = Field(description="target + safety - stock at arrival, before rounding")
+    need_cartons: int = Field(
+        description="target + safety - stock at arrival in whole cartons, before packs and MOQ"
+    )
     rounding: str | None = Field(description="How the need became the ordered quantity")
     pull_forward_cartons: int = 0
     cover_after_order_weeks: float | None = None
+    history_source: HistorySource = Field(
+        default=HistorySource.SHIPMENTS, description="Source of the latest weeks of history"
+    )
+    history_source_weeks: int | None = Field(
+        default=None, description="How many of the latest weeks come from that source"
+    )
+    lead_time_weeks: float | None = Field(
+        default=None, description="The lead time planned with (measured or from settings)"
+    )
     warnings: list[str] = Field(default_factory=list)
     text: str = ""
 
@@ -161,6 +213,15 @@ class Container(BaseModel):
     urgent: bool
 
 
+class ContainerNote(BaseModel):
+    """A container shipped below `settings.min_fill_pct`: why, and what it costs in fill."""
+
+    index: int = Field(description="The container's index")
+    fill_pct: float
+    urgent: bool
+    note: str
+
+
 class ProductPlan(BaseModel):
     """Stock health of one product, for every product (ordered or not)."""
 
@@ -179,6 +240,7 @@ class ProductPlan(BaseModel):
     projected_stock: list[int] = Field(description="Projected stock at the start of each week")
     ordered_quantity: int = 0
     urgent: bool = False
+    history_source: HistorySource = HistorySource.SHIPMENTS
     note: str | None = Field(
         default=None, description="Why a product that needs stock is not ordered, or data fixes"
     )
@@ -196,6 +258,16 @@ class Totals(BaseModel):
     average_fill_pct: float | None
     pulled_forward_cartons: int
     dropped_cartons: int = Field(description="Cartons of a dropped, under-filled last container")
+    below_min_fill_containers: int = 0
+
+
+class LeadTimeUsed(BaseModel):
+    """The lead time the plan used: measured from deliveries, or the settings' figure."""
+
+    weeks: float
+    sd_weeks: float = Field(description="Spread (standard deviation) of the measured lead time")
+    orders: int = Field(description="Deliveries measured; 0 when the settings' figure is used")
+    source: str = Field(description="measured or settings")
 
 
 class Recommendation(BaseModel):
@@ -207,6 +279,10 @@ class Recommendation(BaseModel):
     totals: Totals
     warnings: list[str] = Field(default_factory=list)
     settings: PlanSettings
+    lead_time: LeadTimeUsed | None = None
+    container_notes: list[ContainerNote] = Field(
+        default_factory=list, description="Containers shipped below the minimum fill"
+    )
 
     @property
     def is_empty(self) -> bool:

@@ -29,6 +29,7 @@ class SafetyStockMode(StrEnum):
 
 
 class LastContainerPolicy(StrEnum):
+    AUTO = "auto"
     TOP_UP = "top_up"
     DROP = "drop"
     KEEP = "keep"
@@ -60,18 +61,35 @@ class PlanSettings(BaseModel):
     target_soh_overrides: dict[str, PositiveWeeks] = Field(
         default_factory=dict, description="Per-product target in weeks, by product code"
     )
-    lead_time_weeks: int = Field(
-        default=10, ge=0, le=52, description="Weeks from order submission to delivery"
+    lead_time_weeks: float = Field(
+        default=10.0,
+        ge=0,
+        le=52,
+        description="Weeks from order submission to delivery (fractional: days / 7); the "
+        "fallback when the order history is too short to measure it",
     )
-    review_period_weeks: int = Field(
-        default=1,
-        ge=1,
+    review_period_weeks: float = Field(
+        default=1.0,
+        ge=1 / 7,
         le=26,
-        description="Weeks between planning cycles (the customer's cadence)",
+        description="Weeks between planning cycles (the customer's cadence; days / 7)",
+    )
+    measure_lead_time: bool = Field(
+        default=True,
+        description="Measure the lead time (mean and spread) from delivered orders when "
+        "there are at least min_lead_time_orders of them",
+    )
+    min_lead_time_orders: int = Field(default=5, ge=2, le=1000)
+    lead_time_history_weeks: int = Field(
+        default=52, ge=4, le=520, description="Deliveries of this many weeks are measured"
     )
 
     # --- safety stock --------------------------------------------------------------------
-    safety_stock_mode: SafetyStockMode = SafetyStockMode.WEEKS
+    safety_stock_mode: SafetyStockMode = Field(
+        default=SafetyStockMode.SERVICE_LEVEL,
+        description="service_level: z * sqrt((L+R) * sigma_d^2 + d^2 * sigma_L^2), sigma_d "
+        "measured from the forecast's own error; weeks: safety_weeks of forecast",
+    )
     safety_weeks: float = Field(
         default=2.0, ge=0, le=52, description="Safety stock in weeks of cover (mode 'weeks')"
     )
@@ -79,7 +97,8 @@ class PlanSettings(BaseModel):
         default=0.95,
         gt=0.5,
         lt=1.0,
-        description="Cycle service level (mode 'service_level'): safety = z*sigma*sqrt(L+R)",
+        description="Cycle service level (mode 'service_level'): safety = "
+        "z*sqrt((L+R)*sigma_d^2 + d^2*sigma_L^2)",
     )
     sigma_weeks: int = Field(
         default=26, ge=4, le=156, description="Weeks of history the demand sigma is taken from"
@@ -120,13 +139,29 @@ class PlanSettings(BaseModel):
     last_container: LastContainerPolicy = Field(
         default=LastContainerPolicy.TOP_UP,
         description=(
-            "top_up: fill the last container by pulling forward the products that run out "
-            "next (up to max_cover_weeks), then drop it if still below min_fill_pct and "
+            "auto (recommended): top up the last container within one container's worth of "
+            "weeks; ship it full, else weigh the demand waiting a review would lose against "
+            "its empty space; top_up (the default, for existing callers): fill it by pulling "
+            "forward the products that run out next (up to max_cover_weeks), then drop it if "
+            "still below min_fill_pct and "
             "nothing in it is urgent; drop: drop it when below min_fill_pct and not urgent; "
-            "keep: ship it as it is"
+            "keep: ship it as it is. A shipped container below min_fill_pct is flagged"
         ),
     )
-    min_fill_pct: float = Field(default=50.0, ge=0, le=100)
+    min_fill_pct: float = Field(
+        default=50.0,
+        ge=0,
+        le=100,
+        description="A shipped container below this fill is flagged with its cost; "
+        "top_up and drop drop a non-urgent last container below it",
+    )
+    lost_sale_weight: float = Field(
+        default=5.0,
+        ge=0,
+        le=10_000,
+        description="auto: a carton of demand lost by waiting a review weighs this many empty "
+        "carton slots of a part-filled container (margin lost vs freight wasted)",
+    )
     max_cover_weeks: float = Field(
         default=26.0,
         gt=0,
@@ -144,7 +179,10 @@ class PlanSettings(BaseModel):
     @classmethod
     def _cover_above_target(cls, value: float, info: ValidationInfo) -> float:
         """Pull-forward up to a cover below the target would contradict the target itself."""
-        if info.data.get("last_container") is not LastContainerPolicy.TOP_UP:
+        if info.data.get("last_container") not in (
+            LastContainerPolicy.TOP_UP,
+            LastContainerPolicy.AUTO,
+        ):
             return value
         targets = [info.data.get("target_soh_weeks", 0.0)]
         targets += list(info.data.get("target_soh_overrides", {}).values())
@@ -152,7 +190,7 @@ class PlanSettings(BaseModel):
         if value < highest:
             raise ValueError(
                 f"must be at least the highest target_soh_weeks ({highest:g}) "
-                "when last_container is top_up"
+                "when last_container is top_up or auto"
             )
         return value
 

@@ -6,9 +6,11 @@ history below, the simulator's clock and the planning backtest all read one proc
 
 History is simulated day by day (vectorised over products): the customer consumes
 min(stock, demand), reviews stock every `review_days` and orders up to a cover target in
-multiples of the pack size; orders ship after a preparation week and arrive after the lead
-time. Shipments are the ERP's delivery-note lines (what left the supplier, on the ship date),
-so stock, pipeline, orders and shipments agree with one another.
+multiples of the pack size, sizing orders by its trailing demand (what it could know then,
+never the future); orders ship after a preparation week and arrive after the lead time, a
+day or two late now and then, and later still with the spec's `late_share`. Shipments are
+the ERP's delivery-note lines (what left the supplier, on the ship date), so stock,
+pipeline, orders and shipments agree with one another.
 """
 
 from __future__ import annotations
@@ -57,6 +59,30 @@ SMOOTH, TRENDING, SEASONAL, INTERMITTENT, LUMPY, NEW, DISCONTINUED = range(len(P
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+TRAILING_DAYS = 84  # the customer's own reorder rule reads this much of its past demand
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """How the supplier's deliveries to a customer slip: `share` of orders arrive late, by
+    1 + an exponential number of days of mean `mean_days - 1` (so `mean_days` on average).
+
+    Draws are keyed by (seed, customer, order serial), so an order's slip does not depend
+    on what else was drawn, and no lateness (`share` 0) draws nothing at all.
+    """
+
+    share: float = 0.0
+    mean_days: float = 0.0
+
+    def delay_days(self, seed: int, code: str, serial: int) -> int:
+        if self.share <= 0:
+            return 0
+        rng = np.random.default_rng(
+            np.random.SeedSequence([seed, zlib.crc32(code.encode()), serial, 0x1A7E])
+        )
+        if rng.random() >= self.share:
+            return 0
+        return 1 + round(float(rng.exponential(max(self.mean_days - 1.0, 0.0))))
 
 
 @dataclass(frozen=True)
@@ -73,6 +99,22 @@ class CustomerSpec:
     history_days: int = HISTORY_DAYS
     cover_days: int = 42
     """Extra cover ordered above the reorder point; sets how often each item was reordered."""
+    late_share: float = 0.0
+    """Share of orders delivered after their ETA (history and live orders alike)."""
+    late_days: float = 0.0
+    """Mean slip of a late order, in days (exponential, at least one day)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.late_share <= 1.0:
+            raise ValueError(f"late_share must be between 0 and 1, not {self.late_share}")
+        if self.late_days < 0 or (self.late_share > 0 and self.late_days <= 0):
+            raise ValueError(
+                f"late_days must be positive when late_share is set, not {self.late_days}"
+            )
+
+    @property
+    def lateness(self) -> Lateness:
+        return Lateness(share=self.late_share, mean_days=self.late_days)
 
 
 DEMO_CUSTOMERS: list[CustomerSpec] = [
@@ -162,10 +204,16 @@ def _mean(params: DemandParams, days: IntArray) -> FloatArray:
 
 
 class DemandProcess:
-    """The true daily consumption of each product; blocks of days are drawn once and cached."""
+    """The customer's true behaviour: daily consumption of each product (blocks of days are
+    drawn once and cached) and how late its deliveries run."""
 
-    def __init__(self, params: DemandParams, *, seed: int, code: str) -> None:
+    def __init__(
+        self, params: DemandParams, *, seed: int, code: str, lateness: Lateness | None = None
+    ) -> None:
         self.params = params
+        self.seed, self.code = seed, code
+        self.lateness = lateness or Lateness()
+        """How late deliveries to this customer run (the world draws live orders' slips)."""
         self._key = [seed, zlib.crc32(code.encode())]
         self._blocks: dict[int, NDArray[np.int32]] = {}
 
@@ -387,14 +435,19 @@ def _simulate_history(
     moq: IntArray,
 ) -> _History:
     params = process.params
+    seed, lateness = process.seed, process.lateness
     n, n_days = spec.n_products, spec.history_days
     start = today - timedelta(days=n_days)
     t0 = day_index(start)
     lead = spec.lead_time_weeks * 7
     review, safety, cover = spec.review_days, 14, spec.cover_days
     demand = np.ascontiguousarray(process(start, n_days).T, dtype=np.int64)  # (days, products)
+    # Demand up to each day, for the customer's trailing-average reorder rule.
+    seen = np.zeros((n_days + 1, n), dtype=np.int64)
+    np.cumsum(demand, axis=0, out=seen[1:])
+    initial_rate = process.mean(np.array([t0]))[:, 0]
     initial_days = lead + review + safety + rng.uniform(0, cover, n)
-    stock = np.rint(process.mean(np.array([t0]))[:, 0] * initial_days).astype(np.int64)
+    stock = np.rint(initial_rate * initial_days).astype(np.int64)
     on_order = np.zeros(n, dtype=np.int64)
     arrivals: dict[int, list[tuple[IntArray, IntArray]]] = {}
     moq_packs = np.maximum(moq, pack)
@@ -402,7 +455,6 @@ def _simulate_history(
     shipments: list[ShipmentRecord] = []
     prefix = order_prefix(spec.code)
     first_review = int(rng.integers(0, review))
-    horizon_offsets = np.arange(lead, lead + review + safety + cover + 1, 7, dtype=np.int64)
     for d in range(n_days):
         for idx, qty in arrivals.pop(d, ()):
             stock[idx] += qty
@@ -411,8 +463,13 @@ def _simulate_history(
         if d % review != first_review:
             continue
         t = t0 + d
-        rate = process.mean(t + horizon_offsets).mean(axis=1)
-        stop = params.end - t < 60  # phasing out: no more orders
+        # What the customer knows: its demand of the last TRAILING_DAYS days (before the
+        # history starts, the rate it started with), never the future.
+        observed = min(d, TRAILING_DAYS)
+        rate = (
+            seen[d] - seen[d - observed] + initial_rate * (TRAILING_DAYS - observed)
+        ) / TRAILING_DAYS
+        stop = params.end - t < 60  # phasing out (announced): no more orders
         position = stock + on_order
         need = (position < rate * (lead + review + safety)) & (rate > 0) & ~stop
         if not need.any():
@@ -423,13 +480,15 @@ def _simulate_history(
         ordered_on = start + timedelta(days=d)
         ship_on = ordered_on + timedelta(days=PREP_DAYS)
         eta = ordered_on + timedelta(days=lead)
+        jitter = int(rng.choice([0, 0, 0, 1, 2, 4]))
+        slip = lateness.delay_days(seed, spec.code, len(orders) + 1)
         record = OrderRecord(
             number=f"SO{prefix}-{len(orders) + 1:06d}",
             status=OrderStatus.APPROVED,
             ordered_on=ordered_on,
             ship_on=ship_on,
             eta=eta,
-            deliver_on=eta + timedelta(days=int(rng.choice([0, 0, 0, 1, 2, 4]))),
+            deliver_on=eta + timedelta(days=jitter + slip),
             lines=list(zip(idx.tolist(), qty.tolist(), strict=True)),
         )
         if rng.random() < 0.03 and ship_on < today:
@@ -453,7 +512,7 @@ def generate_customer(spec: CustomerSpec, *, seed: int, today: date) -> Generate
     """Build one customer; the same (spec, seed, today) always gives the same data."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(spec.code.encode())]))
     params = _params(spec, rng, day_index(today))
-    process = DemandProcess(params, seed=seed, code=spec.code)
+    process = DemandProcess(params, seed=seed, code=spec.code, lateness=spec.lateness)
     codes, names, pack, moq, weight, volume = _products(spec, rng, params)
     history = _simulate_history(spec, rng, process, today, pack, moq)
     statuses = np.where(params.pattern == DISCONTINUED, "discontinued", "active")

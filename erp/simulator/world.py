@@ -425,15 +425,20 @@ class SimWorld:
     def _create_order(
         self, state: CustomerState, lines: list[tuple[int, int]], reference: str
     ) -> OrderRecord:
+        """The promised ETA is ordered + lead time; the delivery slips by the customer's
+        lateness, drawn per order from the generator's seed (none unless lateness is set)."""
         lead = timedelta(weeks=state.profile.lead_time_weeks)
-        number = f"SO{order_prefix(state.profile.code)}-{len(state.orders) + 1:06d}"
+        serial = len(state.orders) + 1
+        number = f"SO{order_prefix(state.profile.code)}-{serial:06d}"
+        process = state.process
+        slip = process.lateness.delay_days(process.seed, state.profile.code, serial)
         record = OrderRecord(
             number=number,
             status=OrderStatus.APPROVED,
             ordered_on=self.today,
             ship_on=self.today + timedelta(days=PREP_DAYS),
             eta=self.today + lead,
-            deliver_on=self.today + lead,
+            deliver_on=self.today + lead + timedelta(days=slip),
             lines=lines,
             reference=reference,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -13,10 +14,14 @@ from erp.simulator.generator import (
     DEMO_LARGE,
     DEMO_MEDIUM,
     DEMO_SMALL,
+    CustomerSpec,
+    DemandProcess,
     GeneratedCustomer,
+    day_index,
     demo_spec,
     generate_customer,
 )
+from erp.simulator.world import SimWorld, SubmittedLine
 from planning.models import OrderStatus, ProductStatus
 
 TODAY = date(2026, 3, 2)
@@ -180,3 +185,71 @@ def test_orders_shipments_and_pipeline_agree(medium: GeneratedCustomer) -> None:
             product = next(p for p in medium.products if p.code == line.product_code)
             assert line.quantity % product.pack_size == 0
             assert line.quantity >= product.moq
+
+
+def test_history_orders_are_sized_from_past_demand_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The customer's reorder rule may know the demand it has seen, never the expected demand
+    # of days to come (sizing orders by the future flattered every policy in the backtest).
+    asked: list[int] = []
+    mean = DemandProcess.mean
+
+    def spy(self: DemandProcess, days: np.ndarray) -> np.ndarray:
+        asked.extend(np.asarray(days).tolist())
+        return mean(self, days)
+
+    monkeypatch.setattr(DemandProcess, "mean", spy)
+    spec = demo_spec(DEMO_SMALL)
+    generated = generate_customer(spec, seed=3, today=TODAY)
+    first_day = day_index(TODAY - timedelta(days=spec.history_days))
+    assert asked and max(asked) <= first_day
+    assert len(generated.orders) > 20
+
+
+def test_lateness_slips_history_and_live_orders_deterministically() -> None:
+    late = replace(demo_spec(DEMO_SMALL), late_share=0.5, late_days=6.0)
+    customer = generate_customer(late, seed=7, today=TODAY)
+    slips = [
+        (o.delivered_on - o.eta).days
+        for o in customer.orders
+        if o.status is OrderStatus.DELIVERED and o.delivered_on and o.eta
+    ]
+    assert len(slips) > 30
+    beyond_jitter = [s for s in slips if s > 4]  # the usual jitter is at most 4 days
+    assert 0.25 < len(beyond_jitter) / len(slips) < 0.75
+    plain = generate_customer(demo_spec(DEMO_SMALL), seed=7, today=TODAY)
+    plain_slips = {
+        (o.delivered_on - o.eta).days
+        for o in plain.orders
+        if o.status is OrderStatus.DELIVERED and o.delivered_on and o.eta
+    }
+    assert plain_slips <= {0, 1, 2, 4}
+
+    def live_slips(spec: CustomerSpec) -> list[int]:
+        world = SimWorld(today=TODAY, seed=7)
+        world.add_spec(spec, seed=7)
+        state = world.customer(spec.code)
+        product = next(p for p in state.products if p.status is ProductStatus.ACTIVE)
+        quantity = max(product.pack_size, product.moq)
+        out = []
+        for k in range(40):
+            record, _ = world.submit(
+                spec.code,
+                idempotency_key=f"k{k}",
+                lines=[SubmittedLine(product.code, quantity)],
+                reference=None,
+            )
+            assert record.eta == TODAY + timedelta(weeks=spec.lead_time_weeks)
+            out.append((record.deliver_on - record.eta).days)
+        return out
+
+    assert live_slips(demo_spec(DEMO_SMALL)) == [0] * 40
+    slipped = live_slips(late)
+    assert slipped == live_slips(late)  # deterministic from the seed
+    assert 8 < sum(1 for s in slipped if s > 0) < 32 and min(slipped) == 0
+
+
+def test_lateness_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="late_share"):
+        replace(demo_spec(DEMO_SMALL), late_share=1.5)
+    with pytest.raises(ValueError, match="late_days"):
+        replace(demo_spec(DEMO_SMALL), late_share=0.2, late_days=0.0)

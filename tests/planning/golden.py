@@ -1,9 +1,11 @@
 """Seeded mid-size plan inputs whose `Recommendation`s are pinned in `data/golden.json`.
 
-The fixture was written by the engine *before* the performance work (packing fast path,
-model_construct, vectorised explanations), so `test_golden.py` proves those changes left
-every output field as it was. Inputs are generated with `random.Random` (stable across
-Python and numpy versions). Regenerate only on a deliberate behaviour change:
+The fixture pins the engine's output: a change in any field fails `test_golden.py`. It
+was first written before the performance work (packing fast path, model_construct,
+vectorised explanations), proving those left every field as it was, and rewritten on
+purpose for issue #12 (history sources, measured lead time, the `auto` last container,
+service-level safety stock from the forecast's error, urgency and rounding thresholds).
+Regenerate only on a deliberate behaviour change:
 
     .venv/bin/python -m tests.planning.golden
 """

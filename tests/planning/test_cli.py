@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from planning import PlanInput, Recommendation
+from tests.planning.factories import plan_input, product, weekly_shipments
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "plan-input.json"
 runner = CliRunner()
@@ -50,3 +51,54 @@ def test_plan_reports_invalid_input_by_field(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", str(bad)])
     assert result.exit_code == 2
     assert "invalid input: settings.target_soh_weeks:" in result.output
+
+
+def test_plan_reports_a_missing_input_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert f"error: input file {tmp_path / 'nope.json'} does not exist" in result.output
+
+
+def _write(tmp_path: Path, change: dict[str, object], product: dict[str, object]) -> Path:
+    doc = json.loads(EXAMPLE.read_text())
+    doc["settings"].update(change)
+    doc["products"][0].update(product)
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_plan_reports_a_product_no_container_takes(tmp_path: Path) -> None:
+    doc = json.loads(EXAMPLE.read_text())
+    code = doc["products"][0]["code"]
+    path = _write(tmp_path, {}, {"carton_weight_kg": 30_000.0})
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2
+    assert f"invalid input: settings: product {code}: one pack of" in result.output
+    assert "does not fit in an empty container" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_plan_reports_absurd_numbers(tmp_path: Path) -> None:
+    path = _write(tmp_path, {}, {"stock_on_hand": 10**15})
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2
+    assert "invalid input: products.0.stock_on_hand:" in result.output
+    path = _write(tmp_path, {"lead_time_weeks": 1e9}, {})
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2 and "invalid input: settings.lead_time_weeks:" in result.output
+    doc = json.loads(EXAMPLE.read_text())
+    doc["as_of"] = "9999-12-30"
+    path.write_text(json.dumps(doc))
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2 and "invalid input: as_of:" in result.output
+    # Ten-carton containers for a million cartons: refused before packing.
+    huge = plan_input(
+        [product("A", stock_on_hand=0)],
+        weekly_shipments("A", [100_000] * 20),
+        container_capacity_cartons=10,
+    )
+    path.write_text(huge.model_dump_json())
+    result = runner.invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2
+    assert "invalid input: products: the order would need at least" in result.output

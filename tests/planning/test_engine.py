@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from planning import PlanStatus, Recommendation, plan
+from planning.errors import UnpackableProduct
 from planning.models import OrderStatus, ProductStatus
 from tests.planning.factories import AS_OF, order, plan_input, product, weekly_shipments
 
@@ -15,7 +16,9 @@ FLAT = {
     "lead_time_weeks": 4,
     "target_soh_weeks": 6,
     "safety_weeks": 2,
+    "safety_stock_mode": "weeks",
     "last_container": "keep",
+    "measure_lead_time": False,
 }
 
 
@@ -354,23 +357,32 @@ def test_target_override_per_product() -> None:
     assert {ln.product_code: ln.quantity for ln in rec.lines} == {"A": 800, "B": 1200}
 
 
-def test_service_level_safety_stock() -> None:
-    # Alternating 80 / 120: mean 100, sample sigma over 26 weeks = sqrt(26 x 400 / 25) = 20.4.
-    # z(0.95) = 1.645, L + R = 4 + 1: safety = 1.645 x 20.396 x sqrt(5) = 75.0.
+def test_service_level_safety_stock_reads_the_forecasts_own_error() -> None:
+    # 32 weeks of 100, then 8 of 150. The trailing average (12 weeks) tested at 6 origins
+    # 4 weeks apart, each on the next 8 weeks' total: at week 32 it said 800 and 1,200 came
+    # (error 400), at week 28 800 against 1,000 (200), earlier 800 against 800. MAE 100, so
+    # sigma over 8 weeks = 1.25 x 100 and per week 125 / sqrt(8). L + R = 4 + 1:
+    # safety = 1.6449 x sqrt(5) x 125 / sqrt(8) = 162.55. Forecast (4 x 100 + 8 x 150) / 12
+    # = 133.33: target 6 weeks = 800, need 800 + 162.55 = 962.55 -> 963 cartons.
+    settings = {**FLAT, "safety_stock_mode": "service_level", "service_level": 0.95}
     rec = plan(
-        plan_input(
-            [product("A")],
-            weekly_shipments("A", [80, 120] * 20),
-            safety_stock_mode="service_level",
-            service_level=0.95,
-            **FLAT,
-        )
+        plan_input([product("A")], weekly_shipments("A", [100] * 32 + [150] * 8), **settings)
     )
     e = rec.lines[0].explanation
     assert e is not None
-    assert e.safety_stock_cartons == 75
-    assert e.need_cartons == 676  # ceil(600 + 75.02)
-    assert "z=1.64" in e.safety_stock_rule or "z=1.65" in e.safety_stock_rule
+    assert e.safety_stock_cartons == 163
+    assert e.need_cartons == 963 and rec.lines[0].quantity == 963
+    assert "z=1.64" in e.safety_stock_rule
+
+
+def test_service_level_without_forecast_error_reads_demand_sigma() -> None:
+    # 6 weeks of history: no origin can test the forecast, so sigma is the sample standard
+    # deviation of the weeks: 80/120 alternating, sqrt(6 x 400 / 5) = 21.91; L + R = 5:
+    # safety = 1.6449 x 21.91 x sqrt(5) = 80.6.
+    settings = {**FLAT, "safety_stock_mode": "service_level", "min_history_weeks": 4}
+    rec = plan(plan_input([product("A")], weekly_shipments("A", [80, 120] * 3), **settings))
+    e = rec.lines[0].explanation
+    assert e is not None and e.safety_stock_cartons == 81
 
 
 def test_unknown_products_in_shipments_are_reported() -> None:
@@ -382,3 +394,151 @@ def test_unknown_products_in_shipments_are_reported() -> None:
         )
     )
     assert "3 shipments name products not in the catalogue; ignored" in rec.warnings
+
+
+def test_an_unsplittable_need_is_ordered_as_a_quantity_the_erp_accepts() -> None:
+    # Need 201 (target 6 x 30 = 180 + safety 2 x 30 = 60 - 39 at arrival = 201), MOQ 84,
+    # containers of 100: 201 splits into no container shares of at least 84, so the order
+    # is 252 (three shares of 84); every container share is at least the MOQ.
+    rec = plan(
+        plan_input(
+            [product("A", moq=84, stock_on_hand=159)],
+            weekly_shipments("A", [30] * 20),
+            container_capacity_cartons=100,
+            **{**FLAT, "max_cover_weeks": 26},
+        )
+    )
+    (line,) = rec.lines
+    assert line.quantity == 252
+    assert all(cl.quantity >= 84 for c in rec.containers for cl in c.lines)
+    assert len(rec.containers) == 3
+
+
+def test_an_moq_above_one_container_is_a_warning_not_an_order() -> None:
+    rec = plan(
+        plan_input(
+            [product("A", moq=150, stock_on_hand=0)],
+            weekly_shipments("A", [30] * 20),
+            container_capacity_cartons=100,
+            **FLAT,
+        )
+    )
+    assert rec.lines == [] and rec.containers == []
+    (p,) = rec.products
+    assert p.status is PlanStatus.AT_RISK and p.ordered_quantity == 0
+    assert p.note is not None and "more than one container takes" in p.note
+    assert any("MOQ exceeds one container" in w and "A" in w for w in rec.warnings)
+
+
+def test_a_product_that_fits_no_container_is_a_clear_error() -> None:
+    with pytest.raises(UnpackableProduct) as exc:
+        plan(
+            plan_input(
+                [product("LEAD", pack_size=10, carton_weight_kg=30.0)],
+                weekly_shipments("LEAD", [5] * 20),
+                container_max_weight_kg=200.0,
+                **FLAT,
+            )
+        )
+    assert str(exc.value).startswith(
+        "product LEAD: one pack of 10 cartons, 300.0 kg does not fit in an empty container"
+    )
+
+
+def test_demand_that_stopped_is_neither_urgent_nor_ordered() -> None:
+    # A lumpy product whose demand stopped a year ago: TSB forecasts a fraction of a carton
+    # a week. With no stock it "runs out", but loses less than a carton before an order
+    # could arrive: not urgent, and a need under half a carton orders nothing.
+    history = [0, 0, 0, 40, 0, 0, 0, 0, 0, 55] * 5 + [0] * 50
+    rec = plan(
+        plan_input(
+            [product("GONE", stock_on_hand=0)],
+            weekly_shipments("GONE", history),
+            **{**FLAT, "forecast_method": "tsb"},
+        )
+    )
+    (p,) = rec.products
+    assert p.weekly_forecast == 0.1  # about 0.06 a week: 0.25 lost over the lead time
+    assert rec.lines == [] and rec.containers == []
+    assert not p.urgent and p.status is PlanStatus.HEALTHY
+
+
+def test_an_urgent_container_below_min_fill_is_flagged_with_its_cost() -> None:
+    # One urgent product needs 800 cartons; nothing else to fill a 10,000-carton container:
+    # it ships (stock runs out before any order could arrive) but says what it costs.
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=100)],
+            weekly_shipments("A", [100] * 20),
+            container_capacity_cartons=10_000,
+            **FLAT,
+        )
+    )
+    (c,) = rec.containers
+    assert c.urgent and c.cartons == 800
+    (flag,) = rec.container_notes
+    assert (flag.index, flag.fill_pct, flag.urgent) == (1, 8.0, True)
+    assert flag.note == (
+        "Only 8.0% full (800 cartons): shipping it now costs 92.0% of a container (below the "
+        "50% minimum fill); it ships because it holds urgent products (A) that run out before "
+        "a later order lands. Consider adding products or accepting the risk."
+    )
+    assert f"Container 1: {flag.note}" in rec.warnings
+    assert rec.totals.below_min_fill_containers == 1
+    assert "1 container below the 50% minimum fill" in rec.summary
+
+
+def test_auto_waits_a_review_when_the_last_container_is_part_empty_and_can_wait() -> None:
+    # Two products a little under their targets: their needs fill a tenth of a container
+    # and the top-up (one container's worth: 10,000 / 200 a week = 50 weeks, capped at
+    # max cover 26) cannot fill it, but neither loses demand by waiting a week: dropped.
+    stock = 200 * 7 + 50  # at arrival (week 4): 1,450 - 400 = 1,050 for 800 + 200 wanted
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=stock - 1000), product("B", stock_on_hand=stock - 1000)],
+            weekly_shipments("A", [100] * 20) + weekly_shipments("B", [100] * 20),
+            container_capacity_cartons=100_000,
+            **{**FLAT, "last_container": "auto", "max_cover_weeks": 12},
+        )
+    )
+    assert rec.containers == []
+    assert rec.totals.dropped_cartons > 0
+    assert all(p.note is not None and "can wait a review" in p.note for p in rec.products)
+
+
+def test_auto_tops_up_within_one_containers_worth_not_max_cover() -> None:
+    # Demand 1,000 a week over 10 products, containers of 3,000 (3 weeks' worth): a need of
+    # 2,500 is topped up to 3,000, never to max cover: every product's cover after the order
+    # stays within target + safety + 3 weeks.
+    products = [product(f"P{i}", stock_on_hand=500) for i in range(10)]
+    shipments = [s for i in range(10) for s in weekly_shipments(f"P{i}", [100] * 20)]
+    rec = plan(
+        plan_input(
+            products,
+            shipments,
+            container_capacity_cartons=3000,
+            **{**FLAT, "last_container": "auto", "max_cover_weeks": 26},
+        )
+    )
+    assert all(c.fill_pct == 100.0 for c in rec.containers)
+    for line in rec.lines:
+        assert line.explanation is not None
+        cover = line.explanation.cover_after_order_weeks
+        assert cover is not None and cover <= 6 + 2 + 3 + 1e-6
+
+
+def test_fractional_lead_time_moves_the_arrival_into_its_week() -> None:
+    # Lead time 45 days = 6.43 weeks, 100 a week, stock 1,000: at arrival 1,000 - 643 = 357.
+    rec = plan(
+        plan_input(
+            [product("A", stock_on_hand=1000)],
+            weekly_shipments("A", [100] * 20),
+            **{**FLAT, "lead_time_weeks": 45 / 7},
+        )
+    )
+    e = rec.lines[0].explanation
+    assert e is not None
+    assert e.arrival_date == AS_OF + timedelta(days=45)
+    assert e.stock_at_arrival == 357
+    assert e.lead_time_weeks == 6.43
+    assert "(lead time 6.42857 weeks)" in e.text

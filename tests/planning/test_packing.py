@@ -159,15 +159,84 @@ def test_top_up_gives_a_product_new_to_the_container_its_moq() -> None:
     assert top_up(roomy, [(candidate, 1, 0)]) == {"B": 40}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: 201 cartons with MOQ 84 cannot be cut into 100-carton containers as "
-    "shares of at least 84, so the packer falls back to a 1-carton share and a 4th container",
-)
-def test_an_order_that_cannot_be_split_into_orderable_shares() -> None:
-    # Found by test_plan_invariants (lead time 0, containers of 100, P0 MOQ 84 ordered 201):
-    # the plan ships [P0 100], [P3 2], [P0 100], [P0 1]. Two shares of at most 100 hold 200
-    # and three of at least 84 need 252, so the order quantity itself is unpackable.
-    boxes, _ = pack([PackItem("P0", 201, min_quantity=84), PackItem("P3", 2)], Limits(100))
-    assert all(b.lines.get("P0", 84) >= 84 for b in boxes), [b.lines for b in boxes]
+def test_an_order_that_cannot_be_split_into_orderable_shares_is_refused() -> None:
+    # 201 cartons with MOQ 84 into 100-carton containers: two shares hold at most 200,
+    # three need at least 252, so no packing of this quantity is orderable. The packer
+    # refuses it by name (the engine never asks: it orders 200 or 252, see test_engine).
+    with pytest.raises(InvalidQuantity) as exc:
+        pack([PackItem("P0", 201, min_quantity=84), PackItem("P3", 2)], Limits(100))
+    assert str(exc.value) == (
+        "product P0: quantity 201 cannot be split into containers of at most 100 with every "
+        "share at least the minimum order 84 (orderable: 200 or 252)"
+    )
+    boxes, _ = pack([PackItem("P0", 252, min_quantity=84), PackItem("P3", 2)], Limits(100))
     assert len(boxes) == 3
+    assert all(b.lines.get("P0", 84) >= 84 for b in boxes), [b.lines for b in boxes]
+
+
+def test_a_share_never_leaves_an_unsplittable_rest() -> None:
+    # 250 cartons, MOQ 80, containers of 100. A first share of 100 would leave 150, which
+    # needs two shares of at least 80 (160): the first takes 90, and the 160 left split.
+    boxes, _ = pack([PackItem("A", 250, min_quantity=80)], Limits(100))
+    shares = sorted(b.lines["A"] for b in boxes)
+    assert sum(shares) == 250 and len(boxes) == 3
+    assert all(80 <= q <= 100 for q in shares), shares
+
+
+def test_a_products_pack_gap_is_filled_with_other_products() -> None:
+    # 89,999 cartons in packs of 7 fill a container but one carton (12,857 packs); the
+    # 1-carton product goes in that gap: one container, full, nothing left to top up.
+    items = [PackItem("SEVENS", 89_999, pack_size=7), PackItem("ONE", 1)]
+    boxes, open_box = pack(items, Limits(cartons=90_000))
+    assert _contents(boxes) == [{"SEVENS": 89_999, "ONE": 1}]
+    assert open_box is None
+
+
+def test_gaps_of_several_big_products_take_small_packs() -> None:
+    # Two products of two containers' worth each in packs of 7 and 11 leave gaps of 1 and
+    # 9 per container (99,995 / 99,990 of 100,000... scaled down: capacity 100): 98 = 14 x 7
+    # and 99 = 9 x 11, so gaps of 2 and 1 per container; 6 cartons of a pack-1 product fill
+    # them: 4 containers for 400 cartons.
+    items = [
+        PackItem("A", 196, pack_size=7),
+        PackItem("B", 198, pack_size=11),
+        PackItem("C", 6),
+    ]
+    boxes, open_box = pack(items, Limits(cartons=100))
+    assert len(boxes) == 4 and all(b.cartons == 100 for b in boxes), _contents(boxes)
+    assert open_box is None
+
+
+def test_the_exact_packer_finds_the_minimum_the_greedy_misses() -> None:
+    # Capacity 100, packs of 7 (98 cartons) and of 6 (102 cartons): 200 in total. Greedy:
+    # 98 of A (14 packs) leaves 2 cartons no pack of 6 fits: 3 containers. Exact: 70 of A
+    # + 30 of B = 100 and 28 of A + 72 of B = 100: two.
+    items = [PackItem("A", 98, pack_size=7), PackItem("B", 102, pack_size=6)]
+    boxes, open_box = pack(items, Limits(cartons=100))
+    assert [b.cartons for b in boxes] == [100, 100]
+    assert open_box is None
+    totals = {"A": 0, "B": 0}
+    for b in boxes:
+        for code, q in b.lines.items():
+            totals[code] += q
+            assert q % (7 if code == "A" else 6) == 0
+    assert totals == {"A": 98, "B": 102}
+
+
+def test_validate_quantities_with_settings_checks_containers() -> None:
+    settings = PlanSettings(container_capacity_cartons=100, max_cover_weeks=26)
+    products = [
+        product("A", moq=84),
+        product("HEAVY", carton_weight_kg=50.0),
+        product("B", pack_size=7),
+    ]
+    validate_quantities({"A": 252, "B": 700}, products, settings)
+    with pytest.raises(InvalidQuantity, match="orderable: 200 or 252"):
+        validate_quantities({"A": 201}, products, settings)
+    heavy = PlanSettings(container_capacity_cartons=100, container_max_weight_kg=40.0)
+    with pytest.raises(InvalidQuantity, match="product HEAVY: one pack does not fit"):
+        validate_quantities({"HEAVY": 1}, products, heavy)
+    moq = [product("BIG", moq=150)]
+    with pytest.raises(InvalidQuantity, match="minimum order 150 is more than one container"):
+        validate_quantities({"BIG": 150}, moq, settings)
+    validate_quantities({"BIG": 150}, moq)  # without settings, containers are not checked

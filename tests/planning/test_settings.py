@@ -12,8 +12,16 @@ def test_defaults() -> None:
     s = PlanSettings()
     assert s.container_capacity_cartons == 90_000
     assert s.forecast_method == "auto" and s.trailing_weeks == 12
-    assert s.last_container == "top_up"
+    # top_up stays the default for existing callers; auto is the recommended policy.
+    assert s.last_container == "top_up" and s.safety_stock_mode == "service_level"
+    assert s.measure_lead_time and s.lead_time_weeks == 10
     assert s.z == pytest.approx(1.6449, abs=1e-4)
+
+
+def test_lead_time_and_review_period_may_be_fractional_weeks() -> None:
+    s = PlanSettings(lead_time_weeks=45 / 7, review_period_weeks=10 / 7)
+    assert s.lead_time_weeks == pytest.approx(6.4286, abs=1e-4)
+    assert s.review_period_weeks == pytest.approx(1.4286, abs=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -25,6 +33,11 @@ def test_defaults() -> None:
         ({"container_capacity_cartons": 0}, ("container_capacity_cartons",)),
         ({"forecast_method": "magic"}, ("forecast_method",)),
         ({"max_cover_weeks": 4}, ("max_cover_weeks",)),
+        ({"lead_time_weeks": -0.5}, ("lead_time_weeks",)),
+        ({"lead_time_weeks": 60}, ("lead_time_weeks",)),
+        ({"review_period_weeks": 0.1}, ("review_period_weeks",)),
+        ({"lost_sale_weight": -1}, ("lost_sale_weight",)),
+        ({"min_lead_time_orders": 1}, ("min_lead_time_orders",)),
         ({"colour": "red"}, ("colour",)),
     ],
 )

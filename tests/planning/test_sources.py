@@ -1,0 +1,205 @@
+"""History sources: ERP consumption reports, stock snapshots, corrected shipments, and the
+choice of the best one per product and week."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from planning import plan
+from planning.history import History, weekly_history
+from planning.models import (
+    ConsumptionReport,
+    ErpOrder,
+    OrderLine,
+    OrderStatus,
+    ShipmentCorrection,
+    StockSnapshot,
+)
+from planning.schemas import HistorySource
+from planning.sources import (
+    DayGrid,
+    Source,
+    SourceWeeks,
+    activity_source,
+    combine,
+    corrections_matrix,
+    shipment_source,
+    snapshot_arrays,
+    spread_orders,
+)
+from tests.planning.factories import AS_OF, plan_input, product, weekly_shipments
+
+SETTINGS = {
+    "forecast_method": "trailing_average",
+    "lead_time_weeks": 4,
+    "safety_stock_mode": "weeks",
+    "last_container": "keep",
+}
+
+
+def _reports(code: str, quantities: list[int], shift_days: int = 0) -> list[ConsumptionReport]:
+    n = len(quantities)
+    return [
+        ConsumptionReport(
+            product_code=code,
+            week_start=AS_OF - timedelta(days=7 * (n - k) - shift_days),
+            quantity=q,
+        )
+        for k, q in enumerate(quantities)
+    ]
+
+
+def test_erp_consumption_reports_are_the_history_and_the_explanation_says_so() -> None:
+    # Shipments say 300 a week (our own orders), the ERP reports 100 consumed: the plan
+    # reads the reports.
+    inp = plan_input(
+        [product("A", stock_on_hand=0)],
+        weekly_shipments("A", [300] * 20),
+        **SETTINGS,
+    ).model_copy(update={"consumption": _reports("A", [100] * 20)})
+    rec = plan(inp)
+    (line,) = rec.lines
+    e = line.explanation
+    assert e is not None
+    assert e.forecast_weekly == 100.0
+    assert e.history_source is HistorySource.ERP_ACTIVITY and e.history_source_weeks == 20
+    assert "from the ERP's consumption reports" in e.text
+    assert rec.products[0].history_source is HistorySource.ERP_ACTIVITY
+
+
+def test_a_week_the_erp_reports_counts_for_every_product() -> None:
+    # B is never in the reports: in the weeks the ERP reports it consumed nothing.
+    grid = DayGrid(AS_OF, 10)
+    src = activity_source(["A", "B"], _reports("A", [70] * 4), grid)
+    assert src is not None
+    assert src.covered[:, -4:].all() and not src.covered[:, :-4].any()
+    assert src.weekly[0, -4:].tolist() == [70] * 4 and src.weekly[1].sum() == 0
+
+
+def test_reports_on_other_weekdays_are_split_over_the_weeks_they_cover() -> None:
+    # Weeks starting 3 days later than ours: 4/7 of each lands in one column, 3/7 in the
+    # next. The newest report is not complete before as_of: left out. Column 2 gets 4 days
+    # (scaled to a week: 70), column 5 only 3, too few to count as reported.
+    grid = DayGrid(AS_OF, 6)
+    src = activity_source(["A"], _reports("A", [70] * 4, shift_days=3), grid)
+    assert src is not None
+    assert src.weekly[0].round(6).tolist() == [0, 0, 70, 70, 70, 0]
+    assert src.covered[0].tolist() == [False, False, True, True, True, False]
+
+
+def test_consumption_between_snapshots_is_stock_before_plus_deliveries_minus_stock_after() -> None:
+    # Syncs every 14 days: 500 -> 300 (consumed 200) -> +400 delivered -> 400 (consumed 300)
+    # -> 260 today (140). Spread per day and summed per week: 100, 100, 150, 150, 70, 70.
+    snaps = [
+        StockSnapshot(product_code="A", taken_on=AS_OF - timedelta(days=d), stock_on_hand=s)
+        for d, s in ((42, 500), (28, 300), (14, 400))
+    ]
+    delivered = ErpOrder(
+        order_number="O-9",
+        status=OrderStatus.DELIVERED,
+        ordered_on=AS_OF - timedelta(days=80),
+        delivered_on=AS_OF - timedelta(days=20),
+        lines=[OrderLine(product_code="A", quantity=400)],
+    )
+    inp = plan_input(
+        [product("A", stock_on_hand=260)], weekly_shipments("A", [500] * 20), **SETTINGS
+    ).model_copy(update={"snapshots": snaps, "order_history": [delivered]})
+    rec = plan(inp)
+    p = rec.products[0]
+    assert p.history_source is HistorySource.SNAPSHOTS
+    # Trailing average over 12 weeks: 6 weeks of snapshots (640) and 6 of shipments
+    # spread (500 each): (640 + 3,000) / 12.
+    assert p.weekly_forecast == pytest.approx((640 + 3000) / 12, abs=0.05)
+    e = rec.lines[0].explanation
+    assert e is not None and e.history_source_weeks == 6
+    assert "from stock counts at each sync (last 6 weeks; shipments before)" in e.text
+
+
+def test_once_snapshots_cover_13_weeks_they_are_the_whole_history() -> None:
+    n = 20
+    snaps = [
+        StockSnapshot(product_code="A", taken_on=AS_OF - timedelta(weeks=k), stock_on_hand=k * 50)
+        for k in range(1, n + 1)
+    ]
+    inp = plan_input(
+        [product("A", stock_on_hand=0)], weekly_shipments("A", [999] * 40), **SETTINGS
+    ).model_copy(update={"snapshots": snaps})
+    p = plan(inp).products[0]
+    assert p.weekly_forecast == 50.0 and p.history_source is HistorySource.SNAPSHOTS
+
+
+def test_an_interval_that_ended_empty_takes_the_rate_before_it() -> None:
+    # Days relative to as_of: 100 consumed in 7 days, then the shelf ran empty (only 30 to
+    # consume): that week counts the earlier 100, not the 30 sold.
+    row = np.zeros(3, dtype=np.int64)
+    day = np.array([-14, -7, 0])
+    stock = np.array([130.0, 30.0, 0.0])
+    none = np.zeros(0, dtype=np.int64)
+    out = snapshot_arrays(1, 2, row, day, stock, none, none, np.zeros(0))
+    assert out.source.weekly[0].tolist() == [100.0, 100.0]
+    assert out.rises == 0
+
+
+def test_stock_that_rose_without_a_delivery_is_counted_and_taken_as_zero() -> None:
+    row = np.zeros(2, dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
+    out = snapshot_arrays(
+        1, 1, row, np.array([-7, 0]), np.array([10.0, 50.0]), none, none, np.zeros(0)
+    )
+    assert out.rises == 1 and out.source.weekly[0, 0] == 0.0
+
+
+def test_shipments_are_spread_over_the_weeks_until_the_next() -> None:
+    # 90 in week 0 and 60 in week 3: 30 a week for 3 weeks, then 20 a week from week 3 on
+    # (the latest covers its mean gap of 3 weeks).
+    spread = spread_orders(np.array([[90.0, 0, 0, 60, 0, 0]]))
+    assert spread[0].tolist() == [30, 30, 30, 20, 20, 20]
+    # The latest shipment covers at least until now: 60 four weeks ago, gap 2 before.
+    spread = spread_orders(np.array([[40.0, 0, 60, 0, 0, 0]]))
+    assert spread[0].tolist() == [20, 20, 15, 15, 15, 15]
+
+
+def test_corrections_move_our_excess_cartons_to_the_weeks_they_cover() -> None:
+    # We ordered 500 where 200 were needed (300 rounding and pull-forward) 5 weeks ago; it
+    # shipped a week later. At 100 a week the excess covers 3 weeks: 300 comes off the
+    # shipment, 100 goes to it and each of the next two weeks; the 200 left of the shipment
+    # covers the 4 weeks until now (50 a week).
+    grid = DayGrid(AS_OF, 6)
+    shipments = weekly_shipments("A", [0, 0, 500, 0, 0, 0])
+    fix = [
+        ShipmentCorrection(
+            product_code="A",
+            ordered_on=AS_OF - timedelta(weeks=5),
+            excess_cartons=300,
+            weekly_forecast=100.0,
+        )
+    ]
+    removed, added = corrections_matrix(["A"], shipments, fix, grid)
+    assert removed[0].tolist() == [0, 0, 300, 0, 0, 0]
+    assert added[0].tolist() == [0, 0, 100, 100, 100, 0]
+    weekly, _ = weekly_history(["A"], shipments, AS_OF, 6)
+    corrected = shipment_source(weekly, (removed, added))
+    assert corrected.weekly[0].tolist() == [0, 0, 150, 150, 150, 50]
+    # Through plan(): at 30 a week the excess covers 10 weeks, 6 of them still to come, so
+    # the history holds 200 + 4 x 30 = 320 of the 500 shipped.
+    inp = plan_input([product("A")], shipments, **{**SETTINGS, "min_history_weeks": 1})
+    slow = [fix[0].model_copy(update={"weekly_forecast": 30.0})]
+    plain = plan(inp).products[0].weekly_forecast
+    fixed = plan(inp.model_copy(update={"shipment_corrections": slow})).products[0]
+    assert fixed.weekly_forecast == pytest.approx(plain * 320 / 500, abs=0.05)
+
+
+def test_the_best_covering_source_wins_per_week() -> None:
+    n, t = 1, 6
+    ships = SourceWeeks(Source.SHIPMENTS, np.full((n, t), 9.0), np.ones((n, t), bool))
+    covered = np.array([[False, False, False, True, True, True]])
+    snaps = SourceWeeks(Source.SNAPSHOTS, np.full((n, t), 5.0), covered)
+    reported = np.array([[False, False, False, False, True, True]])
+    erp = SourceWeeks(Source.ERP_ACTIVITY, np.full((n, t), 7.0), reported)
+    history: History = combine([ships, snaps, erp])
+    assert history.weekly[0].tolist() == [9, 9, 9, 5, 7, 7]
+    assert history.source is not None and history.source.tolist() == [Source.ERP_ACTIVITY]
+    assert history.source_weeks is not None and history.source_weeks.tolist() == [2]
