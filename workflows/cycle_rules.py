@@ -12,9 +12,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from planning.edits import validate_quantities
 from planning.errors import InvalidQuantity
 from planning.models import Product, ProductStatus
-from planning.packing import validate_quantities
 from workflows.contract.cycle import (
     ApproveRequest,
     CyclePolicy,
