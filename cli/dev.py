@@ -24,13 +24,13 @@ STATE_STYLE = {
     State.WAITING: "dim",
     State.STARTING: "yellow",
     State.UP: "green",
-    State.EXITED: "bold red",
+    State.RESTARTING: "bold red",
     State.STOPPED: "dim",
 }
 
 
-def _http_ok(url: str) -> Callable[[], bool]:
-    def probe() -> bool:
+def _http_ok(url: str) -> Callable[[int], bool]:
+    def probe(_log_offset: int) -> bool:
         try:
             return httpx.get(url, timeout=0.5).status_code < 500
         except httpx.HTTPError:
@@ -39,10 +39,14 @@ def _http_ok(url: str) -> Callable[[], bool]:
     return probe
 
 
-def _log_says(path: Path, marker: str) -> Callable[[], bool]:
-    def probe() -> bool:
+def _log_says(path: Path, marker: str) -> Callable[[int], bool]:
+    """The marker in this start's part of the log (earlier starts' lines are above it)."""
+
+    def probe(log_offset: int) -> bool:
         try:
-            return marker in path.read_text(errors="replace")
+            with path.open("rb") as log:
+                log.seek(log_offset)
+                return marker.encode() in log.read()
         except OSError:
             return False
 
@@ -96,7 +100,7 @@ def build_specs(settings: Settings, log_dir: Path) -> list[ProcessSpec]:
                 "error",
             ],
             url=f"{env['RESTOCK_TEMPORAL_UI_URL']} (UI), 127.0.0.1:{settings.temporal_port} (gRPC)",
-            ready=lambda: (
+            ready=lambda _offset: (
                 wait_for_port("127.0.0.1", settings.temporal_port)
                 and wait_for_port("127.0.0.1", settings.temporal_ui_port)
             ),
@@ -147,13 +151,10 @@ def status_table(processes: list[ManagedProcess], log_dir: Path) -> Table:
     table.add_column("state")
     table.add_column("where")
     for proc in processes:
-        state = proc.state.value
-        if proc.state is State.EXITED:
-            state = f"exited ({proc.exit_code})"
         table.add_row(
             proc.spec.name,
             str(proc.pid or "-"),
-            Text(state, style=STATE_STYLE[proc.state]),
+            Text(proc.describe(), style=STATE_STYLE[proc.state]),
             proc.spec.url,
         )
     return table
@@ -171,7 +172,15 @@ def _stop_on_termination_signals() -> None:
 
 def write_process_file(path: Path, processes: list[ManagedProcess]) -> None:
     """`var/dev-processes.json`: which pid runs what, for tools and tests."""
-    table = {p.spec.name: {"pid": p.pid, "state": p.state.value} for p in processes}
+    table = {
+        p.spec.name: {
+            "pid": p.pid,
+            "state": p.state.value,
+            "starts": p.starts,
+            "crashes": p.crashes,
+        }
+        for p in processes
+    }
     partial = path.with_suffix(".tmp")
     partial.write_text(json.dumps(table, indent=2))
     partial.replace(path)  # atomic: a reader never sees a half-written file
@@ -190,7 +199,7 @@ def run_dev(settings: Settings, *, on_ready: Callable[[], list[str]] | None = No
     supervisor = Supervisor(build_specs(settings, log_dir), log_dir)
     _stop_on_termination_signals()
     notes: list[str] = []
-    reported_failures: set[str] = set()
+    reported: dict[str, int] = {}
     ready_done = False
     try:
         with Live(
@@ -201,10 +210,13 @@ def run_dev(settings: Settings, *, on_ready: Callable[[], list[str]] | None = No
                 if supervisor.all_up and not ready_done:
                     ready_done = True
                     notes = on_ready() if on_ready else []
-                for proc in supervisor.failed:
-                    if proc.spec.name not in reported_failures:
-                        reported_failures.add(proc.spec.name)
-                        notes.append(f"{proc.spec.name} exited; last log lines:\n{proc.log_tail()}")
+                for proc in supervisor.processes:
+                    if proc.crashes > reported.get(proc.spec.name, 0):
+                        reported[proc.spec.name] = proc.crashes
+                        notes.append(
+                            f"{proc.spec.name} exited ({proc.last_exit}) and is restarted; "
+                            f"last log lines:\n{proc.log_tail()}"
+                        )
                 live.update(
                     Group(status_table(supervisor.processes, log_dir), Text("\n".join(notes)))
                 )
@@ -216,4 +228,4 @@ def run_dev(settings: Settings, *, on_ready: Callable[[], list[str]] | None = No
         supervisor.stop_all()
         write_process_file(settings.var_dir / "dev-processes.json", supervisor.processes)
         console.print(status_table(supervisor.processes, log_dir))
-    return 1 if reported_failures else 0
+    return 1 if supervisor.crashes else 0

@@ -81,8 +81,8 @@ def test_supervisor_starts_in_dependency_order_and_stops_everything(tmp_path: Pa
     marker = tmp_path / "first-ready"
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     specs = [
-        ProcessSpec("first", sleeper, url="-", ready=marker.exists),
-        ProcessSpec("second", sleeper, url="-", ready=lambda: True, after=["first"]),
+        ProcessSpec("first", sleeper, url="-", ready=lambda _offset: marker.exists()),
+        ProcessSpec("second", sleeper, url="-", ready=lambda _offset: True, after=["first"]),
     ]
     supervisor = Supervisor(specs, tmp_path / "logs")
     first, second = supervisor.processes
@@ -101,15 +101,37 @@ def test_supervisor_starts_in_dependency_order_and_stops_everything(tmp_path: Pa
     assert {p.state for p in supervisor.processes} == {State.STOPPED}
 
 
-def test_supervisor_reports_a_process_that_dies(tmp_path: Path) -> None:
-    crash = [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"]
-    supervisor = Supervisor([ProcessSpec("crashy", crash, url="-", ready=lambda: False)], tmp_path)
+def test_a_process_that_dies_is_restarted_with_back_off_and_its_log_kept(tmp_path: Path) -> None:
+    count = tmp_path / "runs"
+    crash = [
+        sys.executable,
+        "-c",
+        "import pathlib, sys; p = pathlib.Path(sys.argv[1]); n = len(p.read_text()) "
+        "if p.exists() else 0; p.write_text('x' * (n + 1)); print(f'boom {n + 1}'); "
+        "sys.exit(3)",
+        str(count),
+    ]
+    supervisor = Supervisor(
+        [ProcessSpec("crashy", crash, url="-", ready=lambda _offset: False)], tmp_path
+    )
     supervisor.step()
     process = supervisor.processes[0]
     assert process.popen is not None
     process.popen.wait(30)
-    supervisor.step()
-    assert supervisor.failed == [process]
-    assert process.exit_code == 3
+    now = time.monotonic()
+    process.refresh(now)
+    assert process.state is State.RESTARTING and process.last_exit == 3
+    assert process.describe(now).startswith("exited (3), restarting in 1 s")
+    process.refresh(now + 0.5)
+    assert process.state is State.RESTARTING  # not before its back-off
+    process.refresh(now + 1.01)
+    assert process.state is State.STARTING and process.starts == 2
+    assert process.popen.wait(30) == 3
+    later = time.monotonic()
+    process.refresh(later)
+    assert process.restart_at is not None and process.restart_at - later == 2.0  # doubled
     supervisor.stop_all()
-    assert "boom" in process.log_tail()
+    log = process.log_path.read_text()
+    assert "boom 1" in log and "boom 2" in log  # the crashed run's lines are kept
+    assert log.count("=== start") == 2 and "exited with 3; restarting" in log
+    assert process.crashes == 2 and supervisor.crashes == 2

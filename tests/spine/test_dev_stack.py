@@ -1,5 +1,6 @@
-"""`restock dev` for real: five processes up, /readyz names the ERP once it dies, Ctrl-C
-(or SIGTERM) stops everything. Own ports and state folder: a developer's stack is safe."""
+"""`restock dev` for real: five processes up, /readyz names the ERP while it is down, a
+child killed with SIGKILL is started again (its crashed run's log kept), Ctrl-C (or SIGTERM)
+stops everything. Own ports and state folder: a developer's stack is safe."""
 
 from __future__ import annotations
 
@@ -77,26 +78,40 @@ def test_dev_runs_every_process_and_stops_them_all(tmp_path: Path) -> None:
         table = _poll(all_up)
         assert set(table) == {"temporal", "erp-sim", "worker", "api"}
 
-        os.kill(table["erp-sim"]["pid"], signal.SIGKILL)
+        # Each child, killed, comes back (the ERP simulator first: /readyz says so meanwhile).
+        restarted: dict[str, float] = {}
+        for name in ("erp-sim", "worker", "api", "temporal"):
+            old_pid = int(table[name]["pid"])  # type: ignore[call-overload]
+            killed_at = time.monotonic()
+            os.kill(old_pid, signal.SIGKILL)
+            if name == "erp-sim":
 
-        def erp_down() -> dict[str, object] | None:
-            response = httpx.get(f"http://127.0.0.1:{api}/readyz", timeout=10)
-            return response.json() if response.status_code == 503 else None
+                def erp_down() -> dict[str, object] | None:
+                    try:
+                        response = httpx.get(f"http://127.0.0.1:{api}/readyz", timeout=10)
+                    except httpx.HTTPError:
+                        return None
+                    return response.json() if response.status_code == 503 else None
 
-        down = _poll(erp_down)
-        assert down["down"] == ["erp"]
+                assert _poll(erp_down)["down"] == ["erp"]
 
-        def erp_reported_exited() -> bool:
-            table = json.loads(processes_file.read_text())
-            return bool(table["erp-sim"]["state"] == "exited")
+            def back_up(process: str = name, pid: int = old_pid) -> dict[str, object] | None:
+                row: dict[str, object] = json.loads(processes_file.read_text())[process]
+                return row if row["state"] == "up" and row["pid"] != pid else None
 
-        _poll(erp_reported_exited)
+            row = _poll(back_up)
+            restarted[name] = round(time.monotonic() - killed_at, 1)
+            assert row["crashes"] == 1 and row["starts"] == 2
+            log = (tmp_path / "var" / "logs" / f"{name}.log").read_text(errors="replace")
+            assert log.count("=== start") == 2 and "exited with -9; restarting" in log
+        _poll(ready)
+        print("restarted after SIGKILL (s):", restarted)
     finally:
         dev.send_signal(signal.SIGTERM)  # as `kill` or a stopped `make run` would
         dev.wait(60)
         output.close()
     log = (tmp_path / "dev.out").read_text(errors="replace")
-    assert dev.returncode == 1, log  # a child (the ERP simulator) died: not a clean run
+    assert dev.returncode == 1, log  # children died (and came back): not a clean run
     assert "Traceback" not in log
     for name, process in json.loads(processes_file.read_text()).items():
         assert not _pid_alive(process["pid"]), f"{name} still running after Ctrl-C"
