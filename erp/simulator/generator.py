@@ -314,7 +314,7 @@ class WeeklyActivity:
         self.weeks = 0
         """Weeks with at least one recorded day (the last may still be in progress)."""
         self.next_day = first_week
-        """The first day of the first week not recorded yet."""
+        """The next day to record (days before `first_week` only set its start stock)."""
 
     def copy(self) -> WeeklyActivity:
         twin = WeeklyActivity(self.first_week, self.on_hand[0], weeks=self.weeks)
