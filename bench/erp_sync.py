@@ -5,6 +5,11 @@
 Prints JSON. The baseline, measured in the same run, fetches the very same pages over HTTP
 without parsing, mapping or validating them; `ratio` is sync time / baseline time. By default
 the simulator runs in a child process so it does not share the GIL with the client.
+
+The sync reads the weekly product activity (EDI 852) too: by default 52 weeks of it, as a
+customer's first sync does. Two more figures, from the same run, show what it costs: the
+incremental sync (`activity_since` = the latest complete week, as later syncs ask) and the
+sync with a mapping that has no activity endpoint (the sync as it was before the 852).
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
+
 from core.settings import Settings  # noqa: E402
-from erp.client import ErpClient, build_http_client  # noqa: E402
-from erp.mapping import EndpointName  # noqa: E402
+from erp.client import ErpClient, activity_window_start, build_http_client  # noqa: E402
+from erp.mapping import DEFAULT_MAPPING_FILE, EndpointName, ErpMapping  # noqa: E402
 from erp.simulator.generator import DEMO_CUSTOMERS, DEMO_LARGE  # noqa: E402
 from planning.models import PIPELINE_STATUSES  # noqa: E402
 
@@ -106,6 +113,9 @@ async def fetch_raw(client: ErpClient, http: httpx.AsyncClient, code: str) -> in
             },
         ),
     ]
+    if mapping.has_activity:
+        since = activity_window_start(BUSINESS_DATES[code])
+        listings.append(("activity", {filters.since_param: mapping.format_filter_date(since)}))
     limit = asyncio.Semaphore(spec.concurrency)
 
     async def page(url: str, params: dict[str, Any], number: int) -> bytes:
@@ -130,18 +140,34 @@ async def fetch_raw(client: ErpClient, http: httpx.AsyncClient, code: str) -> in
     return sum(sizes)
 
 
+def mapping_without_activity() -> ErpMapping:
+    data = yaml.safe_load(DEFAULT_MAPPING_FILE.read_text(encoding="utf-8"))
+    del data["endpoints"]["activity"]
+    return ErpMapping.from_dict(data, source="default without activity")
+
+
+async def timed(job: Any) -> float:
+    started = time.perf_counter()
+    await job
+    return time.perf_counter() - started
+
+
 async def bench(base_url: str, runs: int) -> dict[str, Any]:
     settings = Settings(erp_base_url=base_url, erp_api_key=API_KEY, erp_timeout_seconds=60)
     results: dict[str, Any] = {}
     async with build_http_client(settings) as http:
         client = ErpClient(http, base_url=base_url, api_key=API_KEY)
+        no_852 = ErpClient(
+            http, base_url=base_url, api_key=API_KEY, mapping=mapping_without_activity()
+        )
         for spec in DEMO_CUSTOMERS:
             code = spec.code
             started = time.perf_counter()
             snapshot = await client.sync_snapshot(code)  # generates the customer in the ERP
             cold = time.perf_counter() - started
             BUSINESS_DATES[code] = snapshot.erp_as_of
-            syncs, fetches = [], []
+            latest_week = activity_window_start(snapshot.erp_as_of, weeks=1)
+            syncs, fetches, incremental, without = [], [], [], []
             raw_bytes = 0
             for _ in range(runs):
                 started = time.perf_counter()
@@ -150,18 +176,29 @@ async def bench(base_url: str, runs: int) -> dict[str, Any]:
                 started = time.perf_counter()
                 raw_bytes = await fetch_raw(client, http, code)
                 fetches.append(time.perf_counter() - started)
+                since = client.sync_snapshot(code, activity_since=latest_week)
+                incremental.append(await timed(since))
+                without.append(await timed(no_852.sync_snapshot(code)))
             report = snapshot.data_quality
             rows = sum(report.rows_received.values()) + 1
             sync_s, fetch_s = statistics.median(syncs), statistics.median(fetches)
+            without_s = statistics.median(without)
             results[code] = {
                 "products": len(snapshot.products),
                 "rows": rows,
+                "activity_rows": report.rows_received.get("activity", 0),
                 "bytes": raw_bytes,
                 "first_sync_seconds": round(cold, 3),
                 "sync_seconds_median": round(sync_s, 3),
                 "rows_per_second": round(rows / sync_s),
                 "baseline_fetch_seconds_median": round(fetch_s, 3),
                 "ratio_sync_to_fetch": round(sync_s / fetch_s, 2),
+                "incremental_sync_seconds_median": round(statistics.median(incremental), 3),
+                "sync_without_activity_seconds_median": round(without_s, 3),
+                "ratio_sync_to_without_activity": round(sync_s / without_s, 2),
+                "ratio_incremental_to_without_activity": round(
+                    statistics.median(incremental) / without_s, 2
+                ),
                 "data_quality_issues": report.issue_count,
             }
     return results

@@ -28,11 +28,12 @@ from erp.errors import (
     ErpTimeout,
     ErpUnavailable,
 )
-from erp.mapping import EndpointName, ErpMapping, FieldError, load_mapping
+from erp.mapping import EndpointName, ErpMapping, FieldError, MappingError, load_mapping
 from erp.models import ErpSnapshot, OrderSubmission, SubmissionReceipt
 from erp.validation import ReportBuilder, SnapshotValidator
 from planning.models import (
     PIPELINE_STATUSES,
+    ConsumptionReport,
     CustomerProfile,
     ErpOrder,
     OrderStatus,
@@ -41,6 +42,14 @@ from planning.models import (
 )
 
 Json = Any
+ACTIVITY_WEEKS = 52
+"""Weeks of product activity a sync reads when the caller does not say from when."""
+
+
+def activity_window_start(business_date: date, weeks: int = ACTIVITY_WEEKS) -> date:
+    """The Monday `weeks` weeks before the week of `business_date`: the start of its last
+    `weeks` complete weeks."""
+    return business_date - timedelta(days=business_date.weekday(), weeks=weeks)
 
 
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -258,6 +267,14 @@ class ErpClient:
         rows, as_of = await self._pages("shipments", self._since(since), customer=code)
         return self._validator(as_of).shipments(rows, None)
 
+    async def list_activity(self, code: str, since: date | None = None) -> list[ConsumptionReport]:
+        """Weekly product activity (EDI 852 style) for complete weeks starting on or after
+        `since` (all the ERP has when None). MappingError when the ERP has none."""
+        if not self.mapping.has_activity:
+            raise MappingError(f"mapping {self.mapping.source} has no activity endpoint")
+        rows, as_of = await self._pages("activity", self._since(since), customer=code)
+        return self._validator(as_of).activity(rows, None)
+
     async def list_open_orders(self, code: str) -> list[ErpOrder]:
         """Approved orders the ERP has not shipped yet."""
         rows, as_of = await self._pages("open_orders", customer=code)
@@ -290,22 +307,32 @@ class ErpClient:
 
     # -- the snapshot ------------------------------------------------------------------------
 
-    async def sync_snapshot(self, code: str, as_of: date | None = None) -> ErpSnapshot:
+    async def sync_snapshot(
+        self, code: str, as_of: date | None = None, *, activity_since: date | None = None
+    ) -> ErpSnapshot:
         """Everything one cycle needs, fetched concurrently and validated against each other.
 
         `as_of` is the date rows are checked against ("in the future"); by default the ERP's
-        own business date.
+        own business date. When the mapping has the activity endpoint, the ERP's weekly
+        product activity is read too, for complete weeks starting on or after
+        `activity_since` (by default the last 52 weeks before that date).
         """
         profile, erp_date = await self._customer(code)
         erp_as_of = erp_date or date.today()
         reference = as_of or erp_as_of
         window = {**self._since(reference - timedelta(days=self.order_history_days))}
-        (items, _), (shipments, _), (history, _), (pipeline, _) = await asyncio.gather(
+        listings = [
             self._pages("products", customer=code),
             self._pages("shipments", customer=code),
             self._pages("orders", window, customer=code),
             self._pages("orders", self._statuses(PIPELINE_STATUSES), customer=code),
-        )
+        ]
+        reported = self.mapping.has_activity
+        since = (activity_since or activity_window_start(reference)) if reported else None
+        if reported:
+            listings.append(self._pages("activity", self._since(since), customer=code))
+        fetched = [rows for rows, _ in await asyncio.gather(*listings)]
+        items, shipments, history, pipeline = fetched[:4]
         report = ReportBuilder()
         validator = SnapshotValidator(self.mapping, as_of=reference, report=report)
         products = validator.products(items)
@@ -320,6 +347,9 @@ class ErpClient:
             products=products,
             shipments=validator.shipments(shipments, by_code),
             orders=validator.orders(history + extra, by_code),
+            consumption=validator.activity(fetched[4], by_code) if reported else [],
+            consumption_reported=reported,
+            consumption_since=since,
             data_quality=report.build(),
             synced_at=datetime.now(UTC),
             erp_as_of=erp_as_of,

@@ -21,9 +21,21 @@ DEFAULT_MAPPING_FILE = Path(__file__).parent / "mappings" / "default.yaml"
 
 FieldType = Literal["str", "int", "float", "date", "bool", "enum", "list"]
 EndpointName = Literal[
-    "ping", "customer", "products", "shipments", "open_orders", "orders", "order", "submit"
+    "ping",
+    "customer",
+    "products",
+    "shipments",
+    "activity",
+    "open_orders",
+    "orders",
+    "order",
+    "submit",
 ]
-ENTITIES = (
+OPTIONAL_ENDPOINTS: frozenset[str] = frozenset({"activity"})
+"""Endpoints an ERP may not have: `activity` (weekly product activity, EDI 852 style)."""
+ACTIVITY_FIELDS = {"product_code": "str", "week_start": "date", "quantity": "int"}
+"""The fields an `activity` entity must map (and their types); `stock_on_hand` is optional."""
+ENTITIES = (  # required; `activity` (with its endpoint) and `order_event` are optional
     "customer",
     "contact",
     "product",
@@ -147,9 +159,21 @@ class MappingSpec(Spec):
         missing = [name for name in ENTITIES if name not in self.entities]
         if missing:
             raise ValueError(f"entities missing: {', '.join(missing)}")
-        absent = [e for e in EndpointName.__args__ if e not in self.endpoints]  # type: ignore[attr-defined]
+        absent = [
+            e
+            for e in EndpointName.__args__  # type: ignore[attr-defined]
+            if e not in self.endpoints and e not in OPTIONAL_ENDPOINTS
+        ]
         if absent:
             raise ValueError(f"endpoints missing: {', '.join(absent)}")
+        if "activity" in self.endpoints:
+            activity = self.entities.get("activity")
+            if activity is None:
+                raise ValueError("the activity endpoint needs an activity entity")
+            for name, kind in ACTIVITY_FIELDS.items():
+                spec = activity.fields.get(name)
+                if spec is None or spec.type != kind or spec.optional:
+                    raise ValueError(f"entity activity needs a required {kind} field {name!r}")
         return self
 
 
@@ -436,6 +460,12 @@ class ErpMapping:
     def default(cls) -> ErpMapping:
         return _default_mapping()
 
+    @property
+    def has_activity(self) -> bool:
+        """True when the ERP reports weekly product activity (the optional `activity`
+        endpoint, EDI 852 style): consumption per item and week."""
+        return "activity" in self.spec.endpoints
+
     def entity(self, name: str) -> EntityMap:
         try:
             return self._entities[name]
@@ -445,7 +475,9 @@ class ErpMapping:
     def path(self, endpoint: EndpointName, **params: str) -> str:
         from urllib.parse import quote
 
-        template = self.spec.endpoints[endpoint]
+        template = self.spec.endpoints.get(endpoint)
+        if template is None:
+            raise MappingError(f"mapping {self.source} has no {endpoint!r} endpoint")
         return template.format(**{k: quote(v, safe="") for k, v in params.items()})
 
 

@@ -7,7 +7,15 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from planning.models import CustomerProfile, ErpOrder, OrderLine, OrderStatus, Product, Shipment
+from planning.models import (
+    ConsumptionReport,
+    CustomerProfile,
+    ErpOrder,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Shipment,
+)
 
 
 class ErpModel(BaseModel):
@@ -62,8 +70,10 @@ class IssueAction(StrEnum):
 
 class DataIssue(ErpModel):
     reason: IssueReason
-    entity: str = Field(description="product, shipment, order, order_line")
-    key: str = Field(description="Which row: item code, delivery note/line, order number")
+    entity: str = Field(description="product, shipment, order, order_line, activity")
+    key: str = Field(
+        description="Which row: item code, delivery note/line, order number, item/week"
+    )
     field: str | None = Field(default=None, description="Our field name, when one is to blame")
     detail: str
     action: IssueAction
@@ -103,6 +113,20 @@ class ErpSnapshot(ErpModel):
     products: list[Product]
     shipments: list[Shipment]
     orders: list[ErpOrder] = Field(description="Pipeline orders plus recent history")
+    consumption: list[ConsumptionReport] = Field(
+        default_factory=list,
+        description="The ERP's weekly product activity (EDI 852 style) for complete weeks "
+        "from `consumption_since`, oldest week first; a week with any row is reported for "
+        "every product (a product missing from it consumed nothing that week)",
+    )
+    consumption_reported: bool = Field(
+        default=False,
+        description="True when the ERP reports product activity at all (the mapping has the "
+        "activity endpoint), even if no row came: tells 'no 852' from 'nothing consumed'",
+    )
+    consumption_since: date | None = Field(
+        default=None, description="First week start asked for; None when not reported"
+    )
     data_quality: DataQualityReport
     synced_at: datetime
     erp_as_of: date = Field(description="The ERP's business date when the sync ran")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from erp.models import (
     IssueAction,
     IssueReason,
 )
-from planning.models import ErpOrder, Product, Shipment
+from planning.models import ConsumptionReport, ErpOrder, Product, Shipment
 
 EXAMPLES_PER_REASON = 5
 MIN_GAP_DAYS = 60
@@ -104,6 +104,15 @@ def _build(
 _PRODUCTS = TypeAdapter(list[Product])
 _SHIPMENTS = TypeAdapter(list[Shipment])
 _ORDERS = TypeAdapter(list[ErpOrder])
+_ACTIVITY = TypeAdapter(list[ConsumptionReport])
+WEEK = timedelta(days=7)
+
+
+def nearest_monday(day: date) -> date:
+    """The Monday of the Monday-to-Sunday week that shares most days with the 7 days from
+    `day` (Tuesday to Thursday: the Monday before; Friday to Sunday: the one after)."""
+    shift = day.weekday()
+    return day - timedelta(days=shift) if shift <= 3 else day + timedelta(days=7 - shift)
 
 
 class SnapshotValidator:
@@ -287,6 +296,106 @@ class SnapshotValidator:
                 IssueAction.FLAGGED,
             )
         return shipments
+
+    def activity(
+        self, rows: list[Any], products: Mapping[str, Product] | None
+    ) -> list[ConsumptionReport]:
+        """Weekly product activity (EDI 852 style), one row per item and week.
+
+        Unmappable rows, duplicates (same item and week), negative quantities, weeks not
+        over by the business date and unknown items are dropped; a week start that is not
+        a Monday is moved to the nearest Monday (the week it overlaps most) and counted;
+        a negative stock is kept as unknown, as on items.
+        """
+        entity, report = self.mapping.entity("activity"), self.report
+        report.received["activity"] = len(rows)
+        convert = entity.converter()
+        last_week = self.as_of - WEEK  # the latest week start whose 7 days are all over
+        mondays: dict[date, date] = {}
+        seen: set[tuple[str, date]] = set()
+        good: list[dict[str, Any]] = []
+        identities: list[tuple[str, date]] = []
+
+        def label(identity: tuple[str, date]) -> str:
+            return f"{identity[0]}/{identity[1]}"
+
+        for n, row in enumerate(rows):
+            try:
+                values = convert(row)
+            except FieldError as exc:
+                report.field_error("activity", _row_key(entity, row, f"row {n}"), exc)
+                continue
+            code, week, qty = values["product_code"], values["week_start"], values["quantity"]
+            monday = mondays.get(week)
+            if monday is None:
+                monday = mondays[week] = nearest_monday(week)
+            if monday != week:
+                report.issue(
+                    IssueReason.BAD_VALUE,
+                    "activity",
+                    f"{code}/{week}",
+                    f"week start {week} is a {week:%A}, not a Monday; moved to {monday}",
+                    IssueAction.CORRECTED,
+                    "week_start",
+                )
+                values["week_start"] = week = monday
+            identity = (code, week)
+            if identity in seen:
+                report.issue(
+                    IssueReason.DUPLICATE_ROW, "activity", label(identity), "the same week twice"
+                )
+                continue
+            seen.add(identity)
+            if qty < 0:
+                report.issue(
+                    IssueReason.NEGATIVE_QUANTITY,
+                    "activity",
+                    label(identity),
+                    f"quantity {qty} is negative",
+                    field="quantity",
+                )
+                continue
+            if week > last_week:
+                report.issue(
+                    IssueReason.FUTURE_DATE,
+                    "activity",
+                    label(identity),
+                    f"the week of {week} is not over by the business date {self.as_of}",
+                    field="week_start",
+                )
+                continue
+            if products is not None and code not in products:
+                report.issue(
+                    IssueReason.UNKNOWN_ITEM,
+                    "activity",
+                    label(identity),
+                    f"item {code} is not in the customer's item list",
+                    field="product_code",
+                )
+                continue
+            stock = values.get("stock_on_hand")
+            if stock is not None and stock < 0:
+                report.issue(
+                    IssueReason.NEGATIVE_STOCK,
+                    "activity",
+                    label(identity),
+                    f"stock on hand {stock} is negative; treated as unknown",
+                    IssueAction.CORRECTED,
+                    "stock_on_hand",
+                )
+                values["stock_on_hand"] = None
+            good.append(values)
+            identities.append(identity)
+        reports = _build(
+            _ACTIVITY,
+            ConsumptionReport,
+            good,
+            lambda n: label(identities[n]),
+            "activity",
+            report,
+        )
+        report.kept["activity"] = len(reports)
+        return reports
 
     def orders(self, rows: list[Any], products: Mapping[str, Product] | None) -> list[ErpOrder]:
         entity, report = self.mapping.entity("order"), self.report

@@ -177,7 +177,7 @@ def patch_customer(world: World, code: str, body: CustomerPatch) -> None:
 def inject_rows(
     world: World,
     code: str,
-    dataset: Literal["items", "shipments", "orders"],
+    dataset: Literal["items", "shipments", "orders", "activity"],
     rows: list[dict[str, Any]],
 ) -> RowsAdded:
     """Append raw rows (ERP field names, any values) to a listing, as a broken ERP would."""

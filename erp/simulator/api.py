@@ -13,6 +13,7 @@ from erp.simulator.erp_format import STATUS_BY_CODE, customer_doc, order_row, pa
 from erp.simulator.faults import NO_FAULT, FaultDecision
 from erp.simulator.listings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Listings
 from erp.simulator.schemas import (
+    ActivityPage,
     CustomerDoc,
     ErpError,
     ItemPage,
@@ -138,6 +139,34 @@ def list_shipments(
     _known(world, cust_no)
     filters = (_date(from_date), _date(to_date))
     return Response(pages.page(cust_no, "shipments", filters, page, size), media_type=JSON)
+
+
+@router.get(
+    "/customers/{cust_no}/activity",
+    response_model=ActivityPage,
+    summary="Product activity per week (EDI 852 style): cartons sold and on hand",
+)
+def list_activity(
+    world: World,
+    pages: Pages,
+    cust_no: CustNo,
+    from_date: Annotated[
+        str | None,
+        Query(
+            alias="FROM_DATE",
+            pattern=r"^\d{8}$",
+            description="YYYYMMDD: weeks starting on or after this day",
+        ),
+    ] = None,
+    page: PageNo = 1,
+    size: PageSize = DEFAULT_PAGE_SIZE,
+) -> Response:
+    """Complete weeks (Monday to Sunday, all seven days before the business date), oldest
+    first. A week listed for any item is reported for every item: an item missing from it
+    sold nothing and its stock did not change."""
+    _known(world, cust_no)
+    filters = (_date(from_date),)
+    return Response(pages.page(cust_no, "activity", filters, page, size), media_type=JSON)
 
 
 @router.get(

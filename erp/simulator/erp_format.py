@@ -89,6 +89,17 @@ def shipment_row(
     }
 
 
+def activity_rows(
+    codes: list[str], week: date, products: list[int], sold: list[int], on_hand: list[int]
+) -> list[dict[str, Any]]:
+    """One week's product activity (EDI 852 style): cartons sold/used and on hand at its end."""
+    day = ymd(week)
+    return [
+        {"ITEM_CODE": codes[i], "WEEK_START_DT": day, "QTY_SOLD": q, "QTY_ON_HAND": h}
+        for i, q, h in zip(products, sold, on_hand, strict=True)
+    ]
+
+
 def order_row(record: OrderRecord, codes: list[str]) -> dict[str, Any]:
     cancelled = record.status is OrderStatus.CANCELLED
     return {

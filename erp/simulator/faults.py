@@ -20,7 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Endpoint = Literal[
-    "ping", "customer", "products", "shipments", "open_orders", "orders", "order", "submit"
+    "ping",
+    "customer",
+    "products",
+    "shipments",
+    "activity",
+    "open_orders",
+    "orders",
+    "order",
+    "submit",
 ]
 
 _ROUTES: tuple[tuple[str, re.Pattern[str], Endpoint], ...] = (
@@ -28,6 +36,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], Endpoint], ...] = (
     ("GET", re.compile(r"^/api/v1/customers/[^/]+$"), "customer"),
     ("GET", re.compile(r"^/api/v1/customers/[^/]+/items$"), "products"),
     ("GET", re.compile(r"^/api/v1/customers/[^/]+/shipments$"), "shipments"),
+    ("GET", re.compile(r"^/api/v1/customers/[^/]+/activity$"), "activity"),
     ("GET", re.compile(r"^/api/v1/customers/[^/]+/orders/open$"), "open_orders"),
     ("GET", re.compile(r"^/api/v1/customers/[^/]+/orders$"), "orders"),
     ("GET", re.compile(r"^/api/v1/customers/[^/]+/orders/[^/]+$"), "order"),

@@ -10,7 +10,8 @@ multiples of the pack size, sizing orders by its trailing demand (what it could 
 never the future); orders ship after a preparation week and arrive after the lead time, a
 day or two late now and then, and later still with the spec's `late_share`. Shipments are
 the ERP's delivery-note lines (what left the supplier, on the ship date), so stock,
-pipeline, orders and shipments agree with one another.
+pipeline, orders and shipments agree with one another. What was consumed and left on hand is
+kept per week (`WeeklyActivity`) for the ERP's product-activity listing.
 """
 
 from __future__ import annotations
@@ -283,6 +284,89 @@ class ShipmentRecord:
     quantity: int
 
 
+def week_start(day: date) -> date:
+    """The Monday of `day`'s week (weeks run Monday to Sunday)."""
+    return day - timedelta(days=day.weekday())
+
+
+WEEKS_PER_CHUNK = 26
+
+
+class WeeklyActivity:
+    """What a customer consumed of each product per week (Monday to Sunday) and the stock it
+    had at the end of the week: the ERP's product activity (EDI 852 style).
+
+    Kept as weekly arrays, never daily ones: `sold[k]` holds the cartons consumed in week k
+    (from `first_week`), `on_hand[k + 1]` the stock at the end of its Sunday and `on_hand[0]`
+    the stock the first week started with. Days are recorded in order as they happen; the
+    week in progress is kept too, and a week counts once its Sunday is over.
+    """
+
+    def __init__(self, first_week: date, start_stock: IntArray, *, weeks: int = 0) -> None:
+        if first_week.weekday() != 0:
+            raise ValueError(f"weeks start on a Monday, not on {first_week:%A} {first_week}")
+        self.first_week = first_week
+        n = len(start_stock)
+        capacity = max(weeks, 1) + WEEKS_PER_CHUNK
+        self.sold = np.zeros((capacity, n), dtype=np.int32)
+        self.on_hand = np.zeros((capacity + 1, n), dtype=np.int64)
+        self.on_hand[0] = start_stock
+        self.weeks = 0
+        """Weeks with at least one recorded day (the last may still be in progress)."""
+        self.next_day = first_week
+        """The next day to record (days before `first_week` only set its start stock)."""
+
+    def copy(self) -> WeeklyActivity:
+        twin = WeeklyActivity(self.first_week, self.on_hand[0], weeks=self.weeks)
+        twin.sold[: self.weeks] = self.sold[: self.weeks]
+        twin.on_hand[: self.weeks + 1] = self.on_hand[: self.weeks + 1]
+        twin.weeks, twin.next_day = self.weeks, self.next_day
+        return twin
+
+    def _week(self, day: date) -> int:
+        if day != self.next_day:
+            raise ValueError(f"activity recorded up to {self.next_day}, not {day}")
+        self.next_day = day + timedelta(days=1)
+        k = (day - self.first_week).days // 7
+        if k >= len(self.sold):
+            grow = WEEKS_PER_CHUNK + k + 1 - len(self.sold)
+            n = self.sold.shape[1]
+            self.sold = np.concatenate([self.sold, np.zeros((grow, n), dtype=np.int32)])
+            self.on_hand = np.concatenate([self.on_hand, np.zeros((grow, n), dtype=np.int64)])
+        if k >= self.weeks:
+            self.weeks = k + 1
+        return k
+
+    def record(self, day: date, used: IntArray, stock: IntArray) -> None:
+        """Day `day` happened: `used` cartons were consumed, `stock` is left at its end.
+        Days must come one after the other; days before the first week set its start stock."""
+        if day < self.first_week:
+            self.on_hand[0] = stock
+            return
+        k = self._week(day)
+        self.sold[k] += used
+        self.on_hand[k + 1] = stock
+
+    def complete_weeks(self, today: date) -> int:
+        """Weeks whose seven days all lie before `today` (`today` itself has not happened)."""
+        done = (min(today, self.next_day) - self.first_week).days // 7
+        return max(0, min(done, self.weeks))
+
+    def week_start_of(self, k: int) -> date:
+        return self.first_week + timedelta(weeks=k)
+
+    def first_week_from(self, since: date | None) -> int:
+        """The index of the first week starting on or after `since`."""
+        if since is None:
+            return 0
+        return max(0, -(-(since - self.first_week).days // 7))
+
+    def active(self, k: int) -> IntArray:
+        """Products with anything to report in week k: something consumed or a stock change."""
+        moved = (self.sold[k] != 0) | (self.on_hand[k + 1] != self.on_hand[k])
+        return np.flatnonzero(moved)
+
+
 _SHIPMENTS = TypeAdapter(list[Shipment])
 _ORDERS = TypeAdapter(list[ErpOrder])
 _PRODUCTS = TypeAdapter(list[Product])
@@ -312,6 +396,9 @@ class GeneratedCustomer:
     order_records: list[OrderRecord]
     shipment_records: list[ShipmentRecord]
     process: DemandProcess
+    activity: WeeklyActivity
+    """Weekly consumption and end-of-week stock of the simulated past (complete weeks
+    before `today`, from the first Monday of the history)."""
 
     @cached_property
     def shipments(self) -> list[Shipment]:
@@ -408,6 +495,7 @@ class _History:
     stock: IntArray
     orders: list[OrderRecord]
     shipments: list[ShipmentRecord]
+    activity: WeeklyActivity
 
 
 def order_prefix(code: str) -> str:
@@ -455,11 +543,16 @@ def _simulate_history(
     shipments: list[ShipmentRecord] = []
     prefix = order_prefix(spec.code)
     first_review = int(rng.integers(0, review))
+    # Weekly activity from the first Monday on (an earlier partial week is left out).
+    first_week = start + timedelta(days=(7 - start.weekday()) % 7)
+    activity = WeeklyActivity(first_week, stock, weeks=n_days // 7)
     for d in range(n_days):
         for idx, qty in arrivals.pop(d, ()):
             stock[idx] += qty
             on_order[idx] -= qty
-        stock -= np.minimum(stock, demand[d])
+        used = np.minimum(stock, demand[d])
+        stock -= used
+        activity.record(start + timedelta(days=d), used, stock)
         if d % review != first_review:
             continue
         t = t0 + d
@@ -505,7 +598,7 @@ def _simulate_history(
                 ShipmentRecord(note, line_no, i, ship_on, q)
                 for line_no, (i, q) in enumerate(record.lines, start=1)
             )
-    return _History(stock, orders, shipments)
+    return _History(stock, orders, shipments, activity)
 
 
 def generate_customer(spec: CustomerSpec, *, seed: int, today: date) -> GeneratedCustomer:
@@ -561,4 +654,5 @@ def generate_customer(spec: CustomerSpec, *, seed: int, today: date) -> Generate
         order_records=history.orders,
         shipment_records=history.shipments,
         process=process,
+        activity=history.activity,
     )

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any
 
-from erp.simulator.erp_format import item_row, order_row, shipment_row, ymd
+from erp.simulator.erp_format import activity_rows, item_row, order_row, shipment_row, ymd
 from erp.simulator.world import CustomerState, SimWorld
 from planning.models import OrderStatus
 
@@ -33,6 +33,23 @@ def _shipments(
         for r in state.shipments
         if (since is None or r.ship_on >= since) and (until is None or r.ship_on <= until)
     ]
+
+
+def _activity(state: CustomerState, since: date | None, today: date) -> list[dict[str, Any]]:
+    """Complete weeks starting on or after `since`, oldest first; in each, the products that
+    consumed something or whose stock changed (the others consumed nothing that week)."""
+    activity, codes = state.activity, state.codes
+    rows: list[dict[str, Any]] = []
+    for k in range(activity.first_week_from(since), activity.complete_weeks(today)):
+        products = activity.active(k)
+        rows += activity_rows(
+            codes,
+            activity.week_start_of(k),
+            products.tolist(),
+            activity.sold[k, products].tolist(),
+            activity.on_hand[k + 1, products].tolist(),
+        )
+    return rows
 
 
 def _orders(
@@ -79,6 +96,8 @@ class Listings:
                     return _items(state) + raw["items"]
                 if dataset == "shipments":
                     return _shipments(state, *filters) + raw["shipments"]
+                if dataset == "activity":
+                    return _activity(state, filters[0], world.today) + raw["activity"]
                 if dataset == "open_orders":
                     return _orders(state, None, frozenset({OrderStatus.APPROVED}))
                 return _orders(state, *filters) + raw["orders"]

@@ -59,6 +59,13 @@ class ShipmentRow(ErpModel):
     SHIP_QTY: int = Field(description="Cartons")
 
 
+class ActivityRow(ErpModel):
+    ITEM_CODE: str
+    WEEK_START_DT: str = Field(description="Monday the week starts on, YYYYMMDD")
+    QTY_SOLD: int = Field(description="Cartons sold/used by the customer in the week")
+    QTY_ON_HAND: int = Field(description="Cartons on hand at the end of the week (Sunday)")
+
+
 class OrderLineDoc(ErpModel):
     LINE_NO: int
     ITEM_CODE: str
@@ -89,6 +96,10 @@ class ItemPage(PageEnvelope):
 
 class ShipmentPage(PageEnvelope):
     ROWS: list[ShipmentRow]
+
+
+class ActivityPage(PageEnvelope):
+    ROWS: list[ActivityRow]
 
 
 class OrderPage(PageEnvelope):

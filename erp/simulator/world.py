@@ -26,13 +26,14 @@ from erp.simulator.generator import (
     GeneratedCustomer,
     OrderRecord,
     ShipmentRecord,
+    WeeklyActivity,
     generate_customer,
     order_prefix,
     status_on,
 )
 from planning.models import CreditStatus, CustomerProfile, OrderStatus, Product, ProductStatus
 
-DATASETS = ("items", "shipments", "orders")
+DATASETS = ("items", "shipments", "orders", "activity")
 
 
 class UnknownCustomer(KeyError):
@@ -101,6 +102,8 @@ class CustomerState:
     orders: dict[str, OrderRecord]
     shipments: list[ShipmentRecord]
     patterns: dict[str, str]
+    activity: WeeklyActivity
+    """Cartons consumed and stock left per week, from the history on (the ERP's 852)."""
     index: dict[str, int] = field(default_factory=dict)
     raw_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     api_orders: set[str] = field(default_factory=set)
@@ -120,6 +123,7 @@ class CustomerState:
             orders={r.number: r for r in generated.order_records},
             shipments=list(generated.shipment_records),
             patterns=generated.patterns,
+            activity=generated.activity.copy(),
         )
 
     @property
@@ -278,6 +282,7 @@ class SimWorld:
                     self._emit(state, record, ORDER_DELIVERED, day)
             used = np.minimum(state.stock, demand[:, offset])
             state.stock -= used
+            state.activity.record(day, used, state.stock)
             report.cartons_consumed += int(used.sum())
             live = [r for r in live if r.status is not OrderStatus.DELIVERED]
 

@@ -174,6 +174,7 @@ async def test_the_simulator_serves_its_openapi(erp_sim: ErpSim) -> None:
         "/api/v1/customers/{cust_no}",
         "/api/v1/customers/{cust_no}/items",
         "/api/v1/customers/{cust_no}/shipments",
+        "/api/v1/customers/{cust_no}/activity",
         "/api/v1/customers/{cust_no}/orders/open",
         "/api/v1/customers/{cust_no}/orders",
         "/api/v1/customers/{cust_no}/orders/{order_no}",
@@ -182,4 +183,4 @@ async def test_the_simulator_serves_its_openapi(erp_sim: ErpSim) -> None:
         "/admin/submissions",
     ):
         assert path in paths
-    assert "ItemRow" in spec["components"]["schemas"]
+    assert {"ItemRow", "ActivityRow"} <= spec["components"]["schemas"].keys()
