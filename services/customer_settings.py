@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
-from planning.settings import ForecastMethod, PlanSettings, SafetyStockMode
+from planning.settings import ForecastMethod, LastContainerPolicy, PlanSettings, SafetyStockMode
 from store import audit
 from store import customer_settings as settings_repo
 from store.models import Customer, CustomerSettings
@@ -31,6 +31,7 @@ class CustomerSettingsValues(BaseModel):
                     "target_soh_weeks": 8,
                     "target_soh_overrides": {"P-00017": 12},
                     "lead_time_weeks": 10,
+                    "measure_lead_time": True,
                     "safety_stock_mode": "weeks",
                     "safety_weeks": 2,
                     "service_level": 0.95,
@@ -38,6 +39,7 @@ class CustomerSettingsValues(BaseModel):
                     "container_capacity_cartons": 90000,
                     "container_max_weight_kg": 26000,
                     "container_max_volume_m3": None,
+                    "last_container": "auto",
                     "cycles_enabled": True,
                     "cadence_weeks": 1,
                     "cycle_weekday": 0,
@@ -58,7 +60,18 @@ class CustomerSettingsValues(BaseModel):
     target_soh_overrides: dict[ProductCode, Weeks] = Field(
         default_factory=dict, max_length=10_000, description="Per-product target, by code"
     )
-    lead_time_weeks: int = Field(ge=0, le=52)
+    lead_time_weeks: float = Field(
+        ge=0,
+        le=52,
+        allow_inf_nan=False,
+        description="Order to delivery, in weeks (fractions allowed: 1.5 = 10.5 days); with "
+        "measure_lead_time, only until the order history measures it",
+    )
+    measure_lead_time: bool = Field(
+        default=True,
+        description="Measure the lead time (mean and spread) from delivered orders when there "
+        "are enough of them",
+    )
     safety_stock_mode: SafetyStockMode
     safety_weeks: float = Field(ge=0, le=52, allow_inf_nan=False)
     service_level: float = Field(gt=0.5, lt=1.0, allow_inf_nan=False)
@@ -66,6 +79,11 @@ class CustomerSettingsValues(BaseModel):
     container_capacity_cartons: int = Field(gt=0, le=10_000_000)
     container_max_weight_kg: float | None = Field(gt=0, le=1_000_000, allow_inf_nan=False)
     container_max_volume_m3: float | None = Field(gt=0, le=10_000, allow_inf_nan=False)
+    last_container: LastContainerPolicy = Field(
+        default=LastContainerPolicy.AUTO,
+        description="A last container that is not full: auto (top up, drop or wait a review, "
+        "whichever costs least), top_up, drop or keep",
+    )
     cycles_enabled: bool
     cadence_weeks: int = Field(ge=1, le=26, description="Weeks between cycles")
     cycle_weekday: int = Field(ge=0, le=6, description="0 = Monday, in the customer's time zone")
@@ -131,6 +149,7 @@ def plan_settings_from(fields: Mapping[str, Any]) -> PlanSettings:
         target_soh_weeks=fields["target_soh_weeks"],
         target_soh_overrides=overrides,
         lead_time_weeks=fields["lead_time_weeks"],
+        measure_lead_time=fields["measure_lead_time"],
         review_period_weeks=fields["cadence_weeks"],
         safety_stock_mode=SafetyStockMode(fields["safety_stock_mode"]),
         safety_weeks=fields["safety_weeks"],
@@ -139,6 +158,7 @@ def plan_settings_from(fields: Mapping[str, Any]) -> PlanSettings:
         container_capacity_cartons=fields["container_capacity_cartons"],
         container_max_weight_kg=fields["container_max_weight_kg"],
         container_max_volume_m3=fields["container_max_volume_m3"],
+        last_container=LastContainerPolicy(fields["last_container"]),
         max_cover_weeks=max(26.0, highest_target),
     )
 

@@ -6,17 +6,25 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, NotFound
 from planning.engine import plan
-from planning.models import ErpOrder, OrderLine, Product, ProductStatus, Shipment
+from planning.models import (
+    ErpOrder,
+    OrderLine,
+    Product,
+    ProductStatus,
+    Shipment,
+    ShipmentCorrection,
+)
 from planning.models import OrderStatus as ErpOrderStatus
 from planning.schemas import Container, Line, PlanInput, Recommendation, Totals
 from planning.settings import PlanSettings
+from services import consumption
 from services.customer_settings import plan_settings
 from services.schemas import RecommendationVersion
 from store import audit, snapshots
@@ -39,7 +47,11 @@ _PIPELINE_STATUS = {
     OrderStatus.APPROVED.value: ErpOrderStatus.APPROVED,
     OrderStatus.SUBMITTED.value: ErpOrderStatus.APPROVED,
     OrderStatus.IN_TRANSIT.value: ErpOrderStatus.IN_TRANSIT,
+    OrderStatus.DELIVERED.value: ErpOrderStatus.DELIVERED,
 }
+# Our own orders' rounding and pull-forward are taken off the shipment history this far back
+# (after a quarter of stock counts the planner reads consumption from them instead).
+CORRECTION_WEEKS = 52
 
 
 async def recommend(
@@ -55,7 +67,7 @@ async def recommend(
     unknown customer and Conflict when it has never been synced.
     """
     async with sessions() as session:
-        inp, fingerprint = await _plan_input(session, customer_id)
+        inp, fingerprint = await plan_input(session, customer_id)
         reused = await _reusable(session, customer_id, fingerprint)
     if reused is not None:
         return reused
@@ -81,7 +93,10 @@ async def recommend(
         return to_version(record, created=True)
 
 
-async def _plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInput, str]:
+async def plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInput, str]:
+    """What the engine plans from, with its fingerprint: the snapshot's products and
+    shipments, open orders as pipeline, the ERP's consumption reports and our stock counts,
+    delivered orders (lead time, receipts) and our orders' shipment corrections."""
     if await session.get(Customer, customer_id) is None:
         raise NotFound(f"customer {customer_id} not found")
     snapshot = await snapshots.get_snapshot(session, customer_id)
@@ -94,14 +109,64 @@ async def _plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInpu
         for order in map(_as_erp_order, await orders_repo.pipeline_orders(session, customer_id))
         if order is not None
     ]
+    since = snapshot.as_of - timedelta(weeks=settings.history_weeks)
+    delivered = await orders_repo.delivered_orders(session, customer_id, since)
+    history = [order for order in map(_as_erp_order, delivered) if order is not None]
+    corrections = await _shipment_corrections(
+        session, customer_id, snapshot.as_of - timedelta(weeks=CORRECTION_WEEKS)
+    )
     inp = PlanInput(
         as_of=snapshot.as_of,
         settings=settings,
         products=[_as_product(p) for p in products],
         shipments=_shipments(products),
         pipeline=pipeline,
+        consumption=[r for p in products for r in consumption.reports_of(p.code, p.consumption)],
+        snapshots=[
+            s
+            for p in products
+            for s in consumption.snapshots_of(p.code, p.stock_counts, snapshot.as_of)
+        ],
+        order_history=history,
+        shipment_corrections=corrections,
     )
-    return inp, _fingerprint(snapshot.fingerprint, snapshot.as_of, settings, pipeline)
+    fingerprint = _fingerprint(
+        snapshot.fingerprint, snapshot.as_of, settings, [*pipeline, *history], corrections
+    )
+    return inp, fingerprint
+
+
+async def _shipment_corrections(
+    session: AsyncSession, customer_id: int, since: date
+) -> list[ShipmentCorrection]:
+    """Per product of our approved orders, the cartons beyond the line's demand-driven need
+    (rounding to packs and MOQ, pull-forward to fill a container): shipments of them are not
+    demand of the week they shipped."""
+    orders = await orders_repo.approved_since(session, customer_id, since)
+    codes = {line["product_code"] for order in orders for line in order.lines}
+    needs = await recommendations_repo.line_needs(
+        session, {o.recommendation_id for o in orders if o.recommendation_id}, codes
+    )
+    approved: dict[tuple[int, str], tuple[date, int]] = {}
+    for order in orders:
+        assert order.recommendation_id is not None
+        for line in order.lines:
+            key = (order.recommendation_id, line["product_code"])
+            day, qty = approved.get(key, (order.ordered_on, 0))
+            approved[key] = (min(day, order.ordered_on), qty + int(line["quantity"]))
+    corrections = []
+    for key, (day, qty) in sorted(approved.items()):
+        need, weekly = needs.get(key, (qty, 0.0))
+        if qty > need and weekly > 0:
+            corrections.append(
+                ShipmentCorrection(
+                    product_code=key[1],
+                    ordered_on=day,
+                    excess_cartons=qty - max(need, 0),
+                    weekly_forecast=weekly,
+                )
+            )
+    return corrections
 
 
 async def _reusable(
@@ -119,13 +184,18 @@ async def _reusable(
 
 
 def _fingerprint(
-    snapshot_fingerprint: str, as_of: date, settings: PlanSettings, pipeline: Sequence[ErpOrder]
+    snapshot_fingerprint: str,
+    as_of: date,
+    settings: PlanSettings,
+    orders: Sequence[ErpOrder],
+    corrections: Sequence[ShipmentCorrection],
 ) -> str:
     content = {
         "snapshot": snapshot_fingerprint,
         "as_of": as_of.isoformat(),
         "settings": settings.model_dump(mode="json"),
-        "pipeline": [o.model_dump(mode="json") for o in pipeline],
+        "orders": [o.model_dump(mode="json") for o in orders],
+        "corrections": [c.model_dump(mode="json") for c in corrections],
     }
     encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
@@ -165,6 +235,7 @@ def _as_erp_order(order: Order) -> ErpOrder | None:
         status=_PIPELINE_STATUS[order.status],
         ordered_on=order.ordered_on,
         eta=order.eta,
+        delivered_on=order.delivered_on,
         reference=order.idempotency_key,
         lines=lines,
     )
@@ -207,7 +278,7 @@ async def _store(
         ],
     )
     await recommendations_repo.add(session, record)
-    ids = dict((p.code, p.id) for p in await snapshots.products_for_planning(session, customer_id))
+    ids = await snapshots.product_ids(session, customer_id)
     await snapshots.apply_plans(session, _plan_rows(rec, ids))
     return record
 
@@ -218,6 +289,7 @@ def _plan_rows(rec: Recommendation, ids: dict[str, int]) -> list[dict[str, Any]]
             "id": ids[p.product_code],
             "plan_status": p.status.value,
             "pattern": p.pattern.value,
+            "history_source": p.history_source.value if p.history_source else None,
             "method": p.method,
             "weekly_forecast": p.weekly_forecast,
             "forecast": list(p.forecast),

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import NotFound
 from erp.models import ErpSnapshot
-from planning.models import ErpOrder, Product, Shipment
+from planning.models import ErpOrder, Product
 from planning.models import OrderStatus as ErpOrderStatus
+from services import consumption
+from services.consumption import Reports, StockCounts
 from services.schemas import SyncResult
 from store import audit, snapshots
 from store import customer_settings as settings_repo
@@ -34,7 +36,9 @@ ERP_ACTOR = "erp:sync"
 class SnapshotSource(Protocol):
     """What sync needs from the ERP connector (`erp.client.ErpClient` is one)."""
 
-    async def sync_snapshot(self, code: str, as_of: date | None = None) -> ErpSnapshot: ...
+    async def sync_snapshot(
+        self, code: str, as_of: date | None = None, *, activity_since: date | None = None
+    ) -> ErpSnapshot: ...
 
 
 async def sync_customer(
@@ -51,22 +55,24 @@ async def sync_customer(
         if customer is None:
             raise NotFound(f"customer {customer_id} not found")
         erp_code = customer.erp_code
-    snapshot = await erp.sync_snapshot(erp_code)
+        before = await snapshots.get_snapshot(session, customer_id)
+        reported = None if before is None else before.consumption_through
+    # Consumption reports come in week by week: ask for the weeks after the last one kept.
+    since = None if reported is None else reported + timedelta(days=7)
+    snapshot = await erp.sync_snapshot(erp_code, activity_since=since)
     fingerprint = snapshot_fingerprint(snapshot)
-    products = _product_rows(snapshot.products, snapshot.shipments)
     async with unit_of_work(sessions) as session:
         customer = await session.get(Customer, customer_id)
         if customer is None:
             raise NotFound(f"customer {customer_id} not found")
         customer.name = snapshot.profile.name
-        await settings_repo.get_or_create(
-            session,
-            customer_id,
-            lead_time_weeks=snapshot.profile.lead_time_weeks,
-            container_capacity_cartons=snapshot.profile.container_capacity_cartons,
-        )
+        await _adopt_erp_settings(session, customer_id, snapshot)
         previous = await snapshots.get_snapshot(session, customer_id)
         changed = previous is None or previous.fingerprint != fingerprint
+        products = _product_rows(
+            snapshot,
+            await snapshots.consumption_history(session, customer_id) if changed else {},
+        )
         await snapshots.save_snapshot(
             session,
             customer_id,
@@ -78,6 +84,9 @@ async def sync_customer(
             shipment_count=len(snapshot.shipments),
             order_count=len(snapshot.orders),
             fingerprint=fingerprint,
+            consumption_through=consumption.last_week(
+                snapshot.consumption, None if previous is None else previous.consumption_through
+            ),
         )
         created, updated = await _reconcile_orders(session, customer_id, snapshot.orders)
         result = SyncResult(
@@ -105,35 +114,75 @@ async def sync_customer(
     return result
 
 
+async def _adopt_erp_settings(
+    session: AsyncSession, customer_id: int, snapshot: ErpSnapshot
+) -> None:
+    """The ERP's lead time and container size, until a person sets them: settings a cycle
+    created before the first sync (with the defaults) follow the ERP too."""
+    row = await settings_repo.get_or_create(
+        session,
+        customer_id,
+        lead_time_weeks=snapshot.profile.lead_time_weeks,
+        container_capacity_cartons=snapshot.profile.container_capacity_cartons,
+    )
+    if row.updated_by is None:
+        row.lead_time_weeks = snapshot.profile.lead_time_weeks
+        row.container_capacity_cartons = snapshot.profile.container_capacity_cartons
+
+
 def snapshot_fingerprint(snapshot: ErpSnapshot) -> str:
-    """A hash of the synced content, leaving out when it was synced."""
-    content = snapshot.model_dump(mode="json", exclude={"synced_at"})
+    """A hash of the synced content, leaving out when it was synced and the consumption
+    reports: those come week by week (a sync reads only the weeks after the last one kept),
+    and a new week moves the business date, which the hash holds."""
+    content = snapshot.model_dump(
+        mode="json", exclude={"synced_at", "consumption", "consumption_since"}
+    )
+    for counts in ("rows_received", "rows_kept"):  # how many weeks this sync read
+        content["data_quality"][counts].pop("activity", None)
     encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
 
 
 def _product_rows(
-    products: Sequence[Product], shipments: Sequence[Shipment]
+    snapshot: ErpSnapshot, kept: Mapping[str, tuple[StockCounts | None, Reports | None]]
 ) -> list[dict[str, Any]]:
+    """The products' rows: as the ERP has them, with their shipments by day, the stock this
+    sync read added to the counts `kept` from earlier syncs, and the ERP's new consumption
+    reports added to those kept."""
     history: dict[str, dict[int, int]] = {}
-    for shipment in shipments:
+    for shipment in snapshot.shipments:
         days = history.setdefault(shipment.product_code, {})
         ordinal = shipment.ship_date.toordinal()
         days[ordinal] = days.get(ordinal, 0) + shipment.quantity
-    return [
-        {
-            "code": p.code,
-            "name": p.name,
-            "pack_size": p.pack_size,
-            "moq": p.moq,
-            "product_status": p.status.value,
-            "carton_weight_kg": p.carton_weight_kg,
-            "carton_volume_m3": p.carton_volume_m3,
-            "stock_on_hand": p.stock_on_hand,
-            "shipments": [[day, qty] for day, qty in sorted(history.get(p.code, {}).items())],
-        }
-        for p in products
-    ]
+    reports = consumption.by_product(snapshot.consumption)
+    as_of = snapshot.erp_as_of
+    rows = []
+    for p in snapshot.products:
+        counts, reported = kept.get(p.code, (None, None))
+        rows.append(
+            {
+                **_product_fields(p),
+                "shipments": [[d, q] for d, q in sorted(history.get(p.code, {}).items())],
+                "stock_counts": consumption.with_stock_count(counts, as_of, p.stock_on_hand),
+                "consumption": consumption.with_reports(reported, reports.get(p.code, ()), as_of)
+                if snapshot.consumption_reported
+                else None,
+            }
+        )
+    return rows
+
+
+def _product_fields(p: Product) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "name": p.name,
+        "pack_size": p.pack_size,
+        "moq": p.moq,
+        "product_status": p.status.value,
+        "carton_weight_kg": p.carton_weight_kg,
+        "carton_volume_m3": p.carton_volume_m3,
+        "stock_on_hand": p.stock_on_hand,
+    }
 
 
 async def _reconcile_orders(

@@ -255,3 +255,38 @@ async def count_late_shipments(session: AsyncSession) -> int:
         )
     )
     return int(total or 0)
+
+
+async def delivered_orders(session: AsyncSession, customer_id: int, since: date) -> list[Order]:
+    """Orders delivered, ordered on or after `since`: the lead times the customer had, and the
+    cartons it received between two stock counts."""
+    return list(
+        await session.scalars(
+            select(Order)
+            .where(
+                Order.customer_id == customer_id,
+                Order.status == OrderStatus.DELIVERED.value,
+                Order.delivered_on.is_not(None),
+                Order.ordered_on >= since,
+            )
+            .order_by(Order.ordered_on, Order.id)
+        )
+    )
+
+
+async def approved_since(session: AsyncSession, customer_id: int, since: date) -> list[Order]:
+    """Orders approved here from a recommendation, on or after `since`, not failed or
+    cancelled (their shipments are in the history)."""
+    return list(
+        await session.scalars(
+            select(Order)
+            .where(
+                Order.customer_id == customer_id,
+                Order.source == OrderSource.RESTOCK.value,
+                Order.recommendation_id.is_not(None),
+                Order.ordered_on >= since,
+                Order.status.not_in([OrderStatus.FAILED.value, OrderStatus.CANCELLED.value]),
+            )
+            .order_by(Order.ordered_on, Order.id)
+        )
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -296,3 +297,29 @@ def mark_decided(
     record.status = status.value
     record.decided_by = decided_by
     record.decided_at = at
+
+
+async def line_needs(
+    session: AsyncSession, recommendation_ids: Collection[int], codes: Collection[str]
+) -> dict[tuple[int, str], tuple[int, float]]:
+    """Per (recommendation id, product code): the line's demand-driven need and its weekly
+    forecast, as its explanation gave them (read from the JSON in the database)."""
+    if not recommendation_ids or not codes:
+        return {}
+    explanation = RecommendationLine.explanation
+    rows = await session.execute(
+        select(
+            RecommendationLine.recommendation_id,
+            RecommendationLine.product_code,
+            explanation["need_cartons"].as_integer(),
+            explanation["forecast_weekly"].as_float(),
+        ).where(
+            RecommendationLine.recommendation_id.in_(list(recommendation_ids)),
+            RecommendationLine.product_code.in_(list(codes)),
+            RecommendationLine.explanation.is_not(None),
+        )
+    )
+    return {
+        (rec_id, code): (int(need or 0), float(weekly or 0.0))
+        for rec_id, code, need, weekly in rows
+    }

@@ -26,6 +26,8 @@ SYNCED_PRODUCT_FIELDS = (
     "carton_volume_m3",
     "stock_on_hand",
     "shipments",
+    "stock_counts",
+    "consumption",
 )
 
 
@@ -49,6 +51,7 @@ async def save_snapshot(
     shipment_count: int,
     order_count: int,
     fingerprint: str,
+    consumption_through: date | None = None,
 ) -> Snapshot:
     """Replace the customer's snapshot. Products are upserted by code (keeping their last
     plan until the next recommendation), and products the ERP no longer lists are removed.
@@ -68,6 +71,7 @@ async def save_snapshot(
     snapshot.shipment_count = shipment_count
     snapshot.order_count = order_count
     snapshot.fingerprint = fingerprint
+    snapshot.consumption_through = consumption_through
     if not unchanged:
         await _upsert_products(session, customer_id, products)
     await session.flush()
@@ -89,7 +93,7 @@ async def _upsert_products(
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
     for product in products:
-        row = {key: product[key] for key in SYNCED_PRODUCT_FIELDS}
+        row = {key: product.get(key) for key in SYNCED_PRODUCT_FIELDS}
         row["search_text"] = search_text(product["code"], product["name"])
         product_id = existing.pop(product["code"], None)
         if product_id is None:
@@ -117,13 +121,38 @@ async def _upsert_products(
         await session.execute(insert(SnapshotProduct), inserts)
 
 
+async def consumption_history(
+    session: AsyncSession, customer_id: int
+) -> dict[str, tuple[list[list[int]] | None, list[list[int | None]] | None]]:
+    """Per product code: the stock counts and consumption reports kept from earlier syncs."""
+    rows = await session.execute(
+        select(
+            SnapshotProduct.code, SnapshotProduct.stock_counts, SnapshotProduct.consumption
+        ).where(SnapshotProduct.customer_id == customer_id)
+    )
+    return {code: (counts, reports) for code, counts, reports in rows}
+
+
+async def product_ids(session: AsyncSession, customer_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(SnapshotProduct.code, SnapshotProduct.id).where(
+            SnapshotProduct.customer_id == customer_id
+        )
+    )
+    return {code: product_id for code, product_id in rows}
+
+
 async def products_for_planning(session: AsyncSession, customer_id: int) -> list[SnapshotProduct]:
     """Every product of the snapshot with its shipment history loaded, in code order."""
     return list(
         await session.scalars(
             select(SnapshotProduct)
             .where(SnapshotProduct.customer_id == customer_id)
-            .options(undefer(SnapshotProduct.shipments))
+            .options(
+                undefer(SnapshotProduct.shipments),
+                undefer(SnapshotProduct.stock_counts),
+                undefer(SnapshotProduct.consumption),
+            )
             .order_by(SnapshotProduct.id)
         )
     )
@@ -171,7 +200,7 @@ _TEXT_SORTS = {ProductSort.CODE, ProductSort.NAME, ProductSort.STATUS}
 PRODUCT_LIST_COLUMNS: tuple[ColumnElement[Any], ...] = tuple(
     column
     for column in SnapshotProduct.__table__.c
-    if column.key not in {"shipments", "search_text", "customer_id"}
+    if column.key not in {"shipments", "stock_counts", "consumption", "search_text", "customer_id"}
 )
 
 

@@ -37,6 +37,7 @@ class ProductOut(BaseModel):
                     "ordered_quantity": 3720,
                     "pattern": "smooth",
                     "method": "ses",
+                    "history_source": "snapshots",
                     "carton_weight_kg": 12.4,
                     "carton_volume_m3": 0.03,
                 }
@@ -64,6 +65,11 @@ class ProductOut(BaseModel):
     ordered_quantity: int = Field(description="Cartons in the current recommendation")
     pattern: str | None
     method: str | None
+    history_source: str | None = Field(
+        default=None,
+        description="What its forecast read: erp_activity (the ERP's consumption reports), "
+        "snapshots (stock counts at each sync and the deliveries between) or shipments",
+    )
     carton_weight_kg: float | None
     carton_volume_m3: float | None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, TimestampMixin, utcnow
@@ -39,7 +39,8 @@ class CustomerSettings(Base):
     # planning
     target_soh_weeks: Mapped[float] = mapped_column(Float, default=8.0)
     target_soh_overrides: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
-    lead_time_weeks: Mapped[int] = mapped_column(Integer, default=10)
+    lead_time_weeks: Mapped[float] = mapped_column(Float, default=10.0)
+    measure_lead_time: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     safety_stock_mode: Mapped[str] = mapped_column(String(32), default="weeks")
     safety_weeks: Mapped[float] = mapped_column(Float, default=2.0)
     service_level: Mapped[float] = mapped_column(Float, default=0.95)
@@ -47,6 +48,7 @@ class CustomerSettings(Base):
     container_capacity_cartons: Mapped[int] = mapped_column(Integer, default=90_000)
     container_max_weight_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
     container_max_volume_m3: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_container: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
     # cycle cadence, in the customer's time zone
     cycles_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     cadence_weeks: Mapped[int] = mapped_column(Integer, default=1)

@@ -59,6 +59,11 @@ class Snapshot(Base):
         doc="The dashboard's product summary, rewritten whenever products or their plans are "
         "written: {by_status, urgent, next_run_out}; NULL until then (read live instead)",
     )
+    consumption_through: Mapped[date | None] = mapped_column(
+        Date,
+        nullable=True,
+        doc="Start of the last week the ERP reported consumption for; NULL: it reports none",
+    )
 
 
 class SnapshotProduct(Base):
@@ -87,9 +92,30 @@ class SnapshotProduct(Base):
             JSON, nullable=False, default=list, doc="[[date ordinal, cartons], ...] oldest first"
         )
     )
+    stock_counts: Mapped[list[list[int]] | None] = deferred(
+        mapped_column(
+            JSON,
+            nullable=True,
+            doc="[[date ordinal, stock on hand], ...] oldest first: the stock each sync read "
+            "(the ERP's business date), for consumption between syncs",
+        )
+    )
+    consumption: Mapped[list[list[int | None]] | None] = deferred(
+        mapped_column(
+            JSON,
+            nullable=True,
+            doc="[[week start ordinal, cartons consumed, stock at week end or null], ...] "
+            "oldest first: the ERP's consumption reports (EDI 852), when it has them",
+        )
+    )
     # --- from the latest plan -------------------------------------------------------------
     plan_status: Mapped[str] = mapped_column(String(16), default=PlanStatus.UNPLANNED.value)
     pattern: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    history_source: Mapped[str | None] = mapped_column(
+        String(16),
+        nullable=True,
+        doc="erp_activity, snapshots or shipments: what it was forecast from",
+    )
     method: Mapped[str | None] = mapped_column(String(32), nullable=True)
     weekly_forecast: Mapped[float | None] = mapped_column(Float, nullable=True)
     forecast: Mapped[list[float]] = mapped_column(JSON, default=list)

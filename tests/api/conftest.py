@@ -16,6 +16,7 @@ from erp.simulator.generator import DEMO_MEDIUM, DEMO_SMALL
 from services.accounts import create_user
 from services.recommend import recommend
 from services.sync import sync_customer
+from store import customer_settings as settings_repo
 from store import cycles as cycles_repo
 from store import orders as orders_repo
 from store.customers import upsert_customer
@@ -70,6 +71,9 @@ async def onboard(sessions: async_sessionmaker[AsyncSession], erp: ErpClient, co
     async with unit_of_work(sessions) as session:
         customer = await upsert_customer(session, erp_code=code, name=code, timezone="UTC")
         customer_id = customer.id
+        # The routes need containers to show: ship a last container as it is, rather than
+        # let the default policy wait a review for a fuller one.
+        await settings_repo.get_or_create(session, customer_id, last_container="keep")
     await sync_customer(sessions, erp, customer_id)
     version = await recommend(sessions, customer_id)
     async with unit_of_work(sessions) as session:
