@@ -140,3 +140,18 @@ def test_no_code_reaches_into_private_attributes() -> None:
                 ):
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_no_code_is_generated_at_run_time() -> None:
+    """No exec, eval or compile of source text: the code that runs is the code in the repo
+    (the ERP mapping once compiled its converters with exec)."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node.func)}"
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in {"exec", "eval", "compile"}
+    ]
+    assert not wrong, "\n".join(wrong)
