@@ -492,6 +492,8 @@ def settings_fields(values: CustomerSettingsValues) -> list[dict[str, Any]]:
     for name, info in CustomerSettingsValues.model_fields.items():
         prop = schema["properties"][name]
         value = getattr(values, name)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a whole number of weeks reads as "6", not "6.0"
         kinds = {p.get("type") for p in prop.get("anyOf", [prop])} | (
             {"enum"} if "$ref" in str(prop) or "enum" in prop else set()
         )

@@ -61,7 +61,12 @@ class CycleStack:
         """A customer of this test's own, in the ERP simulator and in the store (the ERP's
         lead time is the settings' one)."""
         code = f"W-{uuid.uuid4().hex[:8].upper()}"
-        values = {"target_soh_weeks": TARGET_WEEKS, "lead_time_weeks": 6} | settings
+        values = {
+            "target_soh_weeks": TARGET_WEEKS,
+            "lead_time_weeks": 6,
+            # The tests approve containers: a part-full last one ships rather than waiting.
+            "last_container": "keep",
+        } | settings
         async with self.erp_sim.admin() as admin:
             response = await admin.post(
                 "/admin/customers",
@@ -86,7 +91,12 @@ class CycleStack:
         return customer.id, code
 
     async def start(
-        self, customer_id: int, policy: CyclePolicy | None = None, *, name: str | None = None
+        self,
+        customer_id: int,
+        policy: CyclePolicy | None = None,
+        *,
+        name: str | None = None,
+        erp_customer: str | None = None,
     ) -> StartedCycle:
         return await start_cycle(
             self.client,
@@ -95,6 +105,7 @@ class CycleStack:
             task_queue=self.task_queue,
             policy=policy or FAST_POLICY,
             started_by="test",
+            erp_customer=erp_customer,
         )
 
     async def wait_for(
