@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import request_ids
 from core.errors import RestockError
 
 
@@ -25,8 +27,28 @@ def field_path(loc: Sequence[Any]) -> str:
     return ".".join(parts)
 
 
-async def _restock_error(_request: Request, exc: Exception) -> JSONResponse:
+log = logging.getLogger("restock.api")
+
+
+def _log_answer(request: Request, status: int, code: str, detail: str) -> None:
+    """Why a request was refused or failed, with its request id (the access log has only
+    the status)."""
+    level = logging.WARNING if status >= 500 else logging.INFO
+    log.log(
+        level,
+        "%s %s -> %s %s: %s [request %s]",
+        request.method,
+        request.url.path,
+        status,
+        code,
+        detail,
+        request_ids.current.get(),
+    )
+
+
+async def _restock_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RestockError)
+    _log_answer(request, exc.status_code, exc.code, exc.detail)
     return JSONResponse(error_body(exc.code, exc.detail, exc.field), status_code=exc.status_code)
 
 
@@ -39,6 +61,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         {"field": field_path(e.get("loc", ())), "problem": e.get("msg", "")} for e in errors
     ]
     detail = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
+    _log_answer(_request, 422, "invalid_input", detail)
     return JSONResponse(
         error_body("invalid_input", detail, field or None, problems=problems), status_code=422
     )
@@ -60,12 +83,14 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if not exc.connection_invalidated:
         raise exc
+    _log_answer(request, 503, "dependency_unavailable", "database connection lost")
     return JSONResponse(
         error_body("dependency_unavailable", "database connection lost; retry"), status_code=503
     )
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(request_ids.RequestIds)
     app.add_exception_handler(RestockError, _restock_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -60,6 +60,7 @@ def api() -> None:
 
     from webapp import create_app
 
+    _logging()
     settings = get_settings()
     uvicorn.run(
         create_app(settings, owns_process=True),

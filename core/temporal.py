@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -11,6 +13,13 @@ from urllib.parse import quote
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 from core.errors import DependencyUnavailable
 from core.settings import Settings
@@ -19,7 +28,9 @@ CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 CYCLE_STATUS = SearchAttributeKey.for_keyword("CycleStatus")
 SHIPMENT_STATUS = SearchAttributeKey.for_keyword("ShipmentStatus")
 ERP_ORDER_NUMBER = SearchAttributeKey.for_keyword("ErpOrderNumber")
-SEARCH_ATTRIBUTES = (CUSTOMER_ID, CYCLE_STATUS, SHIPMENT_STATUS, ERP_ORDER_NUMBER)
+ERP_CUSTOMER = SearchAttributeKey.for_keyword("ErpCustomer")
+"""The customer's code in the ERP: what ops know it by (CustomerId is Restock's own id)."""
+SEARCH_ATTRIBUTES = (CUSTOMER_ID, CYCLE_STATUS, SHIPMENT_STATUS, ERP_ORDER_NUMBER, ERP_CUSTOMER)
 
 
 def search_attribute_flags() -> list[str]:
@@ -60,11 +71,26 @@ def _venv_binary(name: str) -> Path:
     return Path(found)
 
 
+@functools.cache
+def runtime() -> Runtime:
+    """The SDK core's own log lines go through Python logging (as plain text in our log files,
+    not the core's coloured console output)."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            )
+        )
+    )
+
+
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        runtime=runtime(),
     )
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
+from core.temporal import connect
 from store.customers import upsert_customer
 from store.db import unit_of_work
 from worker import running_worker
@@ -57,6 +60,32 @@ async def test_stack_check_under_time_skipping(
     async with running_worker(app_settings, time_skipping_env.client, task_queue=task_queue):
         result = await _run_stack_check(time_skipping_env.client, task_queue)
     assert result.customers == 0
+
+
+async def test_the_sdk_cores_log_lines_go_through_python_logging_without_colour_codes(
+    time_skipping_env: WorkflowEnvironment,
+    app_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    task_queue: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The worker's log file is plain text: the core's warnings (this server lacks a
+    capability the core asks for) arrive as Python log records."""
+    settings = app_settings.model_copy(
+        update={"temporal_address": time_skipping_env.client.service_client.config.target_host}
+    )
+    client = await connect(settings)
+    with caplog.at_level(logging.WARNING, logger="temporalio.core"):
+        async with running_worker(settings, client, task_queue=task_queue):
+            result = await _run_stack_check(client, task_queue)
+            for _ in range(50):
+                if any(r.name.startswith("temporalio.core") for r in caplog.records):
+                    break
+                await asyncio.sleep(0.1)
+    assert result.note == "smoke"
+    core = [r for r in caplog.records if r.name.startswith("temporalio.core")]
+    assert core, [r.name for r in caplog.records]
+    assert all("\x1b[" not in r.getMessage() for r in core)
 
 
 async def test_worker_process_stops_gracefully_on_sigterm(
