@@ -26,6 +26,14 @@ class NotFound(RestockError):
     code = "not_found"
 
 
+class Pending(RestockError):
+    """Sent, but its outcome was not known by the deadline; the detail says how to follow it
+    up (HTTP 202)."""
+
+    status_code = 202
+    code = "pending"
+
+
 class Conflict(RestockError):
     status_code = 409
     code = "conflict"

@@ -9,6 +9,7 @@ refusals come back as `Conflict` (409), an unreachable Temporal as 503.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any, TypeVar, overload
 
@@ -29,8 +30,8 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.errors import Conflict, DependencyUnavailable, NotFound
-from core.temporal import CUSTOMER_ID, CYCLE_STATUS
+from core.errors import Conflict, DependencyUnavailable, NotFound, Pending
+from core.temporal import CUSTOMER_ID, CYCLE_STATUS, ERP_CUSTOMER
 from store.models import CustomerSettings
 from workflows.contract import names
 from workflows.contract.cycle import (
@@ -83,9 +84,16 @@ async def start_cycle(
     task_queue: str,
     policy: CyclePolicy | None = None,
     started_by: str = "api",
+    erp_customer: str | None = None,
 ) -> StartedCycle:
     """Start the customer's cycle now, or return the one that is open."""
     workflow_id = cycle_workflow_id(customer_id)
+    attributes = [
+        SearchAttributePair(CUSTOMER_ID, str(customer_id)),
+        SearchAttributePair(CYCLE_STATUS, CycleStatus.SYNCING.value),
+    ]
+    if erp_customer:
+        attributes.append(SearchAttributePair(ERP_CUSTOMER, erp_customer))
     try:
         handle = await client.start_workflow(
             names.REORDER_CYCLE,
@@ -94,19 +102,19 @@ async def start_cycle(
                 customer_name=customer_name,
                 policy=policy or CyclePolicy(),
                 started_by=started_by,
+                erp_customer=erp_customer,
             ),
             id=workflow_id,
             task_queue=task_queue,
             result_type=CycleState,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(CUSTOMER_ID, str(customer_id)),
-                    SearchAttributePair(CYCLE_STATUS, CycleStatus.SYNCING.value),
-                ]
-            ),
-            memo={"customer_name": customer_name, "customer_id": customer_id},
+            search_attributes=TypedSearchAttributes(attributes),
+            memo={
+                "customer_name": customer_name,
+                "customer_id": customer_id,
+                "erp_customer": erp_customer,
+            },
             static_summary=f"Reorder cycle for {customer_name}",
         )
     except WorkflowAlreadyStartedError as err:
@@ -125,6 +133,7 @@ async def start_review(
     policy: CyclePolicy | None = None,
     started_by: str = "schedule",
     rpc_timeout: timedelta | None = None,
+    erp_customer: str | None = None,
 ) -> ReviewStarted:
     """A review on the customer's cadence: a new cycle when none is open, else the open
     cycle's own review (it refreshes a recommendation still waiting, reminds ops of a failed
@@ -137,6 +146,7 @@ async def start_review(
             task_queue=task_queue,
             policy=policy,
             started_by=started_by,
+            erp_customer=erp_customer,
         )
         if started.started:
             return ReviewStarted(
@@ -231,17 +241,18 @@ async def send_update(
     answer within `rpc_timeout` (no worker?) `DependencyUnavailable`."""
     handle = cycle_handle(client, customer_id, run_id)
     try:
-        result = await handle.execute_update(
-            update,
-            request,
-            id=update_id,
-            result_type=result_type or UPDATE_RESULTS[update],
-            rpc_timeout=rpc_timeout,
-        )
-    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-        raise DependencyUnavailable(
-            "temporal", f"cycle {handle.id} did not answer in time; is a worker running?"
-        ) from err
+        # `rpc_timeout` is the call's overall deadline: the SDK keeps polling for an
+        # Update's outcome as long as no worker takes it.
+        async with asyncio.timeout(None if rpc_timeout is None else rpc_timeout.total_seconds()):
+            result = await handle.execute_update(
+                update,
+                request,
+                id=update_id,
+                result_type=result_type or UPDATE_RESULTS[update],
+                rpc_timeout=rpc_timeout,
+            )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        raise _pending(handle.id, update, update_id, rpc_timeout) from err
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type == "CycleRefused":
@@ -252,6 +263,22 @@ async def send_update(
     except RPCError as err:
         raise await _update_rpc_error(handle, err) from err
     return result
+
+
+def _pending(
+    workflow_id: str, update: str, update_id: str | None, deadline: timedelta | None
+) -> Pending:
+    waited = f" within {deadline.total_seconds():g} s" if deadline else ""
+    follow = (
+        "send it again with the same Idempotency-Key for its outcome"
+        if update_id
+        else "see GET …/cycles/current for where the cycle stands"
+    )
+    return Pending(
+        f"cycle {workflow_id} did not answer the {update}{waited} (is a worker running?). "
+        f"It may still take effect: {follow}",
+        code="decision_pending",
+    )
 
 
 async def _update_rpc_error(handle: WorkflowHandle[Any, Any], err: RPCError) -> Exception:

@@ -84,6 +84,15 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
         "version: v3 is stale; the current recommendation is v4",
     )
 }
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: _doc(
+        "No answer within RESTOCK_TEMPORAL_RPC_TIMEOUT_SECONDS (no worker?); the decision may "
+        "still take effect: send it again with the same Idempotency-Key for its outcome",
+        "decision_pending",
+        "cycle reorder-cycle-1 did not answer the approve within 30 s (is a worker running?). "
+        "It may still take effect: send it again with the same Idempotency-Key for its outcome",
+    )
+}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: _doc(
         "Temporal is unreachable; retry later",
@@ -207,6 +216,7 @@ async def _from_read_model(
         200: {"model": CycleView, "description": "A cycle was already open; it is returned"},
         **TENANT_ERRORS,
         **VALIDATION_ERROR,
+        **PENDING,
         **UNAVAILABLE,
     },
 )
@@ -227,6 +237,7 @@ async def start_now(
         policy=policy,
         started_by=scope.principal.actor,
         rpc_timeout=_timeout(settings),
+        erp_customer=scope.customer.erp_code,
     )
     if started.action == "started":
         return CycleView(
@@ -270,7 +281,7 @@ async def get_current(
     status_code=status.HTTP_201_CREATED,
     summary="Approve the current recommendation (all or chosen containers, with edits); "
     "answers with its orders after each was offered to the ERP once (ERP numbers included)",
-    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **UNAVAILABLE},
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **PENDING, **UNAVAILABLE},
 )
 async def approve(
     body: ApproveBody,
@@ -308,7 +319,7 @@ async def approve(
     "/customers/{customer_id}/recommendations/{version}/reject",
     response_model=CycleStateOut,
     summary="Reject the current recommendation (reason required); the cycle ends",
-    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **UNAVAILABLE},
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **PENDING, **UNAVAILABLE},
 )
 async def reject(
     body: RejectBody,
@@ -336,7 +347,7 @@ async def reject(
     "/customers/{customer_id}/cycles/current/refresh",
     response_model=CycleStateOut,
     summary="Re-sync from the ERP and re-plan; older versions can no longer be approved",
-    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **UNAVAILABLE},
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **PENDING, **UNAVAILABLE},
 )
 async def refresh(
     scope: CustomerScopeDep, session: SessionDep, resources: ResourcesDep
@@ -438,7 +449,7 @@ async def _ops_decision(
     "/cycles/{cycle_id}/retry",
     response_model=CycleStateOut,
     summary="Retry a failed submission after fixing its cause (ops)",
-    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **UNAVAILABLE},
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **PENDING, **UNAVAILABLE},
     tags=["ops"],
 )
 async def retry(
@@ -457,7 +468,7 @@ async def retry(
     "/cycles/{cycle_id}/cancel",
     response_model=CycleStateOut,
     summary="Cancel a failed submission's orders and end the cycle (ops)",
-    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **UNAVAILABLE},
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **PENDING, **UNAVAILABLE},
     tags=["ops"],
 )
 async def cancel(
