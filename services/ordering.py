@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import NotFound
 from erp.client import ErpClient
-from erp.errors import ErpBadData, ErpRejected
+from erp.errors import ErpBadData, ErpError, ErpRejected, ErpUnavailable
 from erp.models import OrderSubmission, SubmissionReceipt
 from planning.models import OrderLine
 from planning.packing import repack
@@ -44,6 +44,17 @@ from workflows.contract.cycle import (
 )
 
 MAX_ERP_REFERENCE = 64
+RETRYING = "retried with the same idempotency key (back-off up to 5 minutes)"
+
+
+class OutcomeUnknown(ErpUnavailable):
+    """The ERP's answer to a submission could not be read: the order may or may not exist.
+    Retried with the same key, never re-keyed, until the ERP answers it readably."""
+
+    code = "erp_outcome_unknown"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the outcome of the submission is unknown: {detail}")
 
 
 def idempotency_key(workflow_id: str, run_id: str, version: int, container_index: int) -> str:
@@ -167,6 +178,8 @@ async def approve_and_submit(
             elif outcome.rejected:
                 reason = outcome.failure or "rejected by the ERP"
                 await _record_rejected(session, order, p.idempotency_key, reason)
+            else:  # the buyer sees why the order is not with the ERP yet
+                order.failure_reason = outcome.failure
         if request.cycle is not None:
             await write_cycle_record(session, request.cycle)
     return ApprovalOutcome(planned=planned, submissions=[outcome for _, outcome in attempts])
@@ -184,12 +197,15 @@ async def _first_attempt(
         async with asyncio.timeout(within.total_seconds()):
             receipt = await erp.submit_order(erp_code, submission, planned.idempotency_key)
     except TimeoutError:
-        failure = f"no answer from the ERP within {within.total_seconds():g} s"
+        failure = f"no answer from the ERP within {within.total_seconds():g} s; {RETRYING}"
         return None, FirstSubmission(order_id=order_id, failure=failure)
-    except (ErpRejected, ErpBadData) as err:
+    except ErpRejected as err:
         return None, FirstSubmission(order_id=order_id, failure=str(err), rejected=True)
+    except ErpBadData as err:  # not a refusal: the order may exist; the same key will tell
+        failure = f"the ERP's answer could not be read ({err}); {RETRYING}"
+        return None, FirstSubmission(order_id=order_id, failure=failure)
     except Exception as err:  # anything else: the retried submit_order activity decides
-        failure = str(err) or type(err).__name__
+        failure = f"{str(err) or type(err).__name__}; {RETRYING}"
         return None, FirstSubmission(order_id=order_id, failure=failure)
     first = FirstSubmission(
         order_id=order_id, erp_order_number=receipt.order_number, eta=receipt.eta
@@ -231,8 +247,10 @@ async def submit_order(
     attempt: int = 1,
 ) -> SubmittedOrder:
     """Send one approved order to the ERP under its idempotency key and record the answer.
-    A business refusal is recorded on the order and raised (`ErpRejected`/`ErpBadData`);
-    other ERP errors are raised for the caller to retry with the same key."""
+    A business refusal is recorded on the order and raised (`ErpRejected`). Anything else is
+    raised for the caller to retry with the same key, and its reason kept on the order for
+    the buyer; an answer that cannot be read (`ErpBadData`) is an unknown outcome, not a
+    refusal: the ERP, which may hold the order, answers the same key with it next time."""
     async with reading(sessions) as session:
         order = await orders_repo.get_order(session, request.customer_id, request.order_id)
         customer = await session.get(Customer, request.customer_id)
@@ -252,11 +270,25 @@ async def submit_order(
         erp_code = customer.erp_code
     try:
         receipt = await erp.submit_order(erp_code, submission, request.idempotency_key)
-    except (ErpRejected, ErpBadData) as err:
+    except ErpRejected as err:
         async with unit_of_work(sessions) as session:
             order = await orders_repo.get_order(session, request.customer_id, request.order_id)
             if order is not None:
                 await _record_rejected(session, order, request.idempotency_key, str(err))
+        raise
+    except ErpError as err:
+        unknown = isinstance(err, ErpBadData)
+        reason = (
+            f"attempt {attempt}: the ERP's answer could not be read ({err})"
+            if unknown
+            else f"attempt {attempt}: {err}"
+        )
+        async with unit_of_work(sessions) as session:
+            order = await orders_repo.get_order(session, request.customer_id, request.order_id)
+            if order is not None and not order.erp_order_number:
+                order.failure_reason = f"{reason}; {RETRYING}"
+        if unknown:
+            raise OutcomeUnknown(str(err)) from err
         raise
     async with unit_of_work(sessions) as session:
         order = await orders_repo.get_order(session, request.customer_id, request.order_id)

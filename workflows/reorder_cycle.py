@@ -70,7 +70,9 @@ STORE_RETRY = RetryPolicy(
 # Reading the ERP: a full sync of the largest customer takes seconds; outages retry for an hour.
 SYNC_TIMEOUT = timedelta(minutes=5)
 SYNC_RETRY_FOR = timedelta(hours=1)
-BUSINESS_ERRORS = ("ErpRejected", "ErpBadData")  # the ERP said no: retrying will not change it
+# The ERP said no: retrying will not change it. (An answer that cannot be read is not a no:
+# its outcome is unknown, and it is retried with the same key.)
+BUSINESS_ERRORS = ("ErpRejected",)
 ERP_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -87,6 +89,7 @@ SUBMIT_IN_APPROVAL = "submit-in-approval"
 NOTIFY_IN_BACKGROUND = "notify-in-background"
 WAIT_FOR_DEADLINES = "wait-for-deadlines"
 ENDS_AT_SUBMISSION = "ends-at-submission"
+EVERY_STATE_SEARCHABLE = "every-state-searchable"
 
 
 class Refused(ApplicationError):
@@ -311,6 +314,7 @@ class ReorderCycle:
         rec = self._state.recommendation
         assert rec is not None
         self._state.status = CycleStatus.APPROVING
+        self._searchable(CycleStatus.APPROVING)
         request = ApproveRequest(
             version=rec.version, containers=rec.urgent_indexes, actor=AUTO_APPROVER
         )
@@ -323,6 +327,7 @@ class ReorderCycle:
         self._state.status = (
             CycleStatus.APPROVING
         )  # before any await: a concurrent approval is refused
+        self._searchable(CycleStatus.APPROVING)
         return await self._record_approval(request, auto=False)
 
     @approve.validator
@@ -403,6 +408,8 @@ class ReorderCycle:
             elif attempt.rejected:
                 order.status, order.failure = "failed", attempt.failure
                 self._rejected.add(order.order_id)
+            else:
+                order.failure = attempt.failure
         self._decided = True
         self._state.status = CycleStatus.SUBMITTING
         return ApproveResult(version=rec.version, orders=list(self._state.orders))
@@ -442,6 +449,7 @@ class ReorderCycle:
     @workflow.update(name=names.REFRESH)
     async def refresh(self, request: RefreshRequest) -> CycleState:
         self._state.status = CycleStatus.REFRESHING
+        self._searchable(CycleStatus.REFRESHING)
         await self._refresh(request.actor, why="refreshed on request")
         return self._state
 
@@ -459,6 +467,7 @@ class ReorderCycle:
         action = rules.review_action(status)
         if action is rules.ReviewAction.REFRESH:
             self._state.status = CycleStatus.REFRESHING
+            self._searchable(CycleStatus.REFRESHING)
             await self._refresh(request.actor, why="refreshed by the review on cadence")
             return ReviewOutcome(
                 action="refreshed",
@@ -627,7 +636,7 @@ class ReorderCycle:
                 self._rejected.add(order.order_id)
             return
         order.status, order.erp_order_number = "submitted", result.erp_order_number
-        order.eta = order.eta or result.eta
+        order.eta, order.failure = order.eta or result.eta, None
         if self._ends_at_submission:
             await self._follow(order)
 
@@ -647,6 +656,7 @@ class ReorderCycle:
                 shipment=ShipmentInput(
                     customer_id=self._inp.customer_id,
                     customer_name=self._inp.customer_name,
+                    erp_customer=self._inp.erp_customer,
                     order_id=order.order_id,
                     erp_order_number=number,
                     container_index=order.container_index,
@@ -756,6 +766,11 @@ class ReorderCycle:
             summary=f"cycle is {status.value}",
         )
 
+    def _searchable(self, status: CycleStatus) -> None:
+        """A passing state in the search attribute too (cycles before the change did not)."""
+        if workflow.patched(EVERY_STATE_SEARCHABLE):
+            workflow.upsert_search_attributes([CYCLE_STATUS.value_set(status.value)])
+
     async def _ended(self, status: CycleStatus, detail: str) -> None:
         """However the run ends, the read model, the search attribute and ops say so."""
         self._state.failure = detail
@@ -831,11 +846,13 @@ class ReorderCycle:
         return f"Recommendation v{rec.version}: {rec.summary}"
 
 
-def _cause(err: BaseException) -> str:
+def _cause(err: BaseException, limit: int = 400) -> str:
+    """The root cause's message, short: a headline, not a dump (the history keeps it all)."""
     cause = err.cause if isinstance(err, ActivityError) and err.cause else err
     while isinstance(cause, ActivityError) and cause.cause:
         cause = cause.cause
-    return str(cause) or type(cause).__name__
+    text = str(cause) or type(cause).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _error_type(err: BaseException) -> str | None:

@@ -106,3 +106,13 @@ async def test_a_failed_first_attempt_is_audited_and_raised_for_a_retry(
     assert entry.customer_id == customer_id
     assert entry.details["kind"] == "late" and entry.details["retrying"] is True
     assert "Connection refused" in entry.details["error"]
+
+
+def test_a_huge_error_gets_a_short_headline_with_the_rest_in_its_details() -> None:
+    noise = "row 17: ITEM_CODE missing; " * 2_000
+    with pytest.raises(ApplicationError) as raised, temporal_errors():
+        raise ErpBadData(noise)
+    assert len(raised.value.message) <= 500 and raised.value.message.endswith("…")
+    [detail] = raised.value.details
+    assert isinstance(detail, str) and detail.startswith("ErpBadData: ") and len(detail) <= 2_000
+    assert raised.value.__cause__ is None  # no chained dump of the whole message

@@ -497,6 +497,45 @@ async def test_business_rejection_is_not_retried_and_ops_retry_lands_it_once(
     )
 
 
+# --- 4b. a garbled answer is an unknown outcome, not a refusal -------------------------
+
+
+@pytest.mark.parametrize("garbled", ["first_attempt", "retried_attempt"])
+async def test_a_garbled_submit_answer_is_retried_with_the_same_key_one_order_each(
+    cycle_stack: CycleStack, figure: Figure, garbled: str
+) -> None:
+    """The ERP stores each order but its answer cannot be read (once, or twice running):
+    the outcome is unknown, so the same key is sent again and the ERP answers with the order
+    it has. Never a refusal, never a new key, never a second order (an ops retry of a
+    'rejected' container used to make one)."""
+    customer_id, erp_code, version = await awaiting(cycle_stack)
+    state = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    assert state.recommendation is not None
+    n = len(state.recommendation.containers)
+    times = n if garbled == "first_attempt" else 2 * n
+    with cycle_stack.erp_sim.faults(endpoints=["submit"], malformed_rate=1.0, times=times):
+        result = await approve(cycle_stack, customer_id, version)
+        assert all(o.status == "approved" and o.failure for o in result.orders), result.orders
+        assert all("could not be read" in (o.failure or "") for o in result.orders)
+        done = await cycle_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
+    submissions = await one_order_per_container(cycle_stack, erp_code, done)
+    assert {o.idempotency_key for o in done.orders} == {o.idempotency_key for o in result.orders}
+    assert not any(":r" in o.idempotency_key.rsplit(":c", 1)[1] for o in done.orders)
+    requests = sorted(s["requests"] for s in submissions)
+    assert all(r >= (2 if garbled == "first_attempt" else 3) for r in requests), requests
+    async with cycle_stack.sessions() as session:
+        orders = list(await session.scalars(select(Order).where(Order.customer_id == customer_id)))
+    assert all(o.failure_reason is None for o in orders if o.source == "restock")
+    figure(
+        garbled=garbled,
+        containers=n,
+        garbled_answers=times,
+        requests_per_key=requests,
+        erp_orders=len(submissions),
+        status=done.status.value,
+    )
+
+
 # --- 5. duplicate and concurrent approvals ------------------------------------------------
 
 
