@@ -18,8 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
@@ -28,15 +26,14 @@ from temporalio.service import RPCError
 
 from core.errors import DependencyUnavailable, NotFound
 from core.settings import Settings
-from core.temporal import CUSTOMER_ID, ERP_ORDER_NUMBER, SHIPMENT_STATUS
 from erp.mapping import ErpMapping
 from erp.models import ErpOrderEvent
 from erp.webhooks import parse_event, verify
-from services.shipments import OBSERVED
+from services.shipments import OBSERVED, shipment_attributes
 from store.db import reading, unit_of_work
 from store.models import Customer, ErpEventReceipt, Order, OrderSource, OrderStatus
 from workflows.contract import names
-from workflows.contract.shipment import Observation, ShipmentInput, ShipmentStatus
+from workflows.contract.shipment import Observation, ShipmentInput
 
 CLOSED = (OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value, OrderStatus.FAILED.value)
 
@@ -95,6 +92,7 @@ async def receive(
         shipment = ShipmentInput(
             customer_id=customer.id,
             customer_name=customer.name,
+            erp_customer=customer.erp_code,
             order_id=order.id,
             erp_order_number=event.order_number,
             promised_eta=order.promised_eta or order.eta,
@@ -140,13 +138,7 @@ async def _hand_over(
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             start_signal=names.ERP_EVENT,
             start_signal_args=[observation],
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(CUSTOMER_ID, str(shipment.customer_id)),
-                    SearchAttributePair(SHIPMENT_STATUS, ShipmentStatus.AWAITING_SHIPMENT.value),
-                    SearchAttributePair(ERP_ORDER_NUMBER, shipment.erp_order_number),
-                ]
-            ),
+            search_attributes=shipment_attributes(shipment),
             memo={"customer_name": shipment.customer_name, "order_id": shipment.order_id},
         )
     except WorkflowAlreadyStartedError:

@@ -45,7 +45,7 @@ async def scheduled_review(
                 customer_id=customer_id, started=False, skipped="no such customer"
             )
         row = await settings_repo.get_or_create(session, customer.id)
-        name, timezone = customer.name, customer.timezone
+        name, timezone, erp_code = customer.name, customer.timezone, customer.erp_code
         enabled, cadence = row.cycles_enabled, row.cadence_weeks
         policy = cycle_policy(row)
     if not enabled:
@@ -66,6 +66,7 @@ async def scheduled_review(
         task_queue=task_queue,
         policy=policy,
         started_by="schedule",
+        erp_customer=erp_code,
     )
     async with unit_of_work(sessions) as session:
         await audit.append(

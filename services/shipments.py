@@ -22,7 +22,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from core.errors import DependencyUnavailable, NotFound
-from core.temporal import CUSTOMER_ID, ERP_ORDER_NUMBER, SHIPMENT_STATUS
+from core.temporal import CUSTOMER_ID, ERP_CUSTOMER, ERP_ORDER_NUMBER, SHIPMENT_STATUS
 from erp.client import ErpClient
 from planning.models import ErpOrder
 from planning.models import OrderStatus as ErpOrderStatus
@@ -37,6 +37,7 @@ from workflows.contract.shipment import (
     Observation,
     ShipmentChange,
     ShipmentCheck,
+    ShipmentInput,
     ShipmentRecord,
     ShipmentStart,
     ShipmentStatus,
@@ -212,6 +213,19 @@ async def track_orders(
 # --- starting a shipment ----------------------------------------------------------------------
 
 
+def shipment_attributes(shipment: ShipmentInput) -> TypedSearchAttributes:
+    """What ops find a shipment by: the customer (ours and the ERP's code), its status and
+    the ERP's order number."""
+    pairs = [
+        SearchAttributePair(CUSTOMER_ID, str(shipment.customer_id)),
+        SearchAttributePair(SHIPMENT_STATUS, ShipmentStatus.AWAITING_SHIPMENT.value),
+        SearchAttributePair(ERP_ORDER_NUMBER, shipment.erp_order_number),
+    ]
+    if shipment.erp_customer:
+        pairs.append(SearchAttributePair(ERP_CUSTOMER, shipment.erp_customer))
+    return TypedSearchAttributes(pairs)
+
+
 async def start_shipment(client: Client, start: ShipmentStart, *, task_queue: str) -> bool:
     """Start the order's Shipment workflow, on its own (not a child: it outlives the cycle
     that placed the order). Idempotent: one that runs already is kept (the ERP's push may
@@ -225,13 +239,7 @@ async def start_shipment(client: Client, start: ShipmentStart, *, task_queue: st
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(CUSTOMER_ID, str(shipment.customer_id)),
-                    SearchAttributePair(SHIPMENT_STATUS, ShipmentStatus.AWAITING_SHIPMENT.value),
-                    SearchAttributePair(ERP_ORDER_NUMBER, shipment.erp_order_number),
-                ]
-            ),
+            search_attributes=shipment_attributes(shipment),
             memo={"customer_name": shipment.customer_name, "order_id": shipment.order_id},
             static_summary=f"Shipment of {shipment.customer_name}'s order "
             f"{shipment.erp_order_number}",

@@ -35,8 +35,8 @@ async def _ids(stack: CycleStack, query: str, want: set[str], attempts: int = 20
 async def test_search_attributes_track_the_cycle_and_the_memo_names_the_customer(
     cycle_stack: CycleStack,
 ) -> None:
-    customer_id, _ = await cycle_stack.new_customer()
-    started = await cycle_stack.start(customer_id)
+    customer_id, erp_code = await cycle_stack.new_customer()
+    started = await cycle_stack.start(customer_id, erp_customer=erp_code)
     waiting = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
     assert waiting.recommendation is not None
     mine = f'CustomerId="{customer_id}" AND TaskQueue="{cycle_stack.task_queue}"'
@@ -75,3 +75,19 @@ async def test_search_attributes_track_the_cycle_and_the_memo_names_the_customer
         first.shipment_workflow_id or ""
     ).describe()
     assert await described.memo_value("customer_name") == f"customer {customer_id}"
+
+    # Ops search by what they know, the ERP's customer code: the cycle and its shipments.
+    by_erp_code = f'ErpCustomer="{erp_code}" AND TaskQueue="{cycle_stack.task_queue}"'
+    assert await _ids(cycle_stack, by_erp_code, {done.workflow_id, *shipments}) == {
+        done.workflow_id,
+        *shipments,
+    }
+    # The passing state `approving` reached the search attribute too.
+    history = await cycle_handle(cycle_stack.client, customer_id).fetch_history()
+    upserted = [
+        bytes(e.upsert_workflow_search_attributes_event_attributes.search_attributes
+              .indexed_fields["CycleStatus"].data).decode()
+        for e in history.events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]  # fmt: skip
+    assert '"approving"' in upserted, upserted

@@ -84,6 +84,7 @@ class CyclePolicy(BaseModel):
 class CycleInput(BaseModel):
     customer_id: int
     customer_name: str
+    erp_customer: str | None = Field(default=None, description="The customer's code in the ERP")
     policy: CyclePolicy = Field(default_factory=CyclePolicy)
     started_by: str = "schedule"
 

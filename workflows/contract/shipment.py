@@ -95,6 +95,7 @@ class ShipmentState(BaseModel):
 class ShipmentInput(BaseModel):
     customer_id: int
     customer_name: str
+    erp_customer: str | None = None
     order_id: int
     erp_order_number: str
     container_index: int | None = None
