@@ -31,10 +31,22 @@ async def _seed_and_start_cycles(settings: Settings) -> list[str]:
     portal has recommendations waiting (the worker syncs and plans them)."""
     from cli.seed import seed_demo, seed_demo_users
     from core.temporal import connect
-    from services.cycle_control import start_cycle
+    from services.cycle_control import cycle_policy, start_cycle
+    from store import customer_settings as settings_repo
+    from store.db import create_engine, create_session_factory, unit_of_work
 
     customers = await seed_demo(settings)
     users = await seed_demo_users(settings, customers)
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            # Each customer's own reminder, expiry and auto-approval settings.
+            policies = {
+                c.id: cycle_policy(await settings_repo.get_or_create(session, c.id))
+                for c in customers
+            }
+    finally:
+        await engine.dispose()
     client = await connect(settings)
     for customer in customers:
         await start_cycle(
@@ -42,7 +54,9 @@ async def _seed_and_start_cycles(settings: Settings) -> list[str]:
             customer_id=customer.id,
             customer_name=customer.name,
             task_queue=settings.temporal_task_queue,
+            policy=policies[customer.id],
             started_by="restock dev",
+            erp_customer=customer.erp_code,
         )
     notes = ["seeded demo customers and started a cycle for each: "]
     notes[0] += ", ".join(c.name for c in customers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.settings import Environment, Settings
+from store import customer_settings as settings_repo
 from store.customers import upsert_customer
 from store.db import create_engine, create_session_factory, unit_of_work
 from store.models import Role
@@ -30,6 +31,13 @@ async def seed_demo(settings: Settings) -> list[SeededCustomer]:
             for profile in profiles:
                 row = await upsert_customer(
                     session, erp_code=profile.code, name=profile.name, timezone=profile.timezone
+                )
+                # The ERP's lead time and container size, not the defaults, from the start.
+                await settings_repo.get_or_create(
+                    session,
+                    row.id,
+                    lead_time_weeks=profile.lead_time_weeks,
+                    container_capacity_cartons=profile.container_capacity_cartons,
                 )
                 seeded.append(SeededCustomer(row.id, row.erp_code, row.name))
         return seeded

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from cli.main import app
 from cli.seed import DEMO_PASSWORD
 from core.settings import get_settings
+from store.db import create_engine, create_session_factory
+from store.models import Customer, CustomerSettings
 from tests.plugins.erp_sim import ErpSim
 
 
@@ -45,6 +49,34 @@ def test_seed_demo_creates_users_with_random_passwords_outside_development(
     assert again.exit_code == 0 and again.output.count("(unchanged)") == 4
     listing = cli_env.invoke(app, ["users", "list"], terminal_width=200)
     assert "K-10040" in listing.output and "all" in listing.output
+
+
+def test_seeded_customers_start_with_the_erps_lead_time_and_container(
+    cli_env: CliRunner, erp_sim: ErpSim, database_url: str
+) -> None:
+    """Not the 10 weeks and 90,000 cartons of the defaults: the demo cycles plan with what
+    the ERP says from their first plan on."""
+    assert cli_env.invoke(app, ["seed-demo"], terminal_width=200).exit_code == 0
+
+    async def stored() -> list[tuple[str, CustomerSettings]]:
+        engine = create_engine(database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                result = await session.execute(
+                    select(Customer.erp_code, CustomerSettings).join(
+                        CustomerSettings, CustomerSettings.customer_id == Customer.id
+                    )
+                )
+                return [(code, row) for code, row in result.all()]
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(stored())
+    assert {code for code, _ in rows} == {"K-10040", "K-20400", "K-34000"}
+    for code, row in rows:
+        profile = erp_sim.world.customer(code).profile
+        assert row.lead_time_weeks == profile.lead_time_weeks, code
+        assert row.container_capacity_cartons == profile.container_capacity_cartons, code
 
 
 def test_users_add_disable_and_sync(cli_env: CliRunner) -> None:
