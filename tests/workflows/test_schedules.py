@@ -15,10 +15,14 @@ from temporalio.client import (
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleDescription,
+    WorkflowFailureError,
 )
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
+from activities.notifier import LogNotifier
 from api.auth import tokens
+from core.settings import Settings
 from services.reviews import cadence_week
 from services.schedules import schedule_id, sync_all, sync_schedule
 from store import customer_settings as settings_repo
@@ -27,8 +31,10 @@ from store.models import Customer, Role
 from tests.api.conftest import add_user, bearer
 from tests.workflows.conftest import CycleStack
 from webapp import create_app
+from worker import running_worker
+from workflows.contract import names
 from workflows.contract.cycle import CycleStatus
-from workflows.contract.schedule import ScheduledStartResult
+from workflows.contract.schedule import ScheduledStartInput, ScheduledStartResult
 from workflows.scheduled_start import ScheduledCycleStart
 
 
@@ -179,3 +185,35 @@ async def test_sync_removes_schedules_of_deleted_customers_on_its_own_queue_only
     kept = await _describe(cycle_stack, elsewhere)
     assert isinstance(kept.schedule.action, ScheduleActionStartWorkflow)
     assert kept.schedule.action.task_queue == "another-deployment"
+
+
+async def test_a_scheduled_review_that_cannot_start_fails_and_ops_are_told(
+    time_skipping_env: WorkflowEnvironment, app_settings: Settings, task_queue: str
+) -> None:
+    """Six hours of a database that does not answer (skipped through): the review fails
+    visibly in Temporal and ops hear of it, instead of a silent skip."""
+    settings = app_settings.model_copy(
+        update={
+            "database_url": "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere",
+            "temporal_task_queue": task_queue,
+        }
+    )
+    notifier = LogNotifier()
+    client = time_skipping_env.client
+    async with running_worker(settings, client, task_queue=task_queue, notifier=notifier):
+        handle = await client.start_workflow(
+            names.SCHEDULED_CYCLE_START,
+            ScheduledStartInput(customer_id=7),
+            id=f"scheduled-cycle-start-7-{task_queue}",
+            task_queue=task_queue,
+            result_type=ScheduledStartResult,
+        )
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        for _ in range(100):
+            if notifier.sent:
+                break
+            await asyncio.sleep(0.1)
+    [message] = notifier.sent
+    assert message.to == [settings.ops_email]
+    assert message.subject == "Scheduled review of customer 7 failed"
