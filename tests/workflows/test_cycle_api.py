@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -294,3 +295,65 @@ async def test_temporal_down_is_503_and_the_api_recovers_by_itself(
             assert described.run_id == up.json()["run_id"]
         finally:
             await env.shutdown()
+
+
+async def test_a_failed_cycle_shows_failed_everywhere_within_seconds_and_ops_are_told(
+    cycle_stack: CycleStack, api: Api, figure: Callable[..., dict[str, Any]]
+) -> None:
+    """A customer the ERP does not know: the first sync fails for good, the workflow fails.
+    The API, the ops list and the search attribute say `failed` (never a stale `syncing`),
+    and ops get a message."""
+    async with unit_of_work(cycle_stack.sessions) as session:
+        lost = await upsert_customer(
+            session, erp_code="W-NOT-IN-ERP", name="Customer not in the ERP", timezone="UTC"
+        )
+    buyer = bearer(
+        tokens.issue(
+            cycle_stack.settings,
+            await add_user(cycle_stack.sessions, "lost-buyer", Role.CUSTOMER, lost.id),
+        ).token
+    )
+    started_at = time.monotonic()
+    started = await api.http.post(f"/api/customers/{lost.id}/cycles", headers=buyer)
+    assert started.status_code == 201, started.text
+
+    current: dict[str, Any] = {}
+    for _ in range(300):
+        current = (
+            await api.http.get(f"/api/customers/{lost.id}/cycles/current", headers=buyer)
+        ).json()
+        if (
+            current.get("status") == "failed"
+            and (current.get("record") or {}).get("status") == "failed"
+        ):
+            break
+        await asyncio.sleep(0.1)
+    api_failed_after = time.monotonic() - started_at
+    assert current["status"] == "failed", current
+    assert current["record"]["status"] == "failed", current
+    assert "W-NOT-IN-ERP" in current["record"]["detail"], current  # why, for the buyer too
+
+    params = {"status": "failed", "customer_id": lost.id}
+    listed = (await api.http.get("/api/cycles", headers=api.ops, params=params)).json()
+    assert [item["customer_id"] for item in listed["items"]] == [lost.id], listed
+
+    query = (
+        f'CustomerId="{lost.id}" AND TaskQueue="{cycle_stack.task_queue}" AND CycleStatus="failed"'
+    )
+    found: list[str] = []
+    for _ in range(100):
+        found = [w.id async for w in cycle_stack.client.list_workflows(query)]
+        if found:
+            break
+        await asyncio.sleep(0.1)
+    assert found == [f"reorder-cycle-{lost.id}"]
+    searchable_after = time.monotonic() - started_at
+
+    told = await cycle_stack.wait_notified("Reorder cycle failed for Customer not in the ERP")
+    assert told.to == [cycle_stack.settings.ops_email]
+    assert "W-NOT-IN-ERP" in told.body
+    figure(
+        api_failed_after_s=round(api_failed_after, 2),
+        searchable_after_s=round(searchable_after, 2),
+        ops_told=told.subject,
+    )
