@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cli import log_setup
 from core.settings import get_settings
 
 
@@ -22,18 +24,42 @@ def erp_sim(
         ),
     ] = None,
     today: Annotated[
-        str | None, typer.Option(help="Business date to start from (YYYY-MM-DD); default today")
+        str | None,
+        typer.Option(help="Business date a new world starts from (YYYY-MM-DD); default today"),
     ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite file that keeps the world across restarts "
+            "[default: $RESTOCK_VAR_DIR/erp-sim.db]"
+        ),
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option(help="Keep the world across restarts (--no-keep: forget on exit)")
+    ] = True,
+    fresh: Annotated[bool, typer.Option(help="Forget the kept world and start a new one")] = False,
 ) -> None:
-    """Run the ERP simulator (ERP API under /api/v1, admin API under /admin, docs at /docs)."""
+    """Run the ERP simulator (ERP API under /api/v1, admin API under /admin, docs at /docs).
+
+    Customers added, orders submitted and the business date are kept in a SQLite file, so a
+    restart continues where the simulator stopped (the seed and start date it began with win
+    over --seed and --today; --fresh starts over)."""
     import uvicorn
 
     from erp.simulator.app import create_app
+    from erp.simulator.persistence import open_world
     from erp.simulator.world import SimWorld
 
+    log_setup.configure()
     settings = get_settings()
     start = date.fromisoformat(today) if today else date.today()
-    world = SimWorld.demo(settings.erp_sim_seed if seed is None else seed, start)
+    world_seed = settings.erp_sim_seed if seed is None else seed
+    if keep:
+        world = open_world(
+            state or settings.var_dir / "erp-sim.db", seed=world_seed, today=start, fresh=fresh
+        )
+    else:
+        world = SimWorld.demo(world_seed, start)
     app = create_app(
         world,
         api_key=settings.erp_api_key,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli import erp_sim, planning
+from cli import erp_sim, log_setup, planning
 from cli.schedules import schedules_app
 from cli.sync import sync
 from cli.users import users_app
@@ -27,12 +26,6 @@ app.add_typer(users_app, name="users")
 app.add_typer(schedules_app, name="schedules")
 
 console = Console()
-
-
-def _logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
 
 @db_app.command("upgrade")
@@ -60,7 +53,7 @@ def api() -> None:
 
     from webapp import create_app
 
-    _logging()
+    log_setup.configure()
     settings = get_settings()
     uvicorn.run(
         create_app(settings, owns_process=True),
@@ -75,7 +68,7 @@ def worker() -> None:
     """Run the Temporal worker (same as `python worker.py`)."""
     import worker as worker_module
 
-    _logging()
+    log_setup.configure()
     asyncio.run(worker_module.main())
 
 

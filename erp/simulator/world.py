@@ -10,7 +10,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from erp.simulator.generator import (
     order_prefix,
     status_on,
 )
+from erp.simulator.journal import Journal
 from planning.models import CreditStatus, CustomerProfile, OrderStatus, Product, ProductStatus
 
 DATASETS = ("items", "shipments", "orders", "activity")
@@ -140,6 +141,17 @@ class AdvanceReport:
     cartons_delivered: int = 0
 
 
+def spec_body(spec: CustomerSpec) -> dict[str, Any]:
+    """The spec as JSON values (`CustomerSpec(**body)` after `spec_from_body`)."""
+    body = asdict(spec)
+    body["credit_status"] = spec.credit_status.value
+    return body
+
+
+def spec_from_body(body: dict[str, Any]) -> CustomerSpec:
+    return CustomerSpec(**{**body, "credit_status": CreditStatus(body["credit_status"])})
+
+
 def _fingerprint(lines: Iterable[SubmittedLine], reference: str | None) -> str:
     body = json.dumps([[ln.product_code, ln.quantity] for ln in lines] + [reference])
     return hashlib.sha256(body.encode()).hexdigest()
@@ -158,6 +170,13 @@ class SimWorld:
         self.lock = threading.RLock()
         self._customers: dict[str, CustomerState] = {}
         self._pending: dict[str, Callable[[], GeneratedCustomer]] = {}
+        self.journal: Journal | None = None
+        """Where each change is written once it is made (none: the world is forgotten on
+        exit). See `erp.simulator.persistence`."""
+
+    def _record(self, kind: str, **body: Any) -> None:
+        if self.journal is not None:
+            self.journal.append(kind, body)
 
     @classmethod
     def demo(cls, seed: int, today: date) -> SimWorld:
@@ -176,6 +195,7 @@ class SimWorld:
             self._pending[spec.code] = lambda: generate_customer(spec, seed=seed, today=start)
             self._customers.pop(spec.code, None)
             self.version += 1
+            self._record("add_spec", spec=spec_body(spec), seed=seed)
 
     def add_generated(self, generated: GeneratedCustomer) -> CustomerState:
         with self.lock:
@@ -202,13 +222,17 @@ class SimWorld:
             build = self._pending.get(code)
             if build is None:
                 raise UnknownCustomer(code)
-            return self.add_generated(build())
+            state = self.add_generated(build())
+            # When a customer is built decides which days are drawn in one go: replay it.
+            self._record("materialize", code=code)
+            return state
 
     def set_credit_status(self, code: str, status: CreditStatus) -> None:
         with self.lock:
             state = self.customer(code)
             state.profile = state.profile.model_copy(update={"credit_status": status})
             self.version += 1
+            self._record("credit", code=code, status=status.value)
 
     def inject_rows(self, code: str, dataset: str, rows: list[dict[str, Any]]) -> int:
         """Append raw ERP-format rows to a listing, as a broken ERP would serve them."""
@@ -218,6 +242,7 @@ class SimWorld:
             target = self.customer(code).raw_rows[dataset]
             target.extend(rows)
             self.version += 1
+            self._record("rows", code=code, dataset=dataset, rows=rows)
             return len(target)
 
     def remove_shipments(self, code: str, start: date, end: date) -> int:
@@ -227,6 +252,7 @@ class SimWorld:
             before = len(state.shipments)
             state.shipments = [r for r in state.shipments if not start <= r.ship_on <= end]
             self.version += 1
+            self._record("gap", code=code, start=start.isoformat(), end=end.isoformat())
             return before - len(state.shipments)
 
     # -- time --------------------------------------------------------------------------------
@@ -242,6 +268,7 @@ class SimWorld:
                 self._advance_customer(state, start, end, report)
             self.today = end
             self.version += 1
+            self._record("advance", days=days)
             return report
 
     def _advance_customer(
@@ -333,6 +360,7 @@ class SimWorld:
             record.deliver_on = record.eta = arrival
             self._emit(state, record, ETA_CHANGED, self.today)
             self.version += 1
+            self._record("delay", code=code, number=number, days=days)
             return record
 
     def cancel_order(self, code: str, number: str) -> OrderRecord:
@@ -344,6 +372,7 @@ class SimWorld:
             record.status = OrderStatus.CANCELLED
             self._emit(state, record, ORDER_CANCELLED, self.today)
             self.version += 1
+            self._record("cancel", code=code, number=number)
             return record
 
     # -- orders ------------------------------------------------------------------------------
@@ -356,8 +385,33 @@ class SimWorld:
         lines: list[SubmittedLine],
         reference: str | None,
         forced_rejection: tuple[str, str] | None = None,
+        received_at: datetime | None = None,
     ) -> tuple[OrderRecord, bool]:
         """Create an order once per idempotency key; returns (order, replayed)."""
+        received_at = received_at or datetime.now(UTC)
+        with self.lock:
+            result = self._submit(
+                code, idempotency_key, lines, reference, forced_rejection, received_at
+            )
+            self._record(
+                "submit",
+                code=code,
+                idempotency_key=idempotency_key,
+                lines=[[ln.product_code, ln.quantity] for ln in lines],
+                reference=reference,
+                received_at=received_at.isoformat(),
+            )
+            return result
+
+    def _submit(
+        self,
+        code: str,
+        idempotency_key: str,
+        lines: list[SubmittedLine],
+        reference: str | None,
+        forced_rejection: tuple[str, str] | None,
+        received_at: datetime,
+    ) -> tuple[OrderRecord, bool]:
         with self.lock:
             state = self.customer(code)
             fingerprint = _fingerprint(lines, reference)
@@ -381,7 +435,7 @@ class SimWorld:
                 customer=code,
                 order_number=record.number,
                 fingerprint=fingerprint,
-                received_at=datetime.now(UTC),
+                received_at=received_at,
                 business_date=self.today,
             )
             self.version += 1

@@ -4,6 +4,7 @@ stops everything. Own ports and state folder: a developer's stack is safe."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,6 +15,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from core.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,3 +118,129 @@ def test_dev_runs_every_process_and_stops_them_all(tmp_path: Path) -> None:
     assert "Traceback" not in log
     for name, process in json.loads(processes_file.read_text()).items():
         assert not _pid_alive(process["pid"]), f"{name} still running after Ctrl-C"
+
+
+def _dev(tmp_path: Path, ports: dict[str, int], *, seed: bool) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "RESTOCK_VAR_DIR": str(tmp_path / "var"),
+        "RESTOCK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'restock.db'}",
+        "COLUMNS": "200",
+    }
+    command = [
+        sys.executable, "-m", "cli.main", "dev", "--seed" if seed else "--no-seed",
+        "--api-port", str(ports["api"]), "--erp-port", str(ports["erp"]),
+        "--temporal-port", str(ports["temporal"]), "--ui-port", str(ports["ui"]),
+    ]  # fmt: skip
+    output = (tmp_path / "dev.out").open("ab")
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
+def _stop(dev: subprocess.Popen[bytes]) -> None:
+    dev.send_signal(signal.SIGTERM)
+    dev.wait(60)
+
+
+def _ready(api: int) -> None:
+    def ready() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{api}/readyz", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    _poll(ready)
+
+
+async def _approve_waiting_cycles(temporal_port: int) -> list[str]:
+    """Approve every demo cycle with containers; the shipments of the orders placed."""
+    from core.settings import get_settings
+    from core.temporal import connect
+    from services.cycle_control import cycle_status, send_update
+    from workflows.contract import names
+    from workflows.contract.cycle import ApproveRequest, CycleStatus
+
+    settings = get_settings().model_copy(update={"temporal_address": f"127.0.0.1:{temporal_port}"})
+    client = await connect(settings)
+    settled = {CycleStatus.AWAITING_APPROVAL, CycleStatus.NOTHING_TO_ORDER}
+    shipments: list[str] = []
+    for customer_id in (1, 2, 3):  # the three demo customers
+        for _ in range(600):
+            try:
+                state = await cycle_status(client, customer_id)
+            except Exception:  # not started yet
+                state = None
+            if state is not None and state.status in settled:
+                break
+            await asyncio.sleep(0.2)
+        assert state is not None and state.status in settled, state
+        if state.status is CycleStatus.NOTHING_TO_ORDER or state.recommendation is None:
+            continue
+        result = await send_update(
+            client,
+            customer_id,
+            names.APPROVE,
+            ApproveRequest(version=state.recommendation.version, actor="buyer"),
+        )
+        for _ in range(600):
+            state = await cycle_status(client, customer_id)
+            if state.status is CycleStatus.SUBMITTED:
+                break
+            await asyncio.sleep(0.2)
+        assert state.status is CycleStatus.SUBMITTED, state
+        assert len(state.orders) == len(result.orders)
+        shipments += [o.shipment_workflow_id or "" for o in state.orders]
+    for workflow_id in shipments:  # each order is followed before the stack stops
+        for _ in range(300):
+            try:
+                await client.get_workflow_handle(workflow_id).describe()
+                break
+            except Exception:
+                await asyncio.sleep(0.2)
+    return shipments
+
+
+async def _delivered(temporal_port: int, shipments: list[str]) -> dict[str, str]:
+    from core.settings import get_settings
+    from core.temporal import connect
+    from workflows.contract.shipment import ShipmentState
+
+    settings = get_settings().model_copy(update={"temporal_address": f"127.0.0.1:{temporal_port}"})
+    client = await connect(settings)
+    outcome = {}
+    for workflow_id in shipments:
+        handle = client.get_workflow_handle(workflow_id, result_type=ShipmentState)
+        state = await asyncio.wait_for(handle.result(), timeout=180)
+        outcome[workflow_id] = state.status.value
+    return outcome
+
+
+def test_stop_and_start_the_whole_stack_while_orders_are_at_sea(tmp_path: Path) -> None:
+    """Orders placed, the whole stack stopped and started again (Temporal, ERP simulator,
+    worker, API): the ERP still knows the orders, and each is followed to delivery."""
+    ports = {name: _free_port() for name in ("api", "erp", "temporal", "ui")}
+    dev = _dev(tmp_path, ports, seed=True)
+    try:
+        _ready(ports["api"])
+        shipments = asyncio.run(_approve_waiting_cycles(ports["temporal"]))
+        assert shipments, "no demo customer had containers to order"
+    finally:
+        _stop(dev)
+
+    dev = _dev(tmp_path, ports, seed=True)  # a second `make run`
+    try:
+        _ready(ports["api"])
+        admin = {"X-Admin-Key": get_settings().erp_admin_key}
+        moved = httpx.post(
+            f"http://127.0.0.1:{ports['erp']}/admin/clock/advance",
+            headers=admin,
+            json={"days": 120},  # past every lead time and lateness: all arrive
+            timeout=60,
+        )
+        assert moved.status_code == 200, moved.text
+        outcome = asyncio.run(_delivered(ports["temporal"], shipments))
+    finally:
+        _stop(dev)
+    assert set(outcome.values()) == {"delivered"}, outcome
+    log = (tmp_path / "var" / "logs" / "erp-sim.log").read_text(errors="replace")
+    assert "changes replayed" in log
+    print(f"{len(shipments)} orders at sea across a restart: {outcome}")
