@@ -392,6 +392,13 @@ async def test_worker_killed_while_a_shipment_polls_it_resumes(
 # --- 2. ERP outage during the submission -------------------------------------------------
 
 
+async def _order_reasons(stack: CycleStack, order_ids: list[int]) -> list[str | None]:
+    async with stack.sessions() as session:
+        query = select(Order.id, Order.failure_reason).where(Order.id.in_(order_ids))
+        reasons = {order_id: reason for order_id, reason in await session.execute(query)}
+    return [reasons[i] for i in order_ids]
+
+
 async def test_erp_outage_during_submission_then_recovery_lands_each_order_once(
     cycle_stack: CycleStack, figure: Figure
 ) -> None:
@@ -400,15 +407,26 @@ async def test_erp_outage_during_submission_then_recovery_lands_each_order_once(
     with cycle_stack.erp_sim.faults(
         endpoints=["submit"], outage_seconds=outage, times=REQUEST_COUNTER
     ):
-        await approve(cycle_stack, customer_id, version)
+        approved = await approve(cycle_stack, customer_id, version)
+        # The buyer is told why the orders are not with the ERP yet, and what happens next.
+        assert {o.status for o in approved.orders} == {"approved"}, approved.orders
+        reasons = await _order_reasons(cycle_stack, [o.order_id for o in approved.orders])
+        assert all("503" in r and "retried with the same idempotency key" in r for r in reasons), (
+            reasons
+        )
+        assert [o.failure for o in approved.orders] == reasons
         state = await cycle_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
         requests = await submit_requests(cycle_stack)
     submissions = await one_order_per_container(cycle_stack, erp_code, state)
     attempts = await submit_attempts(cycle_stack, customer_id)
     assert all(a >= 2 for a in attempts.values()), attempts  # each first attempt met the outage
     assert [s["requests"] for s in submissions] == [1] * len(submissions)
+    assert await _order_reasons(cycle_stack, [o.order_id for o in state.orders]) == [None] * len(
+        state.orders
+    )  # landed: the reason is gone
     figure(
         outage_seconds=outage,
+        buyer_saw=reasons[0],
         containers=len(state.orders),
         submit_requests=requests,
         attempts=sorted(attempts.values()),
