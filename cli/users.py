@@ -1,4 +1,4 @@
-"""`restock users add/list/disable`: manage API accounts."""
+"""`restock users add/list/disable/unlock`: manage API accounts."""
 
 from __future__ import annotations
 
@@ -129,3 +129,19 @@ def disable(
         console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"user {username.strip().lower()} {'enabled' if enable else 'disabled'}")
+
+
+async def _unlock(settings: Settings, username: str) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            return await accounts.unlock(session, username, actor=CLI_ACTOR)
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("unlock")
+def unlock(username: Annotated[str, typer.Argument(help="Login name")]) -> None:
+    """Let a user log in again at once: forget the recent failed logins against it."""
+    cleared = asyncio.run(_unlock(get_settings(), username))
+    console.print(f"user {username.strip().lower()}: {cleared} recent failed logins forgotten")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,15 +27,25 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 MIN_PASSWORD_LENGTH = 12
+USERNAME_MAX = 120
+PASSWORD_MAX = 1024
 
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    """Failures allowed per key within `window` before logins from it are refused."""
+    """How failed logins slow the next ones, counted per key within `window`.
+
+    One client guessing one account (`pair`) gets `free_guesses`, then waits a delay that
+    doubles with each further failure (up to `window`): guessing is slow, and a stranger
+    elsewhere cannot lock the owner out. A client trying many accounts is capped
+    (`per_client`), and so is an account guessed from many clients together (`per_account`:
+    high, since reaching it takes a distributed attack; `restock users unlock` lifts it)."""
 
     window: timedelta = timedelta(minutes=15)
-    per_account: int = 5
+    free_guesses: int = 5
+    first_delay: timedelta = timedelta(seconds=1)
     per_client: int = 20
+    per_account: int = 100
 
 
 class LoginThrottled(TooManyRequests):
@@ -122,6 +133,12 @@ async def set_disabled(session: AsyncSession, username: str, disabled: bool, *, 
     return user
 
 
+def throttle_keys(username: str, client: str) -> tuple[str, str, str]:
+    """(account and client, client, account): the keys a login attempt counts under."""
+    account = f"user:{users_repo.normalise_username(username)}"
+    return f"{account}|ip:{client}", f"ip:{client}", account
+
+
 async def authenticate(
     sessions: async_sessionmaker[AsyncSession],
     *,
@@ -131,17 +148,23 @@ async def authenticate(
     policy: ThrottlePolicy = ThrottlePolicy(),
     now: datetime | None = None,
 ) -> User:
-    """Check a login. Raises `LoginThrottled` (429) while the account or the client has had too
-    many recent failures, and `Unauthorized` (401) for a wrong name or password.
+    """Check a login. Raises `LoginThrottled` (429) while recent failures ask this attempt to
+    wait (see `ThrottlePolicy`), and `Unauthorized` (401) for a wrong name or password.
 
-    Failures are committed in their own scope, since the caller's scope rolls back on error.
-    """
+    The attempt is counted before the password is checked, each step in its own committed
+    transaction: concurrent guesses each see those committed before them, so a burst gets
+    no more checks than one guess after another would."""
     now = now or utcnow()
-    account_key = f"user:{users_repo.normalise_username(username)}"
-    client_key = f"ip:{client}"
+    pair_key, _, account_key = keys = throttle_keys(username, client)
     async with unit_of_work(sessions) as session:
-        await _refuse_if_throttled(session, account_key, policy.per_account, policy, now)
-        await _refuse_if_throttled(session, client_key, policy.per_client, policy, now)
+        attempt = await users_repo.record_login_failures(session, list(keys), now)
+    async with unit_of_work(sessions) as session:
+        wait = await _wait_needed(session, keys, attempt, policy, now)
+        if wait is not None:
+            await users_repo.delete_login_failures(session, attempt)  # refused: not a guess
+    if wait is not None:
+        raise LoginThrottled(wait)
+    async with unit_of_work(sessions) as session:
         user = await users_repo.find_user(session, username)
         stored_hash = user.password_hash if user is not None else _DUMMY_HASH
         ok = await asyncio.to_thread(verify_password, stored_hash, password)
@@ -149,7 +172,8 @@ async def authenticate(
             user.last_login_at = now
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = await asyncio.to_thread(hash_password, password)
-            await users_repo.clear_login_failures(session, account_key)
+            await users_repo.clear_login_failures(session, [pair_key, account_key])
+            await users_repo.delete_login_failures(session, attempt)
             await audit.append(
                 session,
                 actor=f"user:{user.username}",
@@ -159,16 +183,44 @@ async def authenticate(
                 details={"client": client},
             )
             return user
-    async with unit_of_work(sessions) as session:
-        await users_repo.record_login_failures(session, [account_key, client_key], now)
         await users_repo.prune_login_failures(session, now - policy.window * 4)
     raise Unauthorized("wrong username or password")
 
 
-async def _refuse_if_throttled(
-    session: AsyncSession, key: str, limit: int, policy: ThrottlePolicy, now: datetime
-) -> None:
-    failures, oldest = await users_repo.login_failures_since(session, key, now - policy.window)
-    if failures >= limit and oldest is not None:
-        retry_after = (oldest + policy.window) - now
-        raise LoginThrottled(max(1, int(retry_after.total_seconds()) + 1))
+async def _wait_needed(
+    session: AsyncSession,
+    keys: tuple[str, str, str],
+    attempt: list[int],
+    policy: ThrottlePolicy,
+    now: datetime,
+) -> int | None:
+    """Seconds this attempt must wait, or None to check it."""
+    pair_key, client_key, account_key = keys
+    since = now - policy.window
+    waits: list[timedelta] = []
+    pair = await users_repo.login_failures_since(session, pair_key, since, excluding=attempt)
+    if pair.count >= policy.free_guesses and pair.latest is not None:
+        doublings = min(pair.count - policy.free_guesses, 20)
+        delay = min(policy.first_delay * 2**doublings, policy.window)
+        waits.append(pair.latest + delay - now)
+    for key, cap in ((client_key, policy.per_client), (account_key, policy.per_account)):
+        seen = await users_repo.login_failures_since(session, key, since, excluding=attempt)
+        if seen.count >= cap and seen.oldest is not None:
+            waits.append(seen.oldest + policy.window - now)
+    wait = max(waits, default=timedelta(0))
+    return max(1, math.ceil(wait.total_seconds())) if wait > timedelta(0) else None
+
+
+async def unlock(session: AsyncSession, username: str, *, actor: str) -> int:
+    """Forget every recent failed login of `username` (from any client); returns how many."""
+    account = throttle_keys(username, "")[2]
+    cleared = await users_repo.clear_login_failures_of_account(session, account)
+    await audit.append(
+        session,
+        actor=actor,
+        action="auth.unlocked",
+        target_type="user",
+        target_id=account.removeprefix("user:"),
+        details={"failures_cleared": cleared},
+    )
+    return cleared

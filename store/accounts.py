@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,27 +79,58 @@ async def list_users(session: AsyncSession, *, customer_id: int | None = None) -
     return list(await session.scalars(stmt))
 
 
-async def record_login_failures(session: AsyncSession, keys: list[str], at: datetime) -> None:
-    session.add_all(LoginFailure(key=key, failed_at=at) for key in keys)
+async def record_login_failures(session: AsyncSession, keys: list[str], at: datetime) -> list[int]:
+    """One failure per key (an attempt counts as failed until it succeeds); their ids."""
+    rows = [LoginFailure(key=key, failed_at=at) for key in keys]
+    session.add_all(rows)
     await session.flush()
+    return [row.id for row in rows]
+
+
+@dataclass(frozen=True)
+class FailureCount:
+    count: int
+    oldest: datetime | None
+    latest: datetime | None
 
 
 async def login_failures_since(
-    session: AsyncSession, key: str, since: datetime
-) -> tuple[int, datetime | None]:
-    """How many failures `key` had since `since`, and the oldest of them."""
+    session: AsyncSession, key: str, since: datetime, *, excluding: Sequence[int] = ()
+) -> FailureCount:
+    """How many failures `key` had since `since` (other than `excluding`), the oldest and the
+    latest of them."""
     row = (
         await session.execute(
-            select(func.count(), func.min(LoginFailure.failed_at)).where(
-                LoginFailure.key == key, LoginFailure.failed_at >= since
+            select(
+                func.count(), func.min(LoginFailure.failed_at), func.max(LoginFailure.failed_at)
+            ).where(
+                LoginFailure.key == key,
+                LoginFailure.failed_at >= since,
+                LoginFailure.id.not_in(excluding),
             )
         )
     ).one()
-    return int(row[0]), row[1]
+    return FailureCount(int(row[0]), row[1], row[2])
 
 
-async def clear_login_failures(session: AsyncSession, key: str) -> None:
-    await session.execute(delete(LoginFailure).where(LoginFailure.key == key))
+async def delete_login_failures(session: AsyncSession, ids: list[int]) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.id.in_(ids)))
+
+
+async def clear_login_failures(session: AsyncSession, keys: list[str]) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
+
+
+async def clear_login_failures_of_account(session: AsyncSession, account_key: str) -> int:
+    """Every failure of the account, also those counted with a client (`<account>|ip:...`)."""
+    pattern = account_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    result = await session.execute(
+        delete(LoginFailure).where(
+            (LoginFailure.key == account_key)
+            | LoginFailure.key.like(f"{pattern}|ip:%", escape="\\")
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def prune_login_failures(session: AsyncSession, before: datetime) -> None:
