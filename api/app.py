@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.customer_api import install_customer_api
+from api.docs import docs_enabled, install_docs
 from api.errors import install_error_handlers
+from api.limits import BodyLimit
 from api.resources import open_resources
 from api.routes import health
+from api.security_headers import SecurityHeaders
 from core.process import tune_gc_for_service
-from core.settings import Settings, get_settings
+from core.settings import Environment, Settings, get_settings
 
 
 def create_app(
@@ -40,8 +43,14 @@ def create_app(
         version="0.1.0",
         description="Container reorder automation: stock health, recommendations, approvals.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs_enabled(settings) else None,
     )
-    install_error_handlers(app)
+    install_docs(app, settings)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders, hsts=settings.env is Environment.PRODUCTION)
+    install_error_handlers(app)  # outermost: a refusal of the body has a request id too
     app.include_router(health.router)
     install_customer_api(app)
     for install in mount:

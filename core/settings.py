@@ -78,6 +78,19 @@ class Settings(BaseSettings):
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_expiry_minutes: int = Field(default=30, gt=0)
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For/-Proto are believed (the login throttle keys on the client address); "
+        "empty: none, the connection's own address counts",
+    )
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve /docs and /openapi.json; default: on except in production",
+    )
+    max_request_bytes: int = Field(
+        default=1_048_576, gt=0, description="Largest request body the API reads; 413 beyond"
+    )
 
     public_url: str = Field(
         default=DEV_PUBLIC_URL,

@@ -36,7 +36,7 @@ from core.temporal import temporal_ui_url
 from portal.charts import shipments_chart, stock_chart
 from portal.render import render
 from services import customer_settings
-from services.accounts import LoginThrottled
+from services.accounts import PASSWORD_MAX, USERNAME_MAX, LoginThrottled
 from services.customer_settings import CustomerSettingsValues
 from services.shipment_views import all_shipments, customer_shipments
 from services.views.customers import dashboard
@@ -186,6 +186,12 @@ async def login_submit(request: Request, resources: ResourcesDep) -> Response:
     if not username or not password:
         missing = "username" if not username else "password"
         context["error"] = f"Enter your {missing}."
+        return render(request, "login.html", context, status_code=422)
+    if len(username) > USERNAME_MAX or len(password) > PASSWORD_MAX:
+        context["username"] = ""
+        context["error"] = (
+            f"Usernames have at most {USERNAME_MAX} characters, passwords at most {PASSWORD_MAX}."
+        )
         return render(request, "login.html", context, status_code=422)
     response = Response(status_code=303)
     try:

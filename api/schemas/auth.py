@@ -5,13 +5,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.accounts import PASSWORD_MAX, USERNAME_MAX
 from store.models import Role
 
 Username = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=120, strip_whitespace=True, pattern=r"^[^\x00]+$"),
+    StringConstraints(
+        min_length=1, max_length=USERNAME_MAX, strip_whitespace=True, pattern=r"^[^\x00]+$"
+    ),
 ]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=r"^[^\x00]+$")]
+Password = Annotated[
+    str, StringConstraints(min_length=1, max_length=PASSWORD_MAX, pattern=r"^[^\x00]+$")
+]
 
 
 class LoginRequest(BaseModel):
