@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -316,20 +316,23 @@ async def new_context(browser: Browser, live: LiveStack) -> AsyncIterator[Contex
     each with the portal as base URL; all closed after the test.
 
     Every page accepts `confirm()` dialogs (a button may ask before it acts) and records
-    uncaught JavaScript errors: any makes the test fail at teardown, with the messages.
+    uncaught JavaScript errors and content security policy violations: any makes the test fail
+    at teardown, with the messages.
     """
     contexts: list[BrowserContext] = []
     js_errors: list[str] = []
     console_errors: list[str] = []
 
+    def on_console(page: Page, msg: ConsoleMessage) -> None:
+        if msg.type != "error":
+            return
+        console_errors.append(f"{page.url}: {msg.text}")
+        if "Content Security Policy" in msg.text:  # the page needs what the CSP forbids
+            js_errors.append(f"{page.url}: {msg.text}")
+
     def watch(page: Page) -> None:
         page.on("pageerror", lambda err: js_errors.append(f"{page.url}: {err}"))
-        page.on(
-            "console",
-            lambda msg: (
-                console_errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None
-            ),
-        )
+        page.on("console", lambda msg: on_console(page, msg))
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
 
     async def make(**options: Any) -> BrowserContext:
