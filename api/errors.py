@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import request_ids
-from core.errors import RestockError
+from core.errors import DependencyUnavailable, RestockError
 
 
 def error_body(code: str, detail: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -48,8 +48,11 @@ def _log_answer(request: Request, status: int, code: str, detail: str) -> None:
 
 async def _restock_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RestockError)
-    _log_answer(request, exc.status_code, exc.code, exc.detail)
-    return JSONResponse(error_body(exc.code, exc.detail, exc.field), status_code=exc.status_code)
+    _log_answer(request, exc.status_code, exc.code, getattr(exc, "internal_detail", exc.detail))
+    extra = {"component": exc.component} if isinstance(exc, DependencyUnavailable) else {}
+    return JSONResponse(
+        error_body(exc.code, exc.detail, exc.field, **extra), status_code=exc.status_code
+    )
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -70,6 +70,14 @@ class DependencyUnavailable(RestockError):
     status_code = 503
     code = "dependency_unavailable"
 
-    def __init__(self, component: str, detail: str) -> None:
-        super().__init__(f"{component} is unavailable: {detail}")
+    def __init__(self, component: str, detail: str, *, public: str | None = None) -> None:
+        """`detail` (addresses, library errors) is logged, not answered: callers see the
+        component, a stable code and `public`, a safe explanation when there is one."""
+        shown = (
+            f"{component} is unavailable: {public}"
+            if public
+            else (f"{component} is unavailable; retry shortly")
+        )
+        super().__init__(shown)
         self.component = component
+        self.internal_detail = f"{component} is unavailable: {detail}"

@@ -258,7 +258,7 @@ async def send_update(
         if isinstance(cause, ApplicationError) and cause.type == "CycleRefused":
             raise Conflict(cause.message, code="cycle_refused") from err
         if isinstance(cause, ApplicationError) and cause.type == "RefreshFailed":
-            raise DependencyUnavailable("erp", cause.message) from err
+            raise DependencyUnavailable("erp", cause.message, public=cause.message) from err
         raise Conflict(f"the cycle did not take the decision: {cause}") from err
     except RPCError as err:
         raise await _update_rpc_error(handle, err) from err

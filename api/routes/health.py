@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from api.deps import ResourcesDep
 from store.db import ping as ping_database
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 CHECK_TIMEOUT_SECONDS = 3.0
@@ -23,7 +25,11 @@ class Liveness(BaseModel):
 
 
 class ComponentCheck(BaseModel):
+    """A component's state; why it is down is a stable code (the cause, with addresses and
+    library errors, goes to the log, not to whoever asks)."""
+
     status: Literal["up", "down"]
+    code: Literal["timeout", "unreachable"] | None = None
     detail: str | None = None
 
 
@@ -38,13 +44,18 @@ async def healthz() -> Liveness:
     return Liveness()
 
 
-async def _check(probe: Callable[[], Awaitable[None]]) -> ComponentCheck:
+async def _check(name: str, probe: Callable[[], Awaitable[None]]) -> ComponentCheck:
     try:
         await asyncio.wait_for(probe(), CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
-        return ComponentCheck(status="down", detail=f"no answer within {CHECK_TIMEOUT_SECONDS} s")
+        log.warning("readiness: %s did not answer within %s s", name, CHECK_TIMEOUT_SECONDS)
+        return ComponentCheck(
+            status="down", code="timeout", detail=f"no answer within {CHECK_TIMEOUT_SECONDS:g} s"
+        )
     except Exception as exc:
-        return ComponentCheck(status="down", detail=getattr(exc, "detail", None) or repr(exc))
+        cause = getattr(exc, "internal_detail", None) or getattr(exc, "detail", None) or repr(exc)
+        log.warning("readiness: %s is down: %s", name, cause)
+        return ComponentCheck(status="down", code="unreachable", detail=f"{name} is not reachable")
     return ComponentCheck(status="up")
 
 
@@ -57,9 +68,9 @@ async def _check(probe: Callable[[], Awaitable[None]]) -> ComponentCheck:
 async def readyz(resources: ResourcesDep) -> JSONResponse:
     names = ("database", "temporal", "erp")
     results = await asyncio.gather(
-        _check(lambda: ping_database(resources.engine)),
-        _check(resources.temporal.check),
-        _check(resources.erp.ping),
+        _check("database", lambda: ping_database(resources.engine)),
+        _check("temporal", resources.temporal.check),
+        _check("erp", resources.erp.ping),
     )
     components = dict(zip(names, results, strict=True))
     down = [name for name, check in components.items() if check.status == "down"]
