@@ -11,6 +11,7 @@ from rich.table import Table
 
 from cli import erp_sim, log_setup, planning
 from cli.schedules import schedules_app
+from cli.serving import proxy_options
 from cli.sync import sync
 from cli.users import users_app
 from core.settings import get_settings
@@ -60,6 +61,7 @@ def api() -> None:
         host=settings.api_host,
         port=settings.api_port,
         log_level="info",
+        **proxy_options(settings),
     )
 
 
