@@ -1,6 +1,7 @@
 """The reorder loop over twelve weeks, time-skipped: a review every week while earlier
-containers are at sea (lead time ten weeks), a buyer approving each recommendation, each
-shipment followed by its own workflow until delivered.
+containers are at sea (lead time ten weeks), a buyer approving each recommendation (a review
+may also find nothing to order: enough on hand and on the water), each shipment followed by
+its own workflow until delivered.
 
 The test drives what the customer's Schedule would start each week (the time-skipping server
 has no Schedules; they are tested on the dev server) and moves the ERP's clock a week at a
@@ -81,6 +82,7 @@ async def test_twelve_weekly_reviews_with_containers_at_sea(
     http = build_http_client(stack.settings)
     erp = ErpClient(http, base_url=stack.erp_sim.base_url, api_key=stack.erp_sim.api_key)
     cycles: list[CycleState] = []
+    quiet_weeks: list[int] = []
     previous_run: str | None = None
     try:
         for week in range(WEEKS):
@@ -100,12 +102,14 @@ async def test_twelve_weekly_reviews_with_containers_at_sea(
             state = await stack.wait_for(
                 customer_id, CycleStatus.AWAITING_APPROVAL, CycleStatus.NOTHING_TO_ORDER
             )
-            assert state.status is CycleStatus.AWAITING_APPROVAL, (week, state)
-            assert state.recommendation is not None
             # Everything on the water counts, once: the plan's pipeline is the ERP's.
             assert await _planned_pipeline(stack, customer_id) == await _erp_pipeline(
                 erp, erp_code
             ), f"week {week}"
+            if state.status is CycleStatus.NOTHING_TO_ORDER:
+                quiet_weeks.append(week)  # enough on hand and on the water: a valid review
+                continue
+            assert state.recommendation is not None
             await send_update(
                 stack.client,
                 customer_id,
@@ -137,12 +141,15 @@ async def test_twelve_weekly_reviews_with_containers_at_sea(
         await http.aclose()
 
     versions = [c.recommendation.version for c in cycles if c.recommendation]
-    assert len(versions) == WEEKS and versions == sorted(set(versions))
+    assert len(versions) == len(cycles) == WEEKS - len(quiet_weeks)
+    assert len(cycles) >= WEEKS // 2, quiet_weeks  # containers at sea most weeks
+    assert versions == sorted(set(versions))
     submissions = await stack.submissions(erp_code)
     keys = sorted(o.idempotency_key for o in orders)
     assert sorted(s["idempotency_key"] for s in submissions) == keys  # one per container
     assert len({s["order_number"] for s in submissions}) == len(orders)
     print(
-        f"{WEEKS} reviews, {len(orders)} containers ordered, "
+        f"{WEEKS} reviews ({len(quiet_weeks)} with nothing to order), "
+        f"{len(orders)} containers ordered, "
         f"{len(shipments)} shipments delivered, {sum(s.checks for s in shipments)} checks"
     )
