@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api.customer_api import install_customer_api
 from api.docs import docs_enabled, install_docs
@@ -50,7 +51,18 @@ def create_app(
     install_docs(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.env is Environment.PRODUCTION)
-    install_error_handlers(app)  # outermost: a refusal of the body has a request id too
+    install_error_handlers(app)  # outside those: a refusal of the body has a request id too
+    if settings.cors_origin_list:
+        # Separate frontends call with Bearer tokens: no credentials (cookies) cross-origin.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Retry-After", "Location"],
+            max_age=600,
+        )
     app.include_router(health.router)
     install_customer_api(app)
     for install in mount:

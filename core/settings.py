@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,12 @@ class Settings(BaseSettings):
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_expiry_minutes: int = Field(default=30, gt=0)
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins (scheme://host[:port]) of separate frontends "
+        "allowed to call the API from a browser, with Bearer tokens (never cookies); empty: "
+        "none, and '*' is refused",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or networks of the reverse proxies whose "
@@ -144,6 +150,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard_origin(cls, value: str) -> str:
+        if "*" in value:
+            raise ValueError(
+                "RESTOCK_CORS_ORIGINS lists origins one by one; '*' would let any site call the API"
+            )
+        return value
 
 
 @lru_cache

@@ -28,6 +28,7 @@ from api.auth.deps import (
     PrincipalDep,
     principal_for,
 )
+from api.auth.origin import refuse_cross_site_login
 from api.auth.session import log_in, log_out
 from api.deps import ResourcesDep, SessionDep, SettingsDep
 from core.errors import Forbidden, InvalidInput, Unauthorized
@@ -178,6 +179,11 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login")
 async def login_submit(request: Request, resources: ResourcesDep) -> Response:
+    try:
+        refuse_cross_site_login(request, resources.settings, api=False)
+    except Forbidden as refused:
+        refusal = {"next": None, "username": "", "error": refused.detail}
+        return render(request, "login.html", refusal, status_code=403)
     form = await _form(request)
     username = form.get("username", "").strip()
     password = form.get("password", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api.auth.deps import PrincipalDep
+from api.auth.origin import refuse_cross_site_login
 from api.auth.session import log_in, log_out
 from api.deps import ResourcesDep, SessionDep, SettingsDep
 from api.schemas.auth import LoggedOut, LoginRequest, Me, TokenResponse
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/api", tags=["auth"])
     summary="Log in: returns an access token and sets the session and CSRF cookies",
     responses={
         401: {"model": ErrorBody, "description": "Wrong username or password"},
+        403: {"model": ErrorBody, "description": "Posted from a site that is not allowed"},
         429: {
             "model": ErrorBody,
             "description": "Too many failed logins for this account or client; see Retry-After",
@@ -29,6 +31,7 @@ router = APIRouter(prefix="/api", tags=["auth"])
 async def login(
     body: LoginRequest, request: Request, response: Response, resources: ResourcesDep
 ) -> TokenResponse:
+    refuse_cross_site_login(request, resources.settings, api=True)
     started = await log_in(
         resources,
         response,
