@@ -17,6 +17,7 @@ from activities.registry import ActivityDeps, build_activities
 from core.process import tune_gc_for_service
 from core.settings import Settings, get_settings
 from core.temporal import connect
+from core.update_signing import VerifyUpdates, signing_key
 from erp.client import open_erp_client
 from store.db import create_engine, create_session_factory
 from workflows.registry import WORKFLOWS
@@ -63,6 +64,7 @@ async def running_worker(
                 workflows=WORKFLOWS,
                 activities=build_activities(deps),
                 graceful_shutdown_timeout=timedelta(seconds=10),
+                interceptors=[VerifyUpdates(signing_key(settings))],
             )
             async with worker:
                 yield worker

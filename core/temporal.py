@@ -23,6 +23,7 @@ from temporalio.runtime import (
 
 from core.errors import DependencyUnavailable
 from core.settings import Settings
+from core.update_signing import SignUpdates, signing_key
 
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 CYCLE_STATUS = SearchAttributeKey.for_keyword("CycleStatus")
@@ -86,11 +87,13 @@ def runtime() -> Runtime:
 
 
 async def connect(settings: Settings) -> Client:
+    """A client whose Updates carry their caller's signature (core.update_signing)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         runtime=runtime(),
+        interceptors=[SignUpdates(signing_key(settings))],
     )
 
 

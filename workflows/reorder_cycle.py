@@ -493,6 +493,13 @@ class ReorderCycle:
             action="skipped", reason=f"the cycle is {status.value}", version=self._version()
         )
 
+    @review.validator
+    def _validate_review(self, request: ReviewRequest) -> None:
+        """Refused before it is accepted (and before the caller's signature is checked, see
+        core.update_signing) when it names no one."""
+        if not request.actor.strip():
+            raise Refused("a review needs an actor")
+
     async def _refresh(self, actor: str, *, why: str) -> None:
         """A fresh sync and plan for a recommendation still waiting. If the sync fails, the
         recommendation that waited keeps waiting (and stays decidable)."""

@@ -43,6 +43,7 @@ from services.cycle_control import cycle_handle, send_update
 from store.db import create_engine, create_session_factory
 from store.migrate import upgrade_async
 from store.models import Customer
+from tests.conftest import signed_updates
 from tests.plugins.erp_sim import start_erp_sim
 from tests.workflows.conftest import CycleStack
 from worker import running_worker
@@ -225,6 +226,7 @@ async def main(generation: str) -> None:
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
+        interceptors=[signed_updates()],
     )
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -44,6 +44,7 @@ from services.cycle_control import cycle_handle, send_update
 from store import customer_settings as settings_repo
 from store.db import unit_of_work
 from store.models import AuditEntry, Order
+from tests.conftest import signed_updates
 from tests.plugins.erp_sim import ErpSim, start_erp_sim
 from tests.workflows.conftest import FAST_POLICY, CycleStack, terminate_open_workflows
 from worker import running_worker
@@ -585,7 +586,12 @@ async def test_twenty_concurrent_approvals_one_accepted(
     customer_id, erp_code, version = await awaiting(cycle_stack)
     address = cycle_stack.client.service_client.config.target_host
     clients = await asyncio.gather(
-        *(Client.connect(address, data_converter=pydantic_data_converter) for _ in range(20))
+        *(
+            Client.connect(
+                address, data_converter=pydantic_data_converter, interceptors=[signed_updates()]
+            )
+            for _ in range(20)
+        )
     )
     outcomes = await asyncio.gather(
         *(approve(cycle_stack, customer_id, version, client=c) for c in clients),
@@ -703,6 +709,7 @@ async def stack_on_own_server(
         data_converter=pydantic_data_converter,
         port=port,
         dev_server_log_level="error",
+        interceptors=[signed_updates()],
     )
     notifier = LogNotifier()
     try:
