@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from api.auth.deps import MAX_ID, CustomerScopeDep, OpsDep
+from api.auth.deps import MAX_ID, CustomerScopeDep, OpsDep, Principal
 from api.deps import ResourcesDep, SessionDep
 from api.schemas.common import (
     AUTH_ERRORS,
@@ -51,7 +51,7 @@ from services.cycle_control import (
 from store import customer_settings as settings_repo
 from store import cycles as cycles_repo
 from store.db import reading
-from store.models import Cycle
+from store.models import Cycle, Role
 from workflows.contract import names
 from workflows.contract.cycle import (
     ApproveRequest,
@@ -134,11 +134,21 @@ def _record(row: Cycle | None) -> CycleRecordOut | None:
     return None if row is None else CycleRecordOut.model_validate(row)
 
 
+def _ui_link(
+    settings: Settings, principal: Principal, workflow_id: str, run_id: str | None = None
+) -> str | None:
+    """The Temporal UI is for ops: a customer is never handed its link."""
+    if principal.role is not Role.OPS:
+        return None
+    return temporal_ui_url(settings, workflow_id, run_id)
+
+
 async def current_cycle(
     client: Client,
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     customer_id: int,
+    principal: Principal,
 ) -> CycleView:
     """The customer's open cycle from its workflow, else its latest one; 404 if it has none.
 
@@ -151,7 +161,7 @@ async def current_cycle(
         error = rpc_error(err, handle.id)
         if not isinstance(error, NotFound):
             raise error from err
-        return await _from_read_model(settings, sessions, customer_id)
+        return await _from_read_model(settings, sessions, customer_id, principal)
     run_id = described.run_id
     run = cycle_handle(client, customer_id, run_id)
     state: CycleState | None = None
@@ -170,7 +180,7 @@ async def current_cycle(
     if not is_open and row is None:
         # A closed run this database never recorded (e.g. the database was rebuilt while
         # Temporal kept its history): it is not this customer's cycle.
-        return await _from_read_model(settings, sessions, customer_id)
+        return await _from_read_model(settings, sessions, customer_id, principal)
     if state is not None:
         current = state.status.value
     elif row is not None:
@@ -182,14 +192,17 @@ async def current_cycle(
         run_id=run_id,
         status=current,
         open=is_open,
-        temporal_ui_url=temporal_ui_url(settings, handle.id, run_id),
+        temporal_ui_url=_ui_link(settings, principal, handle.id, run_id),
         state=state,
         record=_record(row),
     )
 
 
 async def _from_read_model(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], customer_id: int
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    customer_id: int,
+    principal: Principal,
 ) -> CycleView:
     async with reading(sessions) as session:
         row = await cycles_repo.latest_cycle(session, customer_id)
@@ -200,7 +213,7 @@ async def _from_read_model(
         run_id=row.run_id,
         status=row.status,
         open=False,
-        temporal_ui_url=temporal_ui_url(settings, row.workflow_id, row.run_id),
+        temporal_ui_url=_ui_link(settings, principal, row.workflow_id, row.run_id),
         state=None,
         record=_record(row),
     )
@@ -246,7 +259,9 @@ async def start_now(
             status=CycleStatus.SYNCING.value,
             open=True,
             started=True,
-            temporal_ui_url=temporal_ui_url(settings, started.workflow_id, started.run_id),
+            temporal_ui_url=_ui_link(
+                settings, scope.principal, started.workflow_id, started.run_id
+            ),
             state=CycleState(
                 workflow_id=started.workflow_id,
                 customer_id=scope.customer_id,
@@ -256,7 +271,9 @@ async def start_now(
             record=None,
         )
     response.status_code = status.HTTP_200_OK
-    view = await current_cycle(client, settings, resources.sessions, scope.customer_id)
+    view = await current_cycle(
+        client, settings, resources.sessions, scope.customer_id, scope.principal
+    )
     review = f"{started.action}: {started.reason}" if started.reason else started.action
     return view.model_copy(update={"started": False, "review": review})
 
@@ -272,7 +289,9 @@ async def get_current(
 ) -> CycleView:
     await release(session)
     client = await resources.temporal.get()
-    return await current_cycle(client, resources.settings, resources.sessions, scope.customer_id)
+    return await current_cycle(
+        client, resources.settings, resources.sessions, scope.customer_id, scope.principal
+    )
 
 
 @router.post(
@@ -311,7 +330,7 @@ async def approve(
         workflow_id=workflow_id,
         version=result.version,
         orders=result.orders,
-        temporal_ui_url=temporal_ui_url(resources.settings, workflow_id),
+        temporal_ui_url=_ui_link(resources.settings, scope.principal, workflow_id),
     )
 
 

@@ -124,7 +124,9 @@ class CycleView(BaseModel):
         description="On start, when a cycle was open: what the review did with it "
         "(refreshed, skipped) and why",
     )
-    temporal_ui_url: str = Field(description="The workflow in the Temporal UI")
+    temporal_ui_url: str | None = Field(
+        description="The workflow in the Temporal UI (ops only: the UI is an internal tool)"
+    )
     state: CycleState | None = Field(
         description="The workflow's full state (its status query, or its result once it "
         "completed); null when only the read model knows the cycle"
@@ -177,7 +179,7 @@ class OrdersOut(BaseModel):
     workflow_id: str
     version: int
     orders: list[OrderView]
-    temporal_ui_url: str
+    temporal_ui_url: str | None = Field(description="The cycle in the Temporal UI (ops only)")
 
 
 class RejectBody(BaseModel):

@@ -81,3 +81,13 @@ def test_dockerfile_copies_every_package_that_exists() -> None:
     for pattern in packages["packages"]["find"]["include"]:
         package = pattern.rstrip("*")
         assert f"COPY {package} ./{package}" in dockerfile, f"Dockerfile misses package {package}"
+
+
+def test_temporal_stays_on_the_internal_network() -> None:
+    """The frontend port is not published at all; the UI only on the host's loopback."""
+    assert "ports" not in SERVICES["temporal"]
+    assert SERVICES["temporal"]["expose"] == ["7233"]
+    assert all(str(p).startswith("127.0.0.1:") for p in SERVICES["temporal-ui"]["ports"])
+    for name, service in OUR_SERVICES.items():
+        address = service.get("environment", {}).get("RESTOCK_TEMPORAL_ADDRESS")
+        assert address in (None, "temporal:7233"), name
