@@ -132,7 +132,10 @@ class ErpClient:
         except httpx.TimeoutException as exc:
             raise ErpTimeout(f"{method} {url} timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
-            raise ErpUnavailable(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+            raise ErpUnavailable(
+                f"{method} {url}: {type(exc).__name__}: {exc}",
+                public=f"{method} {url}: no connection ({type(exc).__name__})",
+            ) from exc
         if response.status_code >= 400:
             raise self._error(response)
         return response

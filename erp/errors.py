@@ -21,8 +21,12 @@ class ErpUnavailable(ErpError, DependencyUnavailable):
     retryable = True
     code = "erp_unavailable"
 
-    def __init__(self, detail: str, *, retry_after: float | None = None) -> None:
-        DependencyUnavailable.__init__(self, "erp", detail)
+    def __init__(
+        self, detail: str, *, retry_after: float | None = None, public: str | None = None
+    ) -> None:
+        """The ERP's own answer (`detail`) is shown to callers, the buyer included: it names
+        no address. A transport error passes a `public` line without the library's text."""
+        DependencyUnavailable.__init__(self, "erp", detail, public=public or detail)
         self.retry_after = retry_after
 
 
