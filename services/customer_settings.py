@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
 from planning.settings import ForecastMethod, LastContainerPolicy, PlanSettings, SafetyStockMode
 from store import audit
 from store import customer_settings as settings_repo
-from store.models import Customer, CustomerSettings
+from store.models import Customer, CustomerSettings, SnapshotProduct
 
 ProductCode = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
 Weeks = Annotated[float, Field(gt=0, le=104, allow_inf_nan=False)]
@@ -168,6 +169,41 @@ async def read(session: AsyncSession, customer: Customer) -> CustomerSettingsVal
     return values_of(customer, row)
 
 
+async def _check_packs_fit(
+    session: AsyncSession, customer_id: int, fields: Mapping[str, Any]
+) -> None:
+    """One pack of every active product must fit in an empty container, or no plan can be
+    packed: refused here, naming the limit and the product, before anything is stored."""
+    rows = await session.execute(
+        select(
+            SnapshotProduct.code,
+            SnapshotProduct.pack_size,
+            SnapshotProduct.carton_weight_kg,
+            SnapshotProduct.carton_volume_m3,
+        ).where(
+            SnapshotProduct.customer_id == customer_id, SnapshotProduct.product_status == "active"
+        )
+    )
+    limits = (
+        ("container_capacity_cartons", "cartons", lambda pack, _w, _v: float(pack)),
+        ("container_max_weight_kg", "kg", lambda pack, w, _v: pack * w if w else 0.0),
+        ("container_max_volume_m3", "m³", lambda pack, _w, v: pack * v if v else 0.0),
+    )
+    products = list(rows)
+    for field, unit, need in limits:
+        limit = fields[field]
+        if limit is None or not products:
+            continue
+        code, pack, weight, volume = max(products, key=lambda p: need(p[1], p[2], p[3]))
+        needed = need(pack, weight, volume)
+        if needed > limit:
+            raise InvalidInput(
+                f"one pack of product {code} ({pack} cartons) needs {needed:,.3g} {unit}, more "
+                f"than a container of {limit:,.3g} {unit} holds: no plan could be packed",
+                field=field,
+            )
+
+
 async def update(
     session: AsyncSession,
     customer: Customer,
@@ -182,6 +218,7 @@ async def update(
         plan_settings_from(fields)
     except ValueError as exc:  # the engine's own cross-field rules
         raise InvalidInput(str(exc)) from exc
+    await _check_packs_fit(session, customer.id, fields)
     changes: dict[str, dict[str, Any]] = {}
     if customer.timezone != values.timezone:
         changes["timezone"] = {"from": customer.timezone, "to": values.timezone}

@@ -15,7 +15,7 @@ from store.base import utcnow
 from store.customers import upsert_customer
 from store.db import unit_of_work
 from store.models import AuditEntry, CustomerSettings, Role, SnapshotProduct
-from tests.api.conftest import TokenFor, bearer
+from tests.api.conftest import Tenants, TokenFor, bearer
 
 SCRIPT = "<script>alert('x')</script> Coffee"
 NAMES = {
@@ -271,3 +271,33 @@ async def test_invalid_settings_are_refused_naming_the_field(
         audited = await session.scalar(select(func.count()).select_from(AuditEntry))
     assert stored is not None and stored.lead_time_weeks == 10  # nothing stored
     assert audited == 1  # only the user creation
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"container_capacity_cartons": 1}, "container_capacity_cartons"),
+        ({"container_max_volume_m3": 5e-324}, "container_max_volume_m3"),
+        ({"container_max_weight_kg": 0.001}, "container_max_weight_kg"),
+    ],
+)
+async def test_a_container_no_pack_fits_in_is_refused(
+    api_client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    tenants: Tenants,
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    """A container of 1 carton or 5e-324 m³ would make every plan unpackable: refused against
+    the customer's products, naming the field and the product; nothing is stored."""
+    url = f"/api/customers/{tenants.a.customer_id}/settings"
+    before = (await api_client.get(url, headers=bearer(tenants.ops))).json()
+    response = await api_client.put(url, headers=bearer(tenants.ops), json={**before, **change})
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["field"] == field and "one pack of product" in body["detail"], body
+    assert "no plan could be packed" in body["detail"]
+    assert (await api_client.get(url, headers=bearer(tenants.ops))).json() == before
+    room = {"container_max_volume_m3": 76.0, "container_max_weight_kg": 26_000.0}
+    fits = {**before, field: before[field] if field not in room else room[field]}
+    assert (await api_client.put(url, headers=bearer(tenants.ops), json=fits)).status_code == 200
