@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -27,6 +28,21 @@ app.add_typer(users_app, name="users")
 app.add_typer(schedules_app, name="schedules")
 
 console = Console()
+
+
+@app.callback()
+def _settings_first() -> None:
+    """Bad settings stop every command with one line saying which and why, not a traceback."""
+    try:
+        get_settings()
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in err.errors()
+        )
+        typer.echo(f"restock: invalid configuration: {problems}", err=True)
+        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -77,7 +79,9 @@ class Settings(BaseSettings):
     ops_email: str = "ops@localhost"
 
     jwt_secret: str = DEV_JWT_SECRET
-    jwt_expiry_minutes: int = Field(default=30, gt=0)
+    jwt_expiry_minutes: int = Field(
+        default=30, gt=0, le=24 * 60, description="Access token lifetime; at most a day"
+    )
     cors_origins: str = Field(
         default="",
         description="Comma-separated origins (scheme://host[:port]) of separate frontends "
@@ -141,6 +145,17 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "RESTOCK_ERP_WEBHOOK_SECRET must be at least 32 characters in production"
                 )
+        if (
+            self.env is Environment.TEST
+            and self.jwt_secret == DEV_JWT_SECRET
+            and "pytest" not in sys.modules
+            and "PYTEST_CURRENT_TEST" not in os.environ  # a process the test suite started
+        ):
+            # `test` is for the test suite; a deployment labelled test signs with its own key.
+            raise ValueError(
+                "RESTOCK_ENV=test with the committed development RESTOCK_JWT_SECRET is only for "
+                "the test suite; set RESTOCK_JWT_SECRET (or RESTOCK_ENV=development)"
+            )
         return self
 
     @property

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import LoginFailure, Role, User
+from store.base import utcnow
+from store.models import LoginFailure, RevokedToken, Role, User
 
 
 def normalise_username(username: str) -> str:
@@ -135,3 +136,14 @@ async def clear_login_failures_of_account(session: AsyncSession, account_key: st
 
 async def prune_login_failures(session: AsyncSession, before: datetime) -> None:
     await session.execute(delete(LoginFailure).where(LoginFailure.failed_at < before))
+
+
+async def revoke_token(session: AsyncSession, jti: str, expires_at: datetime) -> None:
+    if await session.get(RevokedToken, jti) is None:
+        session.add(RevokedToken(jti=jti, expires_at=expires_at))
+    await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+    await session.flush()
+
+
+async def is_revoked(session: AsyncSession, jti: str) -> bool:
+    return await session.get(RevokedToken, jti) is not None

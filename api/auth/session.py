@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,8 @@ from api.resources import Resources
 from core.settings import Environment, Settings
 from services import accounts
 from store import audit
+from store.accounts import revoke_token
+from store.base import utcnow
 from store.models import User
 
 
@@ -37,18 +40,31 @@ async def log_in(
 
 
 async def log_out(
-    session: AsyncSession, settings: Settings, response: Response, principal: Principal
+    session: AsyncSession,
+    settings: Settings,
+    response: Response,
+    principal: Principal,
+    *,
+    everywhere: bool = False,
 ) -> None:
-    """Revoke every token of the user (token version bump), audit it, clear the cookies."""
-    user = await session.get(User, principal.user_id)
-    if user is not None:
-        user.token_version += 1
+    """End this session (its token is revoked until it would have expired), or with
+    `everywhere` every session of the user (token version bump); audit it, clear the
+    cookies."""
+    if everywhere:
+        user = await session.get(User, principal.user_id)
+        if user is not None:
+            user.token_version += 1
+    else:
+        # A token never outlives its lifetime (checked on decode): revoke it for that long.
+        until = utcnow() + timedelta(minutes=settings.jwt_expiry_minutes, seconds=60)
+        await revoke_token(session, principal.jti, until)
     await audit.append(
         session,
         actor=principal.actor,
         action="auth.logout",
         user_id=principal.user_id,
         customer_id=principal.customer_id,
+        details={"everywhere": everywhere},
     )
     secure = settings.env is Environment.PRODUCTION
     response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")

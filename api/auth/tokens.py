@@ -19,6 +19,7 @@ from store.models import Role, User
 ALGORITHM = "HS256"
 ISSUER = "restock"
 AUDIENCE = "restock-api"
+LIFETIME_LEEWAY_SECONDS = 60
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "aud", "iss", "jti", "role", "ver"]
 
 
@@ -71,6 +72,9 @@ def decode(settings: Settings, token: str) -> Claims:
             issuer=ISSUER,
             options={"require": REQUIRED_CLAIMS},
         )
+        lifetime = int(payload["exp"]) - int(payload["iat"])
+        if lifetime > settings.jwt_expiry_minutes * 60 + LIFETIME_LEEWAY_SECONDS:
+            raise Unauthorized("token lives longer than allowed", code="invalid_token")
         customer_id = payload.get("cid")
         return Claims(
             user_id=int(payload["sub"]),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from api.auth.deps import PrincipalDep
 from api.auth.origin import refuse_cross_site_login
@@ -49,13 +51,21 @@ async def login(
 @router.post(
     "/auth/logout",
     response_model=LoggedOut,
-    summary="Log out: revokes every token of this user and clears the cookies",
+    summary="Log out: ends this session (with everywhere=true, every session of the user) "
+    "and clears the cookies",
     responses=AUTH_ERRORS,
 )
 async def logout(
-    principal: PrincipalDep, session: SessionDep, settings: SettingsDep, response: Response
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    everywhere: Annotated[
+        bool,
+        Query(description="End every session of this user, not only this one"),
+    ] = False,
 ) -> LoggedOut:
-    await log_out(session, settings, response, principal)
+    await log_out(session, settings, response, principal, everywhere=everywhere)
     return LoggedOut()
 
 

@@ -5,7 +5,7 @@ Importing this package registers every table on `Base.metadata` (Alembic's env r
 
 from __future__ import annotations
 
-from store.models.accounts import LoginFailure, Role, User
+from store.models.accounts import LoginFailure, RevokedToken, Role, User
 from store.models.audit import AuditEntry
 from store.models.customers import Customer, CustomerSettings
 from store.models.cycles import Cycle
@@ -42,6 +42,7 @@ __all__ = [
     "RecommendationLine",
     "RecommendationRecord",
     "RecommendationStatus",
+    "RevokedToken",
     "Role",
     "Snapshot",
     "SnapshotProduct",

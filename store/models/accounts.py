@@ -48,3 +48,12 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), index=True)
     failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RevokedToken(Base):
+    """A token ended by its session's logout before it expired (other sessions go on)."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
