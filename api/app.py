@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -67,4 +68,50 @@ def create_app(
     install_customer_api(app)
     for install in mount:
         install(app)
+    document_body_errors(app)
     return app
+
+
+def document_body_errors(app: FastAPI) -> None:
+    """Every operation that reads a body may answer 400 (unreadable) and 413 (too large):
+    documented once, in the generated schema, rather than on each route."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    for status, doc in BODY_ERRORS.items():
+                        operation["responses"].setdefault(status, doc)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _error_doc(description: str, code: str, detail: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/ErrorBody"},
+                "example": {"error": code, "detail": detail, "field": None},
+            }
+        },
+    }
+
+
+BODY_ERRORS = {
+    "400": _error_doc(
+        "The body could not be read (not JSON, or not UTF-8)",
+        "unreadable_body",
+        "There was an error parsing the body",
+    ),
+    "413": _error_doc(
+        "The body is larger than RESTOCK_MAX_REQUEST_BYTES",
+        "payload_too_large",
+        "the request body is larger than 1,048,576 bytes (RESTOCK_MAX_REQUEST_BYTES)",
+    ),
+}

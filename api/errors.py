@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,13 +71,36 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str | None:
+    """Every documented method at this path (Starlette's 405 names only the first route's,
+    and GET and POST of one path are often two routes); None for an undocumented path."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), request.url.path):
+            methods |= {m.upper() for m in operations if m in HTTP_METHODS}
+    return ", ".join(sorted(methods)) if methods else None
+
+
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    code = {
+        400: "unreadable_body",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+    }
+    headers = dict(exc.headers or {})
+    allowed = _allowed_methods(request) if exc.status_code == 405 else None
+    if allowed:
+        headers["Allow"] = allowed
     return JSONResponse(
         error_body(code.get(exc.status_code, "http_error"), str(exc.detail)),
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers=headers,
     )
 
 

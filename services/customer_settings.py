@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from planning.settings import ForecastMethod, LastContainerPolicy, PlanSettings, SafetyStockMode
 from store import audit
 from store import customer_settings as settings_repo
@@ -173,7 +173,8 @@ async def _check_packs_fit(
     session: AsyncSession, customer_id: int, fields: Mapping[str, Any]
 ) -> None:
     """One pack of every active product must fit in an empty container, or no plan can be
-    packed: refused here, naming the limit and the product, before anything is stored."""
+    packed: refused here, naming the limit and the product, before anything is stored. A
+    conflict with the customer's data (409), not a malformed value (422)."""
     rows = await session.execute(
         select(
             SnapshotProduct.code,
@@ -197,10 +198,11 @@ async def _check_packs_fit(
         code, pack, weight, volume = max(products, key=lambda p: need(p[1], p[2], p[3]))
         needed = need(pack, weight, volume)
         if needed > limit:
-            raise InvalidInput(
+            raise Conflict(
                 f"one pack of product {code} ({pack} cartons) needs {needed:,.3g} {unit}, more "
                 f"than a container of {limit:,.3g} {unit} holds: no plan could be packed",
                 field=field,
+                code="container_too_small",
             )
 
 

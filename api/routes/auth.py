@@ -53,7 +53,7 @@ async def login(
     response_model=LoggedOut,
     summary="Log out: ends this session (with everywhere=true, every session of the user) "
     "and clears the cookies",
-    responses=AUTH_ERRORS,
+    responses={**AUTH_ERRORS, **VALIDATION_ERROR},
 )
 async def logout(
     principal: PrincipalDep,

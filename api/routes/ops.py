@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.auth.deps import MAX_ID, OpsCustomerScopeDep, OpsDep
 from api.deps import ResourcesDep, SessionDep
 from api.routes.cycle_actions import UNAVAILABLE
-from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, Page, PageRequestDep
+from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, ErrorBody, Page, PageRequestDep
 from api.schemas.misc import AuditOut, DataQualityOut
 from core.errors import NotFound
 from erp.models import DataQualityReport
@@ -36,7 +36,16 @@ async def read_settings(scope: OpsCustomerScopeDep, session: SessionDep) -> Cust
     response_model=CustomerSettingsValues,
     summary="Replace a customer's settings (ops); validated, nothing stored on error. "
     "A changed cadence updates the customer's cycle schedule in Temporal",
-    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **UNAVAILABLE},
+    responses={
+        **TENANT_ERRORS,
+        **VALIDATION_ERROR,
+        **UNAVAILABLE,
+        409: {
+            "model": ErrorBody,
+            "description": "A container limit no pack of the customer's products fits in; "
+            "`field` names it",
+        },
+    },
 )
 async def update_settings(
     body: CustomerSettingsValues,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from api.auth.deps import MAX_ID, CustomerScopeDep
 from api.deps import SessionDep
-from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, Page, PageRequestDep
+from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, IsoDate, Page, PageRequestDep
 from api.schemas.orders import OrderDetail, OrderOut
 from core.errors import InvalidInput, NotFound
 from store import orders as orders_repo
@@ -33,10 +32,15 @@ async def list_orders(
         Query(description="Only these statuses (repeat for several)", examples=[["in_transit"]]),
     ] = None,
     ordered_from: Annotated[
-        date | None, Query(description="Ordered on or after", examples=["2026-01-01"])
+        IsoDate | None,
+        Query(description="Ordered on or after (YYYY-MM-DD)", examples=["2026-01-01"]),
     ] = None,
     ordered_to: Annotated[
-        date | None, Query(description="Ordered on or before", examples=["2026-12-31"])
+        IsoDate | None,
+        Query(
+            description="Ordered on or before (YYYY-MM-DD); before ordered_from is a 422",
+            examples=["2026-12-31"],
+        ),
     ] = None,
     lines: Annotated[
         bool,

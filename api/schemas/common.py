@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.views.page import Page
 from store.pagination import PageRequest
@@ -82,3 +84,19 @@ async def page_request(
 
 
 PageRequestDep = Annotated[PageRequest, Depends(page_request)]
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: object) -> object:
+    """A date is written YYYY-MM-DD: pydantic would also read `0` or `1700000000` as a Unix
+    time, which no caller of this API means."""
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and not ISO_DATE.fullmatch(value.strip())
+    ):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]

@@ -293,8 +293,9 @@ async def test_a_container_no_pack_fits_in_is_refused(
     url = f"/api/customers/{tenants.a.customer_id}/settings"
     before = (await api_client.get(url, headers=bearer(tenants.ops))).json()
     response = await api_client.put(url, headers=bearer(tenants.ops), json={**before, **change})
-    assert response.status_code == 422, response.text
+    assert response.status_code == 409, response.text
     body = response.json()
+    assert body["error"] == "container_too_small"
     assert body["field"] == field and "one pack of product" in body["detail"], body
     assert "no plan could be packed" in body["detail"]
     assert (await api_client.get(url, headers=bearer(tenants.ops))).json() == before
