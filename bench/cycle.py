@@ -56,7 +56,7 @@ from bench.floor_workflow import BenchFloor  # noqa: E402
 from bench.harness import postgres_database  # noqa: E402
 from core.process import tune_gc_for_service  # noqa: E402
 from core.settings import Environment, Settings  # noqa: E402
-from core.temporal import SEARCH_ATTRIBUTES, temporal_cli_path  # noqa: E402
+from core.temporal import SEARCH_ATTRIBUTES, connect, temporal_cli_path  # noqa: E402
 from erp.client import ErpClient, build_http_client  # noqa: E402
 from erp.models import OrderSubmission  # noqa: E402
 from erp.simulator.app import create_app  # noqa: E402
@@ -274,7 +274,7 @@ async def _run(
         erp_api_key=API_KEY,
         erp_admin_key=ADMIN_KEY,
     )
-    client = env.client
+    client = await connect(settings)  # signs its Updates as the API does
     admin = httpx.AsyncClient(base_url=sim.base_url, headers={"X-Admin-Key": ADMIN_KEY})
     http = build_http_client(settings)
     erp = ErpClient(http, base_url=sim.base_url, api_key=API_KEY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -22,6 +23,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# RESTOCK_ENV=test outside the test suite needs a signing secret of its own (core.settings);
+# set before any Settings is built, and inherited by the API and worker processes started.
+os.environ.setdefault("RESTOCK_JWT_SECRET", secrets.token_urlsafe(32))
 
 from api.auth import tokens  # noqa: E402
 from core.settings import Environment, Settings  # noqa: E402
