@@ -17,6 +17,7 @@ from api.routes import (
     products,
     recommendations,
     shipments,
+    temporal_ui,
 )
 from services.accounts import LoginThrottled
 
@@ -31,6 +32,7 @@ ROUTERS = (
     cycles.router,
     ops.router,
     erp_events.router,
+    temporal_ui.router,
 )
 
 

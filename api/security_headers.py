@@ -20,6 +20,8 @@ CSP = "; ".join(
     ]
 )
 STATIC_PREFIXES = ("/static/", "/docs-assets/", "/api-static/")
+# The Temporal UI behind the ops proxy brings its own policy (it needs inline script).
+OWN_POLICY_PREFIXES = ("/ops/temporal/",)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -32,14 +34,16 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = str(scope.get("path", "")).startswith(STATIC_PREFIXES)
+        path = str(scope.get("path", ""))
+        static = path.startswith(STATIC_PREFIXES)
+        own_policy = path.startswith(OWN_POLICY_PREFIXES)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                wanted = [
-                    (b"content-security-policy", CSP.encode()),
+                wanted = [] if own_policy else [(b"content-security-policy", CSP.encode())]
+                wanted += [
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),

@@ -44,7 +44,16 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "restock"
-    temporal_ui_url: str = "http://127.0.0.1:8233"
+    temporal_ui_url: str = Field(
+        default="http://127.0.0.1:8233",
+        description="Where links to a workflow point: the UI itself, or the API's ops-only "
+        "proxy (<RESTOCK_PUBLIC_URL>/ops/temporal) when RESTOCK_TEMPORAL_UI_UPSTREAM is set",
+    )
+    temporal_ui_upstream: str | None = Field(
+        default=None,
+        description="The Temporal UI server the API forwards /ops/temporal/... to, for ops "
+        "only (e.g. http://temporal-ui:8080/ops/temporal); none: no proxy",
+    )
     temporal_rpc_timeout_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -84,10 +84,16 @@ def test_dockerfile_copies_every_package_that_exists() -> None:
 
 
 def test_temporal_stays_on_the_internal_network() -> None:
-    """The frontend port is not published at all; the UI only on the host's loopback."""
+    """Neither the frontend nor the UI is published; the UI is reached through the API's
+    ops-only proxy, under the path it is told to serve."""
     assert "ports" not in SERVICES["temporal"]
     assert SERVICES["temporal"]["expose"] == ["7233"]
-    assert all(str(p).startswith("127.0.0.1:") for p in SERVICES["temporal-ui"]["ports"])
+    ui = SERVICES["temporal-ui"]
+    assert "ports" not in ui
+    path = ui["environment"]["TEMPORAL_UI_PUBLIC_PATH"]
+    env = OUR_SERVICES["api"]["environment"]
+    assert env["RESTOCK_TEMPORAL_UI_UPSTREAM"] == f"http://temporal-ui:8080{path}"
+    assert env["RESTOCK_TEMPORAL_UI_URL"].endswith(path)
     for name, service in OUR_SERVICES.items():
         address = service.get("environment", {}).get("RESTOCK_TEMPORAL_ADDRESS")
         assert address in (None, "temporal:7233"), name
