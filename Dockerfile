@@ -17,7 +17,8 @@ COPY cli ./cli
 COPY portal ./portal
 COPY worker.py webapp.py ./
 
-RUN pip install . && useradd --create-home restock
+# /data: state a service keeps across restarts (the ERP simulator's world), on a volume.
+RUN pip install . && useradd --create-home restock && mkdir -p /data && chown restock /data
 USER restock
 
 EXPOSE 8000 8100

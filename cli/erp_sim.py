@@ -55,9 +55,16 @@ def erp_sim(
     start = date.fromisoformat(today) if today else date.today()
     world_seed = settings.erp_sim_seed if seed is None else seed
     if keep:
-        world = open_world(
-            state or settings.var_dir / "erp-sim.db", seed=world_seed, today=start, fresh=fresh
-        )
+        try:
+            world = open_world(
+                state or settings.var_dir / "erp-sim.db",
+                seed=world_seed,
+                today=start,
+                fresh=fresh,
+            )
+        except RuntimeError as err:  # the journal is in use (JournalInUse), or cannot replay
+            typer.echo(f"restock erp-sim: {err}", err=True)
+            raise typer.Exit(2) from None
     else:
         world = SimWorld.demo(world_seed, start)
     app = create_app(

@@ -9,6 +9,7 @@ are a test's or a person's experiment, not the ERP's state.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 import threading
@@ -32,6 +33,10 @@ CREATE TABLE IF NOT EXISTS changes (
 """
 
 
+class JournalInUse(RuntimeError):
+    pass
+
+
 @dataclass(frozen=True)
 class Origin:
     seed: int
@@ -45,6 +50,16 @@ class Journal:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # One simulator per journal: a second would interleave another world's changes.
+        self._owner = path.with_name(path.name + ".lock").open("a")
+        try:
+            fcntl.flock(self._owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._owner.close()
+            raise JournalInUse(
+                f"{path} is used by another ERP simulator; stop it, or give this one its own "
+                "--state file"
+            ) from None
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -84,3 +99,4 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self._owner.close()  # releases the lock

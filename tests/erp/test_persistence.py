@@ -16,9 +16,11 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 
 from core.settings import get_settings
 from erp.simulator.generator import CustomerSpec
+from erp.simulator.journal import JournalInUse
 from erp.simulator.persistence import open_world
 from erp.simulator.world import SimWorld, SubmittedLine
 from planning.models import CreditStatus, ProductStatus
@@ -97,10 +99,17 @@ def test_a_restarted_world_is_the_world_that_stopped(tmp_path: Path) -> None:
     assert not replayed and third.number != second.number
     assert again.journal is not None
     again.journal.close()
-    assert "k3" in open_world(path, seed=7, today=START).submissions
+    kept = open_world(path, seed=7, today=START)
+    assert "k3" in kept.submissions
+    assert kept.journal is not None
+    kept.journal.close()
 
     fresh = open_world(path, seed=7, today=START, fresh=True)
     assert fresh.submissions == {} and fresh.today == START
+    with pytest.raises(JournalInUse, match="used by another ERP simulator"):
+        open_world(path, seed=7, today=START)  # one simulator per journal
+    assert fresh.journal is not None
+    fresh.journal.close()
 
 
 def _free_port() -> int:

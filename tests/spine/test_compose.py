@@ -97,3 +97,14 @@ def test_temporal_stays_on_the_internal_network() -> None:
     for name, service in OUR_SERVICES.items():
         address = service.get("environment", {}).get("RESTOCK_TEMPORAL_ADDRESS")
         assert address in (None, "temporal:7233"), name
+
+
+def test_the_erp_simulator_keeps_its_world_on_a_volume() -> None:
+    """It journals its world under RESTOCK_VAR_DIR: a writable volume, or it would not start
+    (the image runs as a non-root user) and would forget on restart."""
+    sim = SERVICES["erp-sim"]
+    data = sim["environment"]["RESTOCK_VAR_DIR"]
+    volume, mount = sim["volumes"][0].split(":")
+    assert mount == data and volume in COMPOSE["volumes"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"mkdir -p {data} && chown restock {data}" in dockerfile
