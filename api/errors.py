@@ -92,6 +92,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         403: "forbidden",
         404: "not_found",
         405: "method_not_allowed",
+        413: "payload_too_large",
     }
     headers = dict(exc.headers or {})
     allowed = _allowed_methods(request) if exc.status_code == 405 else None

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """An HTTP error, so FastAPI's body parsing passes it on as 413 (any other exception there
+    becomes a 400 "error parsing the body")."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, too_large(max_bytes))
+
+
+def too_large(max_bytes: int) -> str:
+    return f"the request body is larger than {max_bytes:,} bytes (RESTOCK_MAX_REQUEST_BYTES)"
 
 
 class BodyLimit:
@@ -38,7 +47,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         async def tracked(message: Message) -> None:
@@ -53,13 +62,7 @@ class BodyLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            error_body(
-                "payload_too_large",
-                f"the request body is larger than {self.max_bytes:,} bytes "
-                "(RESTOCK_MAX_REQUEST_BYTES)",
-            )
-        ).encode()
+        body = json.dumps(error_body("payload_too_large", too_large(self.max_bytes))).encode()
         await send(
             {
                 "type": "http.response.start",

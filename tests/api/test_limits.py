@@ -40,6 +40,11 @@ async def test_a_two_megabyte_login_is_refused_unread(
         "/login", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
     )
     assert streamed.status_code == 413
+    streamed_json = await api_client.post(  # read by FastAPI's own body parsing
+        "/api/auth/login", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed_json.status_code == 413, streamed_json.text
+    assert streamed_json.json()["error"] == "payload_too_large"
     assert await _failures(sessions) == 0
 
 
