@@ -3,18 +3,29 @@ before it is accepted, so a forged actor never reaches the workflow or the audit
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
+import temporalio.api.common.v1
+import temporalio.client
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
-from core.update_signing import REFUSED, SignUpdates
+from core.update_signing import HEADER, REFUSED, SignUpdates
 from services.cycle_control import cycle_handle
 from store.models import AuditEntry
 from tests.workflows.conftest import CycleStack
 from workflows.contract import names
-from workflows.contract.cycle import ApproveRequest, ApproveResult, CycleStatus
+from workflows.contract.cycle import (
+    ApproveRequest,
+    ApproveResult,
+    CycleState,
+    CycleStatus,
+    RejectRequest,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -63,3 +74,60 @@ async def test_an_update_with_a_forged_actor_is_refused(cycle_stack: CycleStack)
     )
     assert signed.orders
     assert await _approvals(cycle_stack, customer_id) == ["user:buyer"]
+
+
+class _Replaying(temporalio.client.Interceptor):
+    """An outsider who copied a real signature out of a history and sends it again."""
+
+    def __init__(self, copied: temporalio.api.common.v1.Payload) -> None:
+        self.copied = copied
+
+    def intercept_client(
+        self, next: temporalio.client.OutboundInterceptor
+    ) -> temporalio.client.OutboundInterceptor:
+        copied = self.copied
+
+        class _Outbound(temporalio.client.OutboundInterceptor):
+            async def start_workflow_update(
+                self, input: temporalio.client.StartWorkflowUpdateInput
+            ) -> temporalio.client.WorkflowUpdateHandle[Any]:
+                headers = {**input.headers, HEADER: copied}
+                return await super().start_workflow_update(replace(input, headers=headers))
+
+        return _Outbound(next)
+
+
+async def test_a_signature_copied_from_one_run_is_refused_by_the_next(
+    cycle_stack: CycleStack,
+) -> None:
+    """Each cycle of a customer is a new run of the same workflow id: a signed reject read
+    from the first run's history cannot reject the next cycle."""
+    customer_id, _ = await cycle_stack.new_customer()
+    await cycle_stack.start(customer_id)
+    first = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    assert first.recommendation is not None
+    reject = RejectRequest(version=1, reason="not now", actor="user:buyer")
+    handle = cycle_handle(cycle_stack.client, customer_id)
+    await handle.execute_update(names.REJECT, reject, id="reject-1", result_type=CycleState)
+    history = await handle.fetch_history()
+    [copied] = [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.header.fields[
+            HEADER
+        ]
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    await cycle_stack.start(customer_id)  # the next cycle: a new run, same workflow id
+    second = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    assert second.recommendation is not None
+    address = cycle_stack.client.service_client.config.target_host
+    replayer = await Client.connect(
+        address, data_converter=pydantic_data_converter, interceptors=[_Replaying(copied)]
+    )
+    outsider = replayer.get_workflow_handle(handle.id)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await outsider.execute_update(names.REJECT, reject, id="reject-1", result_type=CycleState)
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == REFUSED
+    state = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    assert state.status is CycleStatus.AWAITING_APPROVAL  # the second cycle still waits
