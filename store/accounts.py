@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import utcnow
@@ -139,10 +141,14 @@ async def prune_login_failures(session: AsyncSession, before: datetime) -> None:
 
 
 async def revoke_token(session: AsyncSession, jti: str, expires_at: datetime) -> None:
-    if await session.get(RevokedToken, jti) is None:
-        session.add(RevokedToken(jti=jti, expires_at=expires_at))
+    """Idempotent, also when two logouts of one session race (one row, no conflict error)."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    await session.execute(
+        insert(RevokedToken)
+        .values(jti=jti, expires_at=expires_at)
+        .on_conflict_do_nothing(index_elements=["jti"])
+    )
     await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
-    await session.flush()
 
 
 async def is_revoked(session: AsyncSession, jti: str) -> bool:

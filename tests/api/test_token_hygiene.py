@@ -3,6 +3,7 @@ the `test` environment's committed secret kept to the test suite, one line for b
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -100,3 +101,18 @@ def test_bad_settings_stop_a_command_with_one_line() -> None:
     assert test_env.returncode == 2
     assert "only for the test suite" in test_env.stderr
     assert Settings(env=Environment.TEST).env is Environment.TEST  # inside it: fine
+
+
+async def test_two_logouts_of_one_session_at_once_both_succeed(
+    api_client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await add_user(sessions, "ops", Role.OPS)
+    token = await _login(api_client, "ops")
+    api_client.cookies.clear()
+    answers = await asyncio.gather(
+        *(api_client.post("/api/auth/logout", headers=bearer(token)) for _ in range(2))
+    )
+    # Each is a logout of a live session or of one just ended: never a 500.
+    assert {a.status_code for a in answers} <= {200, 401}, [a.text for a in answers]
+    assert 200 in {a.status_code for a in answers}
+    assert (await api_client.get("/api/me", headers=bearer(token))).status_code == 401
