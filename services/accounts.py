@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
@@ -17,7 +18,7 @@ from store import accounts as users_repo
 from store import audit
 from store.base import utcnow
 from store.db import unit_of_work
-from store.models import Customer, Role, User
+from store.models import AuditEntry, Customer, Role, User
 
 # Argon2id with OWASP's recommended minimum (m=19 MiB, t=2, p=1): about 20 ms on one core,
 # so a burst of logins cannot saturate a small API host. Older, weaker hashes are upgraded
@@ -39,7 +40,8 @@ class ThrottlePolicy:
     doubles with each further failure (up to `window`): guessing is slow, and a stranger
     elsewhere cannot lock the owner out. A client trying many accounts is capped
     (`per_client`), and so is an account guessed from many clients together (`per_account`:
-    high, since reaching it takes a distributed attack; `restock users unlock` lifts it)."""
+    high, since reaching it takes a distributed attack; a client the account logged in from
+    before is not held by it, and `restock users unlock` lifts it)."""
 
     window: timedelta = timedelta(minutes=15)
     free_guesses: int = 5
@@ -206,9 +208,30 @@ async def _wait_needed(
     for key, cap in ((client_key, policy.per_client), (account_key, policy.per_account)):
         seen = await users_repo.login_failures_since(session, key, since, excluding=attempt)
         if seen.count >= cap and seen.oldest is not None:
+            if key == account_key and await _known_client(session, account_key, client_key):
+                continue  # guesses from elsewhere do not lock the owner's own device out
             waits.append(seen.oldest + policy.window - now)
     wait = max(waits, default=timedelta(0))
     return max(1, math.ceil(wait.total_seconds())) if wait > timedelta(0) else None
+
+
+KNOWN_CLIENT_LOGINS = 50
+
+
+async def _known_client(session: AsyncSession, account_key: str, client_key: str) -> bool:
+    """Whether the account logged in from this client among its recent logins (the audit
+    log's `auth.login` entries), asked only once the account's cap is reached."""
+    user = await users_repo.find_user(session, account_key.removeprefix("user:"))
+    if user is None:
+        return False
+    client = client_key.removeprefix("ip:")
+    recent = await session.scalars(
+        select(AuditEntry.details)
+        .where(AuditEntry.action == "auth.login", AuditEntry.user_id == user.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(KNOWN_CLIENT_LOGINS)
+    )
+    return any(details.get("client") == client for details in recent)
 
 
 async def unlock(session: AsyncSession, username: str, *, actor: str) -> int:
