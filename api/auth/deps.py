@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import tokens
 from api.deps import SessionDep, SettingsDep
 from core.errors import Forbidden, NotFound, Unauthorized
-from store.accounts import is_revoked, session_user
+from store.accounts import session_user
 from store.models import Customer, Role
 
 SESSION_COOKIE = "restock_session"
@@ -77,14 +77,14 @@ async def principal_for(
 ) -> Principal:
     """The user a valid token names, if the account still matches it (not disabled, not
     logged out since, same role and customer)."""
-    user = await session_user(session, claims.user_id)
+    user = await session_user(session, claims.user_id, claims.jti)
     if (
         user is None
         or user.disabled
         or user.token_version != claims.token_version
         or user.role != claims.role.value
         or user.customer_id != claims.customer_id
-        or await is_revoked(session, claims.jti)
+        or user.token_revoked
     ):
         raise Unauthorized("session is no longer valid", code="invalid_token")
     return Principal(
