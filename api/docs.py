@@ -4,6 +4,7 @@ same content security policy as every page: no inline script."""
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -13,7 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 from core.settings import Environment, Settings
 
 ASSETS = "/docs-assets"
-HERE_STATIC = __file__.rsplit("/", 1)[0] + "/static"
+STATIC = Path(__file__).parent / "static"
 
 
 def docs_enabled(settings: Settings) -> bool:
@@ -27,7 +28,7 @@ def install_docs(app: FastAPI, settings: Settings) -> None:
     if not docs_enabled(settings):
         return
     app.mount(ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
-    app.mount("/api-static", StaticFiles(directory=HERE_STATIC), name="api-static")
+    app.mount("/api-static", StaticFiles(directory=STATIC), name="api-static")
     page = f"""<!doctype html>
 <html lang="en">
 <head>

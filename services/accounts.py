@@ -135,9 +135,13 @@ async def set_disabled(session: AsyncSession, username: str, disabled: bool, *, 
     return user
 
 
+def account_key(username: str) -> str:
+    return f"user:{users_repo.normalise_username(username)}"
+
+
 def throttle_keys(username: str, client: str) -> tuple[str, str, str]:
     """(account and client, client, account): the keys a login attempt counts under."""
-    account = f"user:{users_repo.normalise_username(username)}"
+    account = account_key(username)
     return f"{account}|ip:{client}", f"ip:{client}", account
 
 
@@ -236,7 +240,7 @@ async def _known_client(session: AsyncSession, account_key: str, client_key: str
 
 async def unlock(session: AsyncSession, username: str, *, actor: str) -> int:
     """Forget every recent failed login of `username` (from any client); returns how many."""
-    account = throttle_keys(username, "")[2]
+    account = account_key(username)
     cleared = await users_repo.clear_login_failures_of_account(session, account)
     await audit.append(
         session,

@@ -9,18 +9,10 @@ import re
 import httpx
 
 from api.security_headers import CSP
-from core.settings import Environment, Settings
+from core.settings import Settings
 from tests.api.conftest import Tenants, bearer
+from tests.plugins.production import PRODUCTION
 from webapp import create_app
-
-PRODUCTION = {
-    "env": Environment.PRODUCTION,
-    "jwt_secret": "x" * 40,
-    "erp_api_key": "k1",
-    "erp_admin_key": "k2",
-    "erp_webhook_secret": "w" * 40,
-    "public_url": "https://restock.example.com",
-}
 
 
 def _secure(response: httpx.Response, *, cached: bool = False) -> None:

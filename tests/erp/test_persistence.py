@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from erp.simulator.journal import JournalInUse
 from erp.simulator.persistence import open_world
 from erp.simulator.world import SimWorld, SubmittedLine
 from planning.models import CreditStatus, ProductStatus
+from tests.plugins.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START = date(2026, 1, 5)
@@ -112,12 +112,6 @@ def test_a_restarted_world_is_the_world_that_stopped(tmp_path: Path) -> None:
     fresh.journal.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serve(state: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "cli.main", "erp-sim", "--port", str(port),
@@ -146,7 +140,7 @@ def test_kill_9_and_start_again_keeps_orders_customers_and_the_date(tmp_path: Pa
     settings = get_settings()
     api = {"X-Api-Key": settings.erp_api_key}
     admin = {"X-Admin-Key": settings.erp_admin_key}
-    state, log, port = tmp_path / "erp-sim.db", tmp_path / "erp-sim.log", _free_port()
+    state, log, port = tmp_path / "erp-sim.db", tmp_path / "erp-sim.log", free_port()
     base = f"http://127.0.0.1:{port}"
     code = f"R-{uuid.uuid4().hex[:6].upper()}"
     process = _serve(state, port, log)

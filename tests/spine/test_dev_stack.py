@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,14 +16,9 @@ from pathlib import Path
 import httpx
 
 from core.settings import get_settings
+from tests.plugins.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pid_alive(pid: int) -> bool:
@@ -46,7 +40,7 @@ def _poll(check, attempts: int = 240, delay: float = 0.5):  # type: ignore[no-un
 
 
 def test_dev_runs_every_process_and_stops_them_all(tmp_path: Path) -> None:
-    api, erp, temporal, ui = (_free_port() for _ in range(4))
+    api, erp, temporal, ui = (free_port() for _ in range(4))
     env = {
         **os.environ,
         "RESTOCK_VAR_DIR": str(tmp_path / "var"),
@@ -217,7 +211,7 @@ async def _delivered(temporal_port: int, shipments: list[str]) -> dict[str, str]
 def test_stop_and_start_the_whole_stack_while_orders_are_at_sea(tmp_path: Path) -> None:
     """Orders placed, the whole stack stopped and started again (Temporal, ERP simulator,
     worker, API): the ERP still knows the orders, and each is followed to delivery."""
-    ports = {name: _free_port() for name in ("api", "erp", "temporal", "ui")}
+    ports = {name: free_port() for name in ("api", "erp", "temporal", "ui")}
     dev = _dev(tmp_path, ports, seed=True)
     try:
         _ready(ports["api"])

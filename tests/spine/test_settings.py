@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from core.settings import DEV_JWT_SECRET, Environment, Settings
+from tests.plugins.production import PRODUCTION
 
 
 def test_reads_restock_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,16 +30,6 @@ def test_production_refuses_dev_default_secrets() -> None:
     message = str(info.value)
     assert "RESTOCK_JWT_SECRET" in message
     assert "RESTOCK_ERP_API_KEY" in message
-
-
-PRODUCTION = {
-    "env": Environment.PRODUCTION,
-    "jwt_secret": "x" * 40,
-    "erp_api_key": "k1",
-    "erp_admin_key": "k2",
-    "erp_webhook_secret": "w" * 40,
-    "public_url": "https://restock.example.com",
-}
 
 
 def test_production_refuses_short_jwt_secret() -> None:

@@ -4,7 +4,6 @@ server (the dev server's) for ops only; customers and strangers get nothing of i
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -20,19 +19,14 @@ from store.customers import upsert_customer
 from store.db import unit_of_work
 from store.models import Role
 from tests.api.conftest import add_user, bearer
+from tests.plugins.ports import free_port
 from webapp import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 async def ui_upstream() -> AsyncIterator[str]:
     """A dev server with its Web UI on a port of its own."""
-    port = _free_port()
+    port = free_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli_path()),
         data_converter=pydantic_data_converter,
