@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from planning.packing import Limits
 
 
 class InvalidQuantity(InvalidInput):
@@ -43,3 +48,34 @@ class PlanTooLarge(InvalidInput):
         )
         self.containers = containers
         self.limit = limit
+
+
+class ContainerCountChanged(InvalidInput):
+    """Edited quantities that pack into a different number of containers than were chosen:
+    each container is one ERP order, so approving them would send orders nobody chose."""
+
+    code = "container_count_changed"
+
+    def __init__(self, *, chosen: int, needed: int, cartons: int, limits: Limits) -> None:
+        capacity = f"{limits.cartons:,} cartons"
+        if limits.weight_kg:
+            capacity += f", {limits.weight_kg:,.0f} kg"
+        if limits.volume_m3:
+            capacity += f", {limits.volume_m3:,.1f} m³"
+        if needed > chosen:
+            problem = (
+                f"the edited quantities ({cartons:,} cartons) need {needed} containers of at "
+                f"most {capacity}, but {chosen} {'was' if chosen == 1 else 'were'} chosen: "
+                f"approving would send {needed} ERP orders. Lower the quantities (a typo?) "
+                "or choose more containers"
+            )
+        else:
+            problem = (
+                f"the edited quantities ({cartons:,} cartons) fit in {needed} container"
+                f"{'' if needed == 1 else 's'}, but {chosen} were chosen: approving would "
+                f"merge them into {needed} ERP order{'' if needed == 1 else 's'}. Choose "
+                f"{needed} container{'' if needed == 1 else 's'}, or raise the quantities"
+            )
+        super().__init__(problem, field="edits")
+        self.chosen = chosen
+        self.needed = needed

@@ -14,6 +14,7 @@ from store.db import unit_of_work
 from store.models import RecommendationStatus
 from workflows.contract.cycle import (
     FINAL_STATUSES,
+    ContainerLimitsView,
     ContainerView,
     CycleRecord,
     CycleStatus,
@@ -80,10 +81,19 @@ def recommendation_view(version: RecommendationVersion) -> RecommendationView:
                         pack_size=lines[cl.product_code].pack_size,
                         moq=lines[cl.product_code].moq,
                         urgent=cl.urgent,
+                        carton_weight_kg=lines[cl.product_code].carton_weight_kg,
+                        carton_volume_m3=lines[cl.product_code].carton_volume_m3,
                     )
                     for cl in c.lines
                 ],
             )
             for c in version.containers
         ],
+        limits=None
+        if version.settings is None
+        else ContainerLimitsView(
+            cartons=version.settings.container_capacity_cartons,
+            weight_kg=version.settings.container_max_weight_kg,
+            volume_m3=version.settings.container_max_volume_m3,
+        ),
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,13 +16,13 @@ from core.errors import NotFound
 from erp.client import ErpClient
 from erp.errors import ErpBadData, ErpError, ErpRejected, ErpUnavailable
 from erp.models import OrderSubmission, SubmissionReceipt
+from planning.approval import edited_items
 from planning.models import OrderLine
-from planning.packing import repack
-from planning.schemas import Line
+from planning.packing import Limits, pack, to_containers
 from planning.settings import PlanSettings
 from services.customer_settings import plan_settings
 from services.cycle_records import write_cycle_record
-from services.recommend import to_version
+from services.recommend import chosen_items, to_version
 from services.schemas import RecommendationVersion
 from store import audit
 from store import customer_settings as settings_repo
@@ -326,24 +325,17 @@ async def close_orders(
 
 
 def _repacked(
-    version: RecommendationVersion, record: ApprovalRecord, settings: PlanSettings
+    version: RecommendationVersion, record: ApprovalRecord, current: PlanSettings
 ) -> list[tuple[int, list[tuple[str, int]]]]:
-    """The chosen containers' products with the edited quantities, packed again."""
-    chosen = [c for c in version.containers if c.index in set(record.containers)]
-    totals: dict[str, int] = defaultdict(int)
-    for container in chosen:
-        for line in container.lines:
-            totals[line.product_code] += line.quantity
-    totals.update(record.edits)
-    by_code = {line.product_code: line for line in version.lines}
-    edited: list[Line] = [
-        by_code[code].model_copy(update={"quantity": qty, "edited": code in record.edits})
-        for code, qty in totals.items()
-        if qty > 0
+    """The chosen containers' products with the edited quantities, packed again under the
+    limits the version was planned for (the approval's validator held the edits to them)."""
+    settings = version.settings or current
+    items = chosen_items(version, record.containers)
+    boxes, _ = pack(edited_items(items, record.edits), Limits.from_settings(settings))
+    return [
+        (c.index, [(line.product_code, line.quantity) for line in c.lines])
+        for c in to_containers(boxes)
     ]
-    edited.sort(key=lambda line: not line.urgent)
-    packed = repack(edited, settings)
-    return [(c.index, [(line.product_code, line.quantity) for line in c.lines]) for c in packed]
 
 
 async def _planned_orders(session: AsyncSession, record: ApprovalRecord) -> list[PlannedOrder]:

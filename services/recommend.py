@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, NotFound
+from planning.approval import pack_item
 from planning.engine import plan
 from planning.models import (
     ErpOrder,
@@ -22,6 +24,7 @@ from planning.models import (
     ShipmentCorrection,
 )
 from planning.models import OrderStatus as ErpOrderStatus
+from planning.packing import PackItem
 from planning.schemas import Container, Line, PlanInput, Recommendation, Totals
 from planning.settings import PlanSettings
 from services import consumption
@@ -328,8 +331,42 @@ def to_version(record: RecommendationRecord, *, created: bool = False) -> Recomm
             Line.model_validate({k: getattr(line, k) for k in _LINE_FIELDS})
             for line in record.lines
         ],
+        settings=stored_settings(record.settings),
         created=created,
     )
+
+
+def chosen_items(version: RecommendationVersion, chosen: Sequence[int]) -> list[list[PackItem]]:
+    """The chosen containers' lines as the packer sees them, container by container."""
+    picked = set(chosen)
+    lines = {line.product_code: line for line in version.lines}
+    return [
+        [
+            pack_item(
+                cl.product_code,
+                cl.quantity,
+                pack_size=lines[cl.product_code].pack_size,
+                moq=lines[cl.product_code].moq,
+                urgent=cl.urgent,
+                carton_weight_kg=lines[cl.product_code].carton_weight_kg,
+                carton_volume_m3=lines[cl.product_code].carton_volume_m3,
+            )
+            for cl in c.lines
+        ]
+        for c in version.containers
+        if c.index in picked
+    ]
+
+
+def stored_settings(fields: dict[str, Any] | None) -> PlanSettings | None:
+    """The policy a version was planned with; None when it no longer validates (a field
+    since removed), so an old version stays readable."""
+    if not fields:
+        return None
+    try:
+        return PlanSettings.model_validate(fields)
+    except ValidationError:
+        return None
 
 
 _CONTAINER_FIELDS = [name for name in Container.model_fields if name != "lines"]

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from planning.schemas import Container, Line, Totals
+from planning.settings import PlanSettings
 
 
 class SyncResult(BaseModel):
@@ -37,6 +38,9 @@ class RecommendationVersion(BaseModel):
     warnings: list[str]
     containers: list[Container]
     lines: list[Line]
+    settings: PlanSettings | None = Field(
+        default=None, description="The policy it was planned with (None if no longer readable)"
+    )
     created: bool = Field(
         default=False, description="True when this call made a new version (False: reused)"
     )

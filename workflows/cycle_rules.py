@@ -12,11 +12,15 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from core.errors import InvalidInput
+from planning.approval import approved_containers, pack_item
 from planning.edits import validate_quantities
 from planning.errors import InvalidQuantity
 from planning.models import Product, ProductStatus
+from planning.packing import Limits
 from workflows.contract.cycle import (
     ApproveRequest,
+    ContainerLimitsView,
     CyclePolicy,
     CycleStatus,
     OrderView,
@@ -60,6 +64,8 @@ def check_approval(
     chosen = chosen_containers(rec, request)
     if not chosen:
         raise Refusal("containers: choose at least one container to approve")
+    if len(set(chosen)) != len(chosen):
+        raise Refusal("containers: a container is chosen twice")
     known = {c.index for c in rec.containers}
     unknown = sorted(set(chosen) - known)
     if unknown:
@@ -89,6 +95,41 @@ def check_approval(
         raise Refusal(f"edits.{err.product_code}: {err.problem}") from None
     if all(request.edits.get(code, line.quantity) == 0 for code, line in lines.items()):
         raise Refusal("edits: every quantity is zero; reject the recommendation instead")
+    if request.edits and rec.limits is not None:
+        check_container_count(rec, chosen, request.edits, rec.limits)
+
+
+def check_container_count(
+    rec: RecommendationView,
+    chosen: list[int],
+    edits: dict[str, int],
+    limits: ContainerLimitsView,
+) -> None:
+    """Refuse edits that pack into more or fewer containers than were chosen: each
+    container is one ERP order, and the buyer approved this many."""
+    picked = set(chosen)
+    items = [
+        [
+            pack_item(
+                line.product_code,
+                line.quantity,
+                pack_size=line.pack_size,
+                moq=line.moq,
+                urgent=line.urgent,
+                carton_weight_kg=line.carton_weight_kg,
+                carton_volume_m3=line.carton_volume_m3,
+            )
+            for line in c.lines
+        ]
+        for c in rec.containers
+        if c.index in picked
+    ]
+    try:
+        approved_containers(
+            items, edits, Limits(limits.cartons, limits.weight_kg, limits.volume_m3)
+        )
+    except InvalidInput as err:
+        raise Refusal(f"{err.field}: {err}") from None
 
 
 def check_reject(

@@ -30,6 +30,7 @@ from api.schemas.common import (
 )
 from api.schemas.cycles import (
     ApproveBody,
+    ChoiceBody,
     CycleRecordOut,
     CycleStateOut,
     CycleView,
@@ -41,6 +42,7 @@ from api.schemas.cycles import (
 from core.errors import NotFound
 from core.settings import Settings
 from core.temporal import temporal_ui_url
+from services.approval_review import ApprovalReview, review_approval
 from services.cycle_control import (
     cycle_handle,
     cycle_policy,
@@ -332,6 +334,23 @@ async def approve(
         orders=result.orders,
         temporal_ui_url=_ui_link(resources.settings, scope.principal, workflow_id),
     )
+
+
+@router.post(
+    "/customers/{customer_id}/recommendations/{version}/review",
+    response_model=ApprovalReview,
+    summary="Review an approval before sending it: exactly the ERP orders it would make "
+    "(containers, lines, cartons, weight, volume, changes against the suggestion); refuses "
+    "what the cycle would refuse, naming the field",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT},
+)
+async def review(
+    body: ChoiceBody,
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    version: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> ApprovalReview:
+    return await review_approval(session, scope.customer_id, version, body.containers, body.edits)
 
 
 @router.post(

@@ -134,18 +134,16 @@ class CycleView(BaseModel):
     record: CycleRecordOut | None = Field(description="The read-model row of this run")
 
 
-class ApproveBody(BaseModel):
+class ChoiceBody(BaseModel):
+    """The containers and edited quantities of an approval (its review takes the same)."""
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                {"version": 4},
-                {"version": 4, "containers": [1], "edits": {"P-00017": 2_400, "P-00031": 0}},
-            ]
+            "examples": [{}, {"containers": [1], "edits": {"P-00017": 2_400, "P-00031": 0}}]
         },
     )
 
-    version: int = Field(ge=1, description="The recommendation version the approver saw")
     containers: list[Annotated[int, Field(ge=0)]] | None = Field(
         default=None,
         max_length=1_000,
@@ -157,6 +155,20 @@ class ApproveBody(BaseModel):
         description="Product code -> new quantity in cartons (0 removes the line); the "
         "containers are re-packed",
     )
+
+
+class ApproveBody(ChoiceBody):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"version": 4},
+                {"version": 4, "containers": [1], "edits": {"P-00017": 2_400, "P-00031": 0}},
+            ]
+        },
+    )
+
+    version: int = Field(ge=1, description="The recommendation version the approver saw")
 
 
 class OrdersOut(BaseModel):

@@ -98,9 +98,11 @@ function initRecommendation(root) {
     if (invalid.size) problem = `Fix ${invalid.size} quantit${invalid.size === 1 ? "y" : "ies"} first.`;
     else if (!chosen.length) problem = "Choose at least one container.";
     if (approveBtn) approveBtn.disabled = Boolean(problem);
+    const over = chosen.filter((c) => c.classList.contains("over")).map((c) => c.dataset.index);
     if (summary) {
-      summary.textContent = problem || `Approve ${chosen.length} of ${containers.length} container(s)` +
-        (editCount ? ` with ${editCount} edited quantit${editCount === 1 ? "y" : "ies"}.` : ".");
+      summary.textContent = problem || `Review ${chosen.length} of ${containers.length} container(s)` +
+        (editCount ? ` with ${editCount} edited quantit${editCount === 1 ? "y" : "ies"}.` : ".") +
+        (over.length ? ` Container ${over.join(", ")} would be over its limit: the review checks whether the edits still fit the chosen containers (each container is one ERP order).` : "");
     }
   }
 
@@ -131,20 +133,54 @@ function initRecommendation(root) {
   for (const box of root.querySelectorAll("[data-testid=choose-container]")) box.addEventListener("change", recompute);
   recompute();
 
-  let approvalKey = null;
+  // Approving is two steps: the server reviews the choice (the cycle's own rules, the
+  // containers re-packed) and shows exactly the ERP orders it makes; the buyer then sends them.
+  let approvalKey = null, reviewed = null;
+  const reviewBox = root.querySelector("[data-testid=review]");
+  const confirmBtn = root.querySelector("[data-testid=confirm-approve]");
+  const backBtn = root.querySelector("[data-testid=back-to-edit]");
+  const approvalBody = () => {
+    const boxes = [...root.querySelectorAll("[data-testid=choose-container]")];
+    const chosen = boxes.filter((b) => b.checked).map((b) => Number(b.value));
+    return { version, containers: chosen.length === boxes.length ? null : chosen, edits: editsOf() };
+  };
+  const closeReview = () => { reviewed = null; if (reviewBox) reviewBox.hidden = true; if (approveBtn) approveBtn.hidden = false; };
+  root.addEventListener("input", (event) => { if (event.target.matches("[data-testid=qty]")) closeReview(); });
+  root.addEventListener("change", (event) => { if (event.target.matches("[data-testid=choose-container]")) closeReview(); });
+  backBtn && backBtn.addEventListener("click", () => { closeReview(); recompute(); approveBtn.focus(); });
+
   approveBtn && approveBtn.addEventListener("click", async () => {
     approveBtn.disabled = true;
     showError(actionError, "");
+    const body = approvalBody();
+    const result = await api("POST", `/api/customers/${customerId}/recommendations/${version}/review`,
+      { containers: body.containers, edits: body.edits });
+    approveBtn.disabled = false;
+    if (!result.ok) {
+      showError(actionError, result.data.detail || "The approval cannot be reviewed.");
+      if (result.status === 409) following.fast();
+      return;
+    }
+    reviewed = body;
+    renderReview(reviewBox, result.data);
+    approveBtn.hidden = true;
+    reviewBox.hidden = false;
+    confirmBtn.textContent = `Send ${result.data.erp_orders} order${result.data.erp_orders === 1 ? "" : "s"} to the ERP`;
+    confirmBtn.focus();
+  });
+
+  confirmBtn && confirmBtn.addEventListener("click", async () => {
+    if (!reviewed) return;
+    confirmBtn.disabled = true;
+    showError(actionError, "");
     following.pause(true);
-    const boxes = [...root.querySelectorAll("[data-testid=choose-container]")];
-    const chosen = boxes.filter((b) => b.checked).map((b) => Number(b.value));
     approvalKey = approvalKey || (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
-    const body = { version, containers: chosen.length === boxes.length ? null : chosen, edits: editsOf() };
-    const result = await api("POST", `/api/customers/${customerId}/orders`, body, { "Idempotency-Key": approvalKey });
+    const result = await api("POST", `/api/customers/${customerId}/orders`, reviewed, { "Idempotency-Key": approvalKey });
     following.pause(false);
+    confirmBtn.disabled = false;
     if (!result.ok) {
       showError(actionError, result.data.detail || "The approval was not taken.");
-      approveBtn.disabled = false;
+      closeReview();
       if (result.status === 409) following.fast();  // decided elsewhere? catch up now
       return;
     }
@@ -180,6 +216,41 @@ function initRecommendation(root) {
       lockDecision(root, `This recommendation is no longer waiting (the cycle is ${label(status)}); reload for the latest.`);
     }
   });
+}
+
+function cell(tag, text, className) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  if (className) el.className = className;
+  return el;
+}
+
+// The review: one row per ERP order, the edits against the suggestion, what is left out.
+function renderReview(box, review) {
+  box.querySelector("[data-testid=review-summary]").textContent = review.summary;
+  const body = box.querySelector("[data-testid=review-orders] tbody");
+  body.replaceChildren(...review.containers.map((c) => {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = "review-order";
+    tr.dataset.cartons = c.cartons;
+    const products = c.lines.map((l) => `${l.product_code} ${l.quantity.toLocaleString()}`).join(", ");
+    tr.append(
+      cell("td", `Container ${c.index}${c.urgent ? " (urgent)" : ""}`),
+      cell("td", c.cartons.toLocaleString(), "num"),
+      cell("td", `${c.fill_pct.toFixed(1)}%`, "num"),
+      cell("td", c.weight_kg == null ? "\u2013" : `${Math.round(c.weight_kg).toLocaleString()} kg`, "num"),
+      cell("td", c.volume_m3 == null ? "\u2013" : `${c.volume_m3.toFixed(1)} m\u00b3`, "num"),
+      cell("td", `${c.lines.length} products: ${products}`, "small"),
+    );
+    return tr;
+  }));
+  const changes = box.querySelector("[data-testid=review-changes]");
+  changes.replaceChildren(...review.changes.map((c) => {
+    const li = cell("li", `${c.product_code} ${c.name}: ${c.suggested.toLocaleString()} \u2192 ${c.quantity.toLocaleString()} cartons (${c.quantity >= c.suggested ? "+" : ""}${(c.quantity - c.suggested).toLocaleString()})`);
+    li.dataset.testid = "review-change";
+    return li;
+  }));
+  box.querySelector("[data-testid=review-no-changes]").hidden = review.changes.length > 0;
 }
 
 function lockDecision(root, note) {

@@ -27,7 +27,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    async_playwright,
+    expect,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -424,3 +431,12 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: fl
             return
         await asyncio.sleep(0.2)
     raise AssertionError(f"never happened within {within} s: {what}")
+
+
+async def review_and_approve(page: Page) -> None:
+    """Approve as a buyer does: ask for the review, read what goes to the ERP, send it."""
+    await page.locator("[data-testid=approve]").click()
+    review = page.locator("[data-testid=review]")
+    await expect(review).to_be_visible()
+    await expect(review.locator("[data-testid=review-order]").first).to_be_visible()
+    await review.locator("[data-testid=confirm-approve]").click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.async_api import Page, expect
@@ -13,6 +14,7 @@ from tests.portal.conftest import (
     eventually,
     login,
     needs_pages,
+    review_and_approve,
 )
 from workflows.contract.cycle import CycleState, CycleStatus, LineView
 
@@ -107,6 +109,18 @@ async def test_edit_then_approve_lands_one_erp_order_per_container(
     assert await page.evaluate(WATCH_STATUS), "no [data-testid=cycle-status] before approval"
     await page.evaluate("window.__sameDocument = true")
     await approve.click()
+
+    # The review states what goes to the ERP: one order per container, the edit named.
+    review = page.locator("[data-testid=review]")
+    await expect(review).to_be_visible()
+    await expect(review.locator("[data-testid=review-order]")).to_have_count(
+        len(state.recommendation.containers)
+    )
+    change = review.locator("[data-testid=review-change]")
+    await expect(change).to_have_count(1)
+    await expect(change).to_contain_text(f"{line.quantity:,} → {edited:,} cartons")
+    await shot(page, "recommendation-review")
+    await review.locator("[data-testid=confirm-approve]").click()
 
     orders = page.locator("[data-testid=order]")
 
@@ -243,6 +257,11 @@ async def test_only_the_chosen_containers_are_ordered(
     await box.locator("[data-testid=choose-container]").uncheck()
     await expect(page.locator("[data-testid=approve]")).to_be_enabled()
     await page.locator("[data-testid=approve]").click()
+    await expect(page.locator("[data-testid=review-summary]")).to_contain_text(
+        f"Container {dropped} ({planned[-1].cartons:,} cartons) is not approved: its products "
+        "come back at the next review, re-planned"
+    )
+    await page.locator("[data-testid=confirm-approve]").click()
     await expect(page.locator("[data-testid=order]")).to_have_count(len(planned) - 1)
 
     submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
@@ -269,12 +288,15 @@ async def test_a_second_approval_from_a_stale_tab_is_refused_on_the_page(
     await second.clock.install()
     await second.goto(path)
     await expect(second.locator("[data-testid=approve]")).to_be_enabled()
+    # The stale tab reviews first (nothing decided yet), then the other tab approves.
+    await second.locator("[data-testid=approve]").click()
+    await expect(second.locator("[data-testid=confirm-approve]")).to_be_visible()
 
-    await page.locator("[data-testid=approve]").click()
+    await review_and_approve(page)
     await expect(page.locator("[data-testid=order]")).to_have_count(
         len(state.recommendation.containers)
     )
-    await second.locator("[data-testid=approve]").click()
+    await second.locator("[data-testid=confirm-approve]").click()
     error = second.locator("[data-testid=action-error]")
     await expect(error).to_be_visible()
     assert (await error.inner_text()).strip()
@@ -293,3 +315,62 @@ async def test_a_second_approval_from_a_stale_tab_is_refused_on_the_page(
     await expect(second.locator("[data-testid=approve]")).to_be_disabled()
     await expect(second.locator("[data-testid=decision-note]")).to_contain_text("no longer waiting")
     await expect(error).to_be_visible()
+
+
+async def test_an_extra_zero_is_refused_with_its_reason_and_nothing_reaches_the_erp(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    """7,728 -> 77,280: the page warns, the review refuses with the container count, and the
+    cycle's validator refuses the same approval sent straight to the API."""
+    tenant = await live.new_tenant("Extra Zero Foods")
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None
+    containers = state.recommendation.containers
+    target = containers[-1]
+    line = max(target.lines, key=lambda ln: ln.quantity)
+    assert state.recommendation.limits is not None
+    capacity = state.recommendation.limits.cartons
+    typo = line.quantity * 10
+    while target.cartons - line.quantity + typo <= capacity:
+        typo *= 10
+    await login(page, tenant.username)
+    await page.goto(f"/customers/{tenant.customer_id}/recommendation")
+    row = page.locator(f"tr[data-testid=line][data-code='{line.product_code}']")
+    await row.locator("input[data-testid=qty]").fill(str(typo))
+    box = page.locator(f"[data-testid=container][data-index='{target.index}']")
+    await expect(box).to_have_class(re.compile(r"\bover\b"))
+    await expect(page.locator("[data-testid=approve-summary]")).to_contain_text(
+        f"Container {target.index} would be over its limit"
+    )
+
+    await page.locator("[data-testid=approve]").click()
+    error = page.locator("[data-testid=action-error]")
+    await expect(error).to_contain_text("containers")
+    text = await error.inner_text()
+    assert f"but {len(containers)} " in text and "ERP orders" in text, text
+    await expect(page.locator("[data-testid=review]")).to_be_hidden()
+    await shot(page, "recommendation-extra-zero-refused")
+
+    # The same approval sent to the API, bypassing the page: the cycle refuses it.
+    token = await page.evaluate(
+        "() => decodeURIComponent(document.cookie.match(/restock_csrf=([^;]+)/)[1])"
+    )
+    answer = await page.context.request.post(
+        f"/api/customers/{tenant.customer_id}/orders",
+        data={"version": state.recommendation.version, "edits": {line.product_code: typo}},
+        headers={"X-CSRF-Token": token},
+    )
+    assert answer.status == 409, await answer.text()
+    body = await answer.json()
+    assert "need" in body["detail"] and "ERP orders" in body["detail"], body
+
+    still = await live.wait_for(tenant, CycleStatus.AWAITING_APPROVAL)
+    assert still.decision is None and still.orders == []
+    assert await live.submissions(tenant.erp_code) == []
+
+    # Undoing the typo lets the same page review and approve.
+    await row.locator("input[data-testid=qty]").fill(str(line.quantity))
+    await review_and_approve(page)
+    await expect(page.locator("[data-testid=order]")).to_have_count(len(containers))
+    submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
+    assert len(await live.submissions(tenant.erp_code)) == len(submitted.orders)

@@ -9,6 +9,7 @@ import pytest
 from workflows import cycle_rules as rules
 from workflows.contract.cycle import (
     ApproveRequest,
+    ContainerLimitsView,
     ContainerView,
     CyclePolicy,
     CycleStatus,
@@ -95,6 +96,52 @@ def test_the_planners_rule_set_refuses_a_discontinued_product() -> None:
     with pytest.raises(rules.Refusal, match=r"edits\.OLD: product is discontinued"):
         rules.check_approval(WAITING, REC, approve(containers=[2], edits={"OLD": 40}))
     rules.check_approval(WAITING, REC, approve(containers=[2], edits={"OLD": 0}))
+
+
+LIMITED = REC.model_copy(update={"limits": ContainerLimitsView(cartons=100)})
+
+
+def test_an_extra_zero_that_needs_more_containers_is_refused_with_the_count() -> None:
+    """Each container is one ERP order: 100 -> 1,000 cartons would make 10 orders where
+    the buyer chose 1. Within the container, an edit passes."""
+    with pytest.raises(rules.Refusal) as refused:
+        rules.check_approval(WAITING, LIMITED, approve(containers=[1], edits={"A": 1000}))
+    message = str(refused.value)
+    assert message.startswith("edits: the edited quantities (1,000 cartons) need 10 containers")
+    assert "1 was chosen: approving would send 10 ERP orders" in message
+    rules.check_approval(WAITING, LIMITED, approve(containers=[1], edits={"A": 90}))
+    rules.check_approval(WAITING, LIMITED, approve(containers=[2], edits={"B": 80}))
+
+
+def test_edits_that_would_merge_two_chosen_containers_are_refused() -> None:
+    with pytest.raises(rules.Refusal, match=r"edits: .* fit in 1 container, but 2 were chosen"):
+        rules.check_approval(WAITING, LIMITED, approve(edits={"A": 40}))
+    with pytest.raises(rules.Refusal, match="a container is chosen twice"):
+        rules.check_approval(WAITING, LIMITED, approve(containers=[1, 1]))
+
+
+def test_a_weight_limit_counts_like_cartons() -> None:
+    heavy = LIMITED.model_copy(
+        update={
+            "limits": ContainerLimitsView(cartons=100, weight_kg=1000),
+            "containers": [
+                ContainerView(
+                    index=1,
+                    cartons=50,
+                    fill_pct=100,
+                    urgent=False,
+                    lines=[line("A", 50).model_copy(update={"carton_weight_kg": 20.0})],
+                )
+            ],
+        }
+    )
+    rules.check_approval(WAITING, heavy, approve(edits={"A": 40}))
+    with pytest.raises(rules.Refusal, match="need 2 containers of at most 100 cartons, 1,000 kg"):
+        rules.check_approval(WAITING, heavy, approve(edits={"A": 60}))
+
+
+def test_a_view_recorded_before_limits_keeps_the_old_rules() -> None:
+    rules.check_approval(WAITING, REC, approve(containers=[1], edits={"A": 1000}))
 
 
 def test_reject_refresh_and_ops_decisions_apply_only_where_they_should() -> None:

@@ -118,6 +118,8 @@ class LineView(BaseModel):
     moq: int
     urgent: bool
     discontinued: bool = False
+    carton_weight_kg: float | None = None
+    carton_volume_m3: float | None = None
 
 
 class ContainerView(BaseModel):
@@ -128,10 +130,21 @@ class ContainerView(BaseModel):
     lines: list[LineView]
 
 
+class ContainerLimitsView(BaseModel):
+    """The container the recommendation was packed for: edits are held to it."""
+
+    cartons: int
+    weight_kg: float | None = None
+    volume_m3: float | None = None
+
+
 class RecommendationView(BaseModel):
     version: int
     summary: str
     containers: list[ContainerView]
+    limits: ContainerLimitsView | None = Field(
+        default=None, description="None in views recorded before limits were checked"
+    )
 
     @property
     def urgent_indexes(self) -> list[int]:
