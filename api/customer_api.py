@@ -18,6 +18,7 @@ from api.routes import (
     recommendations,
     shipments,
     temporal_ui,
+    worksheet,
 )
 from services.accounts import LoginThrottled
 
@@ -25,6 +26,7 @@ ROUTERS = (
     auth.router,
     customers.router,
     products.router,
+    worksheet.router,  # before recommendations: /{version}/worksheet.csv is not a version
     recommendations.router,
     orders.router,
     shipments.router,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -31,6 +31,7 @@ from api.auth.deps import (
 from api.auth.origin import refuse_cross_site_login
 from api.auth.session import log_in, log_out
 from api.deps import ResourcesDep, SessionDep, SettingsDep
+from api.schemas.worksheet import WorksheetQueryDep
 from core.errors import Forbidden, InvalidInput, Unauthorized
 from core.settings import Settings
 from core.temporal import temporal_ui_url
@@ -43,8 +44,10 @@ from services.shipment_views import all_shipments, customer_shipments
 from services.views.customers import dashboard
 from services.views.products import SortOrder, list_products, product_detail
 from services.views.recommendations import current_and_versions
+from services.worksheet import LineFilter, SortKey, WorksheetQuery, worksheet
 from store import cycles as cycles_repo
 from store import orders as orders_repo
+from store import recommendations as recommendations_repo
 from store.models import OrderStatus, PlanStatus, Role
 from store.overview import CustomerOverview, customer_overview
 from store.pagination import PageRequest
@@ -274,17 +277,21 @@ async def recommendation_page(
     scope: CustomerScopeDep,
     session: SessionDep,
     settings: SettingsDep,
+    query: WorksheetQueryDep,
     page: PageNumber = 1,
-    urgent: bool = False,
 ) -> Response:
-    result = await current_and_versions(
-        session, scope.customer_id, PageRequest(page, LINES_PAGE_SIZE), urgent
-    )
+    # The lines come from the worksheet; the detail is read for its header and containers.
+    result = await current_and_versions(session, scope.customer_id, PageRequest(1, 1), False)
     cycle = await cycles_repo.latest_cycle(session, scope.customer_id)
     status = CycleStatus(cycle.status) if cycle is not None else None
     current = result.current
     decidable = current is not None and status is CycleStatus.AWAITING_APPROVAL
     latest = result.versions[0] if result.versions else None
+    sheet = None
+    if current is not None:
+        header = await recommendations_repo.header_row(session, scope.customer_id, current.version)
+        assert header is not None
+        sheet = await worksheet(session, scope.customer_id, header, query, page, LINES_PAGE_SIZE)
     return _customer_page(
         request,
         scope,
@@ -298,10 +305,52 @@ async def recommendation_page(
         cycle_status=status,
         decidable=decidable,
         live=status in LIVE_STATUSES,
-        urgent_only=urgent,
+        sheet=sheet,
+        drafts={}
+        if sheet is None
+        else {
+            code: {"qty": d.quantity, "base": d.suggested, "home": d.container}
+            for code, d in sheet.drafts.items()
+        },
+        query=query,
+        query_string=_worksheet_query_string(query),
+        sort_columns=SORT_COLUMNS,
         page=page,
-        pages=0 if current is None else page_count(current.lines.total, LINES_PAGE_SIZE),
+        pages=0 if sheet is None else page_count(sheet.total, LINES_PAGE_SIZE),
     )
+
+
+# Column heading -> sort key, in the worksheet's column order (None: not sortable).
+SORT_COLUMNS: list[tuple[str, SortKey | None]] = [
+    ("Product", SortKey.PRODUCT),
+    ("Quantity", SortKey.QUANTITY),
+    ("Suggested", SortKey.SUGGESTED),
+    ("Pull-forward", SortKey.PULL_FORWARD),
+    ("Container", SortKey.CONTAINER),
+    ("On hand", SortKey.ON_HAND),
+    ("On order (next arrival)", SortKey.ON_ORDER),
+    ("Forecast / week", SortKey.FORECAST),
+    ("Cover now (weeks)", SortKey.COVER_NOW),
+    ("Cover at arrival (weeks)", SortKey.COVER_AT_ARRIVAL),
+    ("Target", SortKey.TARGET),
+    ("Why", None),
+]
+
+
+def _worksheet_query_string(query: WorksheetQuery) -> str:
+    """The worksheet's query as URL parameters (defaults left out), for links and exports."""
+    params: dict[str, str] = {}
+    if query.sort is not SortKey.POSITION:
+        params["sort"] = query.sort.value
+    if query.descending:
+        params["desc"] = "true"
+    if query.search:
+        params["q"] = query.search
+    if query.show is not LineFilter.ALL:
+        params["show"] = query.show.value
+    if query.container is not None:
+        params["container"] = str(query.container)
+    return urlencode(params)
 
 
 @router.get("/customers/{customer_id}/products")

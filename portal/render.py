@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -38,7 +39,17 @@ def _label(value: str | None) -> str:
     return DASH if not value else value.replace("_", " ")
 
 
-TEMPLATES.env.filters.update(number=_number, measure=_measure, day=_day, label=_label)
+def _replace_param(query: str, name: str, value: str) -> str:
+    """`query` (a URL query string) with `name` set to `value`, or removed when empty."""
+    params = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != name]
+    if value:
+        params.append((name, value))
+    return urlencode(params)
+
+
+TEMPLATES.env.filters.update(
+    number=_number, measure=_measure, day=_day, label=_label, replace_param=_replace_param
+)
 
 
 def render(

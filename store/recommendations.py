@@ -197,6 +197,24 @@ async def line_rows(
     return await paginate_rows(session, stmt.order_by(_lines.position), page)
 
 
+async def settings_of(session: AsyncSession, recommendation_id: int) -> dict[str, Any] | None:
+    """The settings a version was planned with, as stored."""
+    value: dict[str, Any] | None = await session.scalar(
+        select(_records.settings).where(_records.id == recommendation_id)
+    )
+    return value
+
+
+async def all_line_rows(session: AsyncSession, recommendation_id: int) -> list[dict[str, Any]]:
+    """Every line of a version as dicts of `LINE_FIELDS`, in the engine's order."""
+    stmt = (
+        select(*(_lines[f] for f in LINE_FIELDS))
+        .where(_lines.recommendation_id == recommendation_id)
+        .order_by(_lines.position)
+    )
+    return [dict(row) for row in (await session.execute(stmt)).mappings()]
+
+
 # JSON columns the API passes through as stored text (no parse, no re-validation).
 RAW_CONTAINER_FIELDS = frozenset({"lines"})
 RAW_LINE_FIELDS = frozenset({"containers", "explanation"})

@@ -62,10 +62,33 @@ function lineProblem(value, pack, moq) {
 function initRecommendation(root) {
   const customerId = root.dataset.customerId;
   const version = Number(root.dataset.version);
-  const storeKey = `restock-edits-${customerId}-v${version}`;
-  // {code: {qty, base, home}}: kept across pages of lines until the decision.
-  const stored = JSON.parse(sessionStorage.getItem(storeKey) || "{}");
-  const save = () => sessionStorage.setItem(storeKey, JSON.stringify(stored));
+  // {code: {qty, base, home}}: the draft on the server, every page's and tab's edits.
+  const stored = JSON.parse(root.dataset.drafts || "{}");
+  const draftUrl = `/api/customers/${customerId}/recommendations/${version}/draft`;
+  const draftStatus = root.querySelector("[data-testid=draft-status]");
+  const resetAll = root.querySelector("[data-testid=reset-all]");
+  // Changes not yet on the server, sent together a moment after the last keystroke.
+  let unsaved = {}, saveTimer = null, saving = Promise.resolve(true);
+  const flush = () => {
+    clearTimeout(saveTimer);
+    const changes = unsaved;
+    unsaved = {};
+    if (!Object.keys(changes).length) return saving;
+    if (draftStatus) draftStatus.textContent = "Saving…";
+    saving = saving.then(async () => {
+      const result = await api("PATCH", draftUrl, { edits: changes });
+      if (draftStatus) draftStatus.textContent = result.ok ? "Edits saved." : "";
+      if (!result.ok) showError(actionError, `Edits not saved: ${result.data.detail || "try again"}`);
+      return result.ok;
+    });
+    return saving;
+  };
+  const save = (code) => {
+    unsaved[code] = code in stored ? stored[code].qty : null;
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(flush, 400);
+    if (resetAll) resetAll.hidden = !Object.keys(stored).length;
+  };
   const editsOf = () => Object.fromEntries(Object.entries(stored).map(([code, e]) => [code, e.qty]));
   const approveBtn = root.querySelector("[data-testid=approve]");
   const rejectBtn = root.querySelector("[data-testid=reject]");
@@ -122,14 +145,28 @@ function initRecommendation(root) {
         const home = row.dataset.containers.split(",").filter(Boolean).pop() || null;
         if (Number(input.value) === base) delete stored[code];
         else stored[code] = { qty: Number(input.value), base, home };
-        save();
+        save(code);
       }
       row.classList.toggle("edited", code in stored);
+      if (resetLine) resetLine.hidden = !(code in stored);
       recompute();
     };
+    const resetLine = row.querySelector("[data-testid=reset-line]");
+    resetLine && resetLine.addEventListener("click", () => {
+      input.value = row.dataset.quantity;
+      check();
+      closeReview();
+      input.focus();
+    });
     input.addEventListener("input", check);
-    if (code in stored) check();
   }
+  resetAll && resetAll.addEventListener("click", async () => {
+    if (!confirm("Set every line back to the suggested quantity?")) return;
+    await flush();
+    const result = await api("DELETE", draftUrl);
+    if (!result.ok) { showError(actionError, result.data.detail || "The reset was not taken."); return; }
+    location.reload();
+  });
   for (const box of root.querySelectorAll("[data-testid=choose-container]")) box.addEventListener("change", recompute);
   recompute();
 
@@ -152,6 +189,7 @@ function initRecommendation(root) {
   approveBtn && approveBtn.addEventListener("click", async () => {
     approveBtn.disabled = true;
     showError(actionError, "");
+    if (!(await flush())) { approveBtn.disabled = false; return; }
     const body = approvalBody();
     const result = await api("POST", `/api/customers/${customerId}/recommendations/${version}/review`,
       { containers: body.containers, edits: body.edits });
@@ -185,7 +223,6 @@ function initRecommendation(root) {
       return;
     }
     showError(actionError, "");
-    sessionStorage.removeItem(storeKey);
     lockDecision(root, "Approved. The orders below are the re-packed, final quantities.");
     renderOrders(result.data.orders);
     following.fast();
@@ -205,7 +242,6 @@ function initRecommendation(root) {
       return;
     }
     showError(actionError, "");
-    sessionStorage.removeItem(storeKey);
     lockDecision(root, "Rejected.");
     setBadge(document.querySelector("[data-testid=cycle-status]"), result.data.state.status);
   });

@@ -19,6 +19,7 @@ from store.models.orders import (
 )
 from store.models.recommendations import (
     RecommendationContainer,
+    RecommendationDraft,
     RecommendationLine,
     RecommendationRecord,
     RecommendationStatus,
@@ -39,6 +40,7 @@ __all__ = [
     "OrderStatusChange",
     "PlanStatus",
     "RecommendationContainer",
+    "RecommendationDraft",
     "RecommendationLine",
     "RecommendationRecord",
     "RecommendationStatus",

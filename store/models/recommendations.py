@@ -110,3 +110,22 @@ class RecommendationLine(Base):
     carton_volume_m3: Mapped[float | None] = mapped_column(Float, nullable=True)
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class RecommendationDraft(Base):
+    """A buyer's edited quantity of one line, saved before the decision: another tab or
+    session sees it, and the approval takes it."""
+
+    __tablename__ = "recommendation_drafts"
+    __table_args__ = (
+        UniqueConstraint("recommendation_id", "product_code", name="uq_recommendation_drafts_line"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="CASCADE"), index=True
+    )
+    product_code: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(160))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

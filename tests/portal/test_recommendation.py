@@ -200,6 +200,7 @@ async def test_reject_with_a_reason_ends_the_cycle_without_orders(
 
     # No reason, no rejection: the page refuses (button disabled or an error) and the cycle
     # still waits.
+    await page.locator("[data-testid=open-reject]").click()
     reject = page.locator("[data-testid=reject]")
     if await reject.is_enabled():
         await reject.click()
