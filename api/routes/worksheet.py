@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth.deps import MAX_ID, CustomerScopeDep
 from api.deps import SessionDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, PageRequestDep
-from api.schemas.cycles import ProductCode
+from api.schemas.cycles import CODES_ONLY, ProductCode
 from api.schemas.worksheet import WorksheetQueryDep
 from core.errors import NotFound
 from services.drafts import Draft, get_draft, reset_draft, save_draft
@@ -100,6 +100,7 @@ class DraftChanges(BaseModel):
         max_length=10_000,
         description="Product code -> drafted quantity in cartons; null sets the line back to "
         "the suggestion",
+        json_schema_extra=CODES_ONLY,
     )
 
 

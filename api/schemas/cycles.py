@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
@@ -11,6 +11,9 @@ from pydantic.config import JsonDict
 from workflows.contract.cycle import CycleState, OrderView
 
 ProductCode = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+# A map keyed by product codes: its schema states the key pattern as `patternProperties`,
+# so only this says that a key outside the pattern is not allowed.
+CODES_ONLY: dict[str, Any] = {"additionalProperties": False}
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 _WORKFLOW_ID = "reorder-cycle-1"
@@ -154,6 +157,7 @@ class ChoiceBody(BaseModel):
         max_length=10_000,
         description="Product code -> new quantity in cartons (0 removes the line); the "
         "containers are re-packed",
+        json_schema_extra=CODES_ONLY,
     )
 
 

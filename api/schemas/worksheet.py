@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query
+from pydantic import BeforeValidator, Field
 
 from services.worksheet import LineFilter, SortKey, WorksheetQuery
+
+
+def _blank_is_none(value: object) -> object:
+    """A form's "All" option sends `container=`: no filter, not an error."""
+    return None if value == "" else value
 
 
 def worksheet_query(
@@ -14,7 +20,11 @@ def worksheet_query(
     desc: Annotated[bool, Query(description="Descending")] = False,
     q: Annotated[str, Query(max_length=100, description="Code or name contains")] = "",
     show: Annotated[LineFilter, Query(description="Which lines")] = LineFilter.ALL,
-    container: Annotated[int | None, Query(ge=1, le=10_000, description="One container")] = None,
+    container: Annotated[
+        Annotated[int, Field(ge=1, le=10_000)] | None,
+        BeforeValidator(_blank_is_none),
+        Query(description="One container (empty: all)"),
+    ] = None,
 ) -> WorksheetQuery:
     return WorksheetQuery(sort=sort, descending=desc, search=q, show=show, container=container)
 
