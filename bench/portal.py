@@ -138,7 +138,19 @@ async def main() -> None:
             "login": (anonymous, "/login"),
             "dashboard": (buyer, c),
             "recommendation (100 lines)": (buyer, f"{c}/recommendation"),
-            "recommendation (urgent only)": (buyer, f"{c}/recommendation?urgent=true"),
+            "recommendation (urgent only)": (buyer, f"{c}/recommendation?show=urgent"),
+            "recommendation worksheet sorted + filtered": (
+                buyer,
+                f"{c}/recommendation?sort=cover_now&desc=true&show=pulled_forward&q=a",
+            ),
+            "recommendation sorted by quantity, page 5": (
+                buyer,
+                f"{c}/recommendation?sort=quantity&page=5",
+            ),
+            "recommendation XLSX export (every line)": (
+                buyer,
+                f"/api/customers/{customer_id}/recommendations/1/worksheet.xlsx",
+            ),
             "products (page 1)": (buyer, f"{c}/products"),
             "products (search + filter + sort)": (
                 buyer,
@@ -167,8 +179,11 @@ async def main() -> None:
                     "products": 4000,
                     "goal_server_p95_ms": GOAL_P95_MS,
                     "all_pages_meet_goal": all(
-                        r["meets_goal"] for k, r in results.items() if k != "baseline /healthz"
+                        r["meets_goal"]
+                        for k, r in results.items()
+                        if k != "baseline /healthz" and "export" not in k
                     ),
+                    "goal_applies_to": "pages (not the baseline, not the file exports)",
                     "load": served.load_timings,
                     "load_average_1m": round(os.getloadavg()[0], 2),
                     "pages": results,
