@@ -172,7 +172,7 @@ function initRecommendation(root) {
 
   // Approving is two steps: the server reviews the choice (the cycle's own rules, the
   // containers re-packed) and shows exactly the ERP orders it makes; the buyer then sends them.
-  let approvalKey = null, reviewed = null;
+  let approvalKey = null, reviewed = null, leftOut = [];
   const reviewBox = root.querySelector("[data-testid=review]");
   const confirmBtn = root.querySelector("[data-testid=confirm-approve]");
   const backBtn = root.querySelector("[data-testid=back-to-edit]");
@@ -200,6 +200,7 @@ function initRecommendation(root) {
       return;
     }
     reviewed = body;
+    leftOut = result.data.left_out;
     renderReview(reviewBox, result.data);
     approveBtn.hidden = true;
     reviewBox.hidden = false;
@@ -223,7 +224,9 @@ function initRecommendation(root) {
       return;
     }
     showError(actionError, "");
-    lockDecision(root, "Approved. The orders below are the re-packed, final quantities.");
+    lockDecision(root, "Approved. The orders below are the re-packed, final quantities." + (leftOut.length
+      ? ` Container${leftOut.length === 1 ? "" : "s"} ${leftOut.join(", ")} ${leftOut.length === 1 ? "was" : "were"} not approved: nothing of ${leftOut.length === 1 ? "it" : "them"} is ordered now; ${leftOut.length === 1 ? "its" : "their"} products come back at the next review, re-planned.`
+      : ""));
     renderOrders(result.data.orders);
     following.fast();
   });
@@ -247,8 +250,18 @@ function initRecommendation(root) {
   });
 
   // Another tab or person may decide meanwhile: follow the cycle and lock this page then.
-  const following = followCycle(customerId, (status) => {
-    if (status !== "awaiting_approval" && !root.dataset.locked) {
+  const following = followCycle(customerId, (status, state) => {
+    if (root.dataset.locked) return;
+    const newer = state && state.recommendation && state.recommendation.version !== version;
+    if (status === "awaiting_approval" && newer) {
+      lockDecision(root, `A new version, v${state.recommendation.version}, replaces this one (the cycle re-planned): reload to see it. Your edits stay with v${version}.`);
+      const reload = document.createElement("button");
+      reload.type = "button";
+      reload.dataset.testid = "show-new-version";
+      reload.textContent = `Show v${state.recommendation.version}`;
+      reload.addEventListener("click", () => location.reload());
+      document.querySelector("[data-testid=decision-note]").append(" ", reload);
+    } else if (status !== "awaiting_approval" && status !== "approving") {
       lockDecision(root, `This recommendation is no longer waiting (the cycle is ${label(status)}); reload for the latest.`);
     }
   });
@@ -342,7 +355,7 @@ function followCycle(customerId, onStatus) {
       const status = state ? state.status : result.data.status;
       setBadge(badge, status);
       if (state && state.orders && state.orders.length) renderOrders(state.orders);
-      if (onStatus && !paused) onStatus(status);
+      if (onStatus && !paused) onStatus(status, state);
       if (FINAL.has(status)) { stopped = true; return; }
       const settled = !state || !state.orders.length || state.orders.every((o) => o.erp_order_number || o.failure);
       const waiting = status === "awaiting_approval" || status === "submission_failed";
@@ -410,6 +423,17 @@ function initOps(table) {
     const action = button.dataset.action;
     if (action === "cancel" && !confirm("Cancel the failed orders and end this cycle?")) return;
     const row = button.closest("tr");
+    if (action === "review") {
+      button.disabled = true;
+      const result = await reviewNow(button.dataset.customerId);
+      button.disabled = false;
+      if (!result.ok) { showError(errorEl, result.data.detail || "The review was not started."); return; }
+      showError(errorEl, "");
+      row.dataset.status = result.data.status;
+      setBadge(row.querySelector("[data-field=status]") || button, result.data.status);
+      button.textContent = "Review started";
+      return;
+    }
     for (const b of row.querySelectorAll("button[data-action]")) b.disabled = true;
     const result = await api("POST", `/api/cycles/${button.dataset.cycleId}/${action}`, { reason: `${action} from the ops console` });
     if (!result.ok) {
@@ -440,7 +464,24 @@ function initOps(table) {
   setInterval(refresh, 4000);
 }
 
+// Start a review of the customer now; a recommendation still waiting is re-planned instead.
+function reviewNow(customerId) {
+  return api("POST", `/api/customers/${customerId}/cycles`, undefined);
+}
+
 function initSettings(form) {
+  const replan = form.querySelector("[data-testid=replan]");
+  const replanned = form.querySelector("[data-testid=replanned]");
+  replan && replan.addEventListener("click", async () => {
+    replan.disabled = true;
+    const result = await reviewNow(replan.dataset.customerId);
+    replan.disabled = false;
+    if (!result.ok) { showError(form.querySelector("[data-testid=action-error]"), result.data.detail || "The re-plan was not started."); return; }
+    replanned.textContent = result.status === 201
+      ? "A review started: the buyer gets a recommendation planned with these settings."
+      : "The waiting recommendation is being re-planned with these settings; the buyer sees the new version.";
+    replanned.hidden = false;
+  });
   const errorEl = form.querySelector("[data-testid=action-error]");
   const saved = form.querySelector("[data-testid=saved]");
   const fieldError = (name) => form.querySelector(`.field[data-field="${name}"] [data-testid=field-error]`);

@@ -7,7 +7,15 @@ from playwright.async_api import Locator, Page, expect
 
 from services.cycle_control import cycle_workflow_id
 from store import customer_settings as settings_repo
-from tests.portal.conftest import LiveStack, Shot, Tenant, eventually, login, needs_pages
+from tests.portal.conftest import (
+    ContextFactory,
+    LiveStack,
+    Shot,
+    Tenant,
+    eventually,
+    login,
+    needs_pages,
+)
 from workflows.contract.cycle import CycleStatus
 
 pytestmark = needs_pages("ops.html", "settings.html")
@@ -162,3 +170,47 @@ async def test_ops_edits_settings_with_field_errors(
         assert (row.lead_time_weeks, row.target_soh_weeks) == (8, 16.0)
     await page.reload()
     await expect(form.locator("[name=lead_time_weeks]")).to_have_value("8")
+
+
+async def test_settings_saved_then_replanned_from_the_console_the_buyer_is_told(
+    live: LiveStack, page: Page, new_context: ContextFactory, shot: Shot
+) -> None:
+    """Ops changes a waiting customer's target, saves, re-plans from the settings page; the
+    buyer's open recommendation says a new version replaces it and stops taking decisions."""
+    tenant = await live.new_tenant("Replan Foods")
+    first = await live.awaiting_approval(tenant)
+    assert first.recommendation is not None
+    buyer = await (await new_context()).new_page()
+    await login(buyer, tenant.username)
+    await buyer.goto(f"/customers/{tenant.customer_id}/recommendation")
+    await expect(buyer.locator("[data-testid=approve]")).to_be_enabled()
+
+    await login(page, live.ops_username)
+    await page.goto("/ops?show=waiting")
+    await expect(cycle_row(page, tenant).locator("[data-testid=review-now]")).to_have_text(
+        "Re-plan now"
+    )
+    await page.goto(f"/ops/customers/{tenant.customer_id}/settings")
+    form = page.locator("[data-testid=settings-form]")
+    await form.locator("[name=target_soh_weeks]").fill("20")
+    await form.locator("[data-testid=save-settings]").click()
+    await expect(page.locator("[data-testid=saved]")).to_be_visible()
+    await page.locator("[data-testid=replan]").click()
+    await expect(page.locator("[data-testid=replanned]")).to_contain_text("re-planned")
+    await shot(page, "settings-replanned")
+
+    async def new_version() -> bool:
+        state = await live.wait_for(tenant, CycleStatus.AWAITING_APPROVAL)
+        return (
+            state.recommendation is not None
+            and state.recommendation.version > first.recommendation.version  # type: ignore[union-attr]
+        )
+
+    await eventually(new_version, "the cycle waits with a new version")
+    note = buyer.locator("[data-testid=decision-note]")
+    await expect(note).to_contain_text("A new version", timeout=20_000)
+    await expect(buyer.locator("[data-testid=approve]")).to_be_disabled()
+    await shot(buyer, "recommendation-replaced-by-new-version")
+    await buyer.locator("[data-testid=show-new-version]").click()
+    await expect(buyer.locator("p.lead")).to_contain_text(f"v{first.recommendation.version + 1} ")
+    await expect(buyer.locator("[data-testid=approve]")).to_be_enabled()

@@ -264,6 +264,9 @@ async def test_only_the_chosen_containers_are_ordered(
     )
     await page.locator("[data-testid=confirm-approve]").click()
     await expect(page.locator("[data-testid=order]")).to_have_count(len(planned) - 1)
+    await expect(page.locator("[data-testid=decision-note]")).to_contain_text(
+        f"Container {dropped} was not approved: nothing of it is ordered now"
+    )
 
     submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
     chosen = {c.index for c in planned} - {dropped}
