@@ -18,6 +18,7 @@ from core.errors import Conflict, NotFound
 from planning.edits import validate_quantities
 from planning.errors import InvalidQuantity
 from planning.models import Product
+from planning.packing import effective_moq
 from services.customer_settings import plan_settings
 from services.recommend import stored_settings
 from store import customer_settings as settings_repo
@@ -89,6 +90,31 @@ async def save_draft(
     reset = {code for code in changes if code not in edits}
     await drafts_repo.save(session, header["id"], edits, reset, actor)
     return Draft(version=version, edits=await drafts_repo.draft_of(session, header["id"]))
+
+
+async def draft_without_pull_forward(
+    session: AsyncSession, customer_id: int, version: int, actor: str
+) -> Draft:
+    """Draft every pulled-forward line down to its need: the suggestion less the cartons
+    pulled forward, rounded up to the pack and the minimum order (0 where only pull-forward
+    was ordered). The last container then ships part-filled; the review says whether the
+    containers still hold the same count."""
+    header = await _current_header(session, customer_id, version)
+    changes: dict[str, int | None] = {}
+    for line in await recommendations_repo.all_line_rows(session, header["id"]):
+        pulled = (line["explanation"] or {}).get("pull_forward_cartons") or 0
+        if pulled:
+            changes[line["product_code"]] = without_pull_forward(
+                line["quantity"], pulled, line["pack_size"], line["moq"]
+            )
+    return await save_draft(session, customer_id, version, changes, actor)
+
+
+def without_pull_forward(quantity: int, pulled: int, pack_size: int, moq: int) -> int:
+    need = quantity - pulled
+    if need <= 0:
+        return 0
+    return max(-(-need // pack_size) * pack_size, effective_moq(pack_size, moq))
 
 
 async def reset_draft(session: AsyncSession, customer_id: int, version: int) -> Draft:

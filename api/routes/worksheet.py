@@ -14,7 +14,13 @@ from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, PageRequestDep
 from api.schemas.cycles import CODES_ONLY, ProductCode
 from api.schemas.worksheet import WorksheetQueryDep
 from core.errors import NotFound
-from services.drafts import Draft, get_draft, reset_draft, save_draft
+from services.drafts import (
+    Draft,
+    draft_without_pull_forward,
+    get_draft,
+    reset_draft,
+    save_draft,
+)
 from services.worksheet import (
     Worksheet,
     to_csv,
@@ -125,6 +131,21 @@ async def change_draft(
     body: DraftChanges, scope: CustomerScopeDep, session: SessionDep, version: Version
 ) -> Draft:
     return await save_draft(session, scope.customer_id, version, body.edits, scope.principal.actor)
+
+
+@router.post(
+    "/{customer_id}/recommendations/{version}/draft/without-pull-forward",
+    response_model=Draft,
+    summary="Draft every pulled-forward line down to its need (the last container then ships "
+    "part-filled); review before approving",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT},
+)
+async def drop_pull_forward(
+    scope: CustomerScopeDep, session: SessionDep, version: Version
+) -> Draft:
+    return await draft_without_pull_forward(
+        session, scope.customer_id, version, scope.principal.actor
+    )
 
 
 @router.delete(

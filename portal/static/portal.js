@@ -160,6 +160,13 @@ function initRecommendation(root) {
     });
     input.addEventListener("input", check);
   }
+  const withoutPull = root.querySelector("[data-testid=without-pull-forward]");
+  withoutPull && withoutPull.addEventListener("click", async () => {
+    await flush();
+    const result = await api("POST", `${draftUrl}/without-pull-forward`);
+    if (!result.ok) { showError(actionError, result.data.detail || "The change was not taken."); return; }
+    location.assign(location.pathname + "?show=edited#lines");
+  });
   resetAll && resetAll.addEventListener("click", async () => {
     if (!confirm("Set every line back to the suggested quantity?")) return;
     await flush();

@@ -188,3 +188,35 @@ async def test_sort_search_and_export_the_4000_product_recommendation(
     parsed = list(csv.reader(io.StringIO(text)))
     assert parsed[0] == header
     assert [row[0] for row in parsed[1:]] == [e[0] for e in body]
+
+
+async def test_without_pull_forward_drafts_each_line_down_to_its_need(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Pull Forward Foods")
+    await live.awaiting_approval(tenant)
+    await login(page, tenant.username)
+    await page.goto(f"/customers/{tenant.customer_id}/recommendation?show=pulled_forward")
+    pulled = await page_rows(page)
+    assert pulled, "the recommendation pulls cartons forward to fill its last container"
+    await page.locator("[data-testid=without-pull-forward]").click()
+    await page.wait_for_url("**show=edited**")
+    edited = {r["code"]: r for r in await page_rows(page)}
+    for row in pulled:
+        suggested, forward = number(row["suggested"]), number(row["pull_forward"])
+        assert suggested is not None and forward
+        quantity = number(edited[row["code"]]["quantity"]) if row["code"] in edited else suggested
+        assert quantity is not None and suggested - forward <= quantity < suggested, row
+    await shot(page, "worksheet-without-pull-forward")
+    await review_and_approve(page)
+    # The review's orders carry exactly the drafted quantities: the total of the worksheet.
+    version = int(await page.locator("#recommendation").get_attribute("data-version") or 0)
+    sheet = await page.context.request.get(
+        f"/api/customers/{tenant.customer_id}/recommendations/{version}/worksheet"
+    )
+    totals = (await sheet.json())["recommendation_totals"]
+    assert totals["quantity"] < totals["suggested"], totals
+    submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
+    assert sum(o.cartons for o in submitted.orders) == totals["quantity"]
+    submissions = await live.submissions(tenant.erp_code)
+    assert len(submissions) == len(submitted.orders)
