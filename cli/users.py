@@ -145,3 +145,39 @@ def unlock(username: Annotated[str, typer.Argument(help="Login name")]) -> None:
     """Let a user log in again at once: forget the recent failed logins against it."""
     cleared = asyncio.run(_unlock(get_settings(), username))
     console.print(f"user {username.strip().lower()}: {cleared} recent failed logins forgotten")
+
+
+async def _reset_password(settings: Settings, username: str, password: str) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            await accounts.reset_password(session, username, password, actor=CLI_ACTOR)
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("reset-password")
+def reset_password(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="At least 12 characters; omit to be prompted, or use --generate",
+            envvar="RESTOCK_NEW_USER_PASSWORD",
+        ),
+    ] = None,
+    generate: Annotated[bool, typer.Option(help="Generate a random password and print it")] = False,
+) -> None:
+    """Set a user's password: its sessions end and its failed logins are forgotten."""
+    if generate:
+        password = accounts.generate_password()
+    elif password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        asyncio.run(_reset_password(get_settings(), username, password))
+    except RestockError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"user {username.strip().lower()}: password reset, every session ended")
+    if generate:
+        console.print(f"password: {password}")

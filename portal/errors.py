@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth.deps import SESSION_COOKIE
 from api.errors import field_path
 from core.errors import NotFound, RestockError, Unauthorized
 from portal.render import render
@@ -49,7 +50,9 @@ def _wrap(api_handler: Handler) -> Handler:
             return await api_handler(request, exc)
         if isinstance(exc, Unauthorized):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            # A session cookie that no longer works is a session that ended: say so.
+            ended = "&expired=1" if request.cookies.get(SESSION_COOKIE) else ""
+            return RedirectResponse(f"/login?next={quote(target, safe='')}{ended}", status_code=303)
         status, detail, field = _page_error(exc)
         template = "not_found.html" if isinstance(exc, NotFound) or status == 404 else "error.html"
         return render(

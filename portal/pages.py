@@ -176,8 +176,11 @@ async def home(principal: PrincipalDep) -> RedirectResponse:
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "username": ""})
+async def login_page(request: Request, next: str | None = None, expired: bool = False) -> Response:
+    notice = "Your session expired; log in again to continue." if expired else None
+    return render(
+        request, "login.html", {"next": _safe_next(next), "username": "", "notice": notice}
+    )
 
 
 @router.post("/login")

@@ -135,6 +135,30 @@ async def set_disabled(session: AsyncSession, username: str, disabled: bool, *, 
     return user
 
 
+async def reset_password(
+    session: AsyncSession, username: str, password: str, *, actor: str
+) -> User:
+    """Set a new password: every session of the user ends, and its failed logins are
+    forgotten (the owner may log in at once with the new password)."""
+    user = await users_repo.find_user(session, username)
+    if user is None:
+        raise NotFound(f"user {username!r} not found", field="username")
+    check_password_strength(password)
+    user.password_hash = await asyncio.to_thread(hash_password, password)
+    user.token_version += 1
+    await users_repo.clear_login_failures_of_account(session, account_key(username))
+    await audit.append(
+        session,
+        actor=actor,
+        action="user.password_reset",
+        customer_id=user.customer_id,
+        target_type="user",
+        target_id=user.username,
+    )
+    await session.flush()
+    return user
+
+
 def account_key(username: str) -> str:
     return f"user:{users_repo.normalise_username(username)}"
 

@@ -23,7 +23,7 @@ async function api(method, url, body, extraHeaders) {
     return { ok: false, status: 0, data: { detail: "The server cannot be reached; check your connection and try again." } };
   }
   if (response.status === 401) {
-    window.location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+    window.location.assign("/login?expired=1&next=" + encodeURIComponent(location.pathname + location.search));
   }
   let data = null;
   try { data = await response.json(); } catch (err) { data = { detail: response.statusText }; }

@@ -114,3 +114,17 @@ def test_users_add_disable_and_sync(cli_env: CliRunner) -> None:
     assert "yes" in alice
     missing = cli_env.invoke(app, ["users", "disable", "nobody"], terminal_width=200)
     assert missing.exit_code == 1
+
+    weak = cli_env.invoke(
+        app, ["users", "reset-password", "alice", "--password", "short"], terminal_width=200
+    )
+    assert weak.exit_code == 1 and "at least 12" in weak.output
+    reset = cli_env.invoke(
+        app, ["users", "reset-password", "alice", "--generate"], terminal_width=200
+    )
+    assert reset.exit_code == 0 and "every session ended" in reset.output, reset.output
+    assert "password: " in reset.output
+    nobody = cli_env.invoke(
+        app, ["users", "reset-password", "nobody", "--generate"], terminal_width=200
+    )
+    assert nobody.exit_code == 1 and "not found" in nobody.output

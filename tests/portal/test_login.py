@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from playwright.async_api import BrowserContext, Page, expect
 
+from services.accounts import reset_password
+from store.db import unit_of_work
 from tests.portal.conftest import ContextFactory, LiveStack, Shot, api_login, login, needs_pages
 from workflows.contract.cycle import CycleStatus
 
 needs_portal = needs_pages("login.html")
+NEW_PASSWORD = "a-brand-new-password-42"
 
 
 async def test_harness_serves_the_api_to_the_browser(
@@ -115,3 +118,33 @@ async def test_throttled_login_shows_the_error_on_the_form(live: LiveStack, page
     error = page.locator("[data-testid=login-error]")
     await expect(error).to_contain_text("too many", ignore_case=True)
     assert "/login" in page.url, page.url
+
+
+async def test_a_reset_password_ends_the_session_and_the_page_says_it_expired(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Reset Password Foods")
+    await login(page, tenant.username)
+    await page.locator("[data-testid=dashboard]").wait_for()
+    async with unit_of_work(live.sessions) as session:
+        await reset_password(session, tenant.username, NEW_PASSWORD, actor="test")
+    await page.reload()
+    assert "/login" in page.url and "expired=1" in page.url, page.url
+    await expect(page.locator("[data-testid=session-expired]")).to_contain_text(
+        "Your session expired"
+    )
+    await shot(page, "login-session-expired")
+    await page.fill("input#username", tenant.username)
+    await page.fill("input#password", tenant.password)
+    await page.click("button[type=submit]")
+    await expect(page.locator("[data-testid=login-error]")).to_be_visible()
+    await login(page, tenant.username, NEW_PASSWORD)
+    assert page.url.endswith(f"/customers/{tenant.customer_id}"), page.url
+
+
+async def test_a_first_visit_without_a_session_shows_no_expiry_notice(
+    live: LiveStack, page: Page
+) -> None:
+    await page.goto(f"/customers/{live.a.customer_id}")
+    assert "/login" in page.url and "expired" not in page.url, page.url
+    await expect(page.locator("[data-testid=session-expired]")).to_have_count(0)
