@@ -16,9 +16,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import tokens
 from api.auth.deps import (
+    MAX_ID,
     SESSION_COOKIE,
     CustomerScope,
     CustomerScopeDep,
@@ -39,12 +41,16 @@ from portal.charts import shipments_chart, stock_chart
 from portal.render import render
 from services import customer_settings
 from services.accounts import PASSWORD_MAX, USERNAME_MAX, LoginThrottled
+from services.banners import cycle_banner
 from services.customer_settings import CustomerSettingsValues
+from services.data_quality import latest_report
+from services.erp_messages import ERP_FAILURES, UNKNOWN
 from services.shipment_views import all_shipments, customer_shipments
 from services.views.customers import dashboard
 from services.views.products import SortOrder, list_products, product_detail
 from services.views.recommendations import current_and_versions
 from services.worksheet import LineFilter, SortKey, WorksheetQuery, worksheet
+from store import audit as audit_repo
 from store import cycles as cycles_repo
 from store import orders as orders_repo
 from store import recommendations as recommendations_repo
@@ -116,8 +122,9 @@ def _base(principal: Principal, settings: Settings, **context: Any) -> dict[str,
     }
 
 
-def _customer_page(
+async def _customer_page(
     request: Request,
+    session: AsyncSession,
     scope: CustomerScope,
     settings: Settings,
     template: str,
@@ -125,7 +132,8 @@ def _customer_page(
     nav: str,
     **context: Any,
 ) -> Response:
-    """A page about one customer: the nav links to its pages."""
+    """A page about one customer: the nav links to its pages, and a banner says when its
+    cycle is in trouble."""
     return render(
         request,
         template,
@@ -135,6 +143,7 @@ def _customer_page(
             customer=scope.customer,
             customer_id=scope.customer_id,
             nav=nav,
+            banner=await cycle_banner(session, scope.customer_id),
             **context,
         ),
     )
@@ -263,8 +272,9 @@ async def dashboard_page(
         and cycle is not None
         and cycle.status == CycleStatus.AWAITING_APPROVAL.value
     )
-    return _customer_page(
+    return await _customer_page(
         request,
+        session,
         scope,
         settings,
         "dashboard.html",
@@ -295,8 +305,9 @@ async def recommendation_page(
         header = await recommendations_repo.header_row(session, scope.customer_id, current.version)
         assert header is not None
         sheet = await worksheet(session, scope.customer_id, header, query, page, LINES_PAGE_SIZE)
-    return _customer_page(
+    return await _customer_page(
         request,
+        session,
         scope,
         settings,
         "recommendation.html",
@@ -309,6 +320,7 @@ async def recommendation_page(
         decidable=decidable,
         live=status in LIVE_STATUSES,
         sheet=sheet,
+        erp_failures={**ERP_FAILURES, "": UNKNOWN},
         drafts={}
         if sheet is None
         else {
@@ -378,8 +390,9 @@ async def products_page(
         sort=sort,
         order=order,
     )
-    return _customer_page(
+    return await _customer_page(
         request,
+        session,
         scope,
         settings,
         "products.html",
@@ -404,8 +417,9 @@ async def product_page(
     code: ProductCode,
 ) -> Response:
     product = await product_detail(session, scope.customer_id, code)
-    return _customer_page(
+    return await _customer_page(
         request,
+        session,
         scope,
         settings,
         "product.html",
@@ -436,8 +450,9 @@ async def orders_page(
     shipments = await customer_shipments(
         session, scope.customer_id, PageRequest(1, SHIPMENTS_SHOWN)
     )
-    return _customer_page(
+    return await _customer_page(
         request,
+        session,
         scope,
         settings,
         "orders.html",
@@ -512,6 +527,50 @@ async def settings_page(
             settings,
             customer=scope.customer,
             fields=settings_fields(values),
+            nav="ops",
+        ),
+    )
+
+
+@router.get("/ops/customers/{customer_id}/data-quality")
+async def data_quality_page(
+    request: Request, scope: OpsCustomerScopeDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    return render(
+        request,
+        "data_quality.html",
+        _base(
+            scope.principal,
+            settings,
+            customer=scope.customer,
+            latest=await latest_report(session, scope.customer_id),
+            nav="ops",
+        ),
+    )
+
+
+@router.get("/ops/audit")
+async def audit_page(
+    request: Request,
+    principal: OpsDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    customer: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    page: PageNumber = 1,
+) -> Response:
+    entries = await audit_repo.list_entries(
+        session, PageRequest(page, PAGE_SIZE), customer_id=customer
+    )
+    return render(
+        request,
+        "audit.html",
+        _base(
+            principal,
+            settings,
+            entries=entries,
+            customer_filter=customer,
+            pages=page_count(entries.total, PAGE_SIZE),
+            page=page,
             nav="ops",
         ),
     )

@@ -11,6 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from services.erp_messages import explain_erp_failure
+
 HERE = Path(__file__).parent
 DASH = "\u2013"  # shown for a missing value
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
@@ -48,7 +50,12 @@ def _replace_param(query: str, name: str, value: str) -> str:
 
 
 TEMPLATES.env.filters.update(
-    number=_number, measure=_measure, day=_day, label=_label, replace_param=_replace_param
+    number=_number,
+    measure=_measure,
+    day=_day,
+    label=_label,
+    replace_param=_replace_param,
+    erp_failure=explain_erp_failure,
 )
 
 

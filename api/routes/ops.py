@@ -12,10 +12,10 @@ from api.routes.cycle_actions import UNAVAILABLE
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, ErrorBody, Page, PageRequestDep
 from api.schemas.misc import AuditOut, DataQualityOut
 from core.errors import NotFound
-from erp.models import DataQualityReport
 from services import customer_settings, schedules
 from services.customer_settings import CustomerSettingsValues
-from store import audit, snapshots
+from services.data_quality import latest_report
+from store import audit
 from store import customer_settings as settings_repo
 
 router = APIRouter(prefix="/api", tags=["ops"])
@@ -79,17 +79,16 @@ async def update_settings(
     responses={**TENANT_ERRORS, **VALIDATION_ERROR},
 )
 async def data_quality(scope: OpsCustomerScopeDep, session: SessionDep) -> DataQualityOut:
-    snapshot = await snapshots.get_snapshot(session, scope.customer_id)
-    if snapshot is None:
+    latest = await latest_report(session, scope.customer_id)
+    if latest is None:
         raise NotFound(f"customer {scope.customer_id} has not been synced yet")
-    report = DataQualityReport.model_validate(snapshot.data_quality)
     return DataQualityOut(
         customer_id=scope.customer_id,
         erp_code=scope.customer.erp_code,
-        synced_at=snapshot.synced_at,
-        as_of=snapshot.as_of,
-        issues=report.issue_count,
-        report=report,
+        synced_at=latest.synced_at,
+        as_of=latest.as_of,
+        issues=latest.report.issue_count,
+        report=latest.report,
     )
 
 

@@ -231,7 +231,11 @@ function initRecommendation(root) {
       return;
     }
     showError(actionError, "");
-    lockDecision(root, "Approved. The orders below are the re-packed, final quantities." + (leftOut.length
+    const refused = result.data.orders.filter((o) => o.status === "failed");
+    const outcome = refused.length
+      ? `Approved, but the ERP did not take container ${refused.map((o) => o.container_index).join(", ")}: see below.`
+      : "Approved. The orders below are the re-packed, final quantities.";
+    lockDecision(root, outcome + (leftOut.length
       ? ` Container${leftOut.length === 1 ? "" : "s"} ${leftOut.join(", ")} ${leftOut.length === 1 ? "was" : "were"} not approved: nothing of ${leftOut.length === 1 ? "it" : "them"} is ordered now; ${leftOut.length === 1 ? "its" : "their"} products come back at the next review, re-planned.`
       : ""));
     renderOrders(result.data.orders);
@@ -318,6 +322,15 @@ function lockDecision(root, note) {
   if (notice && note) { notice.textContent = note; notice.hidden = false; }
 }
 
+// An ERP failure in words, from the sentences the page was given (services/erp_messages.py).
+function explainFailure(text) {
+  const cycle = document.getElementById("cycle");
+  const texts = JSON.parse((cycle && cycle.dataset.erpFailures) || "{}");
+  const match = /\bE_[A-Z_]+\b/.exec(text || "");
+  if (match && texts[match[0]]) return texts[match[0]];
+  return (texts[""] || "The ERP did not take this order{code}.").replace("{code}", match ? ` (${match[0]})` : "");
+}
+
 function renderOrders(orders) {
   const list = document.querySelector("[data-testid=orders]");
   if (!list) return;
@@ -333,7 +346,13 @@ function renderOrders(orders) {
     num.textContent = o.erp_order_number || "";
     li.append(`Container ${o.container_index} (${o.cartons.toLocaleString()} cartons): `, badge, " ", num);
     if (o.eta) li.append(` · ETA ${o.eta}`);
-    if (o.failure) { const f = document.createElement("div"); f.className = "alert small"; f.textContent = o.failure; li.append(f); }
+    if (o.failure) {
+      const f = document.createElement("div");
+      f.className = "alert small";
+      f.dataset.testid = "order-failure";
+      f.textContent = explainFailure(o.failure);
+      li.append(f);
+    }
     return li;
   }));
 }

@@ -214,3 +214,33 @@ async def test_settings_saved_then_replanned_from_the_console_the_buyer_is_told(
     await buyer.locator("[data-testid=show-new-version]").click()
     await expect(buyer.locator("p.lead")).to_contain_text(f"v{first.recommendation.version + 1} ")
     await expect(buyer.locator("[data-testid=approve]")).to_be_enabled()
+
+
+async def test_ops_reads_the_data_quality_report_and_the_audit_log(
+    live: LiveStack, page: Page, new_context: ContextFactory, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Audit Foods")
+    await live.awaiting_approval(tenant)
+    await login(page, live.ops_username)
+    await cycle_row(page, tenant).locator("[data-testid=data-quality-link]").click()
+    report = page.locator("[data-testid=data-quality-report]")
+    await expect(report).to_be_visible()
+    await expect(report).to_contain_text("Latest sync")
+    await shot(page, "ops-data-quality")
+
+    await page.goto("/ops")
+    await cycle_row(page, tenant).locator("[data-testid=audit-link]").click()
+    rows = page.locator("[data-testid=audit-row]")
+    await expect(rows.first).to_be_visible()
+    actions = await rows.evaluate_all("rs => rs.map(r => r.dataset.action)")
+    assert "cycle.awaiting_approval" in actions, actions
+    customers = await rows.locator("td:nth-child(3)").all_inner_texts()
+    assert set(customers) == {str(tenant.customer_id)}, customers
+    await shot(page, "ops-audit-log")
+
+    buyer = await (await new_context()).new_page()
+    await login(buyer, tenant.username)
+    for path in ("/ops/audit", f"/ops/customers/{tenant.customer_id}/data-quality"):
+        response = await buyer.goto(path)
+        assert response is not None and response.status in (403, 404), (path, response)
+        await expect(buyer.locator("[data-testid=audit-row]")).to_have_count(0)

@@ -378,3 +378,39 @@ async def test_an_extra_zero_is_refused_with_its_reason_and_nothing_reaches_the_
     await expect(page.locator("[data-testid=order]")).to_have_count(len(containers))
     submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
     assert len(await live.submissions(tenant.erp_code)) == len(submitted.orders)
+
+
+async def test_a_credit_hold_is_told_in_words_on_every_page(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    """The ERP refuses the approved containers (credit hold): the page does not say a bare
+    "Approved."; the orders, the dashboard banner and the order list say what happened and
+    what happens next, without the raw ERP code."""
+    tenant = await live.new_tenant("Credit Hold Foods")
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None
+    async with live.erp_sim.admin() as admin:
+        held = await admin.patch(
+            f"/admin/customers/{tenant.erp_code}", json={"credit_status": "hold"}
+        )
+        assert held.status_code == 204, held.text
+    await login(page, tenant.username)
+    await page.goto(f"/customers/{tenant.customer_id}/recommendation")
+    await review_and_approve(page)
+    note = page.locator("[data-testid=decision-note]")
+    await expect(note).to_contain_text("Approved, but the ERP did not take container")
+    failures = page.locator("[data-testid=order-failure]")
+    await expect(failures.first).to_contain_text("credit hold with the supplier")
+    await shot(page, "recommendation-credit-hold")
+    await live.wait_for(tenant, CycleStatus.SUBMISSION_FAILED)
+    assert await live.submissions(tenant.erp_code) == []
+
+    await page.goto(f"/customers/{tenant.customer_id}")
+    banner = page.locator("[data-testid=health-banner]")
+    await expect(banner).to_contain_text("The ERP did not take part of your approved order")
+    await expect(banner).to_contain_text("contact the supplier's accounts team")
+    await expect(page.locator("[data-testid=banner-detail]")).to_have_count(0)
+    await shot(page, "dashboard-credit-hold-banner")
+    await page.goto(f"/customers/{tenant.customer_id}/orders")
+    await expect(page.locator("[data-testid=order-failure]").first).to_contain_text("credit hold")
+    assert "E_CREDIT_HOLD" not in await page.locator("main").inner_text()
