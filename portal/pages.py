@@ -45,6 +45,7 @@ from services.banners import cycle_banner
 from services.customer_settings import CustomerSettingsValues
 from services.data_quality import latest_report
 from services.erp_messages import ERP_FAILURES, UNKNOWN
+from services.order_views import order_view
 from services.shipment_views import all_shipments, customer_shipments
 from services.views.customers import dashboard
 from services.views.products import SortOrder, list_products, product_detail
@@ -463,6 +464,25 @@ async def orders_page(
         statuses=list(OrderStatus),
         page=page,
         pages=page_count(result.total, PAGE_SIZE),
+    )
+
+
+@router.get("/customers/{customer_id}/orders/{order_id}")
+async def order_page(
+    request: Request,
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    order_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Response:
+    return await _customer_page(
+        request,
+        session,
+        scope,
+        settings,
+        "order.html",
+        nav="orders",
+        order=await order_view(session, scope.customer_id, order_id),
     )
 
 

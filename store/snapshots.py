@@ -142,6 +142,17 @@ async def product_ids(session: AsyncSession, customer_id: int) -> dict[str, int]
     return {code: product_id for code, product_id in rows}
 
 
+async def product_names(
+    session: AsyncSession, customer_id: int, codes: Sequence[str]
+) -> dict[str, str]:
+    rows = await session.execute(
+        select(SnapshotProduct.code, SnapshotProduct.name).where(
+            SnapshotProduct.customer_id == customer_id, SnapshotProduct.code.in_(list(codes))
+        )
+    )
+    return {code: name for code, name in rows}
+
+
 async def products_for_planning(session: AsyncSession, customer_id: int) -> list[SnapshotProduct]:
     """Every product of the snapshot with its shipment history loaded, in code order."""
     return list(

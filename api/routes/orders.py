@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from api.auth.deps import MAX_ID, CustomerScopeDep
 from api.deps import SessionDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, IsoDate, Page, PageRequestDep
 from api.schemas.orders import OrderDetail, OrderOut
 from core.errors import InvalidInput, NotFound
+from services.order_views import order_csv, order_view
 from store import orders as orders_repo
 from store.models import Order, OrderStatus
 
@@ -84,6 +86,27 @@ async def get_order(
     if order is None:
         raise NotFound(f"order {order_id} not found", field="order_id")
     return OrderDetail.model_validate(order)
+
+
+@router.get(
+    "/{customer_id}/orders/{order_id}/lines.csv",
+    summary="One order's lines as CSV (ERP number, status, dates, product, name, cartons)",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, 200: {"content": {"text/csv": {}}}},
+    response_class=Response,
+)
+async def export_order(
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    order_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Order id", examples=[31])],
+) -> Response:
+    order = await order_view(session, scope.customer_id, order_id)
+    reference = re.sub(r"[^A-Za-z0-9._-]", "_", order.erp_order_number or str(order.id))
+    name = f"order-{reference}.csv"
+    return Response(
+        order_csv(order),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _without_lines(order: Order) -> OrderOut:

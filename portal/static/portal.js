@@ -344,7 +344,10 @@ function renderOrders(orders) {
     const num = document.createElement("span");
     num.dataset.testid = "erp-order-number";
     num.textContent = o.erp_order_number || "";
-    li.append(`Container ${o.container_index} (${o.cartons.toLocaleString()} cartons): `, badge, " ", num);
+    const link = document.createElement("a");
+    link.href = `/customers/${document.body.dataset.customerId}/orders/${o.order_id}`;
+    link.textContent = `Container ${o.container_index}`;
+    li.append(link, ` (${o.cartons.toLocaleString()} cartons): `, badge, " ", num);
     if (o.eta) li.append(` · ETA ${o.eta}`);
     if (o.failure) {
       const f = document.createElement("div");
@@ -428,7 +431,7 @@ function initOrders(root) {
       for (const o of result.data.items) {
         const row = known.get(String(o.id));
         row.dataset.status = o.status;
-        row.querySelector("[data-field=erp_order_number]").textContent = o.erp_order_number || "\u2013";
+        row.querySelector("[data-field=erp_order_number] a").textContent = o.erp_order_number || `#${o.id}`;
         setBadge(row.querySelector("[data-field=status] .badge"), o.status);
         row.querySelector("[data-field=eta]").textContent = o.eta || "\u2013";
         row.querySelector("[data-field=delivered_on]").textContent = o.delivered_on || "\u2013";

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import Any
 
@@ -414,3 +416,49 @@ async def test_a_credit_hold_is_told_in_words_on_every_page(
     await page.goto(f"/customers/{tenant.customer_id}/orders")
     await expect(page.locator("[data-testid=order-failure]").first).to_contain_text("credit hold")
     assert "E_CREDIT_HOLD" not in await page.locator("main").inner_text()
+
+
+async def test_an_order_can_be_followed_to_its_lines_history_and_export(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Order Detail Foods")
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None
+    await login(page, tenant.username)
+    await page.goto(f"/customers/{tenant.customer_id}/recommendation")
+    await review_and_approve(page)
+    submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
+    order = submitted.orders[0]
+    assert order.erp_order_number
+
+    await page.goto(f"/customers/{tenant.customer_id}/orders")
+    await page.locator("[data-testid=order-link]", has_text=order.erp_order_number).click()
+    await expect(page.locator("[data-testid=erp-number]")).to_have_text(order.erp_order_number)
+    await expect(page.locator("[data-testid=from-version]")).to_have_text(
+        f"v{state.recommendation.version}"
+    )
+    erp = await live.erp_order(tenant.erp_code, order.erp_order_number)
+    expected = {ln["ITEM_CODE"]: ln["ORDER_QTY"] for ln in erp["LINES"]}
+    shown = await page.locator("[data-testid=order-line]").evaluate_all(
+        "rs => rs.map(r => [r.dataset.code, r.querySelector('td').textContent.trim()])"
+    )
+    assert {code: int(qty.replace(",", "")) for code, qty in shown} == expected
+    statuses = await page.locator("[data-testid=order-history] li").evaluate_all(
+        "ls => ls.map(l => l.dataset.status)"
+    )
+    assert statuses[0] == "approved" and "submitted" in statuses, statuses
+    await shot(page, "order-detail")
+    link = await page.locator("[data-testid=export-order]").get_attribute("href")
+    assert link
+    text = (await (await page.context.request.get(link)).body()).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text)))
+    assert {row[4]: int(row[6]) for row in table[1:]} == expected
+    assert all(row[0] == order.erp_order_number for row in table[1:])
+
+    # Another customer's order is not there for this buyer.
+    other = await page.goto(f"/customers/{live.a.customer_id}/orders/{order.order_id}")
+    assert other is not None and other.status == 404
+    mine_elsewhere = await page.context.request.get(
+        f"/api/customers/{tenant.customer_id}/orders/{order.order_id + 100000}/lines.csv"
+    )
+    assert mine_elsewhere.status == 404
