@@ -127,3 +127,57 @@ async def test_record_time_to_interactive(
     print(json.dumps({k: v["dom_interactive_ms"] for k, v in timings.items()}))
     for name, timing in timings.items():
         assert timing["dom_interactive_ms"] > 0, (name, timing)
+
+
+async def test_every_page_at_1366_and_390_px(
+    live: LiveStack, new_context: ContextFactory, shot: Shot
+) -> None:
+    """A screenshot of each page at both widths (test-artifacts/portal/<width>-<page>.png).
+    No page scrolls sideways as a whole (wide tables scroll inside their frame), and at 390 px
+    the actions stay on screen: the quantity field and the decision bar of the
+    recommendation, each ops row's links."""
+    state = await live.wait_for(live.a, CycleStatus.AWAITING_APPROVAL)
+    assert state.recommendation is not None
+    code = state.recommendation.containers[0].lines[0].product_code
+    c = f"/customers/{live.a.customer_id}"
+    customer_pages = {
+        "dashboard": c,
+        "recommendation": f"{c}/recommendation",
+        "products": f"{c}/products",
+        "product": f"{c}/products/{code}",
+        "orders": f"{c}/orders",
+    }
+    ops_pages = {
+        "ops": "/ops",
+        "settings": f"/ops/customers/{live.a.customer_id}/settings",
+        "data-quality": f"/ops/customers/{live.a.customer_id}/data-quality",
+        "audit": "/ops/audit",
+    }
+    for width, viewport in ((1366, {"width": 1366, "height": 900}), (390, PHONE)):
+        phone = width == 390
+        context = await new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
+        page = await context.new_page()
+        await page.goto("/login")
+        await shot(page, f"{width}-login")
+        for who, pages in ((live.a.username, customer_pages), (live.ops_username, ops_pages)):
+            await login(page, who)
+            for name, path in pages.items():
+                response = await page.goto(path)
+                assert response is not None and response.ok, (path, response)
+                scroll, inner = await page.evaluate(
+                    "() => [document.documentElement.scrollWidth, window.innerWidth]"
+                )
+                assert scroll <= inner, f"{width}px {name}: scrollWidth {scroll} > {inner}"
+                await shot(page, f"{width}-{name}")
+                if phone and name == "recommendation":
+                    qty = page.locator("[data-testid=qty]").first
+                    box = await qty.bounding_box()
+                    assert box and box["x"] + box["width"] <= inner, box
+                    await expect(page.locator("[data-testid=approve]")).to_be_in_viewport()
+                if phone and name == "ops":
+                    link = page.locator("[data-testid=settings-link]").first
+                    box = await link.bounding_box()
+                    assert box and box["x"] + box["width"] <= inner, box
+            async with page.expect_navigation():
+                await page.click("[data-testid=logout]")
+        await context.close()
