@@ -46,6 +46,7 @@ from services.customer_settings import CustomerSettingsValues
 from services.data_quality import latest_report
 from services.erp_messages import ERP_FAILURES, UNKNOWN
 from services.order_views import order_view
+from services.risk import AT_RISK, LABELS, OVERSTOCKED, Risk
 from services.shipment_views import all_shipments, customer_shipments
 from services.views.customers import dashboard
 from services.views.products import SortOrder, list_products, product_detail
@@ -280,6 +281,7 @@ async def dashboard_page(
         settings,
         "dashboard.html",
         nav="dashboard",
+        risk_labels={r.value: text for r, text in LABELS.items()},
         board=board,
         waiting=waiting,
     )
@@ -336,6 +338,18 @@ async def recommendation_page(
     )
 
 
+AT_RISK_CHOICE, OVERSTOCKED_CHOICE = "at_risk", "overstocked"
+RISK_GROUPS = {AT_RISK_CHOICE: AT_RISK, OVERSTOCKED_CHOICE: OVERSTOCKED}
+
+
+def _risk_filter(value: str | None) -> list[str]:
+    """The products page's risk choice: one risk, or a group of them."""
+    if value in RISK_GROUPS:
+        return sorted(r.value for r in RISK_GROUPS[value])
+    one = choice(Risk, value, "risk")
+    return [] if one is None else [one.value]
+
+
 # Column heading -> sort key, in the worksheet's column order (None: not sortable).
 SORT_COLUMNS: list[tuple[str, SortKey | None]] = [
     ("Product", SortKey.PRODUCT),
@@ -346,7 +360,7 @@ SORT_COLUMNS: list[tuple[str, SortKey | None]] = [
     ("On hand", SortKey.ON_HAND),
     ("On order (next arrival)", SortKey.ON_ORDER),
     ("Forecast / week", SortKey.FORECAST),
-    ("Cover now (weeks)", SortKey.COVER_NOW),
+    ("Cover with orders (weeks)", SortKey.COVER_NOW),
     ("Cover at arrival (weeks)", SortKey.COVER_AT_ARRIVAL),
     ("Target", SortKey.TARGET),
     ("Why", None),
@@ -378,6 +392,7 @@ async def products_page(
     page: PageNumber = 1,
     q: SearchText = None,
     status: FormChoice = None,
+    risk: FormChoice = None,
     sort: ProductSort = ProductSort.RUN_OUT,
     order: SortOrder = SortOrder.ASC,
 ) -> Response:
@@ -388,6 +403,7 @@ async def products_page(
         PageRequest(page, PAGE_SIZE),
         search=q,
         statuses=[] if plan_status is None else [plan_status.value],
+        risks=_risk_filter(risk),
         sort=sort,
         order=order,
     )
@@ -401,9 +417,14 @@ async def products_page(
         products=result,
         q=q or "",
         status=status or "",
+        risk=risk or "",
+        risk_choices=[
+            (AT_RISK_CHOICE, "at risk (any of the next three)"),
+            *((r.value, LABELS[r]) for r in Risk),
+            (OVERSTOCKED_CHOICE, "overstocked (excess or too much on order)"),
+        ],
         sort=sort.value,
         order=order.value,
-        statuses=[s for s in PlanStatus if s is not PlanStatus.UNPLANNED],
         sorts=list(ProductSort),
         pages=page_count(result.total, PAGE_SIZE),
     )

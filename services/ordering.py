@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,9 +23,10 @@ from planning.packing import Limits, pack, to_containers
 from planning.settings import PlanSettings
 from services.customer_settings import plan_settings
 from services.cycle_records import write_cycle_record
-from services.recommend import chosen_items, to_version
+from services.recommend import chosen_items, stored_settings, to_version
+from services.risk import Risk, StockFacts, risk_after_order
 from services.schemas import RecommendationVersion
-from store import audit
+from store import audit, snapshots
 from store import customer_settings as settings_repo
 from store import orders as orders_repo
 from store import recommendations as recommendations_repo
@@ -133,6 +135,7 @@ async def record_approval(
             rec, RecommendationStatus.APPROVED, decided_by=record.actor, at=datetime.now(UTC)
         )
         await session.flush()
+        await _count_as_on_order(session, record.customer_id, containers, rec.settings)
         planned = [_planned(order, index) for index, order in created]
         await audit.append(
             session,
@@ -336,6 +339,40 @@ def _repacked(
         (c.index, [(line.product_code, line.quantity) for line in c.lines])
         for c in to_containers(boxes)
     ]
+
+
+async def _count_as_on_order(
+    session: AsyncSession,
+    customer_id: int,
+    containers: list[tuple[int, list[tuple[str, int]]]],
+    plan_settings_json: dict[str, Any],
+) -> None:
+    """The approved cartons are on order from now on: every page's cover and risk say so at
+    once, not after the next sync. Nothing is left to order of them in this recommendation."""
+    ordered: dict[str, int] = {}
+    for _, lines in containers:
+        for code, qty in lines:
+            ordered[code] = ordered.get(code, 0) + qty
+    settings = stored_settings(plan_settings_json)
+    max_cover = settings.max_cover_weeks if settings else PlanSettings().max_cover_weeks
+    for product in await snapshots.products_by_code(session, customer_id, list(ordered)):
+        product.pipeline += ordered[product.code]
+        product.ordered_quantity = 0
+        if product.risk is None:
+            continue
+        product.risk = risk_after_order(
+            Risk(product.risk),
+            StockFacts(
+                on_hand=product.stock_on_hand,
+                on_order=product.pipeline,
+                weekly_forecast=product.weekly_forecast,
+                run_out_date=product.run_out_date,
+                urgent=product.urgent,
+                arrival=None,
+                max_cover_weeks=max_cover,
+            ),
+        ).value
+    await snapshots.refresh_product_health(session, customer_id)
 
 
 async def _planned_orders(session: AsyncSession, record: ApprovalRecord) -> list[PlannedOrder]:

@@ -25,10 +25,11 @@ from planning.models import (
 )
 from planning.models import OrderStatus as ErpOrderStatus
 from planning.packing import PackItem
-from planning.schemas import Container, Line, PlanInput, Recommendation, Totals
+from planning.schemas import Container, Line, PlanInput, PlanStatus, Recommendation, Totals
 from planning.settings import PlanSettings
 from services import consumption
 from services.customer_settings import plan_settings
+from services.risk import StockFacts, assess
 from services.schemas import RecommendationVersion
 from store import audit, snapshots
 from store import customer_settings as settings_repo
@@ -287,6 +288,7 @@ async def _store(
 
 
 def _plan_rows(rec: Recommendation, ids: dict[str, int]) -> list[dict[str, Any]]:
+    arrival = plan_arrival(rec)
     return [
         {
             "id": ids[p.product_code],
@@ -301,10 +303,31 @@ def _plan_rows(rec: Recommendation, ids: dict[str, int]) -> list[dict[str, Any]]
             "run_out_date": p.run_out_date,
             "ordered_quantity": p.ordered_quantity,
             "urgent": p.urgent,
+            "risk": assess(
+                StockFacts(
+                    on_hand=p.stock_on_hand,
+                    on_order=p.pipeline,
+                    weekly_forecast=p.weekly_forecast,
+                    run_out_date=p.run_out_date,
+                    urgent=p.urgent,
+                    arrival=arrival,
+                    max_cover_weeks=rec.settings.max_cover_weeks,
+                    planned=p.status in _PLANNED,
+                )
+            ).value,
         }
         for p in rec.products
         if p.product_code in ids
     ]
+
+
+_PLANNED = frozenset({PlanStatus.AT_RISK, PlanStatus.REORDER, PlanStatus.HEALTHY})
+
+
+def plan_arrival(rec: Recommendation) -> date:
+    """When an order placed on the plan's date arrives, at the lead time the plan used."""
+    weeks = rec.lead_time.weeks if rec.lead_time else rec.settings.lead_time_weeks
+    return rec.as_of + timedelta(days=round(weeks * 7))
 
 
 def to_version(record: RecommendationRecord, *, created: bool = False) -> RecommendationVersion:

@@ -15,12 +15,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.risk import LABELS, Risk
 from store import drafts as drafts_repo
 from store import orders as orders_repo
 from store import recommendations as recommendations_repo
+from store import snapshots
 
 
 class SortKey(StrEnum):
@@ -75,6 +77,12 @@ class WorksheetRow(BaseModel):
     pull_forward: int = Field(description="Cartons ordered ahead of need to fill a container")
     containers: list[int]
     text: str = ""
+    risk: str | None = Field(default=None, description="services.risk.Risk of the product")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def risk_label(self) -> str | None:
+        return None if self.risk is None else LABELS[Risk(self.risk)]
 
 
 class WorksheetTotals(BaseModel):
@@ -164,7 +172,11 @@ def totals(rows: Sequence[WorksheetRow]) -> WorksheetTotals:
 
 
 def _row(
-    position: int, line: Mapping[str, Any], drafts: Mapping[str, int], arrivals: Mapping[str, date]
+    position: int,
+    line: Mapping[str, Any],
+    drafts: Mapping[str, int],
+    arrivals: Mapping[str, date],
+    risks: Mapping[str, str],
 ) -> WorksheetRow:
     e: Mapping[str, Any] = line["explanation"] or {}
     code = line["product_code"]
@@ -192,6 +204,7 @@ def _row(
         pull_forward=e.get("pull_forward_cartons") or 0,
         containers=list(line["containers"] or []),
         text=e.get("text", ""),
+        risk=risks.get(code),
     )
 
 
@@ -222,7 +235,8 @@ async def worksheet(
     lines = await recommendations_repo.all_line_rows(session, rec_id)
     drafts = await drafts_repo.draft_of(session, rec_id)
     arrivals = await next_arrivals(session, customer_id)
-    rows = [_row(i, line, drafts, arrivals) for i, line in enumerate(lines)]
+    risks = await snapshots.risks_by_code(session, customer_id)
+    rows = [_row(i, line, drafts, arrivals, risks) for i, line in enumerate(lines)]
     chosen = _sorted(_selected(rows, query), query)
     if page_size is None:
         shown, page, size = chosen, 1, max(len(chosen), 1)
@@ -257,6 +271,7 @@ COLUMNS: list[tuple[str, Callable[[WorksheetRow], Any]]] = [
     ("Product", lambda r: r.product_code),
     ("Name", lambda r: r.name),
     ("Urgent", lambda r: "yes" if r.urgent else ""),
+    ("Risk", lambda r: r.risk_label or ""),
     ("On hand", lambda r: r.on_hand),
     ("On order", lambda r: r.on_order),
     ("Next arrival", lambda r: r.next_arrival),
@@ -264,7 +279,7 @@ COLUMNS: list[tuple[str, Callable[[WorksheetRow], Any]]] = [
         "Forecast / week",
         lambda r: None if r.forecast_weekly is None else round(r.forecast_weekly, 1),
     ),
-    ("Cover now (weeks)", lambda r: _weeks(r.cover_now_weeks)),
+    ("Cover with orders (weeks)", lambda r: _weeks(r.cover_now_weeks)),
     ("Cover at arrival (weeks)", lambda r: _weeks(r.cover_at_arrival_weeks)),
     ("Target", lambda r: r.target_cartons),
     ("Suggested", lambda r: r.suggested),

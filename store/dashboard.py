@@ -14,7 +14,6 @@ from store.models import (
     Cycle,
     Order,
     RecommendationRecord,
-    RecommendationStatus,
     Snapshot,
 )
 from store.models.orders import OPEN_ORDER_STATUSES
@@ -45,7 +44,8 @@ SNAPSHOT_FIELDS = ("synced_at", "as_of", "product_count", "data_quality", "produ
 
 @dataclass(frozen=True)
 class DashboardData:
-    """Each part is None when the customer has none yet (no sync, no current version, …)."""
+    """Each part is None when the customer has none yet (no sync, no version, …);
+    `recommendation` is the latest version, with its status."""
 
     snapshot: dict[str, Any] | None
     recommendation: dict[str, Any] | None
@@ -59,6 +59,11 @@ async def dashboard_data(session: AsyncSession, customer_id: int) -> DashboardDa
     recs = RecommendationRecord.__table__.c
     snaps = Snapshot.__table__.c
     orders = Order.__table__.c
+    # The latest version, whatever its status: after an approval the dashboard says "v3,
+    # approved", not "no recommendation yet".
+    latest_version = (
+        select(func.max(recs.version)).where(recs.customer_id == customer_id).scalar_subquery()
+    )
     latest_cycle = (
         select(func.max(cycles.id)).where(cycles.customer_id == customer_id).scalar_subquery()
     )
@@ -80,10 +85,7 @@ async def dashboard_data(session: AsyncSession, customer_id: int) -> DashboardDa
         .outerjoin(Snapshot.__table__, snaps.customer_id == Customer.__table__.c.id)
         .outerjoin(
             RecommendationRecord.__table__,
-            and_(
-                recs.customer_id == Customer.__table__.c.id,
-                recs.status == RecommendationStatus.CURRENT.value,
-            ),
+            and_(recs.customer_id == Customer.__table__.c.id, recs.version == latest_version),
         )
         .outerjoin(
             Cycle.__table__,

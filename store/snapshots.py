@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -142,6 +142,27 @@ async def product_ids(session: AsyncSession, customer_id: int) -> dict[str, int]
     return {code: product_id for code, product_id in rows}
 
 
+async def products_by_code(
+    session: AsyncSession, customer_id: int, codes: Sequence[str]
+) -> list[SnapshotProduct]:
+    return list(
+        await session.scalars(
+            select(SnapshotProduct).where(
+                SnapshotProduct.customer_id == customer_id, SnapshotProduct.code.in_(list(codes))
+            )
+        )
+    )
+
+
+async def risks_by_code(session: AsyncSession, customer_id: int) -> dict[str, str]:
+    rows = await session.execute(
+        select(SnapshotProduct.code, SnapshotProduct.risk).where(
+            SnapshotProduct.customer_id == customer_id, SnapshotProduct.risk.is_not(None)
+        )
+    )
+    return {code: risk for code, risk in rows if risk is not None}
+
+
 async def product_names(
     session: AsyncSession, customer_id: int, codes: Sequence[str]
 ) -> dict[str, str]:
@@ -193,6 +214,7 @@ class ProductSort(StrEnum):
     RUN_OUT = "run_out"
     STATUS = "status"
     ORDERED = "ordered"
+    RISK = "risk"
 
 
 _SORT_COLUMNS: dict[ProductSort, Any] = {
@@ -203,9 +225,10 @@ _SORT_COLUMNS: dict[ProductSort, Any] = {
     ProductSort.COVER: SnapshotProduct.weeks_of_cover,
     ProductSort.RUN_OUT: SnapshotProduct.run_out_date,
     ProductSort.STATUS: SnapshotProduct.plan_status,
+    ProductSort.RISK: SnapshotProduct.risk,
     ProductSort.ORDERED: SnapshotProduct.ordered_quantity,
 }
-_TEXT_SORTS = {ProductSort.CODE, ProductSort.NAME, ProductSort.STATUS}
+_TEXT_SORTS = {ProductSort.CODE, ProductSort.NAME, ProductSort.STATUS, ProductSort.RISK}
 
 # What the products route returns: every column but the shipment history and search text.
 PRODUCT_LIST_COLUMNS: tuple[ColumnElement[Any], ...] = tuple(
@@ -222,6 +245,7 @@ async def list_products(
     *,
     search: str | None = None,
     statuses: Sequence[str] = (),
+    risks: Sequence[str] = (),
     sort: ProductSort = ProductSort.RUN_OUT,
     descending: bool = False,
 ) -> Page[dict[str, Any]]:
@@ -237,6 +261,8 @@ async def list_products(
         stmt = stmt.where(SnapshotProduct.search_text.like(like_pattern(search), escape="\\"))
     if statuses:
         stmt = stmt.where(SnapshotProduct.plan_status.in_(list(statuses)))
+    if risks:
+        stmt = stmt.where(SnapshotProduct.risk.in_(list(risks)))
     column = _SORT_COLUMNS[sort]
     key = byte_order(column, session) if sort in _TEXT_SORTS else column
     tie = byte_order(SnapshotProduct.code, session)
@@ -267,11 +293,13 @@ class ProductHealth:
     by_status: dict[str, int]
     urgent: int
     next_run_out: NextRunOut | None
+    by_risk: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         nxt = self.next_run_out
         return {
             "by_status": self.by_status,
+            "by_risk": self.by_risk,
             "urgent": self.urgent,
             "next_run_out": None
             if nxt is None
@@ -288,6 +316,7 @@ class ProductHealth:
         nxt = data.get("next_run_out")
         return cls(
             by_status={str(k): int(v) for k, v in data["by_status"].items()},
+            by_risk={str(k): int(v) for k, v in data.get("by_risk", {}).items()},
             urgent=int(data["urgent"]),
             next_run_out=None
             if nxt is None
@@ -358,4 +387,10 @@ async def _live_health_of(session: AsyncSession, customer_id: int) -> ProductHea
     next_run_out = (
         None if row is None or row[2] is None else NextRunOut(row[0], row[1], row[2], row[3])
     )
-    return ProductHealth(by_status, urgent, next_run_out)
+    risks = await session.execute(
+        select(SnapshotProduct.risk, func.count())
+        .where(mine, SnapshotProduct.risk.is_not(None))
+        .group_by(SnapshotProduct.risk)
+    )
+    by_risk = {str(risk): int(count) for risk, count in risks}
+    return ProductHealth(by_status, urgent, next_run_out, by_risk)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from api.auth.deps import CustomerScopeDep
 from api.deps import SessionDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, Page, PageRequestDep
+from services.risk import Risk
 from services.views.products import ProductDetail, ProductOut, SortOrder, product_detail
 from services.views.products import list_products as list_products_view
 from store.models import PlanStatus
@@ -42,7 +43,14 @@ async def list_products(
     q: SearchText = None,
     status: Annotated[
         list[PlanStatus] | None,
-        Query(description="Only these statuses (repeat for several)", examples=[["at_risk"]]),
+        Query(description="Only these plan statuses (repeat for several)", examples=[["at_risk"]]),
+    ] = None,
+    risk: Annotated[
+        list[Risk] | None,
+        Query(
+            description="Only these risks, the vocabulary every page uses (repeat for several)",
+            examples=[["stocked_out", "runs_out_before_arrival"]],
+        ),
     ] = None,
     sort: Annotated[ProductSort, Query(description="Sort key; NULLs sort last")] = (
         ProductSort.RUN_OUT
@@ -55,6 +63,7 @@ async def list_products(
         page,
         search=q,
         statuses=[s.value for s in status or []],
+        risks=[r.value for r in risk or []],
         sort=sort,
         order=order,
     )

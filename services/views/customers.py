@@ -6,8 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.risk import Risk
 from store.dashboard import dashboard_data
-from store.models import Customer, PlanStatus
+from store.models import Customer, PlanStatus, RecommendationStatus
 from store.overview import CustomerOverview
 
 _CYCLE_EXAMPLE: JsonDict = {
@@ -164,9 +165,19 @@ class Dashboard(BaseModel):
 
     customer: CustomerOut
     products: ProductCounts
-    urgent_containers: int = Field(description="Urgent containers in the current recommendation")
+    risks: dict[str, int] = Field(
+        default_factory=dict,
+        description="Products by risk (services.risk.Risk: stocked_out, "
+        "runs_out_before_arrival, below_safety, excess, too_much_on_order, ok, ...); every "
+        "page counts and labels risk the same way",
+    )
+    urgent_containers: int = Field(
+        description="Urgent containers in the recommendation waiting for a decision"
+    )
     next_run_out: NextRunOut | None
-    recommendation: RecommendationBrief | None = Field(description="The current version, if any")
+    recommendation: RecommendationBrief | None = Field(
+        description="The latest version with its status (current, approved, …), if any"
+    )
     open_orders: dict[str, int] = Field(description="Open orders by status")
     last_sync: LastSync | None
 
@@ -200,7 +211,10 @@ async def dashboard(session: AsyncSession, customer: Customer) -> Dashboard:
             cycle=None if data.cycle is None else CycleOut.model_validate(data.cycle),
         ),
         products=ProductCounts(total=sum(counts.values()), urgent=health.urgent, **counts),
-        urgent_containers=0 if current is None else current["urgent_container_count"],
+        risks={risk.value: health.by_risk.get(risk.value, 0) for risk in Risk},
+        urgent_containers=0
+        if current is None or current["status"] != RecommendationStatus.CURRENT.value
+        else current["urgent_container_count"],
         next_run_out=None
         if next_run_out is None
         else NextRunOut(

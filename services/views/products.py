@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
 from services.product_detail import outlook
+from services.risk import LABELS, Risk, cover_weeks
 from services.views.page import Page
+from services.worksheet import next_arrivals
 from store import customer_settings as settings_repo
 from store import snapshots
 from store.pagination import PageRequest
@@ -72,6 +74,29 @@ class ProductOut(BaseModel):
     )
     carton_weight_kg: float | None
     carton_volume_m3: float | None
+    risk: str | None = Field(
+        default=None,
+        description="services.risk.Risk, the one risk vocabulary (null: not planned yet)",
+    )
+
+    @computed_field(description="In words, as every page says it")  # type: ignore[prop-decorator]
+    @property
+    def risk_label(self) -> str | None:
+        return None if self.risk is None else LABELS[Risk(self.risk)]
+
+    @computed_field(description="Stock on hand / weekly forecast (null: nothing sells)")  # type: ignore[prop-decorator]
+    @property
+    def on_hand_cover_weeks(self) -> float | None:
+        return cover_weeks(self.stock_on_hand, self.weekly_forecast)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="(Stock on hand + open orders) / weekly forecast (null: nothing sells)"
+    )
+    @property
+    def cover_with_orders_weeks(self) -> float | None:
+        if self.stock_on_hand is None:
+            return None
+        return cover_weeks(max(self.stock_on_hand, 0) + self.pipeline, self.weekly_forecast)
 
 
 class WeekCartons(BaseModel):
@@ -93,6 +118,9 @@ class ProductDetail(ProductOut):
         "floored at zero"
     )
     target_weeks: float = Field(description="The customer's target stock, in weeks of cover")
+    next_arrival: date | None = Field(
+        default=None, description="Earliest ETA of an open order of the product"
+    )
     target_cartons: int | None = Field(description="target_weeks x weekly forecast")
 
 
@@ -111,6 +139,7 @@ async def list_products(
     *,
     search: str | None = None,
     statuses: list[str] | None = None,
+    risks: list[str] | None = None,
     sort: ProductSort = ProductSort.RUN_OUT,
     order: SortOrder = SortOrder.ASC,
 ) -> Page[ProductOut]:
@@ -121,6 +150,7 @@ async def list_products(
         page,
         search=search or None,
         statuses=statuses or [],
+        risks=risks or [],
         sort=sort,
         descending=order is SortOrder.DESC,
     )
@@ -153,5 +183,6 @@ async def product_detail(session: AsyncSession, customer_id: int, code: str) -> 
             "projected_stock": [WeekCartons.model_validate(w) for w in view.projected_stock],
             "target_weeks": view.target_weeks,
             "target_cartons": view.target_cartons,
+            "next_arrival": (await next_arrivals(session, customer_id)).get(code),
         }
     )

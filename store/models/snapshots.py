@@ -124,3 +124,6 @@ class SnapshotProduct(Base):
     run_out_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     ordered_quantity: Mapped[int] = mapped_column(Integer, default=0)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    risk: Mapped[str | None] = mapped_column(
+        String(24), nullable=True, doc="services.risk.Risk; NULL until the first plan"
+    )

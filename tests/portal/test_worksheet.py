@@ -140,7 +140,7 @@ async def test_sort_search_and_export_the_4000_product_recommendation(
         f"{len(lines):,} lines"
     )
     await page.locator("[data-testid=sort-cover_now]").click()
-    await expect(page.locator("th[aria-sort=ascending]")).to_contain_text("Cover now")
+    await expect(page.locator("th[aria-sort=ascending]")).to_contain_text("Cover with orders")
     rows = await page_rows(page)
     assert len(rows) == 100
     covers = [number(r["cover_now"]) for r in rows]
@@ -148,7 +148,7 @@ async def test_sort_search_and_export_the_4000_product_recommendation(
     assert known == sorted(known) and known, covers
     await shot(page, "worksheet-4000-sorted-by-cover")
     await page.locator("[data-testid=sort-cover_now]").click()
-    await expect(page.locator("th[aria-sort=descending]")).to_contain_text("Cover now")
+    await expect(page.locator("th[aria-sort=descending]")).to_contain_text("Cover with orders")
     down = [number(r["cover_now"]) for r in await page_rows(page)]
     known_down = [c for c in down if c is not None]
     assert known_down == sorted(known_down, reverse=True) and known_down[0] >= known[-1]
