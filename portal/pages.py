@@ -32,8 +32,7 @@ from api.auth.deps import (
 )
 from api.auth.origin import refuse_cross_site_login
 from api.auth.session import log_in, log_out
-from api.deps import ResourcesDep, SessionDep, SettingsDep
-from api.schemas.worksheet import WorksheetQueryDep
+from api.deps import ResourcesDep, SessionDep, SettingsDep, WorksheetQueryDep
 from core.errors import Forbidden, InvalidInput, Unauthorized
 from core.settings import Settings
 from core.temporal import temporal_ui_url

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.deps import MAX_ID, CustomerScopeDep
-from api.deps import SessionDep
+from api.deps import SessionDep, WorksheetQueryDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, PageRequestDep
 from api.schemas.cycles import CODES_ONLY, ProductCode
-from api.schemas.worksheet import WorksheetQueryDep
 from core.errors import NotFound
 from services.drafts import (
     Draft,
