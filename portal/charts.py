@@ -6,6 +6,7 @@ Every number is formatted by us and every text is escaped, so the SVG is safe to
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from html import escape
 from typing import Protocol
 
@@ -60,29 +61,75 @@ def _x_labels(points: Sequence[Point], xs: list[float]) -> list[str]:
     ]
 
 
-def stock_chart(points: Sequence[Point], target: int | None) -> str:
-    """Projected stock per week as a line, the target as a dashed line."""
+class Delivery(Protocol):
+    @property
+    def on(self) -> date: ...
+
+    @property
+    def cartons(self) -> int: ...
+
+    @property
+    def order(self) -> str: ...
+
+
+def _level(y: float, css: str, text: str) -> list[str]:
+    return [
+        f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH}" y2="{y:.1f}" class="{css}"/>',
+        f'<text x="{WIDTH - 4}" y="{y - 4:.1f}" class="tick" text-anchor="end">'
+        f"{escape(text)}</text>",
+    ]
+
+
+def stock_chart(
+    points: Sequence[Point],
+    target: int | None,
+    *,
+    safety: int | None = None,
+    arrivals: Sequence[Delivery] = (),
+) -> str:
+    """Projected stock per week as a line; the target and the safety stock as dashed lines;
+    each open order's arrival as a marked tick with its cartons."""
     values = [p.cartons for p in points]
-    high = max([*values, target or 0, 1]) * 1.1
+    high = max([*values, target or 0, safety or 0, 1]) * 1.1
     low = 0
     n = max(len(points) - 1, 1)
     xs = [LEFT + (WIDTH - LEFT - 8) * i / n for i in range(len(points))]
     line = " ".join(f"{x:.1f},{_scale(v, low, high):.1f}" for x, v in zip(xs, values, strict=True))
     body = [f'<polyline points="{line}" class="stock"/>']
     if target is not None:
-        yt = _scale(target, low, high)
-        body.append(f'<line x1="{LEFT}" y1="{yt:.1f}" x2="{WIDTH}" y2="{yt:.1f}" class="target"/>')
+        body += _level(_scale(target, low, high), "target", f"target {target:,}")
+    if safety:
+        body += _level(_scale(safety, low, high), "safety", f"safety {safety:,}")
+    first = points[0].week_start if points else None
+    by_week: dict[int, list[Delivery]] = {}
+    if isinstance(first, date):
+        for a in arrivals:
+            # The week the projection books it in (see services.product_detail).
+            week = max((a.on - first).days // 7, 0)
+            if week <= len(points) - 1:
+                by_week.setdefault(week, []).append(a)
+    for week, landing in sorted(by_week.items()):
+        x = LEFT + (WIDTH - LEFT - 8) * week / n
+        cartons = sum(a.cartons for a in landing)
+        what = "; ".join(f"{a.order}: {a.cartons:,} on {a.on.isoformat()}" for a in landing)
         body.append(
-            f'<text x="{WIDTH - 4}" y="{yt - 4:.1f}" class="tick" text-anchor="end">'
-            f"target {target:,}</text>"
+            f'<g class="arrival"><line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" '
+            f'y2="{HEIGHT - BOTTOM}"/><text x="{x + 3:.1f}" y="{TOP + 10}" class="tick">'
+            f"+{cartons:,}</text><title>{escape(what)}</title></g>"
         )
-    return _frame("Projected stock against the target", high, low, body, _x_labels(points, xs))
+    return _frame(
+        "Projected stock with open orders arriving, against the target and the safety stock",
+        high,
+        low,
+        body,
+        _x_labels(points, xs),
+    )
 
 
-def shipments_chart(points: Sequence[Point]) -> str:
-    """Cartons shipped per week as bars."""
+def shipments_chart(points: Sequence[Point], forecast: float | None = None) -> str:
+    """Cartons shipped per week as bars, with the weekly forecast over them."""
     values = [p.cartons for p in points]
-    high = max([*values, 1]) * 1.1
+    high = max([*values, forecast or 0, 1]) * 1.1
     count = max(len(points), 1)
     step = (WIDTH - LEFT - 8) / count
     base = _scale(0, 0, high)
@@ -93,4 +140,8 @@ def shipments_chart(points: Sequence[Point]) -> str:
         for i, v in enumerate(values)
     ]
     xs = [LEFT + i * step + step / 2 for i in range(len(points))]
-    return _frame("Cartons shipped per week", high, 0, bars, _x_labels(points, xs))
+    if forecast:
+        bars += _level(_scale(forecast, 0, high), "forecast", f"forecast {forecast:,.0f}/week")
+    return _frame(
+        "Cartons shipped per week, with the forecast", high, 0, bars, _x_labels(points, xs)
+    )

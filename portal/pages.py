@@ -446,8 +446,13 @@ async def product_page(
         "product.html",
         nav="products",
         product=product,
-        stock_svg=stock_chart(product.projected_stock, product.target_cartons),
-        shipments_svg=shipments_chart(product.weekly_shipments),
+        stock_svg=stock_chart(
+            product.projected_stock,
+            product.target_cartons,
+            safety=product.safety_stock_cartons,
+            arrivals=product.arrivals,
+        ),
+        shipments_svg=shipments_chart(product.weekly_shipments, product.weekly_forecast),
     )
 
 

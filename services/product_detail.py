@@ -7,11 +7,12 @@ the target; the recommendation's explanation carries the exact figures.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.customer_settings import plan_settings
-from store.models import CustomerSettings, SnapshotProduct
+from store.models import CustomerSettings, Order, SnapshotProduct
 
 HISTORY_WEEKS = 52
 
@@ -46,25 +47,62 @@ def weekly_shipments(
     return [WeekValue(first + timedelta(weeks=i), totals[i]) for i in range(weeks)]
 
 
-def projected_stock(product: SnapshotProduct, as_of: date) -> list[WeekValue]:
-    """Stock at the start of each forecast week (the engine's weeks, from `as_of`): on hand +
-    pipeline - forecast so far, never below zero (demand beyond the stock is lost or
-    back-ordered, not negative stock). The pipeline counts from the start: an approximation
-    of the engine's projection, which books each open order in its arrival week."""
-    stock = max(product.stock_on_hand or 0, 0) + product.pipeline
+def projected_stock(
+    product: SnapshotProduct, as_of: date, arrivals: Sequence[Arrival] = ()
+) -> list[WeekValue]:
+    """Stock at the start of each forecast week (the engine's weeks, from `as_of`): on hand,
+    less the forecast, plus each open order in the week it arrives; never below zero (demand
+    beyond the stock is lost or back-ordered, not negative stock). Pipeline the orders do not
+    account for (an ERP order without its lines here) counts from the start."""
+    booked = sum(a.cartons for a in arrivals)
+    stock = max(product.stock_on_hand or 0, 0) + max(product.pipeline - booked, 0)
+    by_week: dict[int, int] = {}
+    for a in arrivals:
+        week = max((a.on - as_of).days // 7, 0)
+        by_week[week] = by_week.get(week, 0) + a.cartons
+    stock += by_week.get(0, 0)
     points = [WeekValue(as_of, stock)]
     for i, demand in enumerate(product.forecast or []):
-        stock = max(stock - round(demand), 0)
+        stock = max(stock - round(demand), 0) + by_week.get(i + 1, 0)
         points.append(WeekValue(as_of + timedelta(weeks=i + 1), stock))
     return points
 
 
-def outlook(product: SnapshotProduct, settings: CustomerSettings, as_of: date) -> ProductOutlook:
+@dataclass(frozen=True)
+class Arrival:
+    """An open order's cartons of one product, on the day they are expected."""
+
+    on: date
+    cartons: int
+    order: str
+
+
+def arrivals_of(
+    code: str, orders: Sequence[Order], as_of: date, lead_time_weeks: float
+) -> list[Arrival]:
+    """Open orders' lines of `code`: at their ETA, else (approved, not yet at the ERP) one
+    lead time after they were ordered."""
+    out = []
+    for order in orders:
+        cartons = sum(int(line["quantity"]) for line in order.lines if line["product_code"] == code)
+        if not cartons:
+            continue
+        on = order.eta or order.ordered_on + timedelta(days=round(lead_time_weeks * 7))
+        out.append(Arrival(max(on, as_of), cartons, order.erp_order_number or f"#{order.id}"))
+    return sorted(out, key=lambda a: a.on)
+
+
+def outlook(
+    product: SnapshotProduct,
+    settings: CustomerSettings,
+    as_of: date,
+    arrivals: Sequence[Arrival] = (),
+) -> ProductOutlook:
     weeks = plan_settings(settings).target_weeks_for(product.code)
     forecast = product.weekly_forecast
     return ProductOutlook(
         weekly_shipments=weekly_shipments(product.shipments or [], as_of),
-        projected_stock=projected_stock(product, as_of),
+        projected_stock=projected_stock(product, as_of, arrivals),
         target_weeks=weeks,
         target_cartons=None if forecast is None else round(weeks * forecast),
     )

@@ -197,6 +197,25 @@ async def line_rows(
     return await paginate_rows(session, stmt.order_by(_lines.position), page)
 
 
+async def latest_explanation(
+    session: AsyncSession, customer_id: int, code: str
+) -> dict[str, Any] | None:
+    """The explanation of `code`'s line in the customer's latest version (None: not in it)."""
+    latest = (
+        select(func.max(_records.version)).where(_records.customer_id == customer_id)
+    ).scalar_subquery()
+    value: dict[str, Any] | None = await session.scalar(
+        select(_lines.explanation)
+        .join(RecommendationRecord.__table__, _records.id == _lines.recommendation_id)
+        .where(
+            _records.customer_id == customer_id,
+            _records.version == latest,
+            _lines.product_code == code,
+        )
+    )
+    return value
+
+
 async def settings_of(session: AsyncSession, recommendation_id: int) -> dict[str, Any] | None:
     """The settings a version was planned with, as stored."""
     value: dict[str, Any] | None = await session.scalar(

@@ -7,11 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
-from services.product_detail import outlook
+from services.product_detail import arrivals_of, outlook
 from services.risk import LABELS, Risk, cover_weeks
 from services.views.page import Page
-from services.worksheet import next_arrivals
 from store import customer_settings as settings_repo
+from store import orders as orders_repo
+from store import recommendations as recommendations_repo
 from store import snapshots
 from store.pagination import PageRequest
 from store.snapshots import ProductSort
@@ -121,7 +122,23 @@ class ProductDetail(ProductOut):
     next_arrival: date | None = Field(
         default=None, description="Earliest ETA of an open order of the product"
     )
+    safety_stock_cartons: int | None = Field(
+        default=None,
+        description="Safety stock of the product's line in the latest recommendation (null: "
+        "not ordered in it)",
+    )
+    arrivals: list[ArrivalOut] = Field(
+        default_factory=list,
+        description="Open orders of the product on the day they are expected (ETA, else one "
+        "lead time after ordering), booked in that week of the projection",
+    )
     target_cartons: int | None = Field(description="target_weeks x weekly forecast")
+
+
+class ArrivalOut(BaseModel):
+    on: date
+    cartons: int
+    order: str = Field(description="ERP order number, or #id before the ERP has it")
 
 
 class SortOrder(StrEnum):
@@ -173,7 +190,14 @@ async def product_detail(session: AsyncSession, customer_id: int, code: str) -> 
     if product is None or snapshot is None:
         raise NotFound(f"product {code} not found", field="code")
     settings = await settings_repo.get_or_create(session, customer_id)
-    view = outlook(product, settings, snapshot.as_of)
+    arrivals = arrivals_of(
+        code,
+        await orders_repo.pipeline_orders(session, customer_id),
+        snapshot.as_of,
+        settings.lead_time_weeks,
+    )
+    view = outlook(product, settings, snapshot.as_of, arrivals)
+    explanation = await recommendations_repo.latest_explanation(session, customer_id, code)
     fields = ProductOut.model_validate(product).model_dump()
     fields["plan_status"] = fields.pop("status")
     return ProductDetail.model_validate(
@@ -183,6 +207,8 @@ async def product_detail(session: AsyncSession, customer_id: int, code: str) -> 
             "projected_stock": [WeekCartons.model_validate(w) for w in view.projected_stock],
             "target_weeks": view.target_weeks,
             "target_cartons": view.target_cartons,
-            "next_arrival": (await next_arrivals(session, customer_id)).get(code),
+            "next_arrival": arrivals[0].on if arrivals else None,
+            "safety_stock_cartons": (explanation or {}).get("safety_stock_cartons"),
+            "arrivals": [ArrivalOut(on=a.on, cartons=a.cartons, order=a.order) for a in arrivals],
         }
     )

@@ -118,6 +118,22 @@ async def test_every_page_says_the_same_risk_before_and_after_a_decision(
         assert after["risk_value"] == before["risk_value"], (
             "an order cannot arrive sooner than its lead time"
         )
+    # The product page books the approved order in its arrival week, beside the target and
+    # the safety stock of its line.
+    submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)
+    numbers = {o.erp_order_number for o in submitted.orders}
+    await page.goto(f"/customers/{c}/products/{code}")
+    listed = await page.locator("[data-testid=arrivals] li").evaluate_all(
+        "ls => ls.map(l => l.dataset.order)"
+    )
+    assert set(listed) & numbers, (listed, numbers)
+    chart = page.locator("[data-testid=stock-chart]")
+    await expect(chart.locator(".arrival").first).to_be_attached()
+    await expect(chart.locator("line.safety")).to_have_count(1)
+    await expect(chart.locator("line.target")).to_have_count(1)
+    await expect(page.locator("[data-testid=shipments-chart] line.forecast")).to_have_count(1)
+    await shot(page, "product-with-arrivals")
+
     await page.goto(f"/customers/{c}")
     await expect(page.locator("[data-testid=latest-recommendation]")).to_contain_text(
         f"v{state.recommendation.version}"
