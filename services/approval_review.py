@@ -63,6 +63,9 @@ class ApprovalReview(BaseModel):
     changes: list[ReviewChange] = Field(description="Edited quantities against the suggestion")
     left_out: list[int] = Field(description="Containers not chosen: re-planned next review")
     left_out_cartons: int
+    left_out_containers: list[ReviewContainer] = Field(
+        default_factory=list, description="The containers not chosen, with their lines"
+    )
     summary: str
 
 
@@ -160,23 +163,7 @@ def _review(
     edits: Mapping[str, int],
 ) -> ApprovalReview:
     names = {line.product_code: line.name for line in rec.lines}
-    orders = [
-        ReviewContainer(
-            index=c.index,
-            urgent=c.urgent,
-            cartons=c.cartons,
-            fill_pct=c.fill_pct,
-            weight_kg=c.weight_kg,
-            volume_m3=c.volume_m3,
-            lines=[
-                ReviewLine(
-                    product_code=cl.product_code, name=names[cl.product_code], quantity=cl.quantity
-                )
-                for cl in c.lines
-            ],
-        )
-        for c in packed
-    ]
+    orders = [_review_container(c, names) for c in packed]
     changes = [
         ReviewChange(product_code=code, name=names[code], suggested=suggested[code], quantity=qty)
         for code, qty in sorted(edits.items())
@@ -197,7 +184,25 @@ def _review(
         changes=changes,
         left_out=[c.index for c in left_out],
         left_out_cartons=sum(c.cartons for c in left_out),
+        left_out_containers=[_review_container(c, names) for c in left_out],
         summary=_summary(orders, changes, left_out),
+    )
+
+
+def _review_container(c: Container, names: Mapping[str, str]) -> ReviewContainer:
+    return ReviewContainer(
+        index=c.index,
+        urgent=c.urgent,
+        cartons=c.cartons,
+        fill_pct=c.fill_pct,
+        weight_kg=c.weight_kg,
+        volume_m3=c.volume_m3,
+        lines=[
+            ReviewLine(
+                product_code=cl.product_code, name=names[cl.product_code], quantity=cl.quantity
+            )
+            for cl in c.lines
+        ],
     )
 
 

@@ -311,6 +311,14 @@ function renderReview(box, review) {
     return li;
   }));
   box.querySelector("[data-testid=review-no-changes]").hidden = review.changes.length > 0;
+  const leftOut = box.querySelector("[data-testid=review-left-out]");
+  leftOut.hidden = !review.left_out_containers.length;
+  leftOut.querySelector("ul").replaceChildren(...review.left_out_containers.map((c) => {
+    const li = cell("li", `Container ${c.index} (${c.cartons.toLocaleString()} cartons): ` +
+      c.lines.map((l) => `${l.product_code} ${l.quantity.toLocaleString()}`).join(", "));
+    li.dataset.testid = "review-left-out-container";
+    return li;
+  }));
 }
 
 function lockDecision(root, note) {

@@ -264,6 +264,10 @@ async def test_only_the_chosen_containers_are_ordered(
         f"Container {dropped} ({planned[-1].cartons:,} cartons) is not approved: its products "
         "come back at the next review, re-planned"
     )
+    apart = page.locator("[data-testid=review-left-out-container]")
+    await expect(apart).to_have_count(1)
+    for line in planned[-1].lines:
+        await expect(apart).to_contain_text(f"{line.product_code} {line.quantity:,}")
     await page.locator("[data-testid=confirm-approve]").click()
     await expect(page.locator("[data-testid=order]")).to_have_count(len(planned) - 1)
     await expect(page.locator("[data-testid=decision-note]")).to_contain_text(
