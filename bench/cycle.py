@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.floor_workflow import BenchFloor  # noqa: E402
-from bench.harness import postgres_database  # noqa: E402
+from bench.harness import postgres_database, stdout_to_stderr  # noqa: E402
 from core.process import tune_gc_for_service  # noqa: E402
 from core.settings import Environment, Settings  # noqa: E402
 from core.temporal import SEARCH_ATTRIBUTES, connect, temporal_cli_path  # noqa: E402
@@ -258,13 +258,14 @@ async def _run(
     await upgrade_async(database_url)
     world = SimWorld.demo(42, date.today())
     sim = ServerThread(create_app(world, api_key=API_KEY, admin_key=ADMIN_KEY)).start()
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_cli_path()),
-        dev_server_database_filename=None if in_memory else str(tmp / "temporal.db"),
-        search_attributes=SEARCH_ATTRIBUTES,
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    with stdout_to_stderr():  # the dev server's banner is not the bench's output
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(temporal_cli_path()),
+            dev_server_database_filename=None if in_memory else str(tmp / "temporal.db"),
+            search_attributes=SEARCH_ATTRIBUTES,
+            data_converter=pydantic_data_converter,
+            dev_server_log_level="error",
+        )
     settings = Settings(
         env=Environment.TEST,
         database_url=database_url,

@@ -4,6 +4,7 @@ the 4,000-product demo customer loaded through the real path, uvicorn in a child
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -186,3 +187,19 @@ async def _served(url: str) -> AsyncIterator[Served]:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """While it is open, this process's stdout (fd 1) is its stderr, so a child started
+    meanwhile (the Temporal dev server prints a banner) writes there: a bench's stdout
+    carries its JSON only."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
