@@ -23,7 +23,10 @@ async def run_schedule_sync(settings: Settings) -> list[ScheduleSync]:
     engine = create_engine(settings.database_url)
     try:
         return await sync_all(
-            client, create_session_factory(engine), task_queue=settings.temporal_task_queue
+            client,
+            create_session_factory(engine),
+            task_queue=settings.temporal_task_queue,
+            jitter=settings.schedule_jitter,
         )
     finally:
         await engine.dispose()

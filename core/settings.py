@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +45,14 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "restock"
+    schedule_jitter_minutes: float = Field(
+        default=30,
+        ge=0,
+        le=24 * 60,
+        description="Each customer's scheduled review starts up to this many minutes late "
+        "(Temporal spreads it per schedule), so customers due at the same hour do not reach "
+        "the ERP at once; 0 starts on the hour",
+    )
     temporal_ui_url: str = Field(
         default="http://127.0.0.1:8233",
         description="Where links to a workflow point: the UI itself, or the API's ops-only "
@@ -170,6 +179,10 @@ class Settings(BaseSettings):
     @property
     def portal_url(self) -> str:
         return self.public_url.rstrip("/")
+
+    @property
+    def schedule_jitter(self) -> timedelta:
+        return timedelta(minutes=self.schedule_jitter_minutes)
 
     @property
     def is_sqlite(self) -> bool:

@@ -40,6 +40,7 @@ from workflows.contract.schedule import ScheduledStartInput
 
 # If Temporal was down at the scheduled time, still start within this window.
 CATCHUP_WINDOW = timedelta(hours=12)
+DEFAULT_JITTER = timedelta(minutes=30)  # RESTOCK_SCHEDULE_JITTER_MINUTES
 SCHEDULE_FIELDS = ("cycles_enabled", "cadence_weeks", "cycle_weekday", "cycle_hour", "timezone")
 
 
@@ -63,9 +64,12 @@ def schedule_id(customer_id: int) -> str:
     return f"{SCHEDULE_PREFIX}{customer_id}"
 
 
-def schedule_spec(settings: CustomerSettings, timezone: str) -> ScheduleSpec:
+def schedule_spec(
+    settings: CustomerSettings, timezone: str, jitter: timedelta = DEFAULT_JITTER
+) -> ScheduleSpec:
     """Weekly at the customer's local weekday and hour (ours: 0 = Monday; Temporal's: 0 =
-    Sunday)."""
+    Sunday), each start delayed by up to `jitter` (Temporal spreads it per schedule), so the
+    customers due at 06:00 do not all call the ERP in the same second."""
     return ScheduleSpec(
         calendars=[
             ScheduleCalendarSpec(
@@ -77,10 +81,16 @@ def schedule_spec(settings: CustomerSettings, timezone: str) -> ScheduleSpec:
             )
         ],
         time_zone_name=timezone,
+        jitter=jitter if jitter > timedelta(0) else None,
     )
 
 
-def build_schedule(customer: Customer, settings: CustomerSettings, task_queue: str) -> Schedule:
+def build_schedule(
+    customer: Customer,
+    settings: CustomerSettings,
+    task_queue: str,
+    jitter: timedelta = DEFAULT_JITTER,
+) -> Schedule:
     paused = not settings.cycles_enabled
     return Schedule(
         action=ScheduleActionStartWorkflow(
@@ -90,7 +100,7 @@ def build_schedule(customer: Customer, settings: CustomerSettings, task_queue: s
             task_queue=task_queue,
             static_summary=f"Scheduled start of {customer.name}'s reorder cycle",
         ),
-        spec=schedule_spec(settings, customer.timezone),
+        spec=schedule_spec(settings, customer.timezone, jitter),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP_WINDOW),
         state=ScheduleState(
             paused=paused,
@@ -102,11 +112,16 @@ def build_schedule(customer: Customer, settings: CustomerSettings, task_queue: s
 
 
 async def sync_schedule(
-    client: Client, customer: Customer, settings: CustomerSettings, *, task_queue: str
+    client: Client,
+    customer: Customer,
+    settings: CustomerSettings,
+    *,
+    task_queue: str,
+    jitter: timedelta = DEFAULT_JITTER,
 ) -> ScheduleSync:
     """Create or update the customer's schedule to match its settings (idempotent)."""
     sid = schedule_id(customer.id)
-    schedule = build_schedule(customer, settings, task_queue)
+    schedule = build_schedule(customer, settings, task_queue, jitter)
     paused = schedule.state.paused
     try:
         try:
@@ -142,7 +157,11 @@ async def delete_schedule(client: Client, customer_id: int) -> bool:
 
 
 async def sync_all(
-    client: Client, sessions: async_sessionmaker[AsyncSession], *, task_queue: str
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    task_queue: str,
+    jitter: timedelta = DEFAULT_JITTER,
 ) -> list[ScheduleSync]:
     """Bring every customer's schedule in line with its settings, and remove the schedules
     of customers that are no longer in the database."""
@@ -151,7 +170,9 @@ async def sync_all(
         customers = list(await session.scalars(select(Customer).order_by(Customer.id)))
         rows = [(c, await settings_repo.get_or_create(session, c.id)) for c in customers]
     for customer, row in rows:
-        results.append(await sync_schedule(client, customer, row, task_queue=task_queue))
+        results.append(
+            await sync_schedule(client, customer, row, task_queue=task_queue, jitter=jitter)
+        )
     results += await delete_orphans(client, {c.id for c in customers}, task_queue=task_queue)
     return results
 

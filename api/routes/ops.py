@@ -68,6 +68,7 @@ async def update_settings(
             scope.customer,
             await settings_repo.get_or_create(session, scope.customer_id),
             task_queue=resources.settings.temporal_task_queue,
+            jitter=resources.settings.schedule_jitter,
         )
     return stored
 

@@ -95,6 +95,8 @@ async def test_sync_creates_settings_update_disable_pauses_and_trigger_starts_on
     assert outcomes[other].paused and not outcomes[berlin].paused
     described = await _describe(cycle_stack, berlin)
     assert _calendar(described) == (2, 7, "UTC")  # Tuesday (Temporal: 0 = Sunday), 07:00
+    # Customers due at the same hour start spread over the jitter window.
+    assert described.schedule.spec.jitter == timedelta(minutes=30)
     assert not described.schedule.state.paused
     assert (await _describe(cycle_stack, other)).schedule.state.paused
     # Syncing again changes nothing but says so.
@@ -103,6 +105,14 @@ async def test_sync_creates_settings_update_disable_pauses_and_trigger_starts_on
     )
     assert {s.outcome.value for s in again} == {"updated"}
     assert _calendar(await _describe(cycle_stack, berlin)) == (2, 7, "UTC")
+    on_the_hour = await sync_all(
+        cycle_stack.client,
+        cycle_stack.sessions,
+        task_queue=cycle_stack.task_queue,
+        jitter=timedelta(0),
+    )
+    assert {s.outcome.value for s in on_the_hour} == {"updated"}
+    assert not (await _describe(cycle_stack, berlin)).schedule.spec.jitter
 
     # Ops change the cadence through the API: the schedule follows.
     ops = bearer(
