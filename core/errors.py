@@ -81,3 +81,11 @@ class DependencyUnavailable(RestockError):
         super().__init__(shown)
         self.component = component
         self.internal_detail = f"{component} is unavailable: {detail}"
+
+
+class ConfigurationError(RestockError):
+    """A setting that cannot work as given (a file that cannot be read, …); the message
+    names the setting."""
+
+    status_code = 500
+    code = "configuration_error"

@@ -45,6 +45,26 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "restock"
+    temporal_tls: bool = Field(
+        default=False,
+        description="Connect to Temporal over TLS (implied by a CA, a client certificate or an "
+        "API key); the system's CAs verify the server unless RESTOCK_TEMPORAL_TLS_CA is set",
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None, description="PEM file of the CA that signed the Temporal frontend's cert"
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None, description="PEM client certificate (mTLS); with RESTOCK_TEMPORAL_TLS_KEY"
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None, description="PEM private key of RESTOCK_TEMPORAL_TLS_CERT"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="Name to verify the server's certificate against, if not the host"
+    )
+    temporal_api_key: str | None = Field(
+        default=None, description="API key (Temporal Cloud); sent over TLS only"
+    )
     schedule_jitter_minutes: float = Field(
         default=30,
         ge=0,
@@ -140,6 +160,24 @@ class Settings(BaseSettings):
     )
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _client_cert_and_key_together(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "RESTOCK_TEMPORAL_TLS_CERT and RESTOCK_TEMPORAL_TLS_KEY go together: set both "
+                "for a client certificate, or neither"
+            )
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        return bool(
+            self.temporal_tls
+            or self.temporal_tls_ca
+            or self.temporal_tls_cert
+            or self.temporal_api_key
+        )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_development(self) -> Settings:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from temporalio.client import Client
+from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import (
@@ -21,7 +21,7 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 
-from core.errors import DependencyUnavailable
+from core.errors import ConfigurationError, DependencyUnavailable
 from core.settings import Settings
 from core.update_signing import SignUpdates, signing_key
 
@@ -86,14 +86,44 @@ def runtime() -> Runtime:
     )
 
 
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """TLS as the settings ask: False (plain, the dev server), True (system CAs), or a config
+    with our CA, client certificate and server name. A file that cannot be read is a
+    configuration error naming the setting."""
+    if not settings.temporal_uses_tls:
+        return False
+    files = {
+        "RESTOCK_TEMPORAL_TLS_CA": settings.temporal_tls_ca,
+        "RESTOCK_TEMPORAL_TLS_CERT": settings.temporal_tls_cert,
+        "RESTOCK_TEMPORAL_TLS_KEY": settings.temporal_tls_key,
+    }
+    read: dict[str, bytes | None] = {}
+    for name, path in files.items():
+        try:
+            read[name] = None if path is None else path.read_bytes()
+        except OSError as err:
+            raise ConfigurationError(f"{name}: cannot read {path}: {err.strerror}") from err
+    if not any(read.values()) and settings.temporal_tls_server_name is None:
+        return True
+    return TLSConfig(
+        server_root_ca_cert=read["RESTOCK_TEMPORAL_TLS_CA"],
+        client_cert=read["RESTOCK_TEMPORAL_TLS_CERT"],
+        client_private_key=read["RESTOCK_TEMPORAL_TLS_KEY"],
+        domain=settings.temporal_tls_server_name,
+    )
+
+
 async def connect(settings: Settings) -> Client:
-    """A client whose Updates carry their caller's signature (core.update_signing)."""
+    """A client whose Updates carry their caller's signature (core.update_signing), over TLS
+    and with an API key when the settings give them (a Temporal cluster or Temporal Cloud)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         runtime=runtime(),
         interceptors=[SignUpdates(signing_key(settings))],
+        tls=tls_config(settings),
+        api_key=settings.temporal_api_key,
     )
 
 
