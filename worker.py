@@ -8,18 +8,20 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.notifier import Notifier
-from activities.registry import ActivityDeps, build_activities
+from activities.registry import ActivityDeps, build_activities, build_erp_activities
 from core.process import tune_gc_for_service
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from core.update_signing import VerifyUpdates, signing_key
 from erp.client import open_erp_client
 from store.db import create_engine, create_session_factory
+from workflows.contract import names
 from workflows.registry import WORKFLOWS
 
 log = logging.getLogger("restock.worker")
@@ -40,6 +42,15 @@ async def connect_with_retry(settings: Settings, attempts: int = 60) -> Client:
     raise AssertionError("unreachable")
 
 
+def erp_limits(settings: Settings) -> dict[str, Any]:
+    """The ERP queue's limits: a rate across every worker of the queue (Temporal enforces
+    it on the server) and a cap on the calls this worker runs at once."""
+    limits: dict[str, Any] = {"max_concurrent_activities": settings.erp_max_concurrent_calls}
+    if settings.erp_max_requests_per_second is not None:
+        limits["max_task_queue_activities_per_second"] = settings.erp_max_requests_per_second
+    return limits
+
+
 @asynccontextmanager
 async def running_worker(
     settings: Settings,
@@ -58,15 +69,23 @@ async def running_worker(
                 erp=erp,
                 notifier=notifier,
             )
+            queue = task_queue or settings.temporal_task_queue
             worker = Worker(
                 client,
-                task_queue=task_queue or settings.temporal_task_queue,
+                task_queue=queue,
                 workflows=WORKFLOWS,
                 activities=build_activities(deps),
                 graceful_shutdown_timeout=timedelta(seconds=10),
                 interceptors=[VerifyUpdates(signing_key(settings))],
             )
-            async with worker:
+            erp_worker = Worker(
+                client,
+                task_queue=names.erp_task_queue(queue),
+                activities=build_erp_activities(deps),
+                graceful_shutdown_timeout=timedelta(seconds=10),
+                **erp_limits(settings),
+            )
+            async with worker, erp_worker:
                 yield worker
     finally:
         await engine.dispose()
@@ -82,8 +101,9 @@ async def main(settings: Settings | None = None) -> None:
     async with running_worker(settings, client):
         tune_gc_for_service()
         log.info(
-            "worker polling task queue %r on %s",
+            "worker polling task queues %r and %r on %s",
             settings.temporal_task_queue,
+            names.erp_task_queue(settings.temporal_task_queue),
             settings.temporal_address,
         )
         await stop.wait()

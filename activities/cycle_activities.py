@@ -111,6 +111,10 @@ class CycleActivities:
         with temporal_errors():
             await ordering.close_orders(self._sessions, request)
 
+    def erp_calls(self) -> list[Callable[..., Any]]:
+        """The activities that call the ERP: they also run on the ERP task queue."""
+        return [self.sync_customer, self.submit_order, self.track_orders]
+
     def all(self) -> list[Callable[..., Any]]:
         return [
             self.sync_customer,

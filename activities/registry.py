@@ -27,6 +27,8 @@ class ActivityDeps:
 
 
 def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
+    """Every activity, for the workflows' task queue (runs from before the ERP queue still
+    send their ERP calls there)."""
     stack_check = StackCheckActivities(deps.sessions)
     cycle = CycleActivities(sessions=deps.sessions, erp=deps.erp)
     shipment = ShipmentActivities(sessions=deps.sessions, erp=deps.erp)
@@ -43,3 +45,10 @@ def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         *notification.all(),
         schedules.start_scheduled_cycle,
     ]
+
+
+def build_erp_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
+    """The activities that call the ERP, for the ERP task queue."""
+    cycle = CycleActivities(sessions=deps.sessions, erp=deps.erp)
+    shipment = ShipmentActivities(sessions=deps.sessions, erp=deps.erp)
+    return [*cycle.erp_calls(), *shipment.erp_calls()]

@@ -42,5 +42,8 @@ class ShipmentActivities:
         with temporal_errors():
             await shipments.record_shipment(self._sessions, record)
 
+    def erp_calls(self) -> list[Callable[..., Any]]:
+        return [self.check_shipment]
+
     def all(self) -> list[Callable[..., Any]]:
         return [self.start_shipment, self.check_shipment, self.record_shipment]

@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = Field(
         default=None, description="API key (Temporal Cloud); sent over TLS only"
     )
+    erp_max_requests_per_second: float | None = Field(
+        default=10,
+        gt=0,
+        description="ERP calls (sync, submit, track, shipment checks: one activity each) "
+        "started per second across every worker, Temporal's task-queue rate limit on the ERP "
+        "queue; empty: no limit",
+    )
+    erp_max_concurrent_calls: int = Field(
+        default=8, ge=1, le=1000, description="ERP calls one worker runs at once"
+    )
     schedule_jitter_minutes: float = Field(
         default=30,
         ge=0,

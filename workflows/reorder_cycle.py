@@ -61,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contract.notification import NotificationInput, NotificationStart, NotifyRequest
     from workflows.contract.shipment import ShipmentInput, ShipmentStart
     from workflows.contract.timing import HEARTBEAT_TIMEOUT
+    from workflows.erp_queue import erp_queue
 
 # Activities that only touch our own database: quick, retried briefly and often.
 STORE_TIMEOUT = timedelta(seconds=30)
@@ -184,6 +185,7 @@ class ReorderCycle:
                 if refreshing
                 else SYNC_RETRY_FOR,
                 retry_policy=ERP_RETRY,
+                task_queue=erp_queue(),
                 summary=f"sync ERP snapshot of {self._inp.customer_name}",
             )
         except ActivityError as err:
@@ -634,6 +636,7 @@ class ReorderCycle:
                 start_to_close_timeout=self._inp.policy.submit_attempt_timeout,
                 schedule_to_close_timeout=self._inp.policy.submit_retry_for,
                 retry_policy=ERP_RETRY,
+                task_queue=erp_queue(),
                 summary=f"submit container {order.container_index} to the ERP "
                 f"({order.cartons:,} cartons)",
             )
@@ -716,6 +719,7 @@ class ReorderCycle:
                 start_to_close_timeout=timedelta(minutes=2),
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=ERP_RETRY,
+                task_queue=erp_queue(),
                 summary=f"check {len(open_orders)} order(s) in the ERP",
             )
             if status_pending:

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         ShipmentState,
         ShipmentStatus,
     )
+    from workflows.erp_queue import erp_queue
 
 STORE_TIMEOUT = timedelta(seconds=30)
 STORE_RETRY = RetryPolicy(
@@ -159,6 +160,7 @@ class Shipment:
                 result_type=Observation,
                 start_to_close_timeout=CHECK_TIMEOUT,
                 retry_policy=CHECK_RETRY,
+                task_queue=erp_queue(),
                 summary=f"ask the ERP about order {self._state.erp_order_number}",
             )
         except ActivityError as err:

@@ -338,10 +338,15 @@ async def test_an_extra_zero_is_refused_with_its_reason_and_nothing_reaches_the_
     containers = state.recommendation.containers
     target = containers[-1]
     line = max(target.lines, key=lambda ln: ln.quantity)
+    # The product's quantity is its total over every container it is in.
+    suggested = sum(
+        ln.quantity for c in containers for ln in c.lines if ln.product_code == line.product_code
+    )
     assert state.recommendation.limits is not None
     capacity = state.recommendation.limits.cartons
-    typo = line.quantity * 10
-    while target.cartons - line.quantity + typo <= capacity:
+    cartons = sum(c.cartons for c in containers)
+    typo = suggested * 10
+    while cartons - suggested + typo <= capacity * len(containers):
         typo *= 10
     await login(page, tenant.username)
     await page.goto(f"/customers/{tenant.customer_id}/recommendation")
@@ -379,7 +384,7 @@ async def test_an_extra_zero_is_refused_with_its_reason_and_nothing_reaches_the_
     assert await live.submissions(tenant.erp_code) == []
 
     # Undoing the typo lets the same page review and approve.
-    await row.locator("input[data-testid=qty]").fill(str(line.quantity))
+    await row.locator("input[data-testid=qty]").fill(str(suggested))
     await review_and_approve(page)
     await expect(page.locator("[data-testid=order]")).to_have_count(len(containers))
     submitted = await live.wait_for(tenant, CycleStatus.SUBMITTED)

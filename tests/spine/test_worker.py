@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from core.settings import Settings
+from core.settings import Environment, Settings
 from core.temporal import connect
 from store.customers import upsert_customer
 from store.db import unit_of_work
-from worker import running_worker
+from worker import erp_limits, running_worker
 from workflows.contract.stack_check import StackCheckInput, StackCheckResult
 from workflows.stack_check import StackCheck
 
@@ -114,3 +114,15 @@ async def test_worker_process_stops_gracefully_on_sigterm(
     rest, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, rest.decode()
     assert "worker stopped" in rest.decode()
+
+
+def test_the_erp_queue_carries_the_rate_limit_and_the_concurrency_cap() -> None:
+    limited = Settings(
+        env=Environment.TEST, erp_max_requests_per_second=5, erp_max_concurrent_calls=3
+    )
+    assert erp_limits(limited) == {
+        "max_concurrent_activities": 3,
+        "max_task_queue_activities_per_second": 5,
+    }
+    unlimited = Settings(env=Environment.TEST, erp_max_requests_per_second=None)
+    assert "max_task_queue_activities_per_second" not in erp_limits(unlimited)

@@ -52,6 +52,17 @@ async def test_approve_submits_each_container_once_and_shipments_follow_to_deliv
     assert {s.erp_order_number for s in shipments} == set(numbers)
     assert all(s.promised_eta is not None for s in shipments)
 
+    # Every ERP call ran on the ERP task queue (its workers carry the rate limit); the rest on
+    # the workflows' queue.
+    queues: dict[str, set[str]] = {}
+    async for event in cycle_handle(cycle_stack.client, customer_id).fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            scheduled = event.activity_task_scheduled_event_attributes
+            queues.setdefault(scheduled.activity_type.name, set()).add(scheduled.task_queue.name)
+    erp_queue = names.erp_task_queue(cycle_stack.task_queue)
+    assert queues["sync_customer"] == {erp_queue}, queues
+    assert queues["recommend"] == {cycle_stack.task_queue}, queues
+
     await cycle_stack.advance_erp(days=7 * 12)
     delivered = await cycle_stack.wait_shipments(done, ShipmentStatus.DELIVERED)
     assert all(s.delivered_on is not None and not s.late for s in delivered), delivered

@@ -37,3 +37,9 @@ def notification_workflow_id(workflow_id: str, run_id: str, number: int) -> str:
     """The `number`th message of one run of `workflow_id`. The whole run id: run ids share
     their leading (time) digits with runs started in the same minute."""
     return f"notify-{workflow_id}-{run_id}-{number}"
+
+
+def erp_task_queue(task_queue: str) -> str:
+    """The queue of the activities that call the ERP, beside the workflows' queue: its
+    workers carry the ERP's rate limit and concurrency cap."""
+    return f"{task_queue}-erp"
