@@ -21,6 +21,24 @@ users_app = typer.Typer(help="API accounts: customer buyers and ops staff.", no_
 console = Console()
 CLI_ACTOR = "cli"
 
+NewPassword = Annotated[
+    str | None,
+    typer.Option(
+        help="At least 12 characters; omit to be prompted, or use --generate",
+        envvar="RESTOCK_NEW_USER_PASSWORD",
+    ),
+]
+Generate = Annotated[bool, typer.Option(help="Generate a random password and print it")]
+
+
+def _new_password(given: str | None, generate: bool, prompt: str) -> str:
+    if generate:
+        return accounts.generate_password()
+    if given is not None:
+        return given
+    password: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return password
+
 
 async def _add(
     settings: Settings, username: str, password: str, role: Role, customer_code: str | None
@@ -54,20 +72,11 @@ def add(
     customer: Annotated[
         str | None, typer.Option(help="The customer's ERP code (customer role only)")
     ] = None,
-    password: Annotated[
-        str | None,
-        typer.Option(
-            help="At least 12 characters; omit to be prompted, or use --generate",
-            envvar="RESTOCK_NEW_USER_PASSWORD",
-        ),
-    ] = None,
-    generate: Annotated[bool, typer.Option(help="Generate a random password and print it")] = False,
+    password: NewPassword = None,
+    generate: Generate = False,
 ) -> None:
     """Create a user."""
-    if generate:
-        password = accounts.generate_password()
-    elif password is None:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password, generate, "Password")
     try:
         asyncio.run(_add(get_settings(), username, password, role, customer))
     except RestockError as exc:
@@ -159,20 +168,11 @@ async def _reset_password(settings: Settings, username: str, password: str) -> N
 @users_app.command("reset-password")
 def reset_password(
     username: Annotated[str, typer.Argument(help="Login name")],
-    password: Annotated[
-        str | None,
-        typer.Option(
-            help="At least 12 characters; omit to be prompted, or use --generate",
-            envvar="RESTOCK_NEW_USER_PASSWORD",
-        ),
-    ] = None,
-    generate: Annotated[bool, typer.Option(help="Generate a random password and print it")] = False,
+    password: NewPassword = None,
+    generate: Generate = False,
 ) -> None:
     """Set a user's password: its sessions end and its failed logins are forgotten."""
-    if generate:
-        password = accounts.generate_password()
-    elif password is None:
-        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password, generate, "New password")
     try:
         asyncio.run(_reset_password(get_settings(), username, password))
     except RestockError as exc:

@@ -81,11 +81,16 @@ async def review_approval(
     in the cycle's words."""
     try:
         return await _review_approval(session, customer_id, version, containers, edits)
-    except InvalidQuantity as err:
-        field = f"edits.{err.product_code}"
-        raise Conflict(f"{field}: {err.problem}", field=field, code=err.code) from err
     except InvalidInput as err:
-        raise Conflict(f"{err.field}: {err.detail}", field=err.field, code=err.code) from err
+        raise as_refusal(err) from err
+
+
+def as_refusal(err: InvalidInput) -> Conflict:
+    """A rule an edit breaks, as the cycle says it: 409 naming `edits.<code>` (or the field)."""
+    if isinstance(err, InvalidQuantity):
+        field = f"edits.{err.product_code}"
+        return Conflict(f"{field}: {err.problem}", field=field, code=err.code)
+    return Conflict(f"{err.field}: {err.detail}", field=err.field, code=err.code)
 
 
 async def _review_approval(

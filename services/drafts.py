@@ -14,11 +14,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from planning.edits import validate_quantities
-from planning.errors import InvalidQuantity
 from planning.models import Product
 from planning.packing import effective_moq
+from services.approval_review import as_refusal
 from services.customer_settings import plan_settings
 from services.recommend import stored_settings
 from store import customer_settings as settings_repo
@@ -83,9 +83,8 @@ async def save_draft(
     ]
     try:
         validate_quantities(quantities, products, settings)
-    except InvalidQuantity as err:
-        field = f"edits.{err.product_code}"
-        raise Conflict(f"{field}: {err.problem}", field=field, code=err.code) from err
+    except InvalidInput as err:
+        raise as_refusal(err) from err
     edits = {code: qty for code, qty in quantities.items() if qty != lines[code]["quantity"]}
     reset = {code for code in changes if code not in edits}
     await drafts_repo.save(session, header["id"], edits, reset, actor)
