@@ -440,3 +440,18 @@ async def review_and_approve(page: Page) -> None:
     await expect(review).to_be_visible()
     await expect(review.locator("[data-testid=review-order]").first).to_be_visible()
     await review.locator("[data-testid=confirm-approve]").click()
+
+
+async def approve_over_api(live: LiveStack, tenant: Tenant, version: int) -> None:
+    """The buyer approves through the JSON API (bearer token), as a script would."""
+    async with httpx.AsyncClient(base_url=live.base_url, timeout=60) as api:
+        token = await api.post(
+            "/api/auth/login", json={"username": tenant.username, "password": tenant.password}
+        )
+        assert token.status_code == 200, token.text
+        response = await api.post(
+            f"/api/customers/{tenant.customer_id}/orders",
+            json={"version": version},
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        )
+    assert response.status_code == 201, response.text

@@ -17,6 +17,7 @@ from tests.portal.conftest import (
     ContextFactory,
     LiveStack,
     Shot,
+    approve_over_api,
     login,
     needs_pages,
 )
@@ -139,6 +140,12 @@ async def test_every_page_at_1366_and_390_px(
     state = await live.wait_for(live.a, CycleStatus.AWAITING_APPROVAL)
     assert state.recommendation is not None
     code = state.recommendation.containers[0].lines[0].product_code
+    # An order to show: another customer's approval (the shared one keeps waiting).
+    ordering = await live.new_tenant("Screenshot Orders")
+    waiting = await live.awaiting_approval(ordering)
+    assert waiting.recommendation is not None
+    await approve_over_api(live, ordering, waiting.recommendation.version)
+    order_id = (await live.wait_for(ordering, CycleStatus.SUBMITTED)).orders[0].order_id
     c = f"/customers/{live.a.customer_id}"
     customer_pages = {
         "dashboard": c,
@@ -159,7 +166,12 @@ async def test_every_page_at_1366_and_390_px(
         page = await context.new_page()
         await page.goto("/login")
         await shot(page, f"{width}-login")
-        for who, pages in ((live.a.username, customer_pages), (live.ops_username, ops_pages)):
+        order_page = {"order": f"/customers/{ordering.customer_id}/orders/{order_id}"}
+        for who, pages in (
+            (live.a.username, customer_pages),
+            (ordering.username, order_page),
+            (live.ops_username, ops_pages),
+        ):
             await login(page, who)
             for name, path in pages.items():
                 response = await page.goto(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 from playwright.async_api import Locator, Page, expect
 
 from services.cycle_control import cycle_workflow_id
@@ -12,6 +11,7 @@ from tests.portal.conftest import (
     LiveStack,
     Shot,
     Tenant,
+    approve_over_api,
     eventually,
     login,
     needs_pages,
@@ -19,21 +19,6 @@ from tests.portal.conftest import (
 from workflows.contract.cycle import CycleStatus
 
 pytestmark = needs_pages("ops.html", "settings.html")
-
-
-async def approve_over_api(live: LiveStack, tenant: Tenant, version: int) -> None:
-    """The buyer approves through the JSON API (bearer token), as a script would."""
-    async with httpx.AsyncClient(base_url=live.base_url, timeout=60) as api:
-        token = await api.post(
-            "/api/auth/login", json={"username": tenant.username, "password": tenant.password}
-        )
-        assert token.status_code == 200, token.text
-        response = await api.post(
-            f"/api/customers/{tenant.customer_id}/orders",
-            json={"version": version},
-            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-        )
-    assert response.status_code == 201, response.text
 
 
 def cycle_row(page: Page, tenant: Tenant) -> Locator:
