@@ -4,6 +4,7 @@ exactly what the models would have produced (key order aside)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -11,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.recommendation_json import splice
 from services.views.recommendations import RecommendationDetail, current_and_versions
+from store.db import unit_of_work
+from store.models import RecommendationStatus
 from store.pagination import PageRequest
+from store.recommendations import decide
 from tests.api.conftest import Tenants, bearer
 
 
@@ -50,3 +54,42 @@ def test_splice_appends_raw_members_to_any_object() -> None:
     }
     assert json.loads(splice({}, {"b": b'{"x": "<y>"}'})) == {"b": {"x": "<y>"}}
     assert splice({"a": "é"}, {}) == b'{"a":"\xc3\xa9"}'
+
+
+async def test_a_version_is_served_with_an_etag_and_304_while_it_does_not_change(
+    api_client: httpx.AsyncClient,
+    tenants: Tenants,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    a = tenants.a
+    url = f"/api/customers/{a.customer_id}/recommendations/{a.version}"
+    auth = bearer(tenants.buyer_a)
+    first = await api_client.get(url, headers=auth)
+    tag = first.headers["etag"]
+    assert first.status_code == 200 and tag.startswith('"')
+    again = await api_client.get(url, headers={**auth, "If-None-Match": f'"other", {tag}'})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    other_page = await api_client.get(
+        url, params={"page_size": 3}, headers={**auth, "If-None-Match": tag}
+    )
+    assert other_page.status_code == 200 and other_page.headers["etag"] != tag
+    # Another tenant's version with a guessed tag is still a 404.
+    b = tenants.b
+    foreign = await api_client.get(
+        f"/api/customers/{b.customer_id}/recommendations/{b.version}",
+        headers={**auth, "If-None-Match": tag},
+    )
+    assert foreign.status_code == 404
+
+    async with unit_of_work(sessions) as session:
+        await decide(
+            session,
+            a.customer_id,
+            a.version,
+            RecommendationStatus.REJECTED,
+            decided_by="test",
+            at=datetime.now(UTC),
+        )
+    decided = await api_client.get(url, headers={**auth, "If-None-Match": tag})
+    assert decided.status_code == 200 and decided.json()["status"] == "rejected"
+    assert decided.headers["etag"] != tag
