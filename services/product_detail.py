@@ -77,19 +77,27 @@ class Arrival:
     order: str
 
 
-def arrivals_of(
-    code: str, orders: Sequence[Order], as_of: date, lead_time_weeks: float
-) -> list[Arrival]:
-    """Open orders' lines of `code`: at their ETA, else (approved, not yet at the ERP) one
-    lead time after they were ordered."""
-    out = []
+def open_arrivals(
+    orders: Sequence[Order], as_of: date, lead_time_weeks: float
+) -> dict[str, list[Arrival]]:
+    """Per product, its open orders' cartons on the day they are expected, earliest first:
+    the ETA, else (approved, not yet at the ERP) one lead time after they were ordered. The
+    product page and the worksheet's "next arrival" both read this."""
+    by_code: dict[str, list[Arrival]] = {}
     for order in orders:
-        cartons = sum(int(line["quantity"]) for line in order.lines if line["product_code"] == code)
-        if not cartons:
-            continue
-        on = order.eta or order.ordered_on + timedelta(days=round(lead_time_weeks * 7))
-        out.append(Arrival(max(on, as_of), cartons, order.erp_order_number or f"#{order.id}"))
-    return sorted(out, key=lambda a: a.on)
+        on = max(order.eta or order.ordered_on + timedelta(days=round(lead_time_weeks * 7)), as_of)
+        cartons: dict[str, int] = {}
+        for line in order.lines:
+            code = line["product_code"]
+            cartons[code] = cartons.get(code, 0) + int(line["quantity"])
+        for code, qty in cartons.items():
+            if qty:
+                by_code.setdefault(code, []).append(
+                    Arrival(on, qty, order.erp_order_number or f"#{order.id}")
+                )
+    for arrivals in by_code.values():
+        arrivals.sort(key=lambda a: a.on)
+    return by_code
 
 
 def outlook(

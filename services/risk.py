@@ -19,7 +19,7 @@ whose stock the ERP did not report is `stock_unknown`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -109,4 +109,4 @@ def risk_after_order(previous: Risk, facts: StockFacts) -> Risk:
     arrival stays; stock beyond the maximum may now be on order."""
     if previous in AT_RISK or previous in (Risk.NOT_PLANNED, Risk.STOCK_UNKNOWN):
         return previous
-    return assess(StockFacts(**{**facts.__dict__, "urgent": False, "arrival": None}))
+    return assess(replace(facts, urgent=False, arrival=None))

@@ -18,7 +18,9 @@ from typing import Any
 from pydantic import BaseModel, Field, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.product_detail import open_arrivals
 from services.risk import LABELS, Risk
+from store import customer_settings as settings_repo
 from store import drafts as drafts_repo
 from store import orders as orders_repo
 from store import recommendations as recommendations_repo
@@ -208,17 +210,14 @@ def _row(
     )
 
 
-async def next_arrivals(session: AsyncSession, customer_id: int) -> dict[str, date]:
-    """Per product, the earliest ETA of an order still on its way."""
-    arrivals: dict[str, date] = {}
-    for order in await orders_repo.pipeline_orders(session, customer_id):
-        if order.eta is None:
-            continue
-        for line in order.lines:
-            code = line["product_code"]
-            if code not in arrivals or order.eta < arrivals[code]:
-                arrivals[code] = order.eta
-    return arrivals
+async def next_arrivals(session: AsyncSession, customer_id: int, as_of: date) -> dict[str, date]:
+    """Per product, when the first of its open orders arrives (as the product page says)."""
+    settings = await settings_repo.get_or_create(session, customer_id)
+    orders = await orders_repo.pipeline_orders(session, customer_id)
+    return {
+        code: arrivals[0].on
+        for code, arrivals in open_arrivals(orders, as_of, settings.lead_time_weeks).items()
+    }
 
 
 async def worksheet(
@@ -234,7 +233,7 @@ async def worksheet(
     rec_id = recommendation["id"]
     lines = await recommendations_repo.all_line_rows(session, rec_id)
     drafts = await drafts_repo.draft_of(session, rec_id)
-    arrivals = await next_arrivals(session, customer_id)
+    arrivals = await next_arrivals(session, customer_id, recommendation["as_of"])
     risks = await snapshots.risks_by_code(session, customer_id)
     rows = [_row(i, line, drafts, arrivals, risks) for i, line in enumerate(lines)]
     chosen = _sorted(_selected(rows, query), query)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
-from services.product_detail import arrivals_of, outlook
+from services.product_detail import open_arrivals, outlook
 from services.risk import LABELS, Risk, cover_weeks
 from services.views.page import Page
 from store import customer_settings as settings_repo
@@ -190,12 +190,11 @@ async def product_detail(session: AsyncSession, customer_id: int, code: str) -> 
     if product is None or snapshot is None:
         raise NotFound(f"product {code} not found", field="code")
     settings = await settings_repo.get_or_create(session, customer_id)
-    arrivals = arrivals_of(
-        code,
+    arrivals = open_arrivals(
         await orders_repo.pipeline_orders(session, customer_id),
         snapshot.as_of,
         settings.lead_time_weeks,
-    )
+    ).get(code, [])
     view = outlook(product, settings, snapshot.as_of, arrivals)
     explanation = await recommendations_repo.latest_explanation(session, customer_id, code)
     fields = ProductOut.model_validate(product).model_dump()
