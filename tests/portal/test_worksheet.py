@@ -193,12 +193,17 @@ async def test_sort_search_and_export_the_4000_product_recommendation(
 async def test_without_pull_forward_drafts_each_line_down_to_its_need(
     live: LiveStack, page: Page, shot: Shot
 ) -> None:
-    tenant = await live.new_tenant("Pull Forward Foods")
-    await live.awaiting_approval(tenant)
-    await login(page, tenant.username)
-    await page.goto(f"/customers/{tenant.customer_id}/recommendation?show=pulled_forward")
-    pulled = await page_rows(page)
-    assert pulled, "the recommendation pulls cartons forward to fill its last container"
+    # Generated data depends on the customer's code and the day: take the first customer
+    # whose recommendation pulls cartons forward to fill its last container.
+    for seed in range(5, 13):
+        tenant = await live.new_tenant("Pull Forward Foods", seed=seed)
+        await live.awaiting_approval(tenant)
+        await login(page, tenant.username)
+        await page.goto(f"/customers/{tenant.customer_id}/recommendation?show=pulled_forward")
+        pulled = await page_rows(page)
+        if pulled:
+            break
+    assert pulled, "no customer's recommendation pulls cartons forward"
     await page.locator("[data-testid=without-pull-forward]").click()
     await page.wait_for_url("**show=edited**")
     edited = {r["code"]: r for r in await page_rows(page)}

@@ -268,16 +268,22 @@ async def test_the_same_push_delivered_twice_is_one_event(
     order = next(o for o in done.orders if o.erp_order_number == shipped[0]["order_number"])
     state = await stack.shipment(order.shipment_workflow_id or "")
     assert state.pushes == 1 and state.seen_events == [event_id], state
-    async with stack.sessions() as session:
-        events = list(
-            await session.scalars(
-                select(OrderEvent.kind).where(OrderEvent.order_id == order.order_id)
+    # The workflow's state moves before its activity has written the event: wait for the
+    # write (a guard against hanging, not a time limit), then count.
+    for _ in range(150):
+        async with stack.sessions() as session:
+            events = list(
+                await session.scalars(
+                    select(OrderEvent.kind).where(OrderEvent.order_id == order.order_id)
+                )
             )
-        )
-        receipts = list(
-            await session.scalars(
-                select(ErpEventReceipt.event_id).where(ErpEventReceipt.event_id == event_id)
+            receipts = list(
+                await session.scalars(
+                    select(ErpEventReceipt.event_id).where(ErpEventReceipt.event_id == event_id)
+                )
             )
-        )
+        if events and receipts:
+            break
+        await asyncio.sleep(0.2)
     assert events == ["shipped"] and receipts == [event_id]
     figure(deliveries_of_one_event=2, shipment_pushes=state.pushes, order_events=len(events))
