@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api.recommendation_json import RenderedVersions
 from core.settings import Settings
 from core.temporal import TemporalClientProvider
 from erp.client import ErpClient, open_erp_client
@@ -21,6 +22,7 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     temporal: TemporalClientProvider
     erp: ErpClient
+    rendered_versions: RenderedVersions = field(default_factory=RenderedVersions)
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -195,13 +196,19 @@ def app_settings(database_url: str, temporal_env: WorkflowEnvironment) -> Settin
 
 
 @pytest.fixture
-async def api_client(
-    app_settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API app in-process over ASGI, with its lifespan run as uvicorn would."""
+def api_app(app_settings: Settings) -> FastAPI:
+    """The API app; `api_client` runs its lifespan (its `state.resources` exist meanwhile)."""
     from webapp import create_app
 
-    app = create_app(app_settings)
+    return create_app(app_settings)
+
+
+@pytest.fixture
+async def api_client(
+    api_app: FastAPI, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API app in-process over ASGI, with its lifespan run as uvicorn would."""
+    app = api_app
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client,

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from api.auth.deps import MAX_ID, CustomerScopeDep
-from api.deps import SessionDep
+from api.deps import ResourcesDep, SessionDep
 from api.recommendation_json import detail_json, splice
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, PageRequestDep
 from core.errors import NotFound
@@ -42,13 +42,21 @@ def _json(content: bytes) -> Response:
     responses={**TENANT_ERRORS, **VALIDATION_ERROR},
 )
 async def recommendations(
-    scope: CustomerScopeDep, session: SessionDep, page: PageRequestDep, urgent: UrgentOnly = False
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+    page: PageRequestDep,
+    urgent: UrgentOnly = False,
 ) -> Response:
     header = await recommendations_repo.header_row(session, scope.customer_id)
     versions = await recommendations_repo.version_rows(
         session, scope.customer_id, PageRequest(1, RECENT_VERSIONS)
     )
-    current = b"null" if header is None else await detail_json(session, header, page, urgent)
+    current = (
+        b"null"
+        if header is None
+        else await detail_json(session, header, page, urgent, resources.rendered_versions)
+    )
     return _json(
         splice(
             {
@@ -71,6 +79,7 @@ async def recommendations(
 async def recommendation_version(
     scope: CustomerScopeDep,
     session: SessionDep,
+    resources: ResourcesDep,
     version: Annotated[int, Path(ge=1, le=MAX_ID, description="Version number", examples=[3])],
     page: PageRequestDep,
     if_none_match: Annotated[str | None, Header(description="An ETag of this answer")] = None,
@@ -82,7 +91,7 @@ async def recommendation_version(
     tag = version_etag(header, page, urgent)
     if if_none_match is not None and tag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers={"ETag": tag})
-    answer = _json(await detail_json(session, header, page, urgent))
+    answer = _json(await detail_json(session, header, page, urgent, resources.rendered_versions))
     answer.headers["ETag"] = tag
     return answer
 
