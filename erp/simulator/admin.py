@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from erp.simulator.api import ErpHttpError, world_of
 from erp.simulator.faults import FaultConfig, FaultStatus
 from erp.simulator.generator import CustomerSpec
+from erp.simulator.traffic import TrafficMeter, TrafficReport
 from erp.simulator.webhooks import WebhookPusher
 from erp.simulator.world import OrderChangeRefused, SimWorld, UnknownCustomer
 from planning.models import CreditStatus
@@ -118,6 +119,28 @@ def put_faults(world: World, config: FaultConfig) -> FaultStatus:
 def clear_faults(world: World) -> FaultStatus:
     world.faults.reset()
     return world.faults.status()
+
+
+def traffic_meter(request: Request) -> TrafficMeter:
+    meter: TrafficMeter = request.app.state.traffic
+    return meter
+
+
+Traffic = Annotated[TrafficMeter, Depends(traffic_meter)]
+
+
+@router.get(
+    "/traffic",
+    response_model=TrafficReport,
+    summary="ERP API requests per second and at once, since the meter was reset",
+)
+def get_traffic(meter: Traffic) -> TrafficReport:
+    return meter.report()
+
+
+@router.delete("/traffic", status_code=204, summary="Reset the traffic meter")
+def reset_traffic(meter: Traffic) -> None:
+    meter.reset()
 
 
 @router.post("/clock/advance", response_model=AdvanceResult)

@@ -15,6 +15,7 @@ from erp.simulator.api import ErpHttpError
 from erp.simulator.clock import SimClock
 from erp.simulator.faults import FaultMiddleware, error_body
 from erp.simulator.listings import Listings
+from erp.simulator.traffic import TrafficMeter, TrafficMiddleware
 from erp.simulator.webhooks import WebhookPusher
 from erp.simulator.world import SimWorld
 
@@ -68,9 +69,11 @@ def create_app(
     app.state.api_key = api_key
     app.state.admin_key = admin_key
     app.state.pusher = None
+    app.state.traffic = TrafficMeter()
     app.include_router(api.router)
     app.include_router(admin.router)
     app.add_middleware(FaultMiddleware, faults=world.faults)
+    app.add_middleware(TrafficMiddleware, meter=app.state.traffic)
 
     @app.exception_handler(ErpHttpError)
     async def erp_error(request: Request, exc: ErpHttpError) -> Response:
