@@ -7,10 +7,15 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.notifier import Notifier
@@ -20,6 +25,7 @@ from core.settings import Settings, get_settings
 from core.temporal import connect
 from core.update_signing import VerifyUpdates, signing_key
 from erp.client import open_erp_client
+from erp.pacing import RequestPacer
 from store.db import create_engine, create_session_factory
 from workflows.contract import names
 from workflows.registry import WORKFLOWS
@@ -51,6 +57,53 @@ def erp_limits(settings: Settings) -> dict[str, Any]:
     return limits
 
 
+SHARE_EVERY_S = 5.0
+POLLER_SEEN_S = 90.0
+"""A poller seen this recently is a live worker (an idle long poll lasts about a minute)."""
+
+
+async def erp_workers(client: Client, erp_queue: str) -> int:
+    """How many worker processes poll the ERP queue, as the Temporal server sees them."""
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=erp_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        )
+    )
+    now = datetime.now(UTC)
+    live = {
+        p.identity
+        for p in described.pollers
+        if (now - p.last_access_time.ToDatetime(UTC)).total_seconds() <= POLLER_SEEN_S
+    }
+    return max(len(live), 1)
+
+
+async def share_erp_rate(
+    client: Client, settings: Settings, pacer: RequestPacer, erp_queue: str
+) -> None:
+    """Keep this worker's ERP request rate at its share of the global limit: the limit over
+    the workers polling the ERP queue. A worker that joins is counted by the others within
+    SHARE_EVERY_S; one that left, within POLLER_SEEN_S (meanwhile the rest stay below)."""
+    limit = settings.erp_max_requests_per_second
+    if limit is None:
+        return
+    while True:
+        try:
+            pacer.set_rate(limit / await erp_workers(client, erp_queue))
+        except RPCError as err:
+            log.warning("could not count the ERP queue's workers (%s); rate stays", err)
+        await asyncio.sleep(SHARE_EVERY_S)
+
+
+@dataclass(frozen=True)
+class RunningWorker:
+    worker: Worker
+    erp_worker: Worker
+    erp_pacer: RequestPacer | None
+
+
 @asynccontextmanager
 async def running_worker(
     settings: Settings,
@@ -58,8 +111,9 @@ async def running_worker(
     *,
     task_queue: str | None = None,
     notifier: Notifier | None = None,
-) -> AsyncIterator[Worker]:
-    """A worker with every workflow and activity, its dependencies built once."""
+) -> AsyncIterator[RunningWorker]:
+    """A worker with every workflow and activity, its dependencies built once; ERP calls
+    are polled by a worker of their own on the ERP queue, their requests paced."""
     engine = create_engine(settings.database_url)
     try:
         async with open_erp_client(settings) as erp:
@@ -86,7 +140,18 @@ async def running_worker(
                 **erp_limits(settings),
             )
             async with worker, erp_worker:
-                yield worker
+                sharing = (
+                    asyncio.create_task(
+                        share_erp_rate(client, settings, erp.pacer, names.erp_task_queue(queue))
+                    )
+                    if erp.pacer is not None
+                    else None
+                )
+                try:
+                    yield RunningWorker(worker, erp_worker, erp.pacer)
+                finally:
+                    if sharing is not None:
+                        sharing.cancel()
     finally:
         await engine.dispose()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Collection, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -30,6 +30,7 @@ from erp.errors import (
 )
 from erp.mapping import EndpointName, ErpMapping, FieldError, MappingError, load_mapping
 from erp.models import ErpSnapshot, OrderSubmission, SubmissionReceipt
+from erp.pacing import RequestPacer
 from erp.validation import ReportBuilder, SnapshotValidator
 from planning.models import (
     PIPELINE_STATUSES,
@@ -86,8 +87,10 @@ class ErpClient:
         get_retries: int = 2,
         max_retry_wait: float = 2.0,
         order_history_days: int = 365,
+        pacer: RequestPacer | None = None,
     ) -> None:
         self._http = http
+        self.pacer = pacer
         self.base_url = base_url.rstrip("/")
         self.mapping = mapping or ErpMapping.default()
         auth = self.mapping.spec.auth
@@ -105,9 +108,15 @@ class ErpClient:
             base_url=settings.erp_base_url,
             api_key=settings.erp_api_key,
             mapping=load_mapping(settings.erp_mapping_file),
+            pacer=RequestPacer(
+                settings.erp_max_requests_per_second, settings.erp_max_concurrent_calls
+            ),
         )
 
     # -- HTTP --------------------------------------------------------------------------------
+
+    def _slot(self) -> AbstractAsyncContextManager[None]:
+        return self.pacer.slot() if self.pacer is not None else nullcontext()
 
     def _url(self, endpoint: EndpointName, **params: str) -> str:
         return self.base_url + self.mapping.path(endpoint, **params)
@@ -122,13 +131,14 @@ class ErpClient:
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         try:
-            response = await self._http.request(
-                method,
-                url,
-                params=params,
-                json=body,
-                headers={**self._headers, **(headers or {})},
-            )
+            async with self._slot():
+                response = await self._http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers={**self._headers, **(headers or {})},
+                )
         except httpx.TimeoutException as exc:
             raise ErpTimeout(f"{method} {url} timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
