@@ -28,15 +28,11 @@ import argparse
 import asyncio
 import json
 import logging
-import os
-import signal
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -53,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.floor_workflow import BenchFloor  # noqa: E402
-from bench.harness import postgres_database, stdout_to_stderr  # noqa: E402
+from bench.harness import postgres_database, stdout_to_stderr, worker_process  # noqa: E402
 from core.process import tune_gc_for_service  # noqa: E402
 from core.settings import Environment, Settings  # noqa: E402
 from core.temporal import SEARCH_ATTRIBUTES, connect, temporal_cli_path  # noqa: E402
@@ -119,47 +115,6 @@ async def add_customers(
     finally:
         await engine.dispose()
     return ids
-
-
-def _read(log: Path) -> str:
-    return log.read_text()
-
-
-@asynccontextmanager
-async def worker_process(settings: Settings, log: Path) -> AsyncIterator[None]:
-    """`python worker.py` in a process of its own, as production runs it: the bench's own
-    polling and the ERP simulator (a thread here) do not share its event loop."""
-    env = {
-        **os.environ,
-        "RESTOCK_ENV": "test",
-        "RESTOCK_DATABASE_URL": settings.database_url,
-        "RESTOCK_TEMPORAL_ADDRESS": settings.temporal_address,
-        "RESTOCK_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
-        "RESTOCK_ERP_BASE_URL": settings.erp_base_url,
-        "RESTOCK_ERP_API_KEY": settings.erp_api_key,
-        "RESTOCK_ERP_ADMIN_KEY": settings.erp_admin_key,
-    }
-    with log.open("w") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "worker.py"), env=env, cwd=ROOT, stdout=out, stderr=out
-        )
-    try:
-        for _ in range(3_000):
-            if "worker polling" in _read(log):
-                break
-            if proc.returncode is not None:
-                raise RuntimeError(f"worker exited:\n{_read(log)}")
-            await asyncio.sleep(0.02)
-        else:
-            raise RuntimeError("the worker never started polling")
-        yield
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 20)
-            except TimeoutError:
-                proc.kill()
 
 
 async def wait_status(client: Client, customer_id: int, *statuses: CycleStatus) -> Any:
