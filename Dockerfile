@@ -18,7 +18,11 @@ COPY portal ./portal
 COPY worker.py webapp.py ./
 
 # /data: state a service keeps across restarts (the ERP simulator's world), on a volume.
-RUN pip install . && useradd --create-home restock && mkdir -p /data && chown restock /data
+# The workflow package's bytecode is written here: the worker's sandbox re-imports it for
+# every workflow run, and PYTHONDONTWRITEBYTECODE would have it compile the source each time.
+RUN pip install . \
+    && python -c "import compileall, pathlib, workflows; compileall.compile_dir(pathlib.Path(workflows.__file__).parent, quiet=1)" \
+    && useradd --create-home restock && mkdir -p /data && chown restock /data
 USER restock
 
 EXPOSE 8000 8100
