@@ -108,3 +108,12 @@ def test_the_erp_simulator_keeps_its_world_on_a_volume() -> None:
     assert mount == data and volume in COMPOSE["volumes"]
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert f"mkdir -p {data} && chown restock {data}" in dockerfile
+
+
+def test_the_worker_scales_out() -> None:
+    """`docker compose up --scale worker=3`: nothing in the worker's service is one of a kind
+    (a name, a host port, a volume of its own), and workers share the ERP's rate through
+    Temporal (`worker.share_erp_rate`), not through anything on the host."""
+    worker = SERVICES["worker"]
+    assert not {"container_name", "hostname", "ports", "volumes"} & worker.keys()
+    assert worker["command"] == ["python", "worker.py"]
