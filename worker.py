@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
+from temporalio.api.enums.v1 import DescribeTaskQueueMode, TaskQueueKind, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
@@ -66,18 +66,40 @@ POLLER_SEEN_S = 90.0
 
 
 async def erp_workers(client: Client, erp_queue: str) -> int:
-    """How many worker processes poll the ERP queue, as the Temporal server sees them."""
-    described = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.namespace,
-            task_queue=TaskQueue(name=erp_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    """How many worker processes poll the ERP queue, as the Temporal server sees them.
+
+    A task queue has several partitions and an idle poller waits on one of them for a
+    minute; the enhanced description reports the pollers of every partition (the legacy
+    one, the fallback for a server without it, only those of the root partition)."""
+    queue = TaskQueue(name=erp_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL)
+    activity_type = TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
+    try:
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=queue,
+                api_mode=DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED,
+                task_queue_types=[activity_type],
+                report_pollers=True,
+            )
         )
-    )
+        pollers = [
+            p
+            for version in described.versions_info.values()
+            for kind in version.types_info.values()
+            for p in kind.pollers
+        ]
+    except RPCError:
+        legacy = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace, task_queue=queue, task_queue_type=activity_type
+            )
+        )
+        pollers = list(legacy.pollers)
     now = datetime.now(UTC)
     live = {
         p.identity
-        for p in described.pollers
+        for p in pollers
         if (now - p.last_access_time.ToDatetime(UTC)).total_seconds() <= POLLER_SEEN_S
     }
     return max(len(live), 1)

@@ -294,11 +294,10 @@ def peak_rss_mb(pid: int) -> float | None:
 async def counts(client: Client, since: str) -> Counter[str]:
     found: Counter[str] = Counter()
     base = f'WorkflowType = "{names.REORDER_CYCLE}" AND StartTime > "{since}"'
-    for status in (*WAITING, "failed"):
+    for status in WAITING:
         found[status] = (await client.count_workflows(f'{base} AND CycleStatus = "{status}"')).count
-    found["closed_failed"] = (
-        await client.count_workflows(f'{base} AND ExecutionStatus IN ("Failed", "TimedOut")')
-    ).count
+    failed = 'CycleStatus = "failed" OR ExecutionStatus IN ("Failed", "TimedOut")'
+    found["failed"] = (await client.count_workflows(f"{base} AND ({failed})")).count
     return found
 
 
@@ -364,7 +363,7 @@ async def fleet_run(
             await asyncio.sleep(1.0)
             seen = await counts(client, since)
             done = seen["awaiting_approval"] + seen["nothing_to_order"]
-            failed = seen["failed"] + seen["closed_failed"]
+            failed = seen["failed"]
             elapsed = time.perf_counter() - t0
             if faults and outage_at is None and done >= len(members) // 2:
                 outage_at = elapsed
@@ -390,8 +389,8 @@ async def fleet_run(
         "reviews": len(members),
         "waiting_for_approval": seen["awaiting_approval"],
         "nothing_to_order": seen["nothing_to_order"],
-        "failed": seen["failed"] + seen["closed_failed"],
-        "not_finished": len(members) - done - seen["failed"] - seen["closed_failed"],
+        "failed": seen["failed"],
+        "not_finished": len(members) - done - seen["failed"],
         "started_in_s": round(started_s, 1),
         "wall_s": round(wall_s, 1),
         "reviews_per_minute": round(60 * done / wall_s, 1),

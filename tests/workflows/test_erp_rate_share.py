@@ -1,5 +1,6 @@
 """Workers share the ERP's request rate: each one's pacer runs at the limit over the number of
-worker processes polling the ERP queue, as the Temporal server sees them."""
+worker processes polling the ERP queue, as the Temporal server sees them (across the queue's
+partitions: an idle poller can wait on another partition than the root for a minute)."""
 
 from __future__ import annotations
 
