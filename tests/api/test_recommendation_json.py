@@ -17,7 +17,7 @@ from store.db import unit_of_work
 from store.models import RecommendationStatus
 from store.pagination import PageRequest
 from store.recommendations import decide
-from tests.api.conftest import Tenants, bearer
+from tests.api.conftest import Tenant, Tenants, bearer
 
 
 @pytest.mark.parametrize(
@@ -82,15 +82,7 @@ async def test_a_version_is_served_with_an_etag_and_304_while_it_does_not_change
     )
     assert foreign.status_code == 404
 
-    async with unit_of_work(sessions) as session:
-        await decide(
-            session,
-            a.customer_id,
-            a.version,
-            RecommendationStatus.REJECTED,
-            decided_by="test",
-            at=datetime.now(UTC),
-        )
+    await _reject(sessions, a)
     decided = await api_client.get(url, headers={**auth, "If-None-Match": tag})
     assert decided.status_code == 200 and decided.json()["status"] == "rejected"
     assert decided.headers["etag"] != tag
@@ -138,18 +130,22 @@ async def test_a_version_rendered_once_is_served_from_memory_with_its_current_st
     assert first.status_code == 200 and len(rendered) == before + 1
     again = await api_client.get(url, params={"page_size": 5}, headers=auth)
     assert again.content == first.content and len(rendered) == before + 1
-    async with unit_of_work(sessions) as session:
-        await decide(
-            session,
-            a.customer_id,
-            a.version,
-            RecommendationStatus.REJECTED,
-            decided_by="test",
-            at=datetime.now(UTC),
-        )
+    await _reject(sessions, a)
     decided = (await api_client.get(url, params={"page_size": 5}, headers=auth)).json()
     assert decided["status"] == "rejected"
     changed = {"status", "decided_at", "decided_by"}
     assert {k: v for k, v in decided.items() if k not in changed} == {
         k: v for k, v in first.json().items() if k not in changed
     }
+
+
+async def _reject(sessions: async_sessionmaker[AsyncSession], tenant: Tenant) -> None:
+    async with unit_of_work(sessions) as session:
+        await decide(
+            session,
+            tenant.customer_id,
+            tenant.version,
+            RecommendationStatus.REJECTED,
+            decided_by="test",
+            at=datetime.now(UTC),
+        )
