@@ -35,6 +35,8 @@ class RequestPacer:
     def set_rate(self, rate: float | None) -> None:
         if rate is not None and rate <= 0:
             raise ValueError("rate must be positive (None: unpaced)")
+        if rate == self.rate:  # the worker restates its share every few seconds
+            return
         self.rate = rate
         while self._waiters:  # each waiter checks the new rate again
             waiter = self._waiters.popleft()
