@@ -23,6 +23,8 @@ from temporalio.worker import Worker
 import workflows as workflows_package
 from activities.notifier import Notifier
 from activities.registry import ActivityDeps, build_activities, build_erp_activities
+from core.logs import ActivityLogContext
+from core.metrics import serve as serve_metrics
 from core.process import tune_gc_for_service
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -36,12 +38,14 @@ from workflows.registry import WORKFLOWS
 log = logging.getLogger("restock.worker")
 
 
-async def connect_with_retry(settings: Settings, attempts: int = 60) -> Client:
+async def connect_with_retry(
+    settings: Settings, attempts: int = 60, *, sdk_metrics: bool = False
+) -> Client:
     """The dev stack starts Temporal and the worker together; wait for the server briefly."""
     delay = 0.25
     for attempt in range(1, attempts + 1):
         try:
-            return await connect(settings)
+            return await connect(settings, sdk_metrics=sdk_metrics)
         except Exception as exc:
             if attempt == attempts:
                 raise
@@ -114,11 +118,16 @@ async def share_erp_rate(
     limit = settings.erp_max_requests_per_second
     if limit is None:
         return
+    failing = False
     while True:
         try:
             pacer.set_rate(limit / await erp_workers(client, erp_queue))
+            failing = False
         except RPCError as err:
-            log.warning("could not count the ERP queue's workers (%s); rate stays", err)
+            # Said once per outage, not every SHARE_EVERY_S while it lasts.
+            if not failing:
+                log.warning("could not count the ERP queue's workers (%s); rate stays", err)
+            failing = True
         await asyncio.sleep(SHARE_EVERY_S)
 
 
@@ -155,13 +164,14 @@ async def running_worker(
                 workflows=WORKFLOWS,
                 activities=build_activities(deps),
                 graceful_shutdown_timeout=timedelta(seconds=10),
-                interceptors=[VerifyUpdates(signing_key(settings))],
+                interceptors=[VerifyUpdates(signing_key(settings)), ActivityLogContext()],
             )
             erp_worker = Worker(
                 client,
                 task_queue=names.erp_task_queue(queue),
                 activities=build_erp_activities(deps),
                 graceful_shutdown_timeout=timedelta(seconds=10),
+                interceptors=[ActivityLogContext()],
                 **erp_limits(settings),
             )
             async with worker, erp_worker:
@@ -195,7 +205,12 @@ def compile_workflows() -> None:
 async def main(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     compile_workflows()
-    client = await connect_with_retry(settings)
+    if settings.worker_metrics_address:
+        serve_metrics(settings.worker_metrics_address)
+        log.info("metrics at http://%s/metrics", settings.worker_metrics_address)
+    client = await connect_with_retry(settings, sdk_metrics=True)
+    if settings.temporal_metrics_address:
+        log.info("Temporal SDK metrics at http://%s/metrics", settings.temporal_metrics_address)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -214,7 +229,7 @@ async def main(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from cli import log_setup
+
+    log_setup.configure("worker")
     asyncio.run(main())

@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.errors import temporal_errors
 from activities.heartbeat import heartbeating
+from core.metrics import CYCLES, DECISIONS, SUBMISSIONS
 from erp.client import ErpClient
 from services import cycle_records, ordering, shipments
 from services.cycle_records import recommendation_view
@@ -26,6 +28,7 @@ from workflows.contract.cycle import (
     CloseOrdersRequest,
     CycleRecord,
     PlannedOrder,
+    ProposalRecord,
     RecommendationView,
     RecommendRequest,
     RejectRecord,
@@ -52,6 +55,7 @@ class CycleActivities:
                     self._erp,
                     request.customer_id,
                     actor=f"cycle:{request.workflow_id}",
+                    attempt=activity.info().attempt,
                 )
         return SyncSummary(
             products=result.products,
@@ -68,37 +72,63 @@ class CycleActivities:
                 version = await recommend(
                     self._sessions, request.customer_id, actor=f"cycle:{request.workflow_id}"
                 )
-        return recommendation_view(version)
+                view = recommendation_view(version)
+                return await cycle_records.with_credit(self._sessions, request.customer_id, view)
 
     @activity.defn(name="record_cycle")
     async def record_cycle(self, record: CycleRecord) -> None:
         with temporal_errors():
             await cycle_records.record_cycle(self._sessions, record)
+        CYCLES.labels(record.status.value).inc()
 
     @activity.defn(name="record_approval")
     async def record_approval(self, record: ApprovalRecord) -> list[PlannedOrder]:
         """Turn the approved containers (with any edits, re-packed) into orders."""
         with temporal_errors():
             planned, _ = await ordering.record_approval(self._sessions, record)
+        _count_approval(record)
         return planned
 
     @activity.defn(name="approve_and_submit")
     async def approve_and_submit(self, request: ApproveAndSubmit) -> ApprovalOutcome:
         """The approval's orders, each offered to the ERP once (the cycle's local activity)."""
         with temporal_errors():
-            return await ordering.approve_and_submit(self._sessions, self._erp, request)
+            outcome = await ordering.approve_and_submit(self._sessions, self._erp, request)
+        _count_approval(request.approval)
+        if request.cycle is not None:
+            CYCLES.labels(request.cycle.status.value).inc()
+        for first in outcome.submissions:
+            kind = "rejected" if first.rejected else "unanswered"
+            SUBMISSIONS.labels("submitted" if first.erp_order_number else kind).inc()
+        return outcome
 
     @activity.defn(name="record_rejection")
     async def record_rejection(self, record: RejectRecord) -> None:
         with temporal_errors():
             await ordering.record_rejection(self._sessions, record)
+        DECISIONS.labels("rejected").inc()
+
+    @activity.defn(name="record_proposal")
+    async def record_proposal(self, record: ProposalRecord) -> None:
+        with temporal_errors():
+            await ordering.record_proposal(self._sessions, record)
+        DECISIONS.labels("proposed").inc()
 
     @activity.defn(name="submit_order")
     async def submit_order(self, request: SubmitRequest) -> SubmittedOrder:
-        with temporal_errors():
-            return await ordering.submit_order(
-                self._sessions, self._erp, request, attempt=activity.info().attempt
-            )
+        try:
+            with temporal_errors():
+                submitted = await ordering.submit_order(
+                    self._sessions, self._erp, request, attempt=activity.info().attempt
+                )
+        except ApplicationError as err:
+            SUBMISSIONS.labels("rejected" if err.type == "ErpRejected" else "unanswered").inc()
+            raise
+        except Exception:
+            SUBMISSIONS.labels("unanswered").inc()
+            raise
+        SUBMISSIONS.labels("replayed" if submitted.replayed else "submitted").inc()
+        return submitted
 
     @activity.defn(name="track_orders")
     async def track_orders(self, request: TrackRequest) -> list[TrackedOrder]:
@@ -123,7 +153,12 @@ class CycleActivities:
             self.record_approval,
             self.approve_and_submit,
             self.record_rejection,
+            self.record_proposal,
             self.submit_order,
             self.track_orders,
             self.close_orders,
         ]
+
+
+def _count_approval(record: ApprovalRecord) -> None:
+    DECISIONS.labels("auto_approved" if record.auto else "approved").inc()

@@ -52,7 +52,7 @@ class NotificationActivities:
         if not to:
             activity.logger.warning("no recipients for customer %s", request.customer_id)
             return
-        body = notifications.with_portal_link(request, self._settings.portal_url)
+        body = await notifications.message_body(self._sessions, request, self._settings.portal_url)
         try:
             await self._notifier.send(Message(to=to, subject=request.subject, body=body))
         except Exception as err:

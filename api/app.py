@@ -6,16 +6,20 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.customer_api import install_customer_api
 from api.docs import docs_enabled, install_docs
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
+from api.metrics import RequestMetrics
+from api.metrics import router as metrics_router
+from api.query_params import single_query_values
 from api.resources import open_resources
 from api.routes import health
 from api.security_headers import SecurityHeaders
+from core import tracing
 from core.process import tune_gc_for_service
 from core.settings import Environment, Settings, get_settings
 
@@ -48,11 +52,14 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs_enabled(settings) else None,
+        dependencies=[Depends(single_query_values)],
     )
     install_docs(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.env is Environment.PRODUCTION)
     install_error_handlers(app)  # outside those: a refusal of the body has a request id too
+    if settings.request_metrics:  # outside the error handlers: refusals are counted too
+        app.add_middleware(RequestMetrics)
     if settings.cors_origin_list:
         # Separate frontends call with Bearer tokens: no credentials (cookies) cross-origin.
         app.add_middleware(
@@ -65,10 +72,12 @@ def create_app(
             max_age=600,
         )
     app.include_router(health.router)
+    app.include_router(metrics_router)
     install_customer_api(app)
     for install in mount:
         install(app)
     document_body_errors(app)
+    tracing.instrument_app(app)
     return app
 
 

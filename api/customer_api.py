@@ -18,6 +18,7 @@ from api.routes import (
     recommendations,
     shipments,
     temporal_ui,
+    users,
     worksheet,
 )
 from services.accounts import LoginThrottled
@@ -33,6 +34,7 @@ ROUTERS = (
     cycle_actions.router,  # before cycles: /cycles/current is not a cycle id
     cycles.router,
     ops.router,
+    users.router,
     erp_events.router,
     temporal_ui.router,
 )

@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import request_ids
-from core.errors import DependencyUnavailable, RestockError
+from core import request_ids
+from core.errors import DependencyUnavailable, InvalidLines, RestockError
 
 
 def error_body(code: str, detail: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -43,14 +43,18 @@ def _log_answer(request: Request, status: int, code: str, detail: str) -> None:
         status,
         code,
         detail,
-        request_ids.current.get(),
+        request_ids.current(),
     )
 
 
 async def _restock_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RestockError)
     _log_answer(request, exc.status_code, exc.code, getattr(exc, "internal_detail", exc.detail))
-    extra = {"component": exc.component} if isinstance(exc, DependencyUnavailable) else {}
+    extra: dict[str, Any] = (
+        {"component": exc.component} if isinstance(exc, DependencyUnavailable) else {}
+    )
+    if isinstance(exc, InvalidLines):
+        extra["problems"] = exc.problems
     return JSONResponse(
         error_body(exc.code, exc.detail, exc.field, **extra), status_code=exc.status_code
     )

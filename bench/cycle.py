@@ -49,7 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.floor_workflow import BenchFloor  # noqa: E402
-from bench.harness import postgres_database, stdout_to_stderr, worker_process  # noqa: E402
+from bench.harness import postgres_database, stdout_to_stderr  # noqa: E402
+from bench.worker_process import worker_process  # noqa: E402
 from core.process import tune_gc_for_service  # noqa: E402
 from core.settings import Environment, Settings  # noqa: E402
 from core.temporal import SEARCH_ATTRIBUTES, connect, temporal_cli_path  # noqa: E402

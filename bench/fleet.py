@@ -56,8 +56,8 @@ from bench.harness import (  # noqa: E402
     free_port,
     postgres_database,
     stdout_to_stderr,
-    worker_process,
 )
+from bench.worker_process import worker_process  # noqa: E402
 from core.settings import Environment, Settings  # noqa: E402
 from core.temporal import SEARCH_ATTRIBUTES, connect, temporal_cli_path  # noqa: E402
 from erp.client import ErpClient, build_http_client  # noqa: E402

@@ -7,13 +7,12 @@ import asyncio
 import contextlib
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -102,19 +101,23 @@ async def load(url: str, settings: Settings) -> tuple[int, str, dict[str, float]
     return customer_id, token, timings
 
 
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
+def serve(url: str, port: int, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """The API as `restock api` runs it (logs and, with RESTOCK_OTLP_ENDPOINT in `env`,
+    traces configured first), with `env` over this process's environment."""
+    child_env = {
         **os.environ,
         "RESTOCK_ENV": "test",
         "RESTOCK_DATABASE_URL": url,
         "RESTOCK_JWT_EXPIRY_MINUTES": "60",
+        **(env or {}),
     }
     code = (
-        "import uvicorn; from webapp import create_app; "
+        "import uvicorn; from cli.log_setup import configure; from webapp import create_app; "
+        "configure('api'); "
         "uvicorn.run(create_app(owns_process=True), "
         f"host='127.0.0.1', port={port}, log_level='warning', access_log=False)"
     )
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=child_env)
 
 
 async def wait_ready(base: str, within_s: float = 30.0) -> None:
@@ -204,47 +207,3 @@ def stdout_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def _read(log: Path) -> str:
-    return log.read_text()
-
-
-@asynccontextmanager
-async def worker_process(
-    settings: Settings, log: Path, extra_env: dict[str, str] | None = None
-) -> AsyncIterator[int]:
-    """`python worker.py` in a process of its own, as production runs it: the bench's own
-    polling and the ERP simulator do not share its event loop. Yields its pid."""
-    env = {
-        **os.environ,
-        "RESTOCK_ENV": "test",
-        "RESTOCK_DATABASE_URL": settings.database_url,
-        "RESTOCK_TEMPORAL_ADDRESS": settings.temporal_address,
-        "RESTOCK_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
-        "RESTOCK_ERP_BASE_URL": settings.erp_base_url,
-        "RESTOCK_ERP_API_KEY": settings.erp_api_key,
-        "RESTOCK_ERP_ADMIN_KEY": settings.erp_admin_key,
-        **(extra_env or {}),
-    }
-    with log.open("w") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "worker.py"), env=env, cwd=ROOT, stdout=out, stderr=out
-        )
-    try:
-        for _ in range(3_000):
-            if "worker polling" in _read(log):
-                break
-            if proc.returncode is not None:
-                raise RuntimeError(f"worker exited:\n{_read(log)}")
-            await asyncio.sleep(0.02)
-        else:
-            raise RuntimeError("the worker never started polling")
-        yield proc.pid
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 20)
-            except TimeoutError:
-                proc.kill()

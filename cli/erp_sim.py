@@ -50,7 +50,7 @@ def erp_sim(
     from erp.simulator.persistence import open_world
     from erp.simulator.world import SimWorld
 
-    log_setup.configure()
+    log_setup.configure("erp-sim")
     settings = get_settings()
     start = date.fromisoformat(today) if today else date.today()
     world_seed = settings.erp_sim_seed if seed is None else seed
@@ -80,4 +80,5 @@ def erp_sim(
         host=host or settings.erp_sim_host,
         port=settings.erp_sim_port if port is None else port,
         log_level="info",
+        log_config=None,  # uvicorn's lines go through ours (log_setup)
     )

@@ -1,11 +1,15 @@
-"""Plain-text logs for the long-running commands (the API, the worker, the ERP simulator)."""
+"""Logs of the long-running commands (the API, the worker, the ERP simulator): text in
+development, JSON lines otherwise (`RESTOCK_LOG_FORMAT`), each with its context
+(`core.logs`)."""
 
 from __future__ import annotations
 
-import logging
+from core import logs, tracing
+from core.settings import get_settings
 
 
-def configure() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def configure(service: str) -> None:
+    """Logs, and traces when RESTOCK_OTLP_ENDPOINT is set."""
+    settings = get_settings()
+    logs.configure(service, settings.effective_log_format)
+    tracing.start(settings, service)

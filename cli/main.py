@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +16,7 @@ from cli.schedules import schedules_app
 from cli.serving import proxy_options
 from cli.sync import sync
 from cli.users import users_app
+from core.errors import ConfigurationError, InvalidInput
 from core.settings import get_settings
 
 app = typer.Typer(help="Restock: container reorder automation.", no_args_is_help=True)
@@ -57,6 +59,58 @@ def db_upgrade(
     console.print(f"database at revision {revision}: {_redacted(settings.database_url)}")
 
 
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="The backup file to write")],
+) -> None:
+    """Back up RESTOCK_DATABASE_URL to PATH while the stack runs: SQLite's online backup,
+    or `pg_dump --format=custom` for PostgreSQL."""
+    from store.backup import backup
+
+    settings = get_settings()
+    try:
+        made = backup(settings.database_url, path)
+    except (InvalidInput, ConfigurationError) as err:
+        typer.echo(f"restock db backup: {err}", err=True)
+        raise typer.Exit(2) from None
+    console.print(
+        f"backed up {_redacted(settings.database_url)} to {made.path} "
+        f"({made.kind}, {made.bytes:,} bytes)"
+    )
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="A backup made by `restock db backup`")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace a database that already holds data")
+    ] = False,
+) -> None:
+    """Replace RESTOCK_DATABASE_URL's contents with a backup (stop the API and worker first;
+    docs/operations.md has the drill). PostgreSQL restores in one transaction."""
+    from store.backup import has_data, restore
+    from store.migrate import current_head
+
+    settings = get_settings()
+    target = _redacted(settings.database_url)
+    try:
+        if has_data(settings.database_url) and not yes:
+            typer.echo(
+                f"restock db restore: {target} already holds data, which the restore would "
+                "replace; add --yes to go ahead",
+                err=True,
+            )
+            raise typer.Exit(2)
+        kind = restore(settings.database_url, path)
+    except (InvalidInput, ConfigurationError) as err:
+        typer.echo(f"restock db restore: {err}", err=True)
+        raise typer.Exit(2) from None
+    console.print(
+        f"restored {path} ({kind}) into {target}; run `restock db upgrade` if the backup is "
+        f"older than this release (schema head {current_head()})"
+    )
+
+
 def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -70,13 +124,14 @@ def api() -> None:
 
     from webapp import create_app
 
-    log_setup.configure()
+    log_setup.configure("api")
     settings = get_settings()
     uvicorn.run(
         create_app(settings, owns_process=True),
         host=settings.api_host,
         port=settings.api_port,
         log_level="info",
+        log_config=None,  # uvicorn's lines go through ours (log_setup)
         **proxy_options(settings),
     )
 
@@ -86,7 +141,7 @@ def worker() -> None:
     """Run the Temporal worker (same as `python worker.py`)."""
     import worker as worker_module
 
-    log_setup.configure()
+    log_setup.configure("worker")
     asyncio.run(worker_module.main())
 
 

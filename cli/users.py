@@ -6,16 +6,18 @@ import asyncio
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from core.errors import RestockError
+from core.errors import NotFound, RestockError
 from core.settings import Settings, get_settings
 from services import accounts
+from services.accounts import ApprovalGrant
 from store import accounts as users_repo
 from store.db import create_engine, create_session_factory, unit_of_work
-from store.models import Customer, Role
+from store.models import Customer, CustomerRole, Role
 
 users_app = typer.Typer(help="API accounts: customer buyers and ops staff.", no_args_is_help=True)
 console = Console()
@@ -40,8 +42,38 @@ def _new_password(given: str | None, generate: bool, prompt: str) -> str:
     return password
 
 
+CustomerRoleOption = Annotated[
+    CustomerRole,
+    typer.Option(help="A customer user's role: viewer (reads), buyer (edits, proposes), approver"),
+]
+ApprovalLimit = Annotated[
+    str | None,
+    typer.Option(help="The most the user approves at once (e.g. 25000.00); omit for no limit"),
+]
+Email = Annotated[
+    str | None, typer.Option(help="Where proposals waiting for this approver are sent")
+]
+
+
+def _grant(
+    customer_role: CustomerRole, approval_limit: str | None, email: str | None
+) -> ApprovalGrant:
+    try:
+        return ApprovalGrant(
+            customer_role=customer_role, approval_limit=approval_limit, email=email
+        )
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise typer.BadParameter(problems) from None
+
+
 async def _add(
-    settings: Settings, username: str, password: str, role: Role, customer_code: str | None
+    settings: Settings,
+    username: str,
+    password: str,
+    role: Role,
+    customer_code: str | None,
+    grant: ApprovalGrant,
 ) -> None:
     engine = create_engine(settings.database_url)
     try:
@@ -60,6 +92,7 @@ async def _add(
                 role=role,
                 customer_id=customer_id,
                 actor=CLI_ACTOR,
+                approval_grant=grant,
             )
     finally:
         await engine.dispose()
@@ -74,11 +107,15 @@ def add(
     ] = None,
     password: NewPassword = None,
     generate: Generate = False,
+    customer_role: CustomerRoleOption = CustomerRole.APPROVER,
+    approval_limit: ApprovalLimit = None,
+    email: Email = None,
 ) -> None:
     """Create a user."""
+    grant = _grant(customer_role, approval_limit, email)
     password = _new_password(password, generate, "Password")
     try:
-        asyncio.run(_add(get_settings(), username, password, role, customer))
+        asyncio.run(_add(get_settings(), username, password, role, customer, grant))
     except RestockError as exc:
         console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from exc
@@ -87,7 +124,7 @@ def add(
         console.print(f"password: {password}")
 
 
-async def _list(settings: Settings) -> list[tuple[str, str, str, bool, str]]:
+async def _list(settings: Settings) -> list[tuple[str, ...]]:
     engine = create_engine(settings.database_url)
     try:
         async with create_session_factory(engine)() as session:
@@ -97,7 +134,9 @@ async def _list(settings: Settings) -> list[tuple[str, str, str, bool, str]]:
                     u.username,
                     u.role,
                     codes.get(u.customer_id, "-") if u.customer_id else "all",
-                    u.disabled,
+                    u.customer_role or "-",
+                    u.approval_limit or ("none" if u.customer_role else "-"),
+                    "yes" if u.disabled else "no",
                     u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else "never",
                 )
                 for u in await users_repo.list_users(session)
@@ -110,11 +149,42 @@ async def _list(settings: Settings) -> list[tuple[str, str, str, bool, str]]:
 def list_users() -> None:
     """List users."""
     table = Table(title="Users")
-    for column in ("username", "role", "customer", "disabled", "last login"):
+    columns = ("username", "role", "customer", "customer role", "approval limit", "disabled")
+    for column in (*columns, "last login"):
         table.add_column(column)
-    for username, role, customer, disabled, last_login in asyncio.run(_list(get_settings())):
-        table.add_row(username, role, customer, "yes" if disabled else "no", last_login)
+    for row in asyncio.run(_list(get_settings())):
+        table.add_row(*row)
     console.print(table)
+
+
+async def _set_approval(settings: Settings, username: str, grant: ApprovalGrant) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            user = await users_repo.find_user(session, username)
+            if user is None:
+                raise NotFound(f"user {username!r} not found", field="username")
+            await accounts.set_approval_grant(session, user, grant, actor=CLI_ACTOR)
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("set-approval")
+def set_approval(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    customer_role: CustomerRoleOption,
+    approval_limit: ApprovalLimit = None,
+    email: Email = None,
+) -> None:
+    """Set what a customer user may do: role, approval limit, e-mail for proposals."""
+    grant = _grant(customer_role, approval_limit, email)
+    try:
+        asyncio.run(_set_approval(get_settings(), username, grant))
+    except RestockError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    limit = "no limit" if grant.approval_limit is None else f"limit {grant.approval_limit}"
+    console.print(f"user {username.strip().lower()}: {grant.customer_role.value}, {limit}")
 
 
 async def _disable(settings: Settings, username: str, disabled: bool) -> None:

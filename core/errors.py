@@ -44,6 +44,16 @@ class InvalidInput(RestockError):
     code = "invalid_input"
 
 
+class InvalidLines(InvalidInput):
+    """Several lines of one input are wrong: each is named (`problems`), nothing is kept."""
+
+    def __init__(self, problems: list[tuple[str, str]], *, field: str) -> None:
+        first_field, first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{first_field}: {first}{more}", field=field)
+        self.problems = [{"field": f, "problem": problem} for f, problem in problems]
+
+
 class PayloadTooLarge(RestockError):
     status_code = 413
     code = "payload_too_large"

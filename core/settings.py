@@ -29,6 +29,11 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RESTOCK_", env_file=None, extra="ignore")
 
@@ -75,6 +80,45 @@ class Settings(BaseSettings):
     )
     erp_max_concurrent_calls: int = Field(
         default=8, ge=1, le=1000, description="ERP calls, and ERP requests, one worker runs at once"
+    )
+    log_format: LogFormat | None = Field(
+        default=None,
+        description="text or json (JSON lines with request id, customer, workflow and run id); "
+        "empty: text in development, json otherwise",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="OTLP/HTTP collector (e.g. http://otel-collector:4318) the API and worker "
+        "export traces to; empty: no tracing",
+    )
+    otlp_sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of traces kept when tracing (a trace is kept or dropped whole, as "
+        "its first span decided); 1 keeps every one",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token the API's /metrics asks for; empty: /metrics is open (set it "
+        "when the API is reachable from outside the cluster)",
+    )
+    request_metrics: bool = Field(
+        default=True,
+        description="The API counts and times every request by route and status; false turns "
+        "that off (its /metrics then serves the process's figures only)",
+    )
+    worker_metrics_address: str | None = Field(
+        default=None,
+        pattern=r"^[^:]*:\d{1,5}$",
+        description="host:port where the worker serves Restock's /metrics; empty: not served",
+    )
+    temporal_metrics_address: str | None = Field(
+        default=None,
+        pattern=r"^[^:]*:\d{1,5}$",
+        description="host:port where the worker serves the Temporal SDK's own metrics "
+        "(workflow and activity task latencies, slots, sticky cache); empty: not served",
     )
     schedule_jitter_minutes: float = Field(
         default=30,
@@ -180,6 +224,12 @@ class Settings(BaseSettings):
                 "for a client certificate, or neither"
             )
         return self
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.TEXT if self.env is Environment.DEVELOPMENT else LogFormat.JSON
 
     @property
     def temporal_uses_tls(self) -> bool:

@@ -16,11 +16,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
+    PrometheusConfig,
     Runtime,
     TelemetryConfig,
     TelemetryFilter,
 )
 
+from core import tracing
 from core.errors import ConfigurationError, DependencyUnavailable
 from core.settings import Settings
 from core.update_signing import SignUpdates, signing_key
@@ -73,15 +75,26 @@ def _venv_binary(name: str) -> Path:
 
 
 @functools.cache
-def runtime() -> Runtime:
+def runtime(metrics_address: str | None = None) -> Runtime:
     """The SDK core's own log lines go through Python logging (as plain text in our log files,
-    not the core's coloured console output)."""
+    not the core's coloured console output); its metrics (task latencies, slots, sticky
+    cache, polls) are served for Prometheus at `metrics_address` when one is given."""
     return Runtime(
         telemetry=TelemetryConfig(
             logging=LoggingConfig(
                 filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
                 forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-            )
+            ),
+            metrics=(
+                PrometheusConfig(
+                    bind_address=metrics_address,
+                    counters_total_suffix=True,
+                    unit_suffix=True,
+                    durations_as_seconds=True,
+                )
+                if metrics_address
+                else None
+            ),
         )
     )
 
@@ -113,15 +126,18 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, sdk_metrics: bool = False) -> Client:
     """A client whose Updates carry their caller's signature (core.update_signing), over TLS
-    and with an API key when the settings give them (a Temporal cluster or Temporal Cloud)."""
+    and with an API key when the settings give them (a Temporal cluster or Temporal Cloud).
+    `sdk_metrics`: the worker's client, whose runtime serves the SDK's metrics at
+    RESTOCK_TEMPORAL_METRICS_ADDRESS (when set)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
-        runtime=runtime(),
+        runtime=runtime(settings.temporal_metrics_address if sdk_metrics else None),
         interceptors=[SignUpdates(signing_key(settings))],
+        plugins=tracing.temporal_plugins(),
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
     )

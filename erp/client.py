@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +17,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
+from core import tracing
+from core.metrics import ERP_CALLS, ERP_LATENCY
 from core.settings import Settings
 from erp.errors import (
     ErpAuthFailed,
@@ -29,7 +33,7 @@ from erp.errors import (
     ErpUnavailable,
 )
 from erp.mapping import EndpointName, ErpMapping, FieldError, MappingError, load_mapping
-from erp.models import ErpSnapshot, OrderSubmission, SubmissionReceipt
+from erp.models import ErpSnapshot, IssueReason, OrderSubmission, SubmissionReceipt
 from erp.pacing import RequestPacer
 from erp.validation import ReportBuilder, SnapshotValidator
 from planning.models import (
@@ -44,6 +48,8 @@ from planning.models import (
 
 Json = Any
 ACTIVITY_WEEKS = 52
+CREDIT_FIELDS = frozenset({"currency", "credit_limit", "open_balance", "payment_terms"})
+"""The customer's credit position: a bad value of one is left out and reported, not fatal."""
 """Weeks of product activity a sync reads when the caller does not say from when."""
 
 
@@ -56,10 +62,12 @@ def activity_window_start(business_date: date, weeks: int = ACTIVITY_WEEKS) -> d
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
     """The one httpx client a process shares for ERP calls (build it in the lifespan)."""
     timeout = settings.erp_timeout_seconds
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
     )
+    tracing.instrument_http(client)
+    return client
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -118,8 +126,8 @@ class ErpClient:
     def _slot(self) -> AbstractAsyncContextManager[None]:
         return self.pacer.slot() if self.pacer is not None else nullcontext()
 
-    def _url(self, endpoint: EndpointName, **params: str) -> str:
-        return self.base_url + self.mapping.path(endpoint, **params)
+    def _url(self, endpoint: EndpointName, **params: str) -> EndpointUrl:
+        return EndpointUrl(self.base_url + self.mapping.path(endpoint, **params), endpoint)
 
     async def _send(
         self,
@@ -130,23 +138,32 @@ class ErpClient:
         body: Json = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
+        endpoint = url.endpoint if isinstance(url, EndpointUrl) else "other"
         try:
             async with self._slot():
-                response = await self._http.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    headers={**self._headers, **(headers or {})},
-                )
+                started = time.perf_counter()
+                try:
+                    response = await self._http.request(
+                        method,
+                        url,
+                        params=params,
+                        json=body,
+                        headers={**self._headers, **(headers or {})},
+                    )
+                finally:
+                    ERP_LATENCY.labels(endpoint).observe(time.perf_counter() - started)
         except httpx.TimeoutException as exc:
+            ERP_CALLS.labels(endpoint, "timeout").inc()
             raise ErpTimeout(f"{method} {url} timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
+            ERP_CALLS.labels(endpoint, "unreachable").inc()
             raise ErpUnavailable(
                 f"{method} {url}: {type(exc).__name__}: {exc}",
                 public=f"{method} {url}: no connection ({type(exc).__name__})",
             ) from exc
-        if response.status_code >= 400:
+        status = response.status_code
+        ERP_CALLS.labels(endpoint, "ok" if status < 400 else f"http_{status}").inc()
+        if status >= 400:
             raise self._error(response)
         return response
 
@@ -243,16 +260,32 @@ class ErpClient:
         """Cheap health check; raises ErpUnavailable (or another ErpError) when not healthy."""
         await self._send("GET", self._url("ping"))
 
-    async def _customer(self, code: str) -> tuple[CustomerProfile, date | None]:
+    async def _customer(
+        self, code: str, report: ReportBuilder | None = None
+    ) -> tuple[CustomerProfile, date | None]:
+        """The customer's master data. A bad value of the credit position (CREDIT_FIELDS)
+        is left out and reported in `report`; any other bad field fails (ErpBadData)."""
         document = await self._get(self._url("customer", customer=code))
-        try:
-            values = self.mapping.entity("customer").convert(document)
-            profile = CustomerProfile.model_validate(values)
-        except FieldError as exc:
-            raise ErpBadData(f"customer {code}: {exc}", field=exc.field) from None
-        except ValueError as exc:
-            raise ErpBadData(f"customer {code}: {exc}") from None
-        return profile, self._business_date(document)
+        entity = self.mapping.entity("customer")
+        skipped: set[str] = set()
+        for _ in range(len(CREDIT_FIELDS) + 1):
+            field: str | None = None
+            failure: Exception
+            try:
+                values = entity.convert(document, skip=frozenset(skipped))
+                return CustomerProfile.model_validate(values), self._business_date(document)
+            except FieldError as exc:
+                field, problem, failure = exc.field, str(exc), exc
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = str(first["loc"][0]) if first["loc"] else None
+                problem, failure = f"{field}: {first['msg']}", exc
+            if field not in CREDIT_FIELDS or field in skipped or report is None:
+                raise ErpBadData(f"customer {code}: {failure}", field=field) from None
+            detail = f"{problem}; left out"
+            report.issue(IssueReason.BAD_VALUE, "customer", code, detail, field=field)
+            skipped.add(field)
+        raise ErpBadData(f"customer {code}: its credit position cannot be read")
 
     async def get_customer(self, code: str) -> CustomerProfile:
         return (await self._customer(code))[0]
@@ -330,7 +363,8 @@ class ErpClient:
         product activity is read too, for complete weeks starting on or after
         `activity_since` (by default the last 52 weeks before that date).
         """
-        profile, erp_date = await self._customer(code)
+        report = ReportBuilder()
+        profile, erp_date = await self._customer(code, report)
         erp_as_of = erp_date or date.today()
         reference = as_of or erp_as_of
         window = {**self._since(reference - timedelta(days=self.order_history_days))}
@@ -342,11 +376,15 @@ class ErpClient:
         ]
         reported = self.mapping.has_activity
         since = (activity_since or activity_window_start(reference)) if reported else None
+        optional: dict[str, int] = {}
         if reported:
+            optional["activity"] = len(listings)
             listings.append(self._pages("activity", self._since(since), customer=code))
+        if self.mapping.has_prices:
+            optional["prices"] = len(listings)
+            listings.append(self._pages("prices", customer=code))
         fetched = [rows for rows, _ in await asyncio.gather(*listings)]
         items, shipments, history, pipeline = fetched[:4]
-        report = ReportBuilder()
         validator = SnapshotValidator(self.mapping, as_of=reference, report=report)
         products = validator.products(items)
         by_code = {p.code: p for p in products}
@@ -360,9 +398,15 @@ class ErpClient:
             products=products,
             shipments=validator.shipments(shipments, by_code),
             orders=validator.orders(history + extra, by_code),
-            consumption=validator.activity(fetched[4], by_code) if reported else [],
+            consumption=validator.activity(fetched[optional["activity"]], by_code)
+            if reported
+            else [],
             consumption_reported=reported,
             consumption_since=since,
+            prices=validator.prices(fetched[optional["prices"]], by_code, profile.currency)
+            if "prices" in optional
+            else [],
+            prices_reported="prices" in optional,
             data_quality=report.build(),
             synced_at=datetime.now(UTC),
             erp_as_of=erp_as_of,
@@ -405,6 +449,18 @@ class ErpClient:
             idempotency_key=idempotency_key,
             replayed=(replay_header or "").strip().lower() == "true",
         )
+
+
+class EndpointUrl(str):
+    """A URL of the ERP that knows which of the mapping's endpoints it is (the metrics'
+    label: one per endpoint, not one per customer or order)."""
+
+    endpoint: str
+
+    def __new__(cls, url: str, endpoint: str) -> EndpointUrl:
+        made = super().__new__(cls, url)
+        made.endpoint = endpoint
+        return made
 
 
 def _json(response: httpx.Response) -> Json:

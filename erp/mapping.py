@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -19,23 +20,33 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 DEFAULT_MAPPING_FILE = Path(__file__).parent / "mappings" / "default.yaml"
 
-FieldType = Literal["str", "int", "float", "date", "bool", "enum", "list"]
+FieldType = Literal["str", "int", "float", "decimal", "date", "bool", "enum", "list"]
 EndpointName = Literal[
     "ping",
     "customer",
     "products",
     "shipments",
     "activity",
+    "prices",
     "open_orders",
     "orders",
     "order",
     "submit",
 ]
-OPTIONAL_ENDPOINTS: frozenset[str] = frozenset({"activity"})
-"""Endpoints an ERP may not have: `activity` (weekly product activity, EDI 852 style)."""
+OPTIONAL_ENDPOINTS: frozenset[str] = frozenset({"activity", "prices"})
+"""Endpoints an ERP may not have: `activity` (weekly product activity, EDI 852 style) and
+`prices` (the customer's price list)."""
 ACTIVITY_FIELDS = {"product_code": "str", "week_start": "date", "quantity": "int"}
 """The fields an `activity` entity must map (and their types); `stock_on_hand` is optional."""
-ENTITIES = (  # required; `activity` (with its endpoint) and `order_event` are optional
+PRICE_FIELDS = {
+    "product_code": "str",
+    "currency": "str",
+    "unit_price": "decimal",
+    "valid_from": "date",
+}
+"""The fields a `price` entity must map; `valid_to` and `min_quantity` are optional."""
+_LISTING_ENTITIES = {"activity": ("activity", ACTIVITY_FIELDS), "prices": ("price", PRICE_FIELDS)}
+ENTITIES = (  # required; `activity`, `price` (with their endpoints), `order_event`: optional
     "customer",
     "contact",
     "product",
@@ -166,14 +177,16 @@ class MappingSpec(Spec):
         ]
         if absent:
             raise ValueError(f"endpoints missing: {', '.join(absent)}")
-        if "activity" in self.endpoints:
-            activity = self.entities.get("activity")
-            if activity is None:
-                raise ValueError("the activity endpoint needs an activity entity")
-            for name, kind in ACTIVITY_FIELDS.items():
-                spec = activity.fields.get(name)
+        for endpoint, (entity_name, required) in _LISTING_ENTITIES.items():
+            if endpoint not in self.endpoints:
+                continue
+            entity = self.entities.get(entity_name)
+            if entity is None:
+                raise ValueError(f"the {endpoint} endpoint needs an {entity_name} entity")
+            for name, kind in required.items():
+                spec = entity.fields.get(name)
                 if spec is None or spec.type != kind or spec.optional:
-                    raise ValueError(f"entity activity needs a required {kind} field {name!r}")
+                    raise ValueError(f"entity {entity_name} needs a required {kind} field {name!r}")
         return self
 
 
@@ -186,6 +199,24 @@ def _to_str(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     raise ValueError(f"expected text, got {value!r}")
+
+
+def _to_decimal(value: Any) -> Decimal:
+    """Money and other exact amounts: text ("1234.50", "1234,50") or a JSON number, read
+    from its written form (never through a float)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected an amount, got {value!r}")
+    if isinstance(value, int | float):
+        value = repr(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected an amount, got {value!r}")
+    try:
+        amount = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(f"expected an amount, got {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"expected an amount, got {value!r}")
+    return amount
 
 
 def _to_int(value: Any) -> int:
@@ -286,11 +317,20 @@ class CompiledField:
                 return [entity.convert(item) for item in value]
 
         else:
-            base = {"str": _to_str, "int": _to_int, "float": _to_float, "bool": _to_bool}[spec.type]
+            base = {
+                "str": _to_str,
+                "int": _to_int,
+                "float": _to_float,
+                "decimal": _to_decimal,
+                "bool": _to_bool,
+            }[spec.type]
         if spec.scale is None:
             return base
         scale, to_int = spec.scale, spec.type == "int"
         number_of: Converter = base
+        if spec.type == "decimal":
+            exact = Decimal(repr(scale))
+            return lambda value: number_of(value) * exact
 
         def scaled(value: Any) -> Any:
             number = float(number_of(value)) * scale
@@ -320,7 +360,14 @@ def _key_getter(keys: list[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...
 
 
 _FAST_TYPES: dict[str, type] = {"str": str, "int": int}
-_NO_TYPE = type(None)  # for fields without a fast type: None never gets this far
+
+
+class _NoFastType:
+    """The fast type of fields without one: no value is of it (not even None, which must
+    reach the missing-value check)."""
+
+
+_NO_TYPE: type = _NoFastType
 
 Step = tuple[str, str, "CompiledField | None", type, Any, Converter, bool, Any]
 
@@ -427,6 +474,8 @@ class EntityMap:
             elif spec.type == "enum" and spec.values:
                 reverse = {ours: theirs for theirs, ours in spec.values.items()}
                 value = reverse.get(str(value), value)
+            elif spec.type == "decimal":
+                value = str(value / Decimal(repr(spec.scale)) if spec.scale else value)
             elif spec.scale:
                 value = value / spec.scale
             out[f.erp] = value
@@ -477,6 +526,12 @@ class ErpMapping:
         """True when the ERP reports weekly product activity (the optional `activity`
         endpoint, EDI 852 style): consumption per item and week."""
         return "activity" in self.spec.endpoints
+
+    @property
+    def has_prices(self) -> bool:
+        """True when the ERP serves the customer's price list (the optional `prices`
+        endpoint)."""
+        return "prices" in self.spec.endpoints
 
     def entity(self, name: str) -> EntityMap:
         try:

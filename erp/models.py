@@ -13,6 +13,7 @@ from planning.models import (
     ErpOrder,
     OrderLine,
     OrderStatus,
+    PriceRow,
     Product,
     Shipment,
 )
@@ -70,7 +71,9 @@ class IssueAction(StrEnum):
 
 class DataIssue(ErpModel):
     reason: IssueReason
-    entity: str = Field(description="product, shipment, order, order_line, activity")
+    entity: str = Field(
+        description="customer, product, shipment, order, order_line, activity, price"
+    )
     key: str = Field(
         description="Which row: item code, delivery note/line, order number, item/week"
     )
@@ -126,6 +129,14 @@ class ErpSnapshot(ErpModel):
     )
     consumption_since: date | None = Field(
         default=None, description="First week start asked for; None when not reported"
+    )
+    prices: list[PriceRow] = Field(
+        default_factory=list, description="The customer's price list, as the ERP serves it"
+    )
+    prices_reported: bool = Field(
+        default=False,
+        description="True when the ERP serves prices at all (the mapping has the prices "
+        "endpoint): tells 'no price list' from 'an empty one'",
     )
     data_quality: DataQualityReport
     synced_at: datetime

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from core.money import is_currency
 from erp.mapping import EntityMap, ErpMapping, FieldError
 from erp.models import (
     DataIssue,
@@ -20,7 +21,7 @@ from erp.models import (
     IssueAction,
     IssueReason,
 )
-from planning.models import ConsumptionReport, ErpOrder, Product, Shipment
+from planning.models import ConsumptionReport, ErpOrder, PriceRow, Product, Shipment
 
 EXAMPLES_PER_REASON = 5
 MIN_GAP_DAYS = 60
@@ -105,6 +106,7 @@ _PRODUCTS = TypeAdapter(list[Product])
 _SHIPMENTS = TypeAdapter(list[Shipment])
 _ORDERS = TypeAdapter(list[ErpOrder])
 _ACTIVITY = TypeAdapter(list[ConsumptionReport])
+_PRICES = TypeAdapter(list[PriceRow])
 WEEK = timedelta(days=7)
 
 
@@ -113,6 +115,24 @@ def nearest_monday(day: date) -> date:
     `day` (Tuesday to Thursday: the Monday before; Friday to Sunday: the one after)."""
     shift = day.weekday()
     return day - timedelta(days=shift) if shift <= 3 else day + timedelta(days=7 - shift)
+
+
+def _price_problem(
+    values: Mapping[str, Any], products: Mapping[str, Product] | None, currency: str | None
+) -> tuple[IssueReason, str, str] | None:
+    """What is wrong with one mapped price row, if anything: (reason, detail, field)."""
+    money, start, end = values["currency"], values["valid_from"], values.get("valid_to")
+    if not is_currency(money):
+        return IssueReason.BAD_VALUE, f"{money!r} is not an ISO 4217 currency", "currency"
+    if currency is not None and money != currency:
+        return IssueReason.BAD_VALUE, f"priced in {money}, the account in {currency}", "currency"
+    if end is not None and end < start:
+        return IssueReason.BAD_VALUE, f"valid to {end}, before it starts ({start})", "valid_to"
+    code = values["product_code"]
+    if products is not None and code not in products:
+        detail = f"item {code} is not in the customer's item list"
+        return IssueReason.UNKNOWN_ITEM, detail, "product_code"
+    return None
 
 
 class SnapshotValidator:
@@ -396,6 +416,50 @@ class SnapshotValidator:
         )
         report.kept["activity"] = len(reports)
         return reports
+
+    def prices(
+        self,
+        rows: list[Any],
+        products: Mapping[str, Product] | None,
+        currency: str | None = None,
+    ) -> list[PriceRow]:
+        """The customer's price list, one row per item, currency, first day and quantity
+        break. Unmappable rows, duplicates, a currency ISO 4217 does not know (or, when the
+        account states one, another currency), a last day before the first, a price that is
+        not positive and unknown items are dropped."""
+        entity, report = self.mapping.entity("price"), self.report
+        report.received["price"] = len(rows)
+        convert = entity.converter()
+        seen: set[tuple[str, str, date, int]] = set()
+        good: list[dict[str, Any]] = []
+        labels: list[str] = []
+        for n, row in enumerate(rows):
+            try:
+                values = convert(row)
+            except FieldError as exc:
+                report.field_error("price", _row_key(entity, row, f"row {n}"), exc)
+                continue
+            code, money = values["product_code"], str(values["currency"]).strip().upper()
+            values["currency"] = money
+            start = values["valid_from"]
+            breaks_at = int(values.get("min_quantity") or 0)
+            label = f"{code}/{money}/{start}" + (f"/from {breaks_at}" if breaks_at > 1 else "")
+            identity = (code, money, start, breaks_at)
+            problem = (
+                (IssueReason.DUPLICATE_ROW, "the same price twice", "valid_from")
+                if identity in seen
+                else _price_problem(values, products, currency)
+            )
+            seen.add(identity)
+            if problem is not None:
+                reason, detail, field = problem
+                report.issue(reason, "price", label, detail, field=field)
+                continue
+            good.append(values)
+            labels.append(label)
+        prices = _build(_PRICES, PriceRow, good, labels.__getitem__, "price", report)
+        report.kept["price"] = len(prices)
+        return prices
 
     def orders(self, rows: list[Any], products: Mapping[str, Product] | None) -> list[ErpOrder]:
         entity, report = self.mapping.entity("order"), self.report

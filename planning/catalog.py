@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -24,9 +25,17 @@ class Catalog:
     weight: list[float | None]
     volume: list[float | None]
     reported_stock: list[int | None]
+    snoozed_until: list[date | None] = field(default_factory=list)
+    """The day the buyer's snooze of each product ends (None: not snoozed); empty: none."""
+
+    @property
+    def snoozed(self) -> BoolArray:
+        if not self.snoozed_until:
+            return np.zeros(len(self.codes), dtype=bool)
+        return np.array([d is not None for d in self.snoozed_until], dtype=bool)
 
     @classmethod
-    def of(cls, products: Sequence[Product]) -> Catalog:
+    def of(cls, products: Sequence[Product], snoozed: Mapping[str, date] | None = None) -> Catalog:
         return cls(
             codes=[p.code for p in products],
             names=[p.name for p in products],
@@ -36,6 +45,7 @@ class Catalog:
             weight=[p.carton_weight_kg for p in products],
             volume=[p.carton_volume_m3 for p in products],
             reported_stock=[p.stock_on_hand for p in products],
+            snoozed_until=[snoozed.get(p.code) for p in products] if snoozed else [],
         )
 
     def __len__(self) -> int:

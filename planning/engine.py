@@ -33,6 +33,7 @@ from planning.lastcontainer import Decision, Outcome, decide
 from planning.leadtime import LeadTime, lead_time
 from planning.packing import Box, Limits, pack_lines
 from planning.policy import Targets, Urgency, round_orders, splittable, targets, urgency
+from planning.pricing import priced
 from planning.projection import Projection, cover_from, project
 from planning.schemas import PlanInput, Recommendation
 from planning.settings import MissingStockPolicy, PlanSettings, SafetyStockMode
@@ -143,7 +144,7 @@ def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
 def plan(inp: PlanInput) -> Recommendation:
     """Plan one customer's order as of `inp.as_of`. Pure: no I/O, deterministic."""
     settings = inp.settings
-    catalog = Catalog.of(inp.products)
+    catalog = Catalog.of(inp.products, {c: d for c, d in inp.snoozed.items() if d > inp.as_of})
     history, warnings = history_of(inp, catalog)
     lead = lead_time(inp.order_history, inp.as_of, settings)
     horizon = horizon_weeks(settings, lead)
@@ -152,7 +153,7 @@ def plan(inp: PlanInput) -> Recommendation:
     result = plan_arrays(
         inp.as_of, settings, catalog, history, pipeline, warnings=warnings, lead=lead
     )
-    return build_recommendation(result)
+    return priced(build_recommendation(result), inp.prices, inp.currency)
 
 
 def plan_arrays(
@@ -209,6 +210,7 @@ def plan_arrays(
         priority=priority,
         arrivals=pipeline.arrivals,
         limits=limits,
+        steady=~q.classes.is_intermittent(),
     )
 
     index = {c: i for i, c in enumerate(catalog.codes)}
@@ -357,7 +359,7 @@ def quantities(
     else:
         has_demand = np.zeros(0, dtype=bool)
     known = classes.pattern != NONE
-    eligible = catalog.active & ~skipped & known & has_demand
+    eligible = catalog.active & ~catalog.snoozed & ~skipped & known & has_demand
     need = np.where(eligible, tg.target + tg.safety - tg.stock_at_arrival, 0.0)
     base = np.where(eligible, round_orders(need, catalog.pack, catalog.moq), 0).astype(np.int64)
     return Quantities(

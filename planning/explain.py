@@ -46,6 +46,7 @@ SHOWN_WEEKS = 13
 # Product statuses in the order their rules are checked (`_statuses`).
 STATUSES: tuple[PlanStatus, ...] = (
     PlanStatus.DISCONTINUED,
+    PlanStatus.SNOOZED,
     PlanStatus.STOCK_UNKNOWN,
     PlanStatus.NO_HISTORY,
     PlanStatus.AT_RISK,
@@ -124,6 +125,7 @@ def _statuses(result: PlanResult) -> IntArray:
     method = result.forecast.method
     rules = [
         ~result.catalog.active,
+        result.catalog.snoozed,
         result.skipped,
         method == NO_FORECAST,
         result.urgent,
@@ -249,6 +251,7 @@ def _product_plans(result: PlanResult, shown: _Shown, status: IntArray) -> list[
     noted = (
         (status == STATUSES.index(PlanStatus.NO_HISTORY))
         | (status == STATUSES.index(PlanStatus.STOCK_UNKNOWN))
+        | (status == STATUSES.index(PlanStatus.SNOOZED))
         | (result.deferred > 0)
         | (result.forecast.method == SHORT_MEAN)
         | result.moq_unmet
@@ -515,6 +518,7 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
                     "carton_volume_m3": volume[k],
                     "edited": False,
                     "explanation": explanation,
+                    "value": None,
                 },
                 _LINE_FIELDS_SET,
             )
@@ -597,6 +601,12 @@ def _note(result: PlanResult, i: int, status: PlanStatus, deferred: int) -> str 
         return "No shipment history to forecast from; not ordered automatically."
     if status is PlanStatus.STOCK_UNKNOWN:
         return "The ERP gave no stock on hand; skipped (settings: missing_stock=skip)."
+    if status is PlanStatus.SNOOZED:
+        until = result.catalog.snoozed_until[i]
+        return (
+            f"Snoozed by the buyer until {until.isoformat() if until else 'further notice'}: "
+            "not ordered; it comes back at the first review after."
+        )
     if result.moq_unmet[i]:
         cat = result.catalog
         minimum = effective_moq(int(cat.pack[i]), int(cat.moq[i]))

@@ -4,11 +4,14 @@ Packing leaves every container full but the last. Policies (`settings.last_conta
 - `auto` (default): top it up with what the products that run out next would order
   within one container's worth of weeks (the weeks of the customer's demand a container
   holds, or one review period if longer): cover at arrival up to target + safety + that,
-  never above `max_cover_weeks`. Full: ship it. Otherwise weigh waiting against shipping
+  never above `max_cover_weeks`, and the top-up as a whole no further than the
+  customer's stock as a whole allows (`room`: a steady product's stock above its own
+  ceiling counts against it). Full: ship it. Otherwise weigh waiting against shipping
   it part-empty: waiting a review loses the demand its products cannot meet until the
   next review's order arrives (`waiting_loss`), shipping wastes its empty space; each lost
-  carton weighs `lost_sale_weight` empty carton slots. Ship it if the loss weighs more,
-  else drop it: its products wait a review, and their need fills a container later.
+  carton weighs `lost_sale_weight` empty carton slots. Ship it if the loss weighs more
+  (topped up to full from the products' own ceilings: it ships anyway), else drop it: its
+  products wait a review, and their need fills a container later.
 - `top_up`: pull forward up to `max_cover_weeks`, then drop it if still below
   `min_fill_pct` and nothing in it is urgent (the rule before `auto`; it lifts cover far
   above the target in a loop).
@@ -96,6 +99,26 @@ def ceilings(
     return np.asarray(np.minimum(tg.target + tg.safety + beyond, cap))
 
 
+def room(
+    ceiling: FloatArray,
+    tg: Targets,
+    base: IntArray,
+    poolable: BoolArray,
+    steady: BoolArray,
+) -> int:
+    """Cartons the customer's stock as a whole leaves below the pull-forward ceilings: each
+    product's ceiling less its stock at arrival and its order, summed over the products
+    that may be pulled forward. Forecast errors leave some products below their ceiling
+    and others above it; per product, only the first would show, and a container would
+    fill (and ship) from them while the customer holds more than the ceilings in all. So a
+    steady product's stock above its ceiling counts against the room. An intermittent or
+    lumpy product's does not: its stock is held for its next lump, which a mean weekly
+    rate does not measure."""
+    gap = ceiling - tg.stock_at_arrival - base
+    gap = np.where(steady, gap, np.maximum(gap, 0.0))
+    return max(math.floor(float(gap[poolable].sum())), 0)
+
+
 def candidates(
     catalog: Catalog,
     fc: Forecast,
@@ -158,9 +181,11 @@ def decide(
     priority: IntArray,
     arrivals: FloatArray,
     limits: Limits,
+    steady: BoolArray | None = None,
 ) -> tuple[list[Box], Decision, IntArray, IntArray]:
     """Apply the last-container policy; returns the boxes to ship, the decision, cartons
-    pulled forward and cartons deferred (both per product)."""
+    pulled forward and cartons deferred (both per product). `steady`: products whose
+    demand is not intermittent or lumpy (`room`); None: all."""
     n = len(catalog)
     pulled = np.zeros(n, dtype=np.int64)
     deferred = np.zeros(n, dtype=np.int64)
@@ -169,11 +194,15 @@ def decide(
     policy = settings.last_container
     index = {c: i for i, c in enumerate(catalog.codes)}
     added: dict[str, int] = {}
-    if policy in (LastContainerPolicy.TOP_UP, LastContainerPolicy.AUTO):
-        ceiling = ceilings(
-            settings, catalog, fc, tg, lead, one_container=policy is LastContainerPolicy.AUTO
-        )
-        added = top_up(open_box, candidates(catalog, fc, tg, base, eligible, ceiling, lead))
+    auto = policy is LastContainerPolicy.AUTO
+    ceiling = np.zeros(n)
+    if policy is LastContainerPolicy.TOP_UP or auto:
+        ceiling = ceilings(settings, catalog, fc, tg, lead, one_container=auto)
+        budget = None
+        if auto:
+            poolable = eligible & (fc.method != SHORT_MEAN)
+            budget = room(ceiling, tg, base, poolable, poolable if steady is None else steady)
+        added = top_up(open_box, candidates(catalog, fc, tg, base, eligible, ceiling, lead), budget)
         for code, qty in added.items():
             pulled[index[code]] += qty
     fill = 100 * open_box.fill_fraction()
@@ -186,6 +215,14 @@ def decide(
         loss = waiting_loss(rows, kept, fc, tg, arrivals, lead, settings)
         empty = (1.0 - open_box.fill_fraction()) * settings.container_capacity_cartons
         if loss * settings.lost_sale_weight >= empty:
+            # It ships: fill it from the products' own ceilings rather than waste the space.
+            more = top_up(
+                open_box, candidates(catalog, fc, tg, base + pulled, eligible, ceiling, lead)
+            )
+            for code, qty in more.items():
+                pulled[index[code]] += qty
+                added[code] = added.get(code, 0) + qty
+            fill = 100 * open_box.fill_fraction()
             return boxes, Decision(Outcome.SHIPPED, added, fill, loss), pulled, deferred
     elif policy is LastContainerPolicy.KEEP or open_box.urgent or fill >= settings.min_fill_pct:
         outcome = Outcome.TOPPED_UP if added and open_box.full else Outcome.SHIPPED

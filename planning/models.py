@@ -7,6 +7,7 @@ These models carry no ERP vocabulary; `erp/` maps the ERP's payloads onto them.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,6 +55,23 @@ class CustomerProfile(DomainModel):
     lead_time_weeks: int = Field(ge=0, description="Weeks from order submission to delivery")
     container_capacity_cartons: int = Field(default=90_000, gt=0)
     timezone: str = "UTC"
+    currency: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}$", description="The account's currency (ISO 4217)"
+    )
+    credit_limit: Decimal | None = Field(
+        default=None, ge=0, description="Most the customer may owe, open orders included"
+    )
+    open_balance: Decimal | None = Field(
+        default=None, description="What the customer owes now: open invoices and orders"
+    )
+    payment_terms: str | None = Field(default=None, max_length=60, description="e.g. NET30")
+
+    @property
+    def available_credit(self) -> Decimal | None:
+        """Credit left to order with; None when the ERP states no limit."""
+        if self.credit_limit is None:
+            return None
+        return self.credit_limit - (self.open_balance or Decimal(0))
 
 
 class Product(DomainModel):
@@ -83,6 +101,19 @@ class Shipment(DomainModel):
     product_code: str
     ship_date: date
     quantity: int = Field(ge=0, le=MAX_CARTONS)
+
+
+class PriceRow(DomainModel):
+    """One line of the customer's price list: the price per carton of a product in a
+    currency from a day (to a day, inclusive), from `min_quantity` cartons on an order line
+    (a quantity break; 0 or 1: every quantity)."""
+
+    product_code: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    unit_price: Decimal = Field(gt=0, lt=Decimal("1e9"), description="Per carton")
+    valid_from: date
+    valid_to: date | None = Field(default=None, description="Last day it applies; none: open")
+    min_quantity: int = Field(default=0, ge=0, le=MAX_CARTONS)
 
 
 class ConsumptionReport(DomainModel):

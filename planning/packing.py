@@ -457,18 +457,24 @@ def _ordered(boxes: list[Box], open_box: Box | None) -> list[Box]:
     return sorted(boxes, key=lambda b: (not b.urgent, b is open_box))
 
 
-def top_up(box: Box, candidates: Iterable[tuple[PackItem, int, int]]) -> dict[str, int]:
+def top_up(
+    box: Box, candidates: Iterable[tuple[PackItem, int, int]], budget: int | None = None
+) -> dict[str, int]:
     """Pull products forward into `box`, in the order given.
 
     Each candidate is (item, pack_size, minimum): item.quantity is the most that may be
     added (already a pack multiple); minimum is the MOQ for a product not yet ordered, else
-    0. Adds only pack multiples. Returns cartons added per product.
+    0. Adds only pack multiples, and at most `budget` cartons in all (None: no limit).
+    Returns cartons added per product.
     """
     added: dict[str, int] = {}
+    left = budget
     for item, pack_size, minimum in candidates:
-        if box.full:
+        if box.full or (left is not None and left <= 0):
             break
         room = min(box.room_for(item), item.quantity)
+        if left is not None:
+            room = min(room, left)
         qty = room // pack_size * pack_size
         if item.product_code not in box.lines:
             # A share in this container is its own ERP order line: it needs the MOQ even
@@ -478,6 +484,8 @@ def top_up(box: Box, candidates: Iterable[tuple[PackItem, int, int]]) -> dict[st
             continue
         box.add(item, qty)
         added[item.product_code] = qty
+        if left is not None:
+            left -= qty
     return added
 
 
@@ -492,7 +500,14 @@ def to_containers(boxes: Sequence[Box], *, validate: bool = True) -> list[Contai
         limits = box.limits
         urgent = box.urgent_codes
         lines = [
-            {"product_code": c, "quantity": q, "urgent": c in urgent} for c, q in box.lines.items()
+            {
+                "product_code": c,
+                "quantity": q,
+                "urgent": c in urgent,
+                "unit_price": None,
+                "value": None,
+            }
+            for c, q in box.lines.items()
         ]
         values = {
             "index": index,
@@ -512,6 +527,8 @@ def to_containers(boxes: Sequence[Box], *, validate: bool = True) -> list[Contai
             if limits.volume_m3 is not None
             else None,
             "urgent": box.urgent,
+            "value": None,
+            "unpriced_lines": 0,
         }
         out.append(
             Container(**values) if validate else construct(Container, values, _CONTAINER_FIELDS)

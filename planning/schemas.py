@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from planning.models import (
     ConsumptionReport,
     ErpOrder,
+    PriceRow,
     Product,
     Shipment,
     ShipmentCorrection,
@@ -81,6 +83,14 @@ class PlanInput(BaseModel):
         description="Per approved line of ours, the cartons beyond its need (rounding, "
         "pull-forward), kept out of the shipment history",
     )
+    prices: list[PriceRow] = Field(
+        default_factory=list, description="The customer's price list, to value the order"
+    )
+    currency: str | None = Field(default=None, description="The account's currency")
+    snoozed: dict[str, date] = Field(
+        default_factory=dict,
+        description="Product code -> the day the buyer's snooze ends: not ordered before it",
+    )
 
     @field_validator("as_of")
     @classmethod
@@ -128,6 +138,7 @@ class PlanStatus(StrEnum):
     no_history: no shipments to forecast from; nothing is ordered automatically.
     stock_unknown: the ERP gave no stock and settings say skip such products.
     discontinued: never ordered.
+    snoozed: the buyer put it off for some reviews; not ordered until the snooze ends.
     """
 
     AT_RISK = "at_risk"
@@ -136,6 +147,7 @@ class PlanStatus(StrEnum):
     NO_HISTORY = "no_history"
     STOCK_UNKNOWN = "stock_unknown"
     DISCONTINUED = "discontinued"
+    SNOOZED = "snoozed"
 
 
 class Explanation(BaseModel):
@@ -192,12 +204,17 @@ class Line(BaseModel):
     carton_volume_m3: float | None = None
     edited: bool = False
     explanation: Explanation | None = None
+    value: Decimal | None = Field(
+        default=None, description="Its cartons at the prices that apply, over its containers"
+    )
 
 
 class ContainerLine(BaseModel):
     product_code: str
     quantity: int
     urgent: bool = False
+    unit_price: Decimal | None = Field(default=None, description="Per carton; None: no price")
+    value: Decimal | None = Field(default=None, description="Rounded to the currency")
 
 
 class Container(BaseModel):
@@ -211,6 +228,10 @@ class Container(BaseModel):
     volume_m3: float | None = None
     volume_fill_pct: float | None = None
     urgent: bool
+    value: Decimal | None = Field(
+        default=None, description="Sum of its priced lines; None when the ERP has no prices"
+    )
+    unpriced_lines: int = Field(default=0, description="Lines without a price (not in value)")
 
 
 class ContainerNote(BaseModel):
@@ -259,6 +280,9 @@ class Totals(BaseModel):
     pulled_forward_cartons: int
     dropped_cartons: int = Field(description="Cartons of a dropped, under-filled last container")
     below_min_fill_containers: int = 0
+    value: Decimal | None = Field(default=None, description="Every container's value")
+    currency: str | None = None
+    unpriced_lines: int = 0
 
 
 class LeadTimeUsed(BaseModel):

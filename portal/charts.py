@@ -145,3 +145,37 @@ def shipments_chart(points: Sequence[Point], forecast: float | None = None) -> s
     return _frame(
         "Cartons shipped per week, with the forecast", high, 0, bars, _x_labels(points, xs)
     )
+
+
+BAR_ROW, BAR_LABEL = 22, 180
+
+
+def bar_chart(title: str, items: Sequence[tuple[str, float]], unit: str = "") -> str:
+    """One horizontal bar per (label, value), largest scale at the right, each bar labelled
+    with its value; for comparisons across customers."""
+    height = TOP + BAR_ROW * max(len(items), 1) + 8
+    high = max([v for _, v in items] + [1e-9])
+    span = WIDTH - BAR_LABEL - 70
+    body = []
+    for i, (label, value) in enumerate(items):
+        y = TOP + BAR_ROW * i
+        w = span * value / high
+        shown = f"{value:,.1f}".removesuffix(".0") + (f" {unit}" if unit else "")
+        body.append(
+            f'<text x="{BAR_LABEL - 6}" y="{y + 14}" class="tick" text-anchor="end">'
+            f"{escape(label[:28])}</text>"
+            f'<rect x="{BAR_LABEL}" y="{y + 3}" width="{w:.1f}" height="{BAR_ROW - 6}" '
+            f'class="bar"><title>{escape(label)}: {escape(shown)}</title></rect>'
+            f'<text x="{BAR_LABEL + w + 4:.1f}" y="{y + 14}" class="tick">{escape(shown)}</text>'
+        )
+    if not items:
+        body.append(f'<text x="{LEFT}" y="{TOP + 14}" class="tick">nothing in this period</text>')
+    return "".join(
+        [
+            f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" '
+            'class="chart bars" preserveAspectRatio="xMidYMid meet">',
+            f"<title>{escape(title)}</title>",
+            *body,
+            "</svg>",
+        ]
+    )

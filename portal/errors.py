@@ -21,7 +21,7 @@ from core.errors import NotFound, RestockError, Unauthorized
 from portal.render import render
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
-JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/docs", "/openapi.json", "/redoc")
+JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/redoc")
 
 
 def is_page(request: Request) -> bool:

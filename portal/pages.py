@@ -9,6 +9,7 @@ JavaScript through the JSON API with the CSRF header; the pages read, the API wr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, TypeVar
@@ -26,7 +27,6 @@ from api.auth.deps import (
     CustomerScopeDep,
     OpsCustomerScopeDep,
     OpsDep,
-    Principal,
     PrincipalDep,
     principal_for,
 )
@@ -37,7 +37,7 @@ from core.errors import Forbidden, InvalidInput, Unauthorized
 from core.settings import Settings
 from core.temporal import temporal_ui_url
 from portal.charts import shipments_chart, stock_chart
-from portal.render import render
+from portal.render import page_context, render
 from services import customer_settings
 from services.accounts import PASSWORD_MAX, USERNAME_MAX, LoginThrottled
 from services.banners import cycle_banner
@@ -45,6 +45,7 @@ from services.customer_settings import CustomerSettingsValues
 from services.data_quality import latest_report
 from services.erp_messages import ERP_FAILURES, UNKNOWN
 from services.order_views import order_view
+from services.proposals import waiting_proposal
 from services.risk import AT_RISK, LABELS, OVERSTOCKED, Risk
 from services.shipment_views import all_shipments, customer_shipments
 from services.views.customers import dashboard
@@ -114,15 +115,6 @@ class OpsRow:
         return None if cycle is None else CycleStatus(cycle.status)
 
 
-def _base(principal: Principal, settings: Settings, **context: Any) -> dict[str, Any]:
-    return {
-        "principal": principal,
-        "csrf": tokens.csrf_token(settings, principal.jti),
-        "is_ops": principal.role is Role.OPS,
-        **context,
-    }
-
-
 async def _customer_page(
     request: Request,
     session: AsyncSession,
@@ -138,7 +130,7 @@ async def _customer_page(
     return render(
         request,
         template,
-        _base(
+        page_context(
             scope.principal,
             settings,
             customer=scope.customer,
@@ -301,6 +293,11 @@ async def recommendation_page(
     status = CycleStatus(cycle.status) if cycle is not None else None
     current = result.current
     decidable = current is not None and status is CycleStatus.AWAITING_APPROVAL
+    proposal = (
+        await waiting_proposal(session, scope.customer_id, current.version)
+        if decidable and current is not None
+        else None
+    )
     latest = result.versions[0] if result.versions else None
     sheet = None
     if current is not None:
@@ -319,7 +316,12 @@ async def recommendation_page(
         versions=result.versions,
         cycle=cycle,
         cycle_status=status,
-        decidable=decidable,
+        decidable=decidable and scope.principal.may_edit,
+        read_only=decidable and not scope.principal.may_edit,
+        may_reject=scope.principal.may_reject,
+        proposal=proposal,
+        proposal_approvable=proposal is not None
+        and proposal.approvable_by(scope.principal.authority),
         live=status in LIVE_STATUSES,
         sheet=sheet,
         erp_failures={**ERP_FAILURES, "": UNKNOWN},
@@ -446,6 +448,7 @@ async def product_page(
         "product.html",
         nav="products",
         product=product,
+        today=datetime.now(UTC).date(),
         stock_svg=stock_chart(
             product.projected_stock,
             product.target_cartons,
@@ -508,7 +511,19 @@ async def order_page(
         "order.html",
         nav="orders",
         order=await order_view(session, scope.customer_id, order_id),
+        waiting=await _waiting_version(session, scope.customer_id)
+        if scope.principal.may_edit
+        else None,
     )
+
+
+async def _waiting_version(session: AsyncSession, customer_id: int) -> int | None:
+    """The version a decision waits on, if any: an order's quantities can be drafted in it."""
+    header = await recommendations_repo.header_row(session, customer_id)
+    cycle = await cycles_repo.latest_cycle(session, customer_id)
+    if header is None or cycle is None or cycle.status != CycleStatus.AWAITING_APPROVAL.value:
+        return None
+    return int(header["version"])
 
 
 # --- ops console ---------------------------------------------------------------------------
@@ -543,7 +558,7 @@ async def ops_page(
     return render(
         request,
         "ops.html",
-        _base(
+        page_context(
             principal,
             settings,
             rows=rows,
@@ -567,7 +582,7 @@ async def settings_page(
     return render(
         request,
         "settings.html",
-        _base(
+        page_context(
             scope.principal,
             settings,
             customer=scope.customer,
@@ -584,7 +599,7 @@ async def data_quality_page(
     return render(
         request,
         "data_quality.html",
-        _base(
+        page_context(
             scope.principal,
             settings,
             customer=scope.customer,
@@ -609,7 +624,7 @@ async def audit_page(
     return render(
         request,
         "audit.html",
-        _base(
+        page_context(
             principal,
             settings,
             entries=entries,
@@ -645,6 +660,7 @@ SETTING_LABELS = {
     "auto_approve_after_hours": "Auto-approve after (hours)",
     "auto_approve_max_cartons": "Auto-approve at most (cartons)",
     "auto_approve_max_containers": "Auto-approve at most (containers)",
+    "auto_approve_max_value": "Auto-approve at most (value)",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -11,7 +12,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api.auth import tokens
+from api.auth.deps import Principal
+from core.money import show
+from core.settings import Settings
 from services.erp_messages import explain_erp_failure
+from store.models import Role
 
 HERE = Path(__file__).parent
 DASH = "\u2013"  # shown for a missing value
@@ -22,6 +28,10 @@ def _number(value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return DASH
     return f"{value:,.{digits}f}"
+
+
+def _money(value: Decimal | str | None, currency: str | None) -> str:
+    return DASH if value is None else show(Decimal(str(value)), currency)
 
 
 def _measure(value: float | None) -> str:
@@ -51,6 +61,7 @@ def _replace_param(query: str, name: str, value: str) -> str:
 
 TEMPLATES.env.filters.update(
     number=_number,
+    money=_money,
     measure=_measure,
     day=_day,
     label=_label,
@@ -69,3 +80,13 @@ def render(
     """Render a page; `principal` and `csrf` in the context drive the nav and the forms."""
     page = {"principal": None, "csrf": None, "customer_id": None, **(context or {})}
     return TEMPLATES.TemplateResponse(request, template, page, status_code=status_code)
+
+
+def page_context(principal: Principal, settings: Settings, **context: Any) -> dict[str, Any]:
+    """What every signed-in page's template needs: who, the CSRF token, whether ops."""
+    return {
+        "principal": principal,
+        "csrf": tokens.csrf_token(settings, principal.jti),
+        "is_ops": principal.role is Role.OPS,
+        **context,
+    }

@@ -7,9 +7,11 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,7 +20,7 @@ from store import accounts as users_repo
 from store import audit
 from store.base import utcnow
 from store.db import unit_of_work
-from store.models import AuditEntry, Customer, Role, User
+from store.models import AuditEntry, Customer, CustomerRole, Role, User
 
 # Argon2id with OWASP's recommended minimum (m=19 MiB, t=2, p=1): about 20 ms on one core,
 # so a burst of logins cannot saturate a small API host. Older, weaker hashes are upgraded
@@ -88,7 +90,10 @@ async def create_user(
     role: Role,
     customer_id: int | None,
     actor: str,
+    approval_grant: ApprovalGrant | None = None,
 ) -> User:
+    """A new user; a customer's user is an approver without a limit unless `approval_grant`
+    says otherwise."""
     check_password_strength(password)
     if role is Role.CUSTOMER and customer_id is None:
         raise InvalidInput("a customer user needs a customer", field="customer")
@@ -102,6 +107,11 @@ async def create_user(
     user = await users_repo.add_user(
         session, username=username, password_hash=password_hash, role=role, customer_id=customer_id
     )
+    details: dict[str, str | None] = {"role": role.value}
+    if role is Role.CUSTOMER:
+        grant = approval_grant or ApprovalGrant()
+        _apply_grant(user, grant)
+        details |= grant.audited()
     await audit.append(
         session,
         actor=actor,
@@ -109,7 +119,75 @@ async def create_user(
         customer_id=customer_id,
         target_type="user",
         target_id=user.username,
-        details={"role": role.value},
+        details=details,
+    )
+    return user
+
+
+class ApprovalGrant(BaseModel):
+    """What a customer's user may do with recommendations, set by ops."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_role: CustomerRole = Field(
+        default=CustomerRole.APPROVER,
+        description="viewer (reads) | buyer (edits, proposes) | approver (approves)",
+    )
+    approval_limit: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=Decimal("1e12"),
+        max_digits=16,
+        decimal_places=2,
+        description="The most this user approves at once, in the customer's currency; above "
+        "it a choice waits for an approver. None: no limit",
+    )
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Where proposals waiting for this approver are sent",
+    )
+
+    def audited(self) -> dict[str, str | None]:
+        return {
+            "customer_role": self.customer_role.value,
+            "approval_limit": None if self.approval_limit is None else str(self.approval_limit),
+            "email": self.email,
+        }
+
+
+def _apply_grant(user: User, grant: ApprovalGrant) -> None:
+    user.customer_role = grant.customer_role.value
+    user.approval_limit = None if grant.approval_limit is None else str(grant.approval_limit)
+    user.email = grant.email
+
+
+def grant_of(user: User) -> ApprovalGrant:
+    return ApprovalGrant(
+        customer_role=CustomerRole(user.customer_role or CustomerRole.VIEWER.value),
+        approval_limit=None if user.approval_limit is None else Decimal(user.approval_limit),
+        email=user.email,
+    )
+
+
+async def set_approval_grant(
+    session: AsyncSession, user: User, grant: ApprovalGrant, *, actor: str
+) -> User:
+    """Change a customer user's role, limit and e-mail (audited, before and after); it
+    applies from the user's next request."""
+    if user.role != Role.CUSTOMER.value:
+        raise InvalidInput("ops users have no customer role", field="username")
+    before = grant_of(user)
+    _apply_grant(user, grant)
+    await audit.append(
+        session,
+        actor=actor,
+        action="user.role_changed",
+        customer_id=user.customer_id,
+        target_type="user",
+        target_id=user.username,
+        details={"before": before.audited(), "after": grant.audited()},
     )
     return user
 

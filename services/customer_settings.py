@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,6 +52,7 @@ class CustomerSettingsValues(BaseModel):
                     "auto_approve_after_hours": 24,
                     "auto_approve_max_cartons": None,
                     "auto_approve_max_containers": None,
+                    "auto_approve_max_value": None,
                 }
             ]
         },
@@ -103,6 +105,14 @@ class CustomerSettingsValues(BaseModel):
     )
     auto_approve_max_cartons: int | None = Field(ge=1, le=100_000_000)
     auto_approve_max_containers: int | None = Field(ge=1, le=1_000)
+    auto_approve_max_value: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=Decimal("1e12"),
+        decimal_places=4,
+        description="An auto-approval takes containers worth at most this much in total, in "
+        "the account's currency (containers without a price are then left to a person)",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -216,6 +226,8 @@ async def update(
 ) -> CustomerSettingsValues:
     """Store `values` (already validated) and append the change to the audit log."""
     fields = values.model_dump(exclude={"timezone"})
+    if fields["auto_approve_max_value"] is not None:
+        fields["auto_approve_max_value"] = str(fields["auto_approve_max_value"])
     try:
         plan_settings_from(fields)
     except ValueError as exc:  # the engine's own cross-field rules

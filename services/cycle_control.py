@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
@@ -57,6 +58,11 @@ def cycle_policy(settings: CustomerSettings) -> CyclePolicy:
         remind_every=timedelta(hours=settings.reminder_hours),
         expire_after=timedelta(hours=settings.approval_timeout_hours),
         auto_approve_urgent_after=grace if settings.auto_approve else None,
+        auto_approve_max_containers=settings.auto_approve_max_containers,
+        auto_approve_max_cartons=settings.auto_approve_max_cartons,
+        auto_approve_max_value=None
+        if settings.auto_approve_max_value is None
+        else Decimal(settings.auto_approve_max_value),
     )
 
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from planning.models import CreditStatus
+from services.profiles import latest_profile
 from services.schemas import RecommendationVersion
 from store import audit, cycles, recommendations
 from store.db import unit_of_work
@@ -61,6 +63,23 @@ async def write_cycle_record(session: AsyncSession, record: CycleRecord) -> None
     )
 
 
+async def with_credit(
+    sessions: async_sessionmaker[AsyncSession], customer_id: int, view: RecommendationView
+) -> RecommendationView:
+    """`view` with the credit position the latest sync found: on hold, and the credit left
+    (limit minus open balance; None when the ERP states no limit)."""
+    async with sessions() as session:
+        profile = await latest_profile(session, customer_id)
+    if profile is None:
+        return view
+    return view.model_copy(
+        update={
+            "credit_hold": profile.credit_status is CreditStatus.HOLD,
+            "available_credit": profile.available_credit,
+        }
+    )
+
+
 def recommendation_view(version: RecommendationVersion) -> RecommendationView:
     """The containers and lines the cycle's validators check decisions against."""
     lines = {line.product_code: line for line in version.lines}
@@ -83,12 +102,16 @@ def recommendation_view(version: RecommendationVersion) -> RecommendationView:
                         urgent=cl.urgent,
                         carton_weight_kg=lines[cl.product_code].carton_weight_kg,
                         carton_volume_m3=lines[cl.product_code].carton_volume_m3,
+                        unit_price=cl.unit_price,
                     )
                     for cl in c.lines
                 ],
+                value=c.value,
+                unpriced_lines=c.unpriced_lines,
             )
             for c in version.containers
         ],
+        currency=version.totals.currency,
         limits=None
         if version.settings is None
         else ContainerLimitsView(

@@ -6,6 +6,7 @@ background by its `Notification` workflow, so these record what happened along t
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,14 +16,17 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from core.errors import DependencyUnavailable
-from store import audit, snapshots
+from services import confirmations
+from store import accounts, audit, snapshots
 from store.db import reading, unit_of_work
 from workflows.contract import names
+from workflows.contract.cycle import Authority
 from workflows.contract.notification import (
     NotificationFailure,
     NotificationStart,
     NotifyRequest,
 )
+from workflows.cycle_rules import covers
 
 
 async def send_in_background(client: Client, start: NotificationStart, *, task_queue: str) -> None:
@@ -48,17 +52,49 @@ async def send_in_background(client: Client, start: NotificationStart, *, task_q
 async def recipients(
     sessions: async_sessionmaker[AsyncSession], request: NotifyRequest, *, ops_email: str
 ) -> list[str]:
-    """Ops' address, or the e-mail addresses of the customer's contacts in its ERP profile."""
+    """Ops' address; for a proposal, the customer's approvers whose limit covers it; else
+    (or when no such approver has an address) the customer's contacts in its ERP profile."""
     if request.to_ops:
         return [ops_email]
     async with reading(sessions) as session:
+        if request.to_approvers:
+            able = [
+                email
+                for email, limit in await accounts.approvers(session, request.customer_id)
+                if covers(
+                    Authority(role="approver", limit=None if limit is None else Decimal(limit)),
+                    request.value,
+                )
+            ]
+            if able:
+                return able
         snapshot = await snapshots.get_snapshot(session, request.customer_id)
     contacts = (snapshot.profile or {}).get("contacts", []) if snapshot else []
     return [c["email"] for c in contacts if c.get("email")]
 
 
-def with_portal_link(request: NotifyRequest, portal_url: str) -> str:
-    return f"{request.body}\n\nOpen the portal: {portal_url}/customers/{request.customer_id}"
+async def message_body(
+    sessions: async_sessionmaker[AsyncSession], request: NotifyRequest, portal_url: str
+) -> str:
+    """The body as sent: the workflow's text; for the buyer's "order placed", its
+    confirmation (each container's ERP order, cartons and value, the total, and the
+    document's link); then the link to the customer's portal."""
+    body = request.body
+    if request.kind == "submitted" and not request.to_ops:
+        async with reading(sessions) as session:
+            found = await confirmations.latest_of_workflow(
+                session, request.customer_id, request.workflow_id
+            )
+        if found is not None:
+            document = (
+                f"{portal_url}/api/customers/{request.customer_id}"
+                f"/recommendations/{found.version}/confirmation"
+            )
+            body += (
+                f"\n\n{confirmations.as_text(found)}\n\nOrder confirmation: {document}.xlsx "
+                f"(PDF: {document}.pdf)"
+            )
+    return f"{body}\n\nOpen the portal: {portal_url}/customers/{request.customer_id}"
 
 
 async def record(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,12 +17,15 @@ from core.errors import NotFound
 from services.erp_messages import explain_erp_failure
 from store import orders as orders_repo
 from store import snapshots
+from store.models import Order
 
 
 class OrderLineView(BaseModel):
     product_code: str
     name: str | None
     quantity: int
+    unit_price: Decimal | None = None
+    value: Decimal | None = None
 
 
 class HistoryView(BaseModel):
@@ -40,6 +46,8 @@ class OrderView(BaseModel):
     eta: date | None
     delivered_on: date | None
     cartons: int
+    value: Decimal | None = None
+    currency: str | None = None
     lines: list[OrderLineView]
     history: list[HistoryView]
     failure_reason: str | None
@@ -64,14 +72,9 @@ async def order_view(session: AsyncSession, customer_id: int, order_id: int) -> 
         eta=order.eta,
         delivered_on=order.delivered_on,
         cartons=order.cartons,
-        lines=[
-            OrderLineView(
-                product_code=line["product_code"],
-                name=names.get(line["product_code"]),
-                quantity=int(line["quantity"]),
-            )
-            for line in order.lines
-        ],
+        value=amount(order.value),
+        currency=order.currency,
+        lines=line_views(order, names),
         history=[
             HistoryView(status=h.status, at=h.at, actor=h.actor, note=h.note) for h in order.history
         ],
@@ -80,10 +83,42 @@ async def order_view(session: AsyncSession, customer_id: int, order_id: int) -> 
     )
 
 
+def amount(text: Any) -> Decimal | None:
+    """A stored amount (decimal text) as a Decimal."""
+    return None if text is None else Decimal(str(text))
+
+
+def line_views(order: Order, names: Mapping[str, str]) -> list[OrderLineView]:
+    """The order's lines with their names, prices and values."""
+    return [
+        OrderLineView(
+            product_code=line["product_code"],
+            name=names.get(line["product_code"]),
+            quantity=int(line["quantity"]),
+            unit_price=amount(line.get("unit_price")),
+            value=amount(line.get("value")),
+        )
+        for line in order.lines
+    ]
+
+
 def order_csv(order: OrderView) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["ERP order", "Status", "Ordered", "ETA", "Product", "Name", "Cartons"])
+    money = f" ({order.currency})" if order.currency else ""
+    writer.writerow(
+        [
+            "ERP order",
+            "Status",
+            "Ordered",
+            "ETA",
+            "Product",
+            "Name",
+            "Cartons",
+            f"Unit price{money}",
+            f"Value{money}",
+        ]
+    )
     for line in order.lines:
         writer.writerow(
             [
@@ -94,6 +129,8 @@ def order_csv(order: OrderView) -> bytes:
                 line.product_code,
                 line.name or "",
                 line.quantity,
+                "" if line.unit_price is None else line.unit_price,
+                "" if line.value is None else line.value,
             ]
         )
     return out.getvalue().encode("utf-8-sig")

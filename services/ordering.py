@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,9 +22,13 @@ from erp.models import OrderSubmission, SubmissionReceipt
 from planning.approval import edited_items
 from planning.models import OrderLine
 from planning.packing import Limits, pack, to_containers
+from planning.pricing import PriceBook, PricedLine
 from planning.settings import PlanSettings
 from services.customer_settings import plan_settings
 from services.cycle_records import write_cycle_record
+from services.prices import rows_of as price_rows
+from services.profiles import latest_profile
+from services.proposals import PROPOSED
 from services.recommend import chosen_items, stored_settings, to_version
 from services.risk import Risk, StockFacts, risk_after_order
 from services.schemas import RecommendationVersion
@@ -39,6 +45,7 @@ from workflows.contract.cycle import (
     CloseOrdersRequest,
     FirstSubmission,
     PlannedOrder,
+    ProposalRecord,
     RejectRecord,
     SubmitRequest,
     SubmittedOrder,
@@ -113,16 +120,22 @@ async def record_approval(
             settings_row = await settings_repo.get_or_create(session, record.customer_id)
             containers = _repacked(to_version(full), record, plan_settings(settings_row))
         today = datetime.now(UTC).date()
+        book = await _price_book(session, record.customer_id, containers)
+        priced_on = rec.as_of  # the day the approval's value was checked against credit
         created: list[tuple[int, Order]] = []
         for index, lines in containers:
             key = idempotency_key(record.workflow_id, record.run_id, record.version, index)
+            priced = [book.line(code, qty, priced_on) for code, qty in lines]
+            values = [p.value for p in priced if p.value is not None]
             order = await orders_repo.create_order(
                 session,
                 customer_id=record.customer_id,
                 status=OrderStatus.APPROVED,
                 source=OrderSource.RESTOCK,
                 ordered_on=today,
-                lines=[{"product_code": code, "quantity": qty} for code, qty in lines],
+                lines=[_order_line(p) for p in priced],
+                value=str(sum(values, Decimal(0))) if values else None,
+                currency=book.currency if values else None,
                 actor=record.actor,
                 idempotency_key=key,
                 recommendation_id=rec.id,
@@ -149,9 +162,29 @@ async def record_approval(
                 "edits": record.edits,
                 "orders": [p.order_id for p in planned],
                 "workflow_id": record.workflow_id,
+                **({"credit_override": record.credit_override} if record.credit_override else {}),
+                **({"proposed_by": record.proposed_by} if record.proposed_by else {}),
             },
         )
         return planned, customer.erp_code
+
+
+def _order_line(line: PricedLine) -> dict[str, Any]:
+    out: dict[str, Any] = {"product_code": line.product_code, "quantity": line.quantity}
+    if line.value is not None:
+        out |= {"unit_price": str(line.unit_price), "value": str(line.value)}
+    return out
+
+
+async def _price_book(
+    session: AsyncSession, customer_id: int, containers: Sequence[tuple[int, Sequence[Any]]]
+) -> PriceBook:
+    """The prices the ERP's list gives the approved lines (as of the latest sync)."""
+    codes = sorted({code for _, lines in containers for code, _ in lines})
+    kept = await snapshots.price_lists(session, customer_id, codes)
+    profile = await latest_profile(session, customer_id)
+    currency = None if profile is None else profile.currency
+    return PriceBook([r for code in codes for r in price_rows(code, kept.get(code))], currency)
 
 
 async def approve_and_submit(
@@ -238,6 +271,27 @@ async def record_rejection(
         )
 
 
+async def record_proposal(
+    sessions: async_sessionmaker[AsyncSession], record: ProposalRecord
+) -> None:
+    proposal = record.proposal
+    async with unit_of_work(sessions) as session:
+        await audit.append(
+            session,
+            actor=proposal.actor,
+            action=PROPOSED,
+            customer_id=record.customer_id,
+            target_type="recommendation",
+            target_id=proposal.version,
+            details={
+                "containers": proposal.containers,
+                "edits": proposal.edits,
+                "value": None if proposal.value is None else str(proposal.value),
+                "workflow_id": record.workflow_id,
+            },
+        )
+
+
 # --- the ERP order ----------------------------------------------------------------------------
 
 
@@ -266,7 +320,10 @@ async def submit_order(
                 replayed=True,
             )
         submission = OrderSubmission(
-            lines=[OrderLine(**line) for line in order.lines],
+            lines=[
+                OrderLine(product_code=line["product_code"], quantity=int(line["quantity"]))
+                for line in order.lines
+            ],
             reference=erp_reference(request.idempotency_key),
         )
         erp_code = customer.erp_code

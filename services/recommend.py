@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, NotFound
+from core.metrics import PLANNING, size_class
 from planning.approval import pack_item
 from planning.engine import plan
 from planning.models import (
@@ -29,9 +31,11 @@ from planning.schemas import Container, Line, PlanInput, PlanStatus, Recommendat
 from planning.settings import PlanSettings
 from services import consumption
 from services.customer_settings import plan_settings
+from services.prices import rows_of as price_rows
+from services.profiles import profile_of
 from services.risk import StockFacts, assess
 from services.schemas import RecommendationVersion
-from store import audit, snapshots
+from store import audit, snapshots, snoozes
 from store import customer_settings as settings_repo
 from store import orders as orders_repo
 from store import recommendations as recommendations_repo
@@ -75,7 +79,9 @@ async def recommend(
         reused = await _reusable(session, customer_id, fingerprint)
     if reused is not None:
         return reused
+    started = time.perf_counter()
     recommendation = await asyncio.to_thread(plan, inp)
+    PLANNING.labels(size_class(len(inp.products))).observe(time.perf_counter() - started)
     async with unit_of_work(sessions) as session:
         again = await _reusable(session, customer_id, fingerprint)
         if again is not None:  # another caller stored the same plan meanwhile
@@ -133,9 +139,17 @@ async def plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInput
         ],
         order_history=history,
         shipment_corrections=corrections,
+        prices=[r for p in products for r in price_rows(p.code, p.prices)],
+        currency=profile.currency if (profile := profile_of(snapshot)) else None,
+        snoozed=await snoozes.active(session, customer_id, snapshot.as_of),
     )
     fingerprint = _fingerprint(
-        snapshot.fingerprint, snapshot.as_of, settings, [*pipeline, *history], corrections
+        snapshot.fingerprint,
+        snapshot.as_of,
+        settings,
+        [*pipeline, *history],
+        corrections,
+        inp.snoozed,
     )
     return inp, fingerprint
 
@@ -193,6 +207,7 @@ def _fingerprint(
     settings: PlanSettings,
     orders: Sequence[ErpOrder],
     corrections: Sequence[ShipmentCorrection],
+    snoozed: Mapping[str, date],
 ) -> str:
     content = {
         "snapshot": snapshot_fingerprint,
@@ -200,6 +215,7 @@ def _fingerprint(
         "settings": settings.model_dump(mode="json"),
         "orders": [o.model_dump(mode="json") for o in orders],
         "corrections": [c.model_dump(mode="json") for c in corrections],
+        **({"snoozed": {c: d.isoformat() for c, d in sorted(snoozed.items())}} if snoozed else {}),
     }
     encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()

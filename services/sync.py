@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -11,10 +13,12 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import NotFound
+from erp.errors import ErpError
 from erp.models import ErpSnapshot
+from planning import pricing
 from planning.models import ErpOrder, Product
 from planning.models import OrderStatus as ErpOrderStatus
-from services import consumption
+from services import consumption, prices
 from services.consumption import Reports, StockCounts
 from services.schemas import SyncResult
 from store import audit, snapshots
@@ -31,6 +35,7 @@ _FROM_ERP = {
     ErpOrderStatus.CANCELLED: OrderStatus.CANCELLED,
 }
 ERP_ACTOR = "erp:sync"
+log = logging.getLogger(__name__)
 
 
 class SnapshotSource(Protocol):
@@ -47,9 +52,13 @@ async def sync_customer(
     customer_id: int,
     *,
     actor: str = "system:sync",
+    attempt: int = 1,
 ) -> SyncResult:
     """Fetch the customer's ERP snapshot and store it in one commit. Idempotent: syncing
-    unchanged ERP data rewrites nothing but the sync time."""
+    unchanged ERP data rewrites nothing but the sync time. The audit log records how long
+    it took and which attempt it was (`attempt`, the activity's), and each failed read of
+    the ERP: the supplier's ERP health figures are read from there."""
+    started = time.perf_counter()
     async with reading(sessions) as session:
         customer = await session.get(Customer, customer_id)
         if customer is None:
@@ -59,7 +68,11 @@ async def sync_customer(
         reported = None if before is None else before.consumption_through
     # Consumption reports come in week by week: ask for the weeks after the last one kept.
     since = None if reported is None else reported + timedelta(days=7)
-    snapshot = await erp.sync_snapshot(erp_code, activity_since=since)
+    try:
+        snapshot = await erp.sync_snapshot(erp_code, activity_since=since)
+    except ErpError as err:
+        await _record_failure(sessions, customer_id, actor, attempt, err)
+        raise
     fingerprint = snapshot_fingerprint(snapshot)
     async with unit_of_work(sessions) as session:
         customer = await session.get(Customer, customer_id)
@@ -105,13 +118,41 @@ async def sync_customer(
         await audit.append(
             session,
             actor=actor,
-            action="erp.synced",
+            action=audit.ERP_SYNCED,
             customer_id=customer_id,
             target_type="snapshot",
             target_id=customer_id,
-            details=result.model_dump(mode="json", exclude={"customer_id", "erp_code"}),
+            details={
+                **result.model_dump(mode="json", exclude={"customer_id", "erp_code"}),
+                "attempt": attempt,
+                "duration_s": round(time.perf_counter() - started, 3),
+            },
         )
     return result
+
+
+async def _record_failure(
+    sessions: async_sessionmaker[AsyncSession],
+    customer_id: int,
+    actor: str,
+    attempt: int,
+    err: ErpError,
+) -> None:
+    """An `erp.sync_failed` entry; a store that cannot take it is logged, never raised
+    (the ERP's error is the one the caller must see)."""
+    try:
+        async with unit_of_work(sessions) as session:
+            await audit.append(
+                session,
+                actor=actor,
+                action=audit.ERP_SYNC_FAILED,
+                customer_id=customer_id,
+                target_type="snapshot",
+                target_id=customer_id,
+                details={"attempt": attempt, "error": type(err).__name__, "message": str(err)},
+            )
+    except Exception:
+        log.exception("could not record the failed sync of customer %s", customer_id)
 
 
 async def _adopt_erp_settings(
@@ -155,6 +196,7 @@ def _product_rows(
         ordinal = shipment.ship_date.toordinal()
         days[ordinal] = days.get(ordinal, 0) + shipment.quantity
     reports = consumption.by_product(snapshot.consumption)
+    price_list = pricing.by_product(snapshot.prices)
     as_of = snapshot.erp_as_of
     rows = []
     for p in snapshot.products:
@@ -166,6 +208,9 @@ def _product_rows(
                 "stock_counts": consumption.with_stock_count(counts, as_of, p.stock_on_hand),
                 "consumption": consumption.with_reports(reported, reports.get(p.code, ()), as_of)
                 if snapshot.consumption_reported
+                else None,
+                "prices": prices.stored(price_list.get(p.code, ()))
+                if snapshot.prices_reported
                 else None,
             }
         )

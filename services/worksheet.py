@@ -8,10 +8,9 @@ The page, the JSON route and both exports read `worksheet()`: one definition of 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -80,6 +79,9 @@ class WorksheetRow(BaseModel):
     containers: list[int]
     text: str = ""
     risk: str | None = Field(default=None, description="services.risk.Risk of the product")
+    value: Decimal | None = Field(
+        default=None, description="The suggested quantity's value (None: no price)"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -94,6 +96,7 @@ class WorksheetTotals(BaseModel):
     pull_forward: int
     urgent: int
     edited: int
+    value: Decimal | None = Field(default=None, description="Of the priced suggestions")
 
 
 class DraftLine(BaseModel):
@@ -113,6 +116,7 @@ class Worksheet(BaseModel):
     selected_totals: WorksheetTotals
     recommendation_totals: WorksheetTotals
     drafts: dict[str, DraftLine] = Field(description="Every drafted line of the version")
+    currency: str | None = Field(default=None, description="Of the values; None: no prices")
 
 
 SORTERS: dict[SortKey, Callable[[WorksheetRow], Any]] = {
@@ -170,6 +174,9 @@ def totals(rows: Sequence[WorksheetRow]) -> WorksheetTotals:
         pull_forward=sum(r.pull_forward for r in rows),
         urgent=sum(1 for r in rows if r.urgent),
         edited=sum(1 for r in rows if r.edited),
+        value=sum((r.value for r in rows if r.value is not None), Decimal(0))
+        if any(r.value is not None for r in rows)
+        else None,
     )
 
 
@@ -207,6 +214,7 @@ def _row(
         containers=list(line["containers"] or []),
         text=e.get("text", ""),
         risk=risks.get(code),
+        value=None if line.get("value") is None else Decimal(str(line["value"])),
     )
 
 
@@ -261,6 +269,7 @@ async def worksheet(
             for r in rows
             if r.edited
         },
+        currency=(recommendation.get("totals") or {}).get("currency"),
     )
 
 
@@ -286,6 +295,7 @@ COLUMNS: list[tuple[str, Callable[[WorksheetRow], Any]]] = [
     ("Edited", lambda r: "yes" if r.edited else ""),
     ("Pull-forward", lambda r: r.pull_forward),
     ("Containers", lambda r: ", ".join(str(c) for c in r.containers)),
+    ("Value (suggested)", lambda r: r.value),
 ]
 
 
@@ -296,25 +306,3 @@ def _weeks(value: float | None) -> float | None:
 def export_rows(sheet: Worksheet) -> list[list[Any]]:
     """The header and one list per row, as both exports write them."""
     return [[title for title, _ in COLUMNS]] + [[get(r) for _, get in COLUMNS] for r in sheet.rows]
-
-
-def to_csv(sheet: Worksheet) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in export_rows(sheet):
-        writer.writerow(
-            ["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row]
-        )
-    return out.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheet programs read UTF-8
-
-
-def to_xlsx(sheet: Worksheet, title: str) -> bytes:
-    from openpyxl import Workbook  # imported here: only an export pays for loading it
-
-    book = Workbook(write_only=True)
-    ws = book.create_sheet(title=title[:31])
-    for row in export_rows(sheet):
-        ws.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

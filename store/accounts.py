@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import utcnow
-from store.models import LoginFailure, RevokedToken, Role, User
+from store.models import CustomerRole, LoginFailure, RevokedToken, Role, User
 
 
 def normalise_username(username: str) -> str:
@@ -35,6 +35,8 @@ class SessionUser:
     token_version: int
     token_revoked: bool
     """The token's session was logged out (`revoke_token`)."""
+    customer_role: str | None
+    approval_limit: str | None
 
 
 _users = User.__table__.c
@@ -46,6 +48,8 @@ _SESSION_USER = select(
     _users.disabled,
     _users.token_version,
     exists().where(RevokedToken.__table__.c.jti == bindparam("jti")).label("token_revoked"),
+    _users.customer_role,
+    _users.approval_limit,
 ).where(_users.id == bindparam("user_id"))
 
 
@@ -84,6 +88,19 @@ async def list_users(session: AsyncSession, *, customer_id: int | None = None) -
     if customer_id is not None:
         stmt = stmt.where(User.customer_id == customer_id)
     return list(await session.scalars(stmt))
+
+
+async def approvers(session: AsyncSession, customer_id: int) -> list[tuple[str, str | None]]:
+    """(e-mail, approval limit) of the customer's enabled approvers that have an e-mail."""
+    rows = await session.execute(
+        select(User.email, User.approval_limit).where(
+            User.customer_id == customer_id,
+            User.customer_role == CustomerRole.APPROVER.value,
+            User.disabled.is_(False),
+            User.email.is_not(None),
+        )
+    )
+    return [(email, limit) for email, limit in rows.all() if email]
 
 
 async def record_login_failures(session: AsyncSession, keys: list[str], at: datetime) -> list[int]:

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import AuditEntry
 from store.pagination import Page, PageRequest, paginate
 
+ERP_SYNCED, ERP_SYNC_FAILED = "erp.synced", "erp.sync_failed"
+
 
 async def append(
     session: AsyncSession,
@@ -49,3 +51,19 @@ async def list_entries(
     if action is not None:
         stmt = stmt.where(AuditEntry.action == action)
     return await paginate(session, stmt, page)
+
+
+async def latest(
+    session: AsyncSession, customer_id: int, action: str, target_id: str | int
+) -> AuditEntry | None:
+    """The newest entry of `action` on one target of a customer (e.g. a version's proposal)."""
+    return await session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.customer_id == customer_id,
+            AuditEntry.action == action,
+            AuditEntry.target_id == str(target_id),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )

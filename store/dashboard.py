@@ -38,6 +38,7 @@ RECOMMENDATION_FIELDS = (
     "container_count",
     "urgent_container_count",
     "cartons",
+    "totals",
 )
 SNAPSHOT_FIELDS = ("synced_at", "as_of", "product_count", "data_quality", "product_health")
 

@@ -121,6 +121,8 @@ async def create_order(
     delivered_on: date | None = None,
     note: str | None = None,
     flush: bool = True,
+    value: str | None = None,
+    currency: str | None = None,
 ) -> Order:
     """A new order with its first status change; `flush=False` leaves the inserts to the
     next flush, so that several orders go to the database in one statement per table."""
@@ -137,6 +139,8 @@ async def create_order(
         recommendation_version=recommendation_version,
         eta=eta,
         delivered_on=delivered_on,
+        value=value,
+        currency=currency,
     )
     order.history = [OrderStatusChange(status=status.value, actor=actor, note=note)]
     session.add(order)

@@ -140,6 +140,8 @@ CONTAINER_FIELDS = (
     "volume_m3",
     "volume_fill_pct",
     "urgent",
+    "value",
+    "unpriced_lines",
 )
 LINE_FIELDS = (
     "product_code",
@@ -155,6 +157,7 @@ LINE_FIELDS = (
     "carton_volume_m3",
     "edited",
     "explanation",
+    "value",
 )
 _records = RecommendationRecord.__table__.c
 _containers = RecommendationContainer.__table__.c
@@ -201,19 +204,30 @@ async def latest_explanation(
     session: AsyncSession, customer_id: int, code: str
 ) -> dict[str, Any] | None:
     """The explanation of `code`'s line in the customer's latest version (None: not in it)."""
+    explanation, _ = await latest_line(session, customer_id, code)
+    return explanation
+
+
+async def latest_line(
+    session: AsyncSession, customer_id: int, code: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(explanation, value as Decimal text) of `code`'s line in the customer's latest
+    version; (None, None) when it is not in it."""
     latest = (
         select(func.max(_records.version)).where(_records.customer_id == customer_id)
     ).scalar_subquery()
-    value: dict[str, Any] | None = await session.scalar(
-        select(_lines.explanation)
-        .join(RecommendationRecord.__table__, _records.id == _lines.recommendation_id)
-        .where(
-            _records.customer_id == customer_id,
-            _records.version == latest,
-            _lines.product_code == code,
+    row = (
+        await session.execute(
+            select(_lines.explanation, _lines.value)
+            .join(RecommendationRecord.__table__, _records.id == _lines.recommendation_id)
+            .where(
+                _records.customer_id == customer_id,
+                _records.version == latest,
+                _lines.product_code == code,
+            )
         )
-    )
-    return value
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 async def settings_of(session: AsyncSession, recommendation_id: int) -> dict[str, Any] | None:

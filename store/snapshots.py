@@ -28,6 +28,7 @@ SYNCED_PRODUCT_FIELDS = (
     "shipments",
     "stock_counts",
     "consumption",
+    "prices",
 )
 
 
@@ -174,6 +175,18 @@ async def product_names(
     return {code: name for code, name in rows}
 
 
+async def price_lists(
+    session: AsyncSession, customer_id: int, codes: Sequence[str]
+) -> dict[str, list[list[Any]] | None]:
+    """The stored price list rows of these products (`SnapshotProduct.prices`)."""
+    rows = await session.execute(
+        select(SnapshotProduct.code, SnapshotProduct.prices).where(
+            SnapshotProduct.customer_id == customer_id, SnapshotProduct.code.in_(list(codes))
+        )
+    )
+    return {code: kept for code, kept in rows}
+
+
 async def products_for_planning(session: AsyncSession, customer_id: int) -> list[SnapshotProduct]:
     """Every product of the snapshot with its shipment history loaded, in code order."""
     return list(
@@ -184,6 +197,7 @@ async def products_for_planning(session: AsyncSession, customer_id: int) -> list
                 undefer(SnapshotProduct.shipments),
                 undefer(SnapshotProduct.stock_counts),
                 undefer(SnapshotProduct.consumption),
+                undefer(SnapshotProduct.prices),
             )
             .order_by(SnapshotProduct.id)
         )
@@ -234,7 +248,8 @@ _TEXT_SORTS = {ProductSort.CODE, ProductSort.NAME, ProductSort.STATUS, ProductSo
 PRODUCT_LIST_COLUMNS: tuple[ColumnElement[Any], ...] = tuple(
     column
     for column in SnapshotProduct.__table__.c
-    if column.key not in {"shipments", "stock_counts", "consumption", "search_text", "customer_id"}
+    if column.key
+    not in {"shipments", "stock_counts", "consumption", "prices", "search_text", "customer_id"}
 )
 
 

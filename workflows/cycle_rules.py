@@ -7,7 +7,9 @@ fast unit test (tests/workflows/test_cycle_rules.py) and the workflow file about
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -20,10 +22,12 @@ from planning.models import Product, ProductStatus
 from planning.packing import Limits
 from workflows.contract.cycle import (
     ApproveRequest,
+    Authority,
     ContainerLimitsView,
     CyclePolicy,
     CycleStatus,
     OrderView,
+    ProposeRequest,
     RecommendationView,
 )
 
@@ -54,6 +58,13 @@ def chosen_containers(rec: RecommendationView, request: ApproveRequest) -> list[
     return list(request.containers)
 
 
+CREDIT_HOLD = (
+    "credit: the ERP has this customer's credit on hold, so nothing can be ordered; ask the "
+    "supplier's accounts team to release it (the next review or a refresh reads it again), or "
+    "operations staff may approve with a reason"
+)
+
+
 def check_approval(
     status: CycleStatus, rec: RecommendationView | None, request: ApproveRequest
 ) -> None:
@@ -61,6 +72,8 @@ def check_approval(
     unknown containers, edits outside the chosen containers, or quantities the planner's own
     rule set refuses (pack multiple, minimum order, discontinued product)."""
     rec = require_waiting(status, rec, request.version)
+    if rec.credit_hold and not (request.credit_override or "").strip():
+        raise Refusal(CREDIT_HOLD)
     chosen = chosen_containers(rec, request)
     if not chosen:
         raise Refusal("containers: choose at least one container to approve")
@@ -97,6 +110,150 @@ def check_approval(
         raise Refusal("edits: every quantity is zero; reject the recommendation instead")
     if request.edits and rec.limits is not None:
         check_container_count(rec, chosen, request.edits, rec.limits)
+    if not (request.credit_override or "").strip():
+        check_credit(rec, chosen, request.edits)
+    check_authority(rec, chosen, request.edits, request.authority)
+
+
+def check_proposal(
+    status: CycleStatus, rec: RecommendationView | None, request: ProposeRequest
+) -> None:
+    """A proposal must be a choice the cycle would take (it waits only for whom may approve
+    it), from someone who may propose."""
+    if request.authority.role not in PROPOSING_ROLES:
+        raise Refusal(f"the {request.authority.role} role may not propose an approval")
+    check_approval(status, rec, as_approval(request))
+
+
+def as_approval(request: ProposeRequest, authority: Authority | None = None) -> ApproveRequest:
+    return ApproveRequest(
+        version=request.version,
+        containers=request.containers,
+        edits=request.edits,
+        actor=request.actor,
+        authority=authority,
+    )
+
+
+PROPOSING_ROLES = frozenset({"ops", "approver", "buyer"})
+
+
+def covers(authority: Authority, value: Decimal | None) -> bool:
+    """Whether `authority` may approve a choice worth `value` (None: unknown, a line has no
+    price). Ops and approvers without a limit approve anything; a buyer without a limit
+    approves nothing himself (he proposes); a viewer nothing at all."""
+    if authority.role == "ops" or (authority.role == "approver" and authority.limit is None):
+        return True
+    if authority.role not in PROPOSING_ROLES or value is None:
+        return False
+    return value <= (authority.limit if authority.limit is not None else Decimal(0))
+
+
+def check_authority(
+    rec: RecommendationView,
+    chosen: list[int],
+    edits: dict[str, int],
+    authority: Authority | None,
+) -> None:
+    """Refuse an approval its author may not make (`covers`), saying why: the role, a line
+    without a price under a limit, or the worth above it. Such a choice is proposed."""
+    if authority is None:
+        return
+    if authority.role not in PROPOSING_ROLES and authority.role != "ops":
+        raise Refusal(f"the {authority.role} role may not approve")
+    unpriced = unpriced_codes(rec, chosen, edits)
+    value = approval_value(rec, chosen, edits) or Decimal(0)
+    if covers(authority, None if unpriced else value):
+        return
+    money = f" {rec.currency}" if rec.currency else ""
+    limit = f"{authority.limit or Decimal(0):,.2f}{money}"
+    if unpriced:
+        raise Refusal(
+            f"approval_limit: {unpriced[0]} has no price, so what the approval is worth is "
+            f"unknown and your limit is {limit}: propose it to an approver"
+        )
+    raise Refusal(
+        f"approval_limit: the containers chosen are worth {value:,.2f}{money}, above your "
+        f"approval limit of {limit}: propose them to an approver"
+    )
+
+
+def unpriced_codes(rec: RecommendationView, chosen: list[int], edits: dict[str, int]) -> list[str]:
+    """The products of the chosen containers that are ordered (after the edits) without a
+    price: what they are worth is unknown."""
+    picked = set(chosen)
+    return sorted(
+        {
+            line.product_code
+            for c in rec.containers
+            if c.index in picked
+            for line in c.lines
+            if line.unit_price is None and edits.get(line.product_code, line.quantity) > 0
+        }
+    )
+
+
+def approval_value(
+    rec: RecommendationView, chosen: list[int], edits: dict[str, int]
+) -> Decimal | None:
+    """What the chosen containers are worth at their lines' prices, an edited product at
+    its average price over them (the approval re-packs it); None when nothing is priced.
+    Unrounded: the cycle compares, the ERP invoices."""
+    picked = [c for c in rec.containers if c.index in set(chosen)]
+    quantity: dict[str, int] = defaultdict(int)
+    value: dict[str, Decimal] = defaultdict(Decimal)
+    for container in picked:
+        for line in container.lines:
+            if line.unit_price is not None:
+                quantity[line.product_code] += line.quantity
+                value[line.product_code] += line.unit_price * line.quantity
+    if not value:
+        return None
+    total = Decimal(0)
+    for code, worth in value.items():
+        edited = edits.get(code)
+        total += worth if edited is None or not quantity[code] else worth / quantity[code] * edited
+    return total
+
+
+def proposal_value(
+    rec: RecommendationView, chosen: list[int], edits: dict[str, int]
+) -> Decimal | None:
+    """What a proposal is worth, to the cent; None when a line it orders has no price (its
+    worth is unknown, so only an approver without a limit may approve it)."""
+    value = approval_value(rec, chosen, edits)
+    if unpriced_codes(rec, chosen, edits) or value is None:
+        return None
+    return value.quantize(Decimal("0.01"))
+
+
+def check_credit(rec: RecommendationView, chosen: list[int], edits: dict[str, int]) -> None:
+    """Refuse an approval worth more than the credit left at the sync, saying which of the
+    chosen containers fit (in their order, urgent first)."""
+    available = rec.available_credit
+    value = approval_value(rec, chosen, edits)
+    if available is None or value is None or value <= available:
+        return
+    money = f" {rec.currency}" if rec.currency else ""
+    fit, used = [], Decimal(0)
+    for index in chosen:
+        worth = approval_value(rec, [index], {}) or Decimal(0)
+        if used + worth <= available:
+            fit.append(index)
+            used += worth
+    named = ", ".join(map(str, fit))
+    fits = (
+        "none of them fits on its own: "
+        if not fit
+        else f"container {named} fits ({used:,.2f}{money}): approve it, or "
+        if len(fit) == 1
+        else f"containers {named} fit ({used:,.2f}{money}): approve those, or "
+    )
+    raise Refusal(
+        f"credit: the containers chosen are worth {value:,.2f}{money}, over the "
+        f"{max(available, Decimal(0)):,.2f}{money} of credit left; {fits}ask the supplier's "
+        "accounts team to raise the limit, or operations staff may approve with a reason"
+    )
 
 
 def check_container_count(
@@ -170,6 +327,46 @@ class WaitDeadlines(BaseModel):
     auto_approve_at: datetime | None = None
 
 
+def auto_approvable(rec: RecommendationView, policy: CyclePolicy) -> list[int]:
+    """The urgent containers an auto-approval takes: none while the credit is on hold;
+    else in the plan's order, each that keeps the approval within the policy's container,
+    carton and value caps and the credit left (a container over one on its own, or whose
+    value cannot be known under a value cap or credit limit, is left for a person, and the
+    next ones are still considered)."""
+    taken: list[int] = []
+    cartons, value = 0, Decimal(0)
+    if rec.credit_hold:
+        return taken
+    caps = [c for c in (policy.auto_approve_max_value, rec.available_credit) if c is not None]
+    cap = min(caps) if caps else None
+    for container in rec.containers:
+        if not container.urgent:
+            continue
+        if (
+            policy.auto_approve_max_containers is not None
+            and len(taken) >= policy.auto_approve_max_containers
+        ):
+            break
+        if (
+            policy.auto_approve_max_cartons is not None
+            and cartons + container.cartons > policy.auto_approve_max_cartons
+        ):
+            continue
+        worth = container.known_value
+        if cap is not None and (worth is None or value + worth > cap):
+            continue
+        taken.append(container.index)
+        cartons += container.cartons
+        value += worth or Decimal(0)
+    return taken
+
+
+def held_back(rec: RecommendationView, policy: CyclePolicy) -> list[int]:
+    """The urgent containers the caps keep from an auto-approval."""
+    taken = set(auto_approvable(rec, policy))
+    return [i for i in rec.urgent_indexes if i not in taken]
+
+
 def start_wait(now: datetime, policy: CyclePolicy) -> WaitDeadlines:
     grace = policy.auto_approve_urgent_after
     return WaitDeadlines(
@@ -200,9 +397,14 @@ def after_step(
     update: dict[str, object] = {}
     if step is WaitStep.REMIND:
         update["next_reminder"] = now + policy.remind_every
-    if deadlines.auto_approve_at is not None and now >= deadlines.auto_approve_at:
+    if auto_time_passed(deadlines, now):
         update["auto_approve_at"] = None
     return deadlines.model_copy(update=update)
+
+
+def auto_time_passed(deadlines: WaitDeadlines, now: datetime) -> bool:
+    """The auto-approval time has come and was not yet spent (`after_step` spends it)."""
+    return deadlines.auto_approve_at is not None and now >= deadlines.auto_approve_at
 
 
 def next_wake(deadlines: WaitDeadlines) -> datetime:

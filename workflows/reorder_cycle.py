@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Literal
 
 from temporalio import workflow
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         ApproveResult,
         CloseOrdersRequest,
         CycleInput,
+        CyclePolicy,
         CycleRecord,
         CycleState,
         CycleStatus,
@@ -45,6 +47,9 @@ with workflow.unsafe.imports_passed_through():
         OpsRequest,
         OrderView,
         PlannedOrder,
+        Proposal,
+        ProposalRecord,
+        ProposeRequest,
         RecommendationView,
         RecommendRequest,
         RefreshRequest,
@@ -91,6 +96,7 @@ NOTIFY_IN_BACKGROUND = "notify-in-background"
 WAIT_FOR_DEADLINES = "wait-for-deadlines"
 ENDS_AT_SUBMISSION = "ends-at-submission"
 EVERY_STATE_SEARCHABLE = "every-state-searchable"
+AUTO_APPROVAL_LIMITS = "auto-approval-limits"
 
 
 class Refused(ApplicationError):
@@ -203,6 +209,9 @@ class ReorderCycle:
             summary="plan containers and store the recommendation",
         )
         self._state.recommendation = recommendation
+        proposal = self._state.proposal
+        if proposal is not None and proposal.version != recommendation.version:
+            self._state.proposal = None  # of an older version: it cannot be approved
         if recommendation.containers:
             # A new recommendation waits: its deadlines start now (the wait picks them up).
             self._wait_epoch += 1
@@ -235,13 +244,22 @@ class ReorderCycle:
                 epoch, deadlines = self._wait_epoch, rules.start_wait(since, policy)
             rec = self._state.recommendation
             assert rec is not None
-            step = rules.due_step(deadlines, now, has_urgent=bool(rec.urgent_indexes))
+            # Caps and credit decide only once the auto-approval time has come (patched:
+            # cycles that reached it before took every urgent container).
+            limited = rules.auto_time_passed(deadlines, now) and workflow.patched(
+                AUTO_APPROVAL_LIMITS
+            )
+            approvable = rules.auto_approvable(rec, policy) if limited else rec.urgent_indexes
+            held = [i for i in rec.urgent_indexes if i not in approvable]
+            step = rules.due_step(deadlines, now, has_urgent=bool(approvable))
+            if limited and step in (rules.WaitStep.REMIND, rules.WaitStep.SLEEP) and held:
+                await self._auto_approval_held(held)  # nothing fits the limits: a person decides
             deadlines = rules.after_step(deadlines, step, now, policy)
             if step is rules.WaitStep.EXPIRE:
                 await self._expire()
                 return
             if step is rules.WaitStep.AUTO_APPROVE:
-                await self._auto_approve()
+                await self._auto_approve(approvable, held)
                 continue
             if step is rules.WaitStep.REMIND:
                 await self._remind(deadlines.expires_at)
@@ -312,15 +330,31 @@ class ReorderCycle:
             "make a new one.",
         )
 
-    async def _auto_approve(self) -> None:
+    async def _auto_approve(
+        self, containers: list[int] | None = None, held: list[int] | None = None
+    ) -> None:
         rec = self._state.recommendation
         assert rec is not None
         self._state.status = CycleStatus.APPROVING
         self._searchable(CycleStatus.APPROVING)
-        request = ApproveRequest(
-            version=rec.version, containers=rec.urgent_indexes, actor=AUTO_APPROVER
+        chosen = rec.urgent_indexes if containers is None else containers
+        request = ApproveRequest(version=rec.version, containers=chosen, actor=AUTO_APPROVER)
+        await self._record_approval(request, auto=True, held=held)
+
+    async def _auto_approval_held(self, held: list[int]) -> None:
+        rec = self._state.recommendation
+        why = (
+            "the ERP has the credit on hold"
+            if rec is not None and rec.credit_hold
+            else "they are over the auto-approval limits or the credit left "
+            f"({_caps(self._inp.policy, rec)})"
         )
-        await self._record_approval(request, auto=True)
+        await self._notify(
+            "auto_approval_held",
+            f"Auto-approval held: {self._ready_subject()}",
+            f"Nothing was approved by policy: the urgent containers ({_numbers(held)}) wait for "
+            f"a person because {why}.\n\n" + self._ready_body(),
+        )
 
     # --- decisions (Updates) -----------------------------------------------------------------
 
@@ -339,14 +373,91 @@ class ReorderCycle:
         except rules.Refusal as refusal:
             raise Refused(str(refusal)) from None
 
-    async def _record_approval(self, request: ApproveRequest, *, auto: bool) -> ApproveResult:
+    @workflow.update(name=names.PROPOSE)
+    async def propose(self, request: ProposeRequest) -> CycleState:
+        """A choice above its author's approval limit waits, unchanged, for an approver: the
+        customer's approvers are told; the deadlines run on."""
+        rec = self._state.recommendation
+        assert rec is not None
+        chosen = rules.chosen_containers(rec, rules.as_approval(request))
+        proposal = Proposal(
+            version=rec.version,
+            containers=chosen,
+            edits=request.edits,
+            actor=request.actor,
+            at=workflow.now(),
+            value=rules.proposal_value(rec, chosen, request.edits),
+        )
+        self._state.proposal = proposal
+        await workflow.execute_activity(
+            "record_proposal",
+            ProposalRecord(
+                customer_id=self._inp.customer_id,
+                workflow_id=self._state.workflow_id,
+                proposal=proposal,
+            ),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+            summary=f"record the proposal of v{rec.version} by {request.actor}",
+        )
+        if (
+            self._state.proposal is not proposal
+            or self._state.status is not CycleStatus.AWAITING_APPROVAL
+        ):
+            return self._state  # decided, replaced or re-planned meanwhile: nobody to ask
+        worth = (
+            f", worth {proposal.value:,.2f}{f' {rec.currency}' if rec.currency else ''}"
+            if proposal.value is not None
+            else ""
+        )
+        await self._notify(
+            "approval_requested",
+            f"Waiting for an approver: {self._ready_subject()}",
+            f"{request.actor} proposes containers {_numbers(chosen)} of recommendation "
+            f"v{rec.version}{worth}, above their approval limit. Approve or change the "
+            "proposal in the portal.",
+            to_approvers=True,
+            value=proposal.value,
+        )
+        return self._state
+
+    @propose.validator
+    def _validate_propose(self, request: ProposeRequest) -> None:
+        try:
+            rules.check_proposal(self._state.status, self._state.recommendation, request)
+        except rules.Refusal as refusal:
+            raise Refused(str(refusal)) from None
+
+    async def _record_approval(
+        self, request: ApproveRequest, *, auto: bool, held: list[int] | None = None
+    ) -> ApproveResult:
         rec = self._state.recommendation
         assert rec is not None
         chosen = rules.chosen_containers(rec, request)
+        reason = "urgent containers approved by policy after the grace period" if auto else None
+        if auto and held:
+            reason = (
+                f"{reason}; containers {_numbers(held)} held back by the auto-approval limits "
+                f"or the credit left ({_caps(self._inp.policy, rec)})"
+            )
+        if request.credit_override:
+            over = "the ERP's credit hold" if rec.credit_hold else "the credit limit"
+            reason = f"approved over {over}: {request.credit_override}"
+        proposed = self._state.proposal
+        proposed_by = (
+            proposed.actor
+            if not auto
+            and proposed is not None
+            and sorted(proposed.containers) == sorted(chosen)
+            and proposed.edits == request.edits
+            else None
+        )
+        if proposed_by is not None and not request.credit_override:
+            reason = f"proposed by {proposed_by}"
+        self._state.proposal = None
         self._state.decision = Decision(
-            kind="approved", actor=request.actor, at=workflow.now(), auto=auto,
-            reason="urgent containers approved by policy after the grace period" if auto else None,
-        )  # fmt: skip
+            kind="approved", actor=request.actor, at=workflow.now(), auto=auto, reason=reason
+        )
         record = ApprovalRecord(
             customer_id=self._inp.customer_id,
             workflow_id=self._state.workflow_id,
@@ -356,6 +467,8 @@ class ReorderCycle:
             edits=request.edits,
             actor=request.actor,
             auto=auto,
+            credit_override=request.credit_override,
+            proposed_by=proposed_by,
         )
         summary = f"record approval of v{rec.version} by {request.actor}"
         planned: list[PlannedOrder]
@@ -794,7 +907,16 @@ class ReorderCycle:
                 to_ops=True,
             )
 
-    async def _notify(self, kind: str, subject: str, body: str, *, to_ops: bool = False) -> None:
+    async def _notify(
+        self,
+        kind: str,
+        subject: str,
+        body: str,
+        *,
+        to_ops: bool = False,
+        to_approvers: bool = False,
+        value: Decimal | None = None,
+    ) -> None:
         request = NotifyRequest(
             customer_id=self._inp.customer_id,
             workflow_id=self._state.workflow_id,
@@ -802,6 +924,8 @@ class ReorderCycle:
             subject=subject,
             body=body,
             to_ops=to_ops,
+            to_approvers=to_approvers,
+            value=value,
         )
         if not workflow.patched(NOTIFY_IN_BACKGROUND):
             # Cycles started before background notifications waited for each message.
@@ -873,3 +997,20 @@ def _error_type(err: BaseException) -> str | None:
 
 def _orders_line(orders: list[OrderView]) -> str:
     return ", ".join(f"#{o.container_index} {o.erp_order_number or '-'} {o.status}" for o in orders)
+
+
+def _numbers(indexes: list[int]) -> str:
+    return ", ".join(str(i) for i in indexes)
+
+
+def _caps(policy: CyclePolicy, rec: RecommendationView | None = None) -> str:
+    caps = []
+    if policy.auto_approve_max_containers is not None:
+        caps.append(f"at most {policy.auto_approve_max_containers} containers")
+    if policy.auto_approve_max_cartons is not None:
+        caps.append(f"at most {policy.auto_approve_max_cartons:,} cartons")
+    if policy.auto_approve_max_value is not None:
+        caps.append(f"worth at most {policy.auto_approve_max_value:,.2f}")
+    if rec is not None and rec.available_credit is not None:
+        caps.append(f"{max(rec.available_credit, 0):,.2f} of credit left")
+    return " and ".join(caps)

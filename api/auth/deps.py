@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -13,7 +14,8 @@ from api.auth import tokens
 from api.deps import SessionDep, SettingsDep
 from core.errors import Forbidden, NotFound, Unauthorized
 from store.accounts import session_user
-from store.models import Customer, Role
+from store.models import Customer, CustomerRole, Role
+from workflows.contract.cycle import Authority
 
 SESSION_COOKIE = "restock_session"
 CSRF_COOKIE = "restock_csrf"
@@ -37,10 +39,40 @@ class Principal:
     customer_id: int | None
     jti: str
     via_cookie: bool
+    customer_role: CustomerRole | None = None
+    approval_limit: Decimal | None = None
+    """The most this user approves at once; None: no limit (ops, or an approver without)."""
 
     @property
     def actor(self) -> str:
         return f"user:{self.username}"
+
+    @property
+    def authority(self) -> Authority:
+        """What the cycle is told of this caller's right to decide (signed with the update)."""
+        if self.role is Role.OPS:
+            return Authority(role="ops", limit=None)
+        role = self.customer_role or CustomerRole.VIEWER
+        return Authority(role=role.value, limit=self.approval_limit)
+
+    @property
+    def may_edit(self) -> bool:
+        return self.role is Role.OPS or self.customer_role in (
+            CustomerRole.BUYER,
+            CustomerRole.APPROVER,
+        )
+
+    @property
+    def may_reject(self) -> bool:
+        return self.role is Role.OPS or self.customer_role is CustomerRole.APPROVER
+
+    def require_customer_role(self, *allowed: CustomerRole, doing: str) -> None:
+        """Ops may do anything; a customer's user only what one of `allowed` may."""
+        if self.role is Role.OPS or self.customer_role in allowed:
+            return
+        names = " or ".join(r.value for r in allowed)
+        role = self.customer_role.value if self.customer_role else "none"
+        raise Forbidden(f"{doing} needs the {names} role; yours is {role}", code="role_forbidden")
 
     def may_see(self, customer_id: int) -> bool:
         return self.role is Role.OPS or self.customer_id == customer_id
@@ -88,7 +120,14 @@ async def principal_for(
     ):
         raise Unauthorized("session is no longer valid", code="invalid_token")
     return Principal(
-        user.id, user.username, Role(user.role), user.customer_id, claims.jti, via_cookie
+        user.id,
+        user.username,
+        Role(user.role),
+        user.customer_id,
+        claims.jti,
+        via_cookie,
+        CustomerRole(user.customer_role) if user.customer_role else None,
+        Decimal(user.approval_limit) if user.approval_limit is not None else None,
     )
 
 

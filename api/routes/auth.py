@@ -76,4 +76,6 @@ async def me(principal: PrincipalDep) -> Me:
         username=principal.username,
         role=principal.role,
         customer_id=principal.customer_id,
+        customer_role=principal.customer_role,
+        approval_limit=principal.approval_limit,
     )

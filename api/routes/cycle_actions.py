@@ -37,9 +37,10 @@ from api.schemas.cycles import (
     OpsActionBody,
     OpsCycleOut,
     OrdersOut,
+    ProposeBody,
     RejectBody,
 )
-from core.errors import NotFound
+from core.errors import Conflict, Forbidden, NotFound
 from core.settings import Settings
 from core.temporal import temporal_ui_url
 from services.approval_review import ApprovalReview, review_approval
@@ -53,7 +54,7 @@ from services.cycle_control import (
 from store import customer_settings as settings_repo
 from store import cycles as cycles_repo
 from store.db import reading
-from store.models import Cycle, Role
+from store.models import CustomerRole, Cycle, Role
 from workflows.contract import names
 from workflows.contract.cycle import (
     ApproveRequest,
@@ -61,12 +62,14 @@ from workflows.contract.cycle import (
     CycleState,
     CycleStatus,
     OpsRequest,
+    ProposeRequest,
     RefreshRequest,
     RejectRequest,
 )
 from workflows.contract.names import cycle_workflow_id
 
 router = APIRouter(prefix="/api", tags=["cycle actions"])
+OVER_LIMIT_FIELD = "approval_limit"  # the cycle's refusal of an approval above it names it
 
 
 def _doc(description: str, code: str, detail: str) -> dict[str, Any]:
@@ -238,6 +241,9 @@ async def _from_read_model(
 async def start_now(
     scope: CustomerScopeDep, session: SessionDep, resources: ResourcesDep, response: Response
 ) -> CycleView:
+    scope.principal.require_customer_role(
+        CustomerRole.BUYER, CustomerRole.APPROVER, doing="starting a review"
+    )
     settings = resources.settings
     settings_row = await settings_repo.get_or_create(session, scope.customer_id)
     policy = cycle_policy(settings_row)
@@ -311,22 +317,35 @@ async def approve(
     resources: ResourcesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> OrdersOut:
+    principal = scope.principal
+    principal.require_customer_role(CustomerRole.BUYER, CustomerRole.APPROVER, doing="approving")
+    if body.credit_override is not None and principal.role is not Role.OPS:
+        raise Forbidden("credit_override: operations staff only", field="credit_override")
     await release(session)
     client = await resources.temporal.get()
-    result = await send_update(
-        client,
-        scope.customer_id,
-        names.APPROVE,
-        ApproveRequest(
-            version=body.version,
-            containers=body.containers,
-            edits=body.edits,
-            actor=scope.principal.actor,
-        ),
-        result_type=ApproveResult,
-        update_id=_update_id("approve", scope.customer_id, idempotency_key),
-        rpc_timeout=_timeout(resources.settings),
-    )
+    try:
+        result = await send_update(
+            client,
+            scope.customer_id,
+            names.APPROVE,
+            ApproveRequest(
+                version=body.version,
+                containers=body.containers,
+                edits=body.edits,
+                actor=principal.actor,
+                credit_override=body.credit_override,
+                authority=principal.authority,
+            ),
+            result_type=ApproveResult,
+            update_id=_update_id("approve", scope.customer_id, idempotency_key),
+            rpc_timeout=_timeout(resources.settings),
+        )
+    except Conflict as refused:
+        if refused.detail.startswith(f"{OVER_LIMIT_FIELD}:"):
+            raise Forbidden(
+                refused.detail, code="over_approval_limit", field=OVER_LIMIT_FIELD
+            ) from refused
+        raise
     workflow_id = cycle_workflow_id(scope.customer_id)
     return OrdersOut(
         workflow_id=workflow_id,
@@ -334,6 +353,43 @@ async def approve(
         orders=result.orders,
         temporal_ui_url=_ui_link(resources.settings, scope.principal, workflow_id),
     )
+
+
+@router.post(
+    "/customers/{customer_id}/proposals",
+    response_model=CycleStateOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Propose a choice above your approval limit: it waits in the cycle for an "
+    "approver whose limit covers it (they are e-mailed) and is approved like any choice",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT, **PENDING, **UNAVAILABLE},
+)
+async def propose(
+    body: ProposeBody,
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CycleStateOut:
+    principal = scope.principal
+    principal.require_customer_role(CustomerRole.BUYER, CustomerRole.APPROVER, doing="proposing")
+    await release(session)
+    client = await resources.temporal.get()
+    state = await send_update(
+        client,
+        scope.customer_id,
+        names.PROPOSE,
+        ProposeRequest(
+            version=body.version,
+            containers=body.containers,
+            edits=body.edits,
+            actor=principal.actor,
+            authority=principal.authority,
+        ),
+        result_type=CycleState,
+        update_id=_update_id("propose", scope.customer_id, idempotency_key),
+        rpc_timeout=_timeout(resources.settings),
+    )
+    return CycleStateOut(state=state)
 
 
 @router.post(
@@ -367,6 +423,7 @@ async def reject(
     version: Annotated[int, Path(ge=1, le=MAX_ID, description="Version number", examples=[4])],
     idempotency_key: IdempotencyKey = None,
 ) -> CycleStateOut:
+    scope.principal.require_customer_role(CustomerRole.APPROVER, doing="rejecting")
     await release(session)
     client = await resources.temporal.get()
     state = await send_update(
@@ -390,6 +447,9 @@ async def reject(
 async def refresh(
     scope: CustomerScopeDep, session: SessionDep, resources: ResourcesDep
 ) -> CycleStateOut:
+    scope.principal.require_customer_role(
+        CustomerRole.BUYER, CustomerRole.APPROVER, doing="refreshing"
+    )
     await release(session)
     client = await resources.temporal.get()
     state = await send_update(

@@ -12,11 +12,15 @@ from api.deps import SessionDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, IsoDate, Page, PageRequestDep
 from api.schemas.orders import OrderDetail, OrderOut
 from core.errors import InvalidInput, NotFound
+from services import confirmations
+from services.confirmation_pdf import as_pdf
 from services.order_views import order_csv, order_view
+from services.tables import EXPORTS, attachment, encode
 from store import orders as orders_repo
 from store.models import Order, OrderStatus
 
 router = APIRouter(prefix="/api/customers", tags=["orders"])
+PDF = "application/pdf"
 
 
 @router.get(
@@ -105,6 +109,54 @@ async def export_order(
     return Response(
         order_csv(order),
         media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/{customer_id}/recommendations/{version}/confirmation.xlsx",
+    summary="The order confirmation of an approved recommendation: each container's ERP "
+    "order, lines, prices and values, with subtotals and the total (XLSX)",
+    responses={
+        **TENANT_ERRORS,
+        **VALIDATION_ERROR,
+        200: {"content": {EXPORTS["xlsx"]: {}}},
+    },
+    response_class=Response,
+)
+async def order_confirmation(
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    version: Annotated[int, Path(ge=1, le=MAX_ID, description="Recommendation version")],
+) -> Response:
+    found = await confirmations.confirmation(session, scope.customer_id, version)
+    name = f"order-confirmation-{found.erp_code}-v{version}"
+    return Response(
+        encode(confirmations.as_rows(found), "xlsx", "Confirmation"),
+        headers=attachment(name, "xlsx"),
+    )
+
+
+@router.get(
+    "/{customer_id}/recommendations/{version}/confirmation.pdf",
+    summary="The same order confirmation as a PDF document, to print or forward",
+    responses={
+        **TENANT_ERRORS,
+        **VALIDATION_ERROR,
+        200: {"content": {PDF: {}}},
+    },
+    response_class=Response,
+)
+async def order_confirmation_pdf(
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    version: Annotated[int, Path(ge=1, le=MAX_ID, description="Recommendation version")],
+) -> Response:
+    found = await confirmations.confirmation(session, scope.customer_id, version)
+    name = f"order-confirmation-{found.erp_code}-v{version}.pdf"
+    return Response(
+        as_pdf(found),
+        media_type=PDF,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, status
 
 from api.auth.deps import CustomerScopeDep
 from api.deps import SessionDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, Page, PageRequestDep
+from services import snoozes
 from services.risk import Risk
+from services.snoozes import SnoozeBody, SnoozeOut
 from services.views.products import ProductDetail, ProductOut, SortOrder, product_detail
 from services.views.products import list_products as list_products_view
-from store.models import PlanStatus
+from store.models import CustomerRole, PlanStatus
 from store.snapshots import ProductSort
 
 router = APIRouter(prefix="/api/customers", tags=["products"])
@@ -84,3 +86,34 @@ async def get_product(
     scope: CustomerScopeDep, session: SessionDep, code: ProductCodePath
 ) -> ProductDetail:
     return await product_detail(session, scope.customer_id, code)
+
+
+@router.put(
+    "/{customer_id}/products/{code}/snooze",
+    response_model=SnoozeOut,
+    summary="Put a product off for N reviews: plans made before then do not order it "
+    "(from the next plan: refresh to re-plan the waiting one); a second snooze replaces it",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR},
+)
+async def snooze_product(
+    body: SnoozeBody, scope: CustomerScopeDep, session: SessionDep, code: ProductCodePath
+) -> SnoozeOut:
+    scope.principal.require_customer_role(
+        CustomerRole.BUYER, CustomerRole.APPROVER, doing="snoozing a product"
+    )
+    return await snoozes.snooze(
+        session, scope.customer_id, code, body.reviews, scope.principal.actor
+    )
+
+
+@router.delete(
+    "/{customer_id}/products/{code}/snooze",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End a product's snooze now: the next plan orders it again",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR},
+)
+async def wake_product(scope: CustomerScopeDep, session: SessionDep, code: ProductCodePath) -> None:
+    scope.principal.require_customer_role(
+        CustomerRole.BUYER, CustomerRole.APPROVER, doing="ending a snooze"
+    )
+    await snoozes.wake(session, scope.customer_id, code, scope.principal.actor)

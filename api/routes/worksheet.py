@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth.deps import MAX_ID, CustomerScopeDep
+from api.auth.deps import MAX_ID, CustomerScope, CustomerScopeDep
 from api.deps import SessionDep, WorksheetQueryDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, PageRequestDep
 from api.schemas.cycles import CODES_ONLY, ProductCode
 from core.errors import NotFound
+from services import draft_imports
+from services.draft_imports import Imported, PastedLines
 from services.drafts import (
     Draft,
     draft_without_pull_forward,
@@ -20,15 +22,19 @@ from services.drafts import (
     reset_draft,
     save_draft,
 )
-from services.worksheet import (
-    Worksheet,
-    to_csv,
-    to_xlsx,
-    worksheet,
-)
+from services.tables import EXPORTS, attachment, encode
+from services.worksheet import Worksheet, export_rows, worksheet
 from store import recommendations as recommendations_repo
+from store.models import CustomerRole
 
 router = APIRouter(prefix="/api/customers", tags=["recommendations"])
+
+
+def _may_edit(scope: CustomerScope) -> None:
+    scope.principal.require_customer_role(
+        CustomerRole.BUYER, CustomerRole.APPROVER, doing="editing the recommendation"
+    )
+
 
 Version = Annotated[int, Path(ge=1, le=MAX_ID, description="Version number", examples=[3])]
 CONFLICT: dict[int | str, dict[str, Any]] = {
@@ -61,12 +67,6 @@ async def get_worksheet(
     return await worksheet(session, scope.customer_id, header, query, page.page, page.page_size)
 
 
-EXPORTS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
 @router.get(
     "/{customer_id}/recommendations/{version}/worksheet.{extension}",
     summary="Export every row the worksheet query selects, in its order (CSV or XLSX)",
@@ -87,12 +87,8 @@ async def export_worksheet(
     header = await _header(session, scope.customer_id, version)
     sheet = await worksheet(session, scope.customer_id, header, query, page_size=None)
     name = f"recommendation-{scope.customer.erp_code}-v{version}"
-    body = to_csv(sheet) if extension == "csv" else to_xlsx(sheet, f"v{version}")
-    return Response(
-        body,
-        media_type=EXPORTS[extension],
-        headers={"Content-Disposition": f'attachment; filename="{name}.{extension}"'},
-    )
+    body = encode(export_rows(sheet), extension, f"v{version}")
+    return Response(body, headers=attachment(name, extension))
 
 
 class DraftChanges(BaseModel):
@@ -129,6 +125,7 @@ async def read_draft(scope: CustomerScopeDep, session: SessionDep, version: Vers
 async def change_draft(
     body: DraftChanges, scope: CustomerScopeDep, session: SessionDep, version: Version
 ) -> Draft:
+    _may_edit(scope)
     return await save_draft(session, scope.customer_id, version, body.edits, scope.principal.actor)
 
 
@@ -142,8 +139,44 @@ async def change_draft(
 async def drop_pull_forward(
     scope: CustomerScopeDep, session: SessionDep, version: Version
 ) -> Draft:
+    _may_edit(scope)
     return await draft_without_pull_forward(
         session, scope.customer_id, version, scope.principal.actor
+    )
+
+
+@router.post(
+    "/{customer_id}/recommendations/{version}/draft/paste",
+    response_model=Imported,
+    summary="Set quantities from pasted `CODE quantity` lines (a spreadsheet's columns); any "
+    "wrong line is named (`problems`, by line) and nothing is kept",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT},
+)
+async def paste_into_draft(
+    body: PastedLines, scope: CustomerScopeDep, session: SessionDep, version: Version
+) -> Imported:
+    _may_edit(scope)
+    return await draft_imports.paste(
+        session, scope.customer_id, version, body.text, scope.principal.actor
+    )
+
+
+@router.post(
+    "/{customer_id}/recommendations/{version}/draft/from-order/{order_id}",
+    response_model=Imported,
+    summary="Order again: draft an earlier order's quantities for the products this version "
+    "orders (the others are listed in `skipped`)",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT},
+)
+async def order_again(
+    scope: CustomerScopeDep,
+    session: SessionDep,
+    version: Version,
+    order_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The earlier order's id")],
+) -> Imported:
+    _may_edit(scope)
+    return await draft_imports.order_again(
+        session, scope.customer_id, version, order_id, scope.principal.actor
     )
 
 
@@ -154,4 +187,5 @@ async def drop_pull_forward(
     responses={**TENANT_ERRORS, **VALIDATION_ERROR},
 )
 async def clear_draft(scope: CustomerScopeDep, session: SessionDep, version: Version) -> Draft:
+    _may_edit(scope)
     return await reset_draft(session, scope.customer_id, version)

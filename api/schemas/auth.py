@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.accounts import PASSWORD_MAX, USERNAME_MAX
-from store.models import Role
+from store.models import CustomerRole, Role
 
 Username = Annotated[
     str,
@@ -67,6 +68,13 @@ class Me(BaseModel):
     role: Role
     customer_id: int | None = Field(
         description="The one customer a customer user sees; null for ops"
+    )
+    customer_role: CustomerRole | None = Field(
+        default=None,
+        description="viewer (reads) | buyer (edits, proposes) | approver; null for ops",
+    )
+    approval_limit: Decimal | None = Field(
+        default=None, description="The most this user approves at once; null: no limit"
     )
 
 

@@ -100,3 +100,14 @@ def _iso_date_only(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+def _json_integer(value: object) -> object:
+    """A JSON integer: 3 or 3.0, as JSON Schema has it; pydantic would also read `false` as 0
+    and "3" as 3, which the schema refuses."""
+    if isinstance(value, bool | str):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
+from api.schemas.common import JsonInt
 from workflows.contract.cycle import CycleState, OrderView
 
 ProductCode = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
@@ -147,12 +148,12 @@ class ChoiceBody(BaseModel):
         },
     )
 
-    containers: list[Annotated[int, Field(ge=0)]] | None = Field(
+    containers: list[Annotated[JsonInt, Field(ge=0)]] | None = Field(
         default=None,
         max_length=1_000,
         description="Container indexes to approve; all when omitted",
     )
-    edits: dict[ProductCode, Annotated[int, Field(ge=0, le=100_000_000)]] = Field(
+    edits: dict[ProductCode, Annotated[JsonInt, Field(ge=0, le=100_000_000)]] = Field(
         default_factory=dict,
         max_length=10_000,
         description="Product code -> new quantity in cartons (0 removes the line); the "
@@ -173,6 +174,13 @@ class ApproveBody(ChoiceBody):
     )
 
     version: int = Field(ge=1, description="The recommendation version the approver saw")
+    credit_override: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=500,
+        description="Operations staff only: why to approve although the ERP has the "
+        "customer's credit on hold (audited); refused from anyone else",
+    )
 
 
 class OrdersOut(BaseModel):
@@ -215,6 +223,15 @@ class OpsActionBody(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = Field(
         default="", description="Why (audited)"
     )
+
+
+class ProposeBody(ChoiceBody):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"version": 4, "containers": [1, 2]}]},
+    )
+
+    version: int = Field(ge=1, description="The recommendation version proposed")
 
 
 class CycleStateOut(BaseModel):

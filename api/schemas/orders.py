@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
@@ -25,6 +26,8 @@ _ORDER_EXAMPLE: JsonDict = {
 class OrderLineOut(BaseModel):
     product_code: str
     quantity: int
+    unit_price: Decimal | None = Field(default=None, description="Per carton, at approval")
+    value: Decimal | None = None
 
 
 class OrderOut(BaseModel):
@@ -41,6 +44,11 @@ class OrderOut(BaseModel):
     eta: date | None
     delivered_on: date | None
     cartons: int
+    value: Decimal | None = Field(
+        default=None,
+        description="At the ERP's prices of its recommendation's plan day (decimal text)",
+    )
+    currency: str | None = None
     lines: list[OrderLineOut]
     failure_reason: str | None
     created_at: datetime

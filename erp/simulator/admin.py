@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -74,7 +75,9 @@ class CustomerCreate(AdminModel):
 
 
 class CustomerPatch(AdminModel):
-    credit_status: CreditStatus
+    credit_status: CreditStatus | None = None
+    credit_limit: Decimal | None = Field(default=None, ge=0)
+    open_balance: Decimal | None = None
 
 
 class GapRequest(AdminModel):
@@ -191,7 +194,10 @@ def create_customer(world: World, body: CustomerCreate) -> WorldState:
 @router.patch("/customers/{code}", status_code=204)
 def patch_customer(world: World, code: str, body: CustomerPatch) -> None:
     try:
-        world.set_credit_status(code, body.credit_status)
+        if body.credit_status is not None:
+            world.set_credit_status(code, body.credit_status)
+        if body.credit_limit is not None or body.open_balance is not None:
+            world.set_credit_position(code, body.credit_limit, body.open_balance)
     except UnknownCustomer:
         raise ErpHttpError(404, "E_NOT_FOUND", f"customer {code} not found") from None
 
@@ -200,7 +206,7 @@ def patch_customer(world: World, code: str, body: CustomerPatch) -> None:
 def inject_rows(
     world: World,
     code: str,
-    dataset: Literal["items", "shipments", "orders", "activity"],
+    dataset: Literal["items", "shipments", "orders", "activity", "prices"],
     rows: list[dict[str, Any]],
 ) -> RowsAdded:
     """Append raw rows (ERP field names, any values) to a listing, as a broken ERP would."""

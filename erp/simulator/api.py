@@ -22,6 +22,7 @@ from erp.simulator.schemas import (
     OrderPage,
     OrderRequest,
     PingDoc,
+    PricePage,
     ShipmentPage,
 )
 from erp.simulator.world import BusinessRejection, SimWorld, SubmittedLine, UnknownCustomer
@@ -167,6 +168,24 @@ def list_activity(
     _known(world, cust_no)
     filters = (_date(from_date),)
     return Response(pages.page(cust_no, "activity", filters, page, size), media_type=JSON)
+
+
+@router.get(
+    "/customers/{cust_no}/prices",
+    response_model=PricePage,
+    summary="The customer's price list: per carton, by validity and quantity break",
+)
+def list_prices(
+    world: World,
+    pages: Pages,
+    cust_no: CustNo,
+    page: PageNo = 1,
+    size: PageSize = DEFAULT_PAGE_SIZE,
+) -> Response:
+    """Every row, past and future ones too: a price applies from VALID_FROM to VALID_TO
+    (included) to an order line of at least MIN_QTY cartons."""
+    _known(world, cust_no)
+    return Response(pages.page(cust_no, "prices", (), page, size), media_type=JSON)
 
 
 @router.get(

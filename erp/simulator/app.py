@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
+from core.request_ids import RequestIds
 from erp.simulator import admin, api
 from erp.simulator.api import ErpHttpError
 from erp.simulator.clock import SimClock
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(admin.router)
     app.add_middleware(FaultMiddleware, faults=world.faults)
+    app.add_middleware(RequestIds)
     app.add_middleware(TrafficMiddleware, meter=app.state.traffic)
 
     @app.exception_handler(ErpHttpError)

@@ -11,7 +11,14 @@ from typing import Any
 
 from erp.simulator.generator import OrderRecord, ShipmentRecord
 from erp.simulator.world import OrderEvent
-from planning.models import CreditStatus, CustomerProfile, OrderStatus, Product, ProductStatus
+from planning.models import (
+    CreditStatus,
+    CustomerProfile,
+    OrderStatus,
+    PriceRow,
+    Product,
+    ProductStatus,
+)
 
 ORDER_STATUS_CODES: dict[OrderStatus, str] = {
     OrderStatus.APPROVED: "APPR",
@@ -53,8 +60,26 @@ def customer_doc(profile: CustomerProfile, business_date: date) -> dict[str, Any
             }
             for c in profile.contacts
         ],
+        "CURR_CD": profile.currency,
+        "CREDIT_LIMIT": None if profile.credit_limit is None else f"{profile.credit_limit:.2f}",
+        "OPEN_BAL": None if profile.open_balance is None else f"{profile.open_balance:.2f}",
+        "PAY_TERMS": profile.payment_terms,
         "AS_OF_DT": ymd(business_date),
     }
+
+
+def price_rows(prices: list[PriceRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "ITEM_CODE": p.product_code,
+            "CURR_CD": p.currency,
+            "UNIT_PRICE": str(p.unit_price),
+            "VALID_FROM": ymd(p.valid_from),
+            "VALID_TO": None if p.valid_to is None else ymd(p.valid_to),
+            "MIN_QTY": p.min_quantity,
+        }
+        for p in prices
+    ]
 
 
 def item_row(product: Product, stock: int) -> dict[str, Any]:

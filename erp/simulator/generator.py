@@ -19,6 +19,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import cached_property
 
 import numpy as np
@@ -26,12 +27,14 @@ from numpy.typing import NDArray
 from pydantic import TypeAdapter
 
 from erp.simulator.catalog import person_name, product_names
+from erp.simulator.prices import price_list
 from planning.models import (
     Contact,
     CreditStatus,
     CustomerProfile,
     ErpOrder,
     OrderStatus,
+    PriceRow,
     Product,
     Shipment,
 )
@@ -104,6 +107,11 @@ class CustomerSpec:
     """Share of orders delivered after their ETA (history and live orders alike)."""
     late_days: float = 0.0
     """Mean slip of a late order, in days (exponential, at least one day)."""
+    currency: str = "EUR"
+    credit_limit: Decimal | None = None
+    """None: the ERP states no limit."""
+    open_balance: Decimal = Decimal(0)
+    payment_terms: str = "NET30"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.late_share <= 1.0:
@@ -399,6 +407,7 @@ class GeneratedCustomer:
     activity: WeeklyActivity
     """Weekly consumption and end-of-week stock of the simulated past (complete weeks
     before `today`, from the first Monday of the history)."""
+    prices: list[PriceRow]
 
     @cached_property
     def shipments(self) -> list[Shipment]:
@@ -642,6 +651,10 @@ def generate_customer(spec: CustomerSpec, *, seed: int, today: date) -> Generate
         lead_time_weeks=spec.lead_time_weeks,
         container_capacity_cartons=spec.container_capacity_cartons,
         timezone=spec.timezone,
+        currency=spec.currency,
+        credit_limit=spec.credit_limit,
+        open_balance=spec.open_balance,
+        payment_terms=spec.payment_terms,
     )
     patterns = {code: PATTERNS[k] for code, k in zip(codes, params.pattern.tolist(), strict=True)}
     return GeneratedCustomer(
@@ -655,4 +668,5 @@ def generate_customer(spec: CustomerSpec, *, seed: int, today: date) -> Generate
         shipment_records=history.shipments,
         process=process,
         activity=history.activity,
+        prices=price_list(spec.code, seed, products, today, spec.currency),
     )

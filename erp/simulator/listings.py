@@ -8,7 +8,14 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any
 
-from erp.simulator.erp_format import activity_rows, item_row, order_row, shipment_row, ymd
+from erp.simulator.erp_format import (
+    activity_rows,
+    item_row,
+    order_row,
+    price_rows,
+    shipment_row,
+    ymd,
+)
 from erp.simulator.world import CustomerState, SimWorld
 from planning.models import OrderStatus
 
@@ -98,6 +105,8 @@ class Listings:
                     return _shipments(state, *filters) + raw["shipments"]
                 if dataset == "activity":
                     return _activity(state, filters[0], world.today) + raw["activity"]
+                if dataset == "prices":
+                    return price_rows(state.prices) + raw["prices"]
                 if dataset == "open_orders":
                     return _orders(state, None, frozenset({OrderStatus.APPROVED}))
                 return _orders(state, *filters) + raw["orders"]

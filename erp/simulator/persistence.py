@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,11 @@ REPLAY: dict[str, Callable[[SimWorld, dict[str, Any]], object]] = {
     "add_spec": lambda w, b: w.add_spec(spec_from_body(b["spec"]), seed=b["seed"]),
     "materialize": lambda w, b: w.customer(b["code"]),
     "credit": lambda w, b: w.set_credit_status(b["code"], CreditStatus(b["status"])),
+    "credit_position": lambda w, b: w.set_credit_position(
+        b["code"],
+        None if b["limit"] is None else Decimal(b["limit"]),
+        None if b["balance"] is None else Decimal(b["balance"]),
+    ),
     "rows": lambda w, b: w.inject_rows(b["code"], b["dataset"], b["rows"]),
     "gap": lambda w, b: w.remove_shipments(
         b["code"], date.fromisoformat(b["start"]), date.fromisoformat(b["end"])

@@ -32,6 +32,10 @@ class CustomerDoc(ErpModel):
     CNTR_CAP_CTN: int = Field(description="Container capacity in cartons")
     TZ: str = Field(description="IANA time zone")
     CONTACTS: list[ContactDoc]
+    CURR_CD: str | None = Field(default=None, description="The account's currency (ISO 4217)")
+    CREDIT_LIMIT: str | None = Field(default=None, description="Decimal text; none: no limit")
+    OPEN_BAL: str | None = Field(default=None, description="Owed now, decimal text")
+    PAY_TERMS: str | None = None
     AS_OF_DT: str = Field(description="The ERP's business date, YYYYMMDD")
 
 
@@ -100,6 +104,19 @@ class ShipmentPage(PageEnvelope):
 
 class ActivityPage(PageEnvelope):
     ROWS: list[ActivityRow]
+
+
+class PriceRowDoc(ErpModel):
+    ITEM_CODE: str
+    CURR_CD: str
+    UNIT_PRICE: str = Field(description="Per carton, decimal text")
+    VALID_FROM: str = Field(description="YYYYMMDD")
+    VALID_TO: str | None = Field(default=None, description="YYYYMMDD, included; none: open")
+    MIN_QTY: int = Field(description="Cartons on the order line from which it applies")
+
+
+class PricePage(PageEnvelope):
+    ROWS: list[PriceRowDoc]
 
 
 class OrderPage(PageEnvelope):

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -32,9 +33,17 @@ from erp.simulator.generator import (
     status_on,
 )
 from erp.simulator.journal import Journal
-from planning.models import CreditStatus, CustomerProfile, OrderStatus, Product, ProductStatus
+from planning.models import (
+    CreditStatus,
+    CustomerProfile,
+    OrderStatus,
+    PriceRow,
+    Product,
+    ProductStatus,
+)
+from planning.pricing import by_product, line_value
 
-DATASETS = ("items", "shipments", "orders", "activity")
+DATASETS = ("items", "shipments", "orders", "activity", "prices")
 
 
 class UnknownCustomer(KeyError):
@@ -105,6 +114,7 @@ class CustomerState:
     patterns: dict[str, str]
     activity: WeeklyActivity
     """Cartons consumed and stock left per week, from the history on (the ERP's 852)."""
+    prices: list[PriceRow] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
     raw_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     api_orders: set[str] = field(default_factory=set)
@@ -125,6 +135,7 @@ class CustomerState:
             shipments=list(generated.shipment_records),
             patterns=generated.patterns,
             activity=generated.activity.copy(),
+            prices=list(generated.prices),
         )
 
     @property
@@ -145,11 +156,21 @@ def spec_body(spec: CustomerSpec) -> dict[str, Any]:
     """The spec as JSON values (`CustomerSpec(**body)` after `spec_from_body`)."""
     body = asdict(spec)
     body["credit_status"] = spec.credit_status.value
+    body["credit_limit"] = None if spec.credit_limit is None else str(spec.credit_limit)
+    body["open_balance"] = str(spec.open_balance)
     return body
 
 
 def spec_from_body(body: dict[str, Any]) -> CustomerSpec:
-    return CustomerSpec(**{**body, "credit_status": CreditStatus(body["credit_status"])})
+    limit, balance = body.get("credit_limit"), body.get("open_balance")
+    return CustomerSpec(
+        **{
+            **body,
+            "credit_status": CreditStatus(body["credit_status"]),
+            "credit_limit": None if limit is None else Decimal(limit),
+            "open_balance": Decimal(balance or 0),
+        }
+    )
 
 
 def _fingerprint(lines: Iterable[SubmittedLine], reference: str | None) -> str:
@@ -233,6 +254,26 @@ class SimWorld:
             state.profile = state.profile.model_copy(update={"credit_status": status})
             self.version += 1
             self._record("credit", code=code, status=status.value)
+
+    def set_credit_position(
+        self, code: str, limit: Decimal | None, balance: Decimal | None
+    ) -> None:
+        """The credit limit and open balance the ERP states (None: leave as it is)."""
+        with self.lock:
+            state = self.customer(code)
+            update = {
+                k: v
+                for k, v in (("credit_limit", limit), ("open_balance", balance))
+                if v is not None
+            }
+            state.profile = state.profile.model_copy(update=update)
+            self.version += 1
+            self._record(
+                "credit_position",
+                code=code,
+                limit=None if limit is None else str(limit),
+                balance=None if balance is None else str(balance),
+            )
 
     def inject_rows(self, code: str, dataset: str, rows: list[dict[str, Any]]) -> int:
         """Append raw ERP-format rows to a listing, as a broken ERP would serve them."""
@@ -441,6 +482,24 @@ class SimWorld:
             self.version += 1
             return record, False
 
+    def _check_credit(self, state: CustomerState, lines: list[SubmittedLine]) -> None:
+        """An order worth more than the credit left is refused, as an ERP's credit check
+        does (lines without a price count nothing)."""
+        available = state.profile.available_credit
+        if available is None:
+            return
+        prices = by_product(state.prices)
+        value = Decimal(0)
+        for line in lines:
+            priced = line_value(prices, line.product_code, line.quantity, self.today)
+            if priced is not None:
+                value += priced[0]
+        if value > available:
+            raise BusinessRejection(
+                "E_CREDIT_LIMIT",
+                f"order value {value:.2f} exceeds the credit available ({available:.2f})",
+            )
+
     def _check_order(
         self, state: CustomerState, lines: list[SubmittedLine]
     ) -> list[tuple[int, int]]:
@@ -450,6 +509,7 @@ class SimWorld:
             )
         if not lines:
             raise BusinessRejection("E_NO_LINES", "an order needs at least one line")
+        self._check_credit(state, lines)
         resolved: list[tuple[int, int]] = []
         seen: set[int] = set()
         for n, line in enumerate(lines, start=1):

@@ -188,7 +188,13 @@ function initRecommendation(root) {
     const chosen = boxes.filter((b) => b.checked).map((b) => Number(b.value));
     return { version, containers: chosen.length === boxes.length ? null : chosen, edits: editsOf() };
   };
-  const closeReview = () => { reviewed = null; if (reviewBox) reviewBox.hidden = true; if (approveBtn) approveBtn.hidden = false; };
+  const proposeBtn = root.querySelector("[data-testid=propose]");
+  const closeReview = () => {
+    reviewed = null;
+    if (reviewBox) reviewBox.hidden = true;
+    if (approveBtn) approveBtn.hidden = false;
+    if (proposeBtn) { proposeBtn.hidden = true; confirmBtn.hidden = false; }
+  };
   root.addEventListener("input", (event) => { if (event.target.matches("[data-testid=qty]")) closeReview(); });
   root.addEventListener("change", (event) => { if (event.target.matches("[data-testid=choose-container]")) closeReview(); });
   backBtn && backBtn.addEventListener("click", () => { closeReview(); recompute(); approveBtn.focus(); });
@@ -226,6 +232,12 @@ function initRecommendation(root) {
     confirmBtn.disabled = false;
     if (!result.ok) {
       showError(actionError, result.data.detail || "The approval was not taken.");
+      if (result.data.error === "over_approval_limit" && proposeBtn) {
+        confirmBtn.hidden = true;  // the same choice can go to an approver instead
+        proposeBtn.hidden = false;
+        proposeBtn.focus();
+        return;
+      }
       closeReview();
       if (result.status === 409) following.fast();  // decided elsewhere? catch up now
       return;
@@ -240,6 +252,67 @@ function initRecommendation(root) {
       : ""));
     renderOrders(result.data.orders);
     following.fast();
+  });
+
+  // Above the buyer's approval limit the reviewed choice is proposed: it waits in the cycle
+  // for an approver whose limit covers it.
+  proposeBtn && proposeBtn.addEventListener("click", async () => {
+    if (!reviewed) return;
+    proposeBtn.disabled = true;
+    following.pause(true);
+    const result = await api("POST", `/api/customers/${customerId}/proposals`, reviewed, { "Idempotency-Key": approvalKey });
+    following.pause(false);
+    proposeBtn.disabled = false;
+    if (!result.ok) {
+      showError(actionError, result.data.detail || "The proposal was not taken.");
+      if (result.status === 409) following.fast();
+      return;
+    }
+    showError(actionError, "");
+    lockDecision(root, "Proposed: waiting for an approver. The approvers are told; nothing is ordered until one approves.");
+  });
+
+  const approveProposal = document.querySelector("[data-testid=approve-proposal]");
+  approveProposal && approveProposal.addEventListener("click", async () => {
+    approveProposal.disabled = true;
+    showError(actionError, "");
+    following.pause(true);
+    approvalKey = approvalKey || (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+    const proposal = JSON.parse(approveProposal.dataset.proposal);
+    const result = await api("POST", `/api/customers/${customerId}/orders`, proposal, { "Idempotency-Key": approvalKey });
+    following.pause(false);
+    if (!result.ok) {
+      approveProposal.disabled = false;
+      showError(actionError, result.data.detail || "The approval was not taken.");
+      if (result.status === 409) following.fast();
+      return;
+    }
+    approveProposal.hidden = true;
+    lockDecision(root, "Proposal approved. The orders below are the re-packed, final quantities.");
+    renderOrders(result.data.orders);
+    following.fast();
+  });
+
+  const pasteBtn = root.querySelector("[data-testid=paste-apply]");
+  pasteBtn && pasteBtn.addEventListener("click", async () => {
+    const problemsList = root.querySelector("[data-testid=paste-problems]");
+    const text = root.querySelector("[data-testid=paste-text]").value;
+    pasteBtn.disabled = true;
+    if (!(await flush())) { pasteBtn.disabled = false; return; }
+    const result = await api("POST", `${draftUrl}/paste`, { text });
+    pasteBtn.disabled = false;
+    problemsList.replaceChildren();
+    if (!result.ok) {
+      const problems = (result.data && result.data.problems) || [{ field: "", problem: result.data.detail || "The quantities were not set." }];
+      for (const p of problems) {
+        const item = document.createElement("li");
+        item.textContent = p.field ? `${p.field}: ${p.problem}` : p.problem;
+        problemsList.append(item);
+      }
+      problemsList.hidden = false;
+      return;
+    }
+    location.reload();  // every row, total and container shows the new quantities
   });
 
   rejectBtn && rejectBtn.addEventListener("click", async () => {
@@ -323,7 +396,7 @@ function renderReview(box, review) {
 
 function lockDecision(root, note) {
   root.dataset.locked = "1";
-  for (const el of root.querySelectorAll("[data-testid=qty], [data-testid=choose-container], #decide button, #decide textarea")) el.disabled = true;
+  for (const el of root.querySelectorAll("[data-testid=qty], [data-testid=choose-container], [data-testid=approve-proposal], #decide button, #decide textarea")) el.disabled = true;
   const decide = root.querySelector("#decide");
   if (decide) decide.hidden = true;
   const notice = document.querySelector("[data-testid=decision-note]");
@@ -557,7 +630,77 @@ function initSettings(form) {
   });
 }
 
+// A product put off for N reviews (or back at once): from the next plan; a refresh re-plans.
+function initSnooze(box) {
+  const url = `/api/customers/${box.dataset.customerId}/products/${encodeURIComponent(box.dataset.code)}/snooze`;
+  const error = box.querySelector("[data-testid=snooze-error]");
+  const note = box.querySelector("[data-testid=snooze-note]");
+  const replan = box.querySelector("[data-testid=replan]");
+  const done = (text) => {
+    showError(error, ""); note.textContent = text; note.hidden = false;
+    if (replan) replan.hidden = false;
+  };
+  replan && replan.addEventListener("click", async () => {
+    replan.disabled = true;
+    const result = await api("POST", `/api/customers/${box.dataset.customerId}/cycles/current/refresh`);
+    replan.disabled = false;
+    if (!result.ok) { showError(error, result.data.detail || "The recommendation was not re-planned."); return; }
+    replan.hidden = true;
+    note.textContent = `Re-planned: recommendation v${result.data.state.recommendation ? result.data.state.recommendation.version : "?"} waits for a decision.`;
+    box.querySelector("[data-testid=to-recommendation]").hidden = false;
+  });
+  const snooze = box.querySelector("[data-testid=snooze-product]");
+  snooze && snooze.addEventListener("click", async () => {
+    const reviews = Number(box.querySelector("[data-testid=snooze-reviews]").value);
+    snooze.disabled = true;
+    const result = await api("PUT", url, { reviews });
+    snooze.disabled = false;
+    if (!result.ok) { showError(error, result.data.detail || "The product was not snoozed."); return; }
+    snooze.hidden = true;
+    done(`Snoozed until ${result.data.until}: plans made before then do not order it.`);
+  });
+  const wake = box.querySelector("[data-testid=wake]");
+  wake && wake.addEventListener("click", async () => {
+    wake.disabled = true;
+    const result = await api("DELETE", url);
+    if (!result.ok) { wake.disabled = false; showError(error, result.data.detail || "The snooze was not ended."); return; }
+    wake.hidden = true;
+    done("Not snoozed any more: the next plan orders it as it needs.");
+  });
+}
+
+// Order again: an earlier order's quantities drafted in the waiting recommendation.
+function initOrderAgain(box) {
+  const button = box.querySelector("[data-testid=order-again]");
+  const note = document.querySelector("[data-testid=order-again-note]");
+  const error = document.querySelector("[data-testid=order-again-error]");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const { customerId, orderId, version } = box.dataset;
+    const result = await api("POST", `/api/customers/${customerId}/recommendations/${version}/draft/from-order/${orderId}`);
+    button.disabled = false;
+    if (!result.ok) { showError(error, result.data.detail || "The quantities were not set."); return; }
+    showError(error, "");
+    const applied = Object.keys(result.data.applied).length;
+    const skipped = result.data.skipped;
+    note.replaceChildren(
+      `${applied} quantit${applied === 1 ? "y" : "ies"} set in recommendation v${version}.` +
+      (skipped.length ? ` Not in it (not added): ${skipped.join(", ")}.` : "") + " ",
+    );
+    const link = document.createElement("a");
+    link.href = `/customers/${customerId}/recommendation`;
+    link.textContent = "Review them";
+    link.dataset.testid = "to-recommendation";
+    note.append(link);
+    note.hidden = false;
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const orderAgain = document.querySelector("[data-testid=order-again-box]");
+  if (orderAgain) initOrderAgain(orderAgain);
+  const snoozeBox = document.querySelector("[data-testid=snooze]");
+  if (snoozeBox) initSnooze(snoozeBox);
   const rec = document.getElementById("recommendation");
   const cycle = document.getElementById("cycle");
   if (rec && rec.dataset.decidable === "1") initRecommendation(rec);

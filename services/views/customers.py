@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
@@ -73,6 +74,7 @@ class ProductCounts(BaseModel):
     healthy: int
     no_history: int
     discontinued: int
+    snoozed: int = Field(default=0, description="Put off by the buyer for some reviews")
     unplanned: int
     urgent: int
 
@@ -92,6 +94,10 @@ class RecommendationBrief(BaseModel):
     containers: int
     urgent_containers: int
     cartons: int
+    value: Decimal | None = Field(
+        default=None, description="What its containers are worth; null without prices"
+    )
+    currency: str | None = None
 
 
 class DataQualitySummary(BaseModel):
@@ -233,6 +239,8 @@ async def dashboard(session: AsyncSession, customer: Customer) -> Dashboard:
             containers=current["container_count"],
             urgent_containers=current["urgent_container_count"],
             cartons=current["cartons"],
+            value=(current["totals"] or {}).get("value"),
+            currency=(current["totals"] or {}).get("currency"),
         ),
         open_orders=data.open_orders,
         last_sync=None

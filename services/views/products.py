@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
+from planning.models import PriceRow
+from services.prices import rows_of as price_rows
 from services.product_detail import open_arrivals, outlook
 from services.risk import LABELS, Risk, cover_weeks
+from services.snoozes import snooze_of
 from services.views.page import Page
 from store import customer_settings as settings_repo
 from store import orders as orders_repo
@@ -61,8 +65,8 @@ class ProductOut(BaseModel):
     run_out_date: date | None
     status: str = Field(
         validation_alias="plan_status",
-        description="at_risk, reorder, healthy, no_history, discontinued (unplanned before the "
-        "first recommendation)",
+        description="at_risk, reorder, healthy, no_history, discontinued, snoozed (unplanned "
+        "before the first recommendation)",
     )
     urgent: bool
     ordered_quantity: int = Field(description="Cartons in the current recommendation")
@@ -110,6 +114,14 @@ class WeekCartons(BaseModel):
     cartons: int
 
 
+class PriceOut(BaseModel):
+    min_quantity: int = Field(description="Cartons in one container from which it applies")
+    unit_price: Decimal
+    currency: str
+    valid_from: date
+    valid_to: date | None
+
+
 class ProductDetail(ProductOut):
     """One product with its past shipments and its projected stock against the target."""
 
@@ -133,6 +145,20 @@ class ProductDetail(ProductOut):
         "lead time after ordering), booked in that week of the projection",
     )
     target_cartons: int | None = Field(description="target_weeks x weekly forecast")
+    prices: list[PriceOut] = Field(
+        default_factory=list,
+        description="The price list's rows valid today or later, by quantity break (per "
+        "carton, per container: each container is one ERP order)",
+    )
+    ordered_value: Decimal | None = Field(
+        default=None,
+        description="What the recommended cartons are worth: the product's line value in the "
+        "current recommendation (null: not ordered, or no price)",
+    )
+    snoozed_until: date | None = Field(
+        default=None,
+        description="The buyer put it off: plans made before this day do not order it",
+    )
 
 
 class ArrivalOut(BaseModel):
@@ -196,7 +222,9 @@ async def product_detail(session: AsyncSession, customer_id: int, code: str) -> 
         settings.lead_time_weeks,
     ).get(code, [])
     view = outlook(product, settings, snapshot.as_of, arrivals)
-    explanation = await recommendations_repo.latest_explanation(session, customer_id, code)
+    explanation, line_value = await recommendations_repo.latest_line(session, customer_id, code)
+    snoozed = await snooze_of(session, customer_id, code, snapshot.as_of)
+    kept = await snapshots.price_lists(session, customer_id, [code])
     fields = ProductOut.model_validate(product).model_dump()
     fields["plan_status"] = fields.pop("status")
     return ProductDetail.model_validate(
@@ -209,5 +237,25 @@ async def product_detail(session: AsyncSession, customer_id: int, code: str) -> 
             "next_arrival": arrivals[0].on if arrivals else None,
             "safety_stock_cartons": (explanation or {}).get("safety_stock_cartons"),
             "arrivals": [ArrivalOut(on=a.on, cartons=a.cartons, order=a.order) for a in arrivals],
+            "snoozed_until": None if snoozed is None else snoozed.until,
+            "prices": _current_prices(price_rows(code, kept.get(code))),
+            "ordered_value": None
+            if line_value is None or not product.ordered_quantity
+            else Decimal(line_value),
         }
     )
+
+
+def _current_prices(rows: list[PriceRow]) -> list[PriceOut]:
+    today = datetime.now(UTC).date()
+    return [
+        PriceOut(
+            min_quantity=r.min_quantity,
+            unit_price=r.unit_price,
+            currency=r.currency,
+            valid_from=r.valid_from,
+            valid_to=r.valid_to,
+        )
+        for r in sorted(rows, key=lambda r: (r.valid_from, r.min_quantity))
+        if r.valid_to is None or r.valid_to >= today
+    ]

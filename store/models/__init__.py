@@ -5,7 +5,7 @@ Importing this package registers every table on `Base.metadata` (Alembic's env r
 
 from __future__ import annotations
 
-from store.models.accounts import LoginFailure, RevokedToken, Role, User
+from store.models.accounts import CustomerRole, LoginFailure, RevokedToken, Role, User
 from store.models.audit import AuditEntry
 from store.models.customers import Customer, CustomerSettings
 from store.models.cycles import Cycle
@@ -24,11 +24,12 @@ from store.models.recommendations import (
     RecommendationRecord,
     RecommendationStatus,
 )
-from store.models.snapshots import PlanStatus, Snapshot, SnapshotProduct
+from store.models.snapshots import PlanStatus, ProductSnooze, Snapshot, SnapshotProduct
 
 __all__ = [
     "AuditEntry",
     "Customer",
+    "CustomerRole",
     "CustomerSettings",
     "Cycle",
     "ErpEventReceipt",
@@ -39,6 +40,7 @@ __all__ = [
     "OrderStatus",
     "OrderStatusChange",
     "PlanStatus",
+    "ProductSnooze",
     "RecommendationContainer",
     "RecommendationDraft",
     "RecommendationLine",

@@ -16,6 +16,15 @@ class Role(StrEnum):
     OPS = "ops"  # supplier operations: every customer
 
 
+class CustomerRole(StrEnum):
+    """What a customer's user may do with its recommendations (ops users have none: they may
+    do everything)."""
+
+    VIEWER = "viewer"  # reads
+    BUYER = "buyer"  # edits and proposes; approves only within their approval limit
+    APPROVER = "approver"  # approves within their approval limit (none: any value)
+
+
 class User(TimestampMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
@@ -38,6 +47,18 @@ class User(TimestampMixin, Base):
         Integer, default=0, doc="Bumped on logout/disable: every older token stops working"
     )
     last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    customer_role: Mapped[str | None] = mapped_column(
+        String(16), nullable=True, doc="CustomerRole of a customer user; None for ops"
+    )
+    approval_limit: Mapped[str | None] = mapped_column(
+        String(40),
+        nullable=True,
+        doc="Decimal text, in the account's currency: the most this user approves at once "
+        "(None: no limit)",
+    )
+    email: Mapped[str | None] = mapped_column(
+        String(254), nullable=True, doc="Where proposals waiting for this approver are sent"
+    )
 
 
 class LoginFailure(Base):

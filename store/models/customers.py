@@ -62,6 +62,9 @@ class CustomerSettings(Base):
     auto_approve_after_hours: Mapped[int] = mapped_column(Integer, default=24)
     auto_approve_max_cartons: Mapped[int | None] = mapped_column(Integer, nullable=True)
     auto_approve_max_containers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    auto_approve_max_value: Mapped[str | None] = mapped_column(
+        String(40), nullable=True, doc="Decimal text, in the account's currency"
+    )
 
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(120), nullable=True)

@@ -68,8 +68,15 @@ class Order(TimestampMixin, Base):
     delivered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     cartons: Mapped[int] = mapped_column(Integer, default=0)
     lines: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSON, default=list, doc='[{"product_code": str, "quantity": int}, ...]'
+        JSON,
+        default=list,
+        doc='[{"product_code": str, "quantity": int, "unit_price": str, "value": str}, ...] '
+        "(prices: ours, when the ERP has a price list)",
     )
+    value: Mapped[str | None] = mapped_column(
+        String(40), nullable=True, doc="Decimal text: its priced lines at approval; NULL: none"
+    )
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     promised_eta: Mapped[date | None] = mapped_column(
         Date, nullable=True, doc="The ETA the ERP gave when it accepted the order"

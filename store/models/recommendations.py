@@ -87,6 +87,10 @@ class RecommendationContainer(Base):
     volume_fill_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
     urgent: Mapped[bool] = mapped_column(Boolean)
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    value: Mapped[str | None] = mapped_column(
+        String(40), nullable=True, doc="Decimal text in the version's currency; NULL: no prices"
+    )
+    unpriced_lines: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RecommendationLine(Base):
@@ -110,6 +114,7 @@ class RecommendationLine(Base):
     carton_volume_m3: Mapped[float | None] = mapped_column(Float, nullable=True)
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    value: Mapped[str | None] = mapped_column(String(40), nullable=True, doc="Decimal text")
 
 
 class RecommendationDraft(Base):

@@ -34,6 +34,7 @@ class PlanStatus(StrEnum):
     HEALTHY = "healthy"
     NO_HISTORY = "no_history"
     DISCONTINUED = "discontinued"
+    SNOOZED = "snoozed"
     UNPLANNED = "unplanned"
 
 
@@ -108,6 +109,15 @@ class SnapshotProduct(Base):
             "oldest first: the ERP's consumption reports (EDI 852), when it has them",
         )
     )
+    prices: Mapped[list[list[Any]] | None] = deferred(
+        mapped_column(
+            JSON,
+            nullable=True,
+            doc='[[valid from ordinal, valid to ordinal or null, min quantity, "unit price", '
+            '"currency"], ...]: its rows of the ERP\'s price list (services.prices); NULL: the '
+            "ERP serves no price list",
+        )
+    )
     # --- from the latest plan -------------------------------------------------------------
     plan_status: Mapped[str] = mapped_column(String(16), default=PlanStatus.UNPLANNED.value)
     pattern: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -127,3 +137,20 @@ class SnapshotProduct(Base):
     risk: Mapped[str | None] = mapped_column(
         String(24), nullable=True, doc="services.risk.Risk; NULL until the first plan"
     )
+
+
+class ProductSnooze(Base):
+    """A product the buyer put off for some reviews: not ordered before `until`."""
+
+    __tablename__ = "product_snoozes"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "product_code", name="uq_product_snoozes_product"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    product_code: Mapped[str] = mapped_column(String(64))
+    until: Mapped[date] = mapped_column(Date)
+    reviews: Mapped[int] = mapped_column(Integer)
+    snoozed_by: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message as EmailMessage
@@ -13,6 +12,7 @@ from aiosmtpd.smtp import Envelope, Session
 
 from activities.notifier import LogNotifier, Message, SmtpNotifier, build_notifier
 from core.settings import Settings
+from tests.plugins.ports import free_port
 
 
 class Inbox:
@@ -25,16 +25,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -58,7 +52,7 @@ async def test_smtp_notifier_delivers_mail(smtp_server: tuple[Inbox, int]) -> No
 
 
 async def test_smtp_notifier_raises_when_the_server_is_down() -> None:
-    notifier = SmtpNotifier(host="127.0.0.1", port=_free_port(), sender="r@example.test", timeout=2)
+    notifier = SmtpNotifier(host="127.0.0.1", port=free_port(), sender="r@example.test", timeout=2)
     with pytest.raises(OSError):
         await notifier.send(Message(to=["x@example.test"], subject="s", body="b"))
 

@@ -13,7 +13,7 @@ from api.auth import tokens
 from core.settings import Settings
 from erp.client import ErpClient
 from erp.simulator.generator import DEMO_MEDIUM, DEMO_SMALL
-from services.accounts import create_user
+from services.accounts import ApprovalGrant, create_user
 from services.recommend import recommend
 from services.sync import sync_customer
 from store import customer_settings as settings_repo
@@ -49,6 +49,7 @@ async def add_user(
     username: str,
     role: Role,
     customer_id: int | None = None,
+    grant: ApprovalGrant | None = None,
 ) -> User:
     async with unit_of_work(sessions) as session:
         return await create_user(
@@ -58,6 +59,7 @@ async def add_user(
             role=role,
             customer_id=customer_id,
             actor="test",
+            approval_grant=grant,
         )
 
 

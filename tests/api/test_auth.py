@@ -54,6 +54,8 @@ async def test_login_returns_a_token_and_sets_cookies(
         "username": "buyer",
         "role": "customer",
         "customer_id": customer_id,
+        "customer_role": "approver",  # a customer's user approves, without limit, by default
+        "approval_limit": None,
     }
     # The cookie alone authenticates safe requests (httpx kept it from the login).
     assert (await api_client.get("/api/me")).status_code == 200

@@ -107,6 +107,25 @@ def test_users_add_disable_and_sync(cli_env: CliRunner) -> None:
         app, ["users", "add", "ALICE", "--role", "ops", "--generate"], terminal_width=200
     )
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+    limited = cli_env.invoke(
+        app,
+        ["users", "set-approval", "alice", "--customer-role", "buyer", "--approval-limit", "2500"],
+        terminal_width=200,
+    )
+    assert limited.exit_code == 0 and "alice: buyer, limit 2500" in limited.output
+    for bad in (
+        ["--customer-role", "boss"],
+        ["--customer-role", "buyer", "--approval-limit", "-5"],
+    ):
+        refused = cli_env.invoke(app, ["users", "set-approval", "alice", *bad], terminal_width=200)
+        assert refused.exit_code != 0, refused.output
+    listing = cli_env.invoke(app, ["users", "list"], terminal_width=200)
+    alice = next(line for line in listing.output.splitlines() if "alice" in line)
+    assert "buyer" in alice and "2500" in alice
+    not_a_customer = cli_env.invoke(
+        app, ["users", "set-approval", "nobody", "--customer-role", "viewer"], terminal_width=200
+    )
+    assert not_a_customer.exit_code == 1 and "not found" in not_a_customer.output
     disabled = cli_env.invoke(app, ["users", "disable", "alice"], terminal_width=200)
     assert disabled.exit_code == 0
     listing = cli_env.invoke(app, ["users", "list"], terminal_width=200)

@@ -64,3 +64,18 @@ async def test_a_long_username_is_refused_and_not_stored(
     ok_size = await api_client.post("/login", data={"username": "u" * 120, "password": "s"})
     assert ok_size.status_code == 401  # within the limit: checked (and counted) as usual
     assert await _failures(sessions) == 3
+
+
+async def test_a_query_parameter_given_twice_is_refused_naming_it(
+    api_client: httpx.AsyncClient,
+) -> None:
+    answer = await api_client.get(
+        "/api/audit", params=[("action", "null"), ("action", "settings.updated")]
+    )
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["error"] == "invalid_input" and body["field"] == "action"
+    assert "given 2 times" in body["detail"]
+    assert answer.headers["x-request-id"]
+    once = await api_client.get("/api/audit", params={"action": "settings.updated"})
+    assert once.status_code == 401  # not refused for its query: it needs an ops login

@@ -70,6 +70,7 @@ NEEDS_A_WORKER = frozenset(
         "/api/customers/{customer_id}/cycles/current",
         "/api/customers/{customer_id}/cycles/current/refresh",
         "/api/customers/{customer_id}/orders",
+        "/api/customers/{customer_id}/proposals",
         "/api/customers/{customer_id}/recommendations/{version}/reject",
         "/api/cycles/{cycle_id}/retry",
         "/api/cycles/{cycle_id}/cancel",
@@ -77,20 +78,22 @@ NEEDS_A_WORKER = frozenset(
 )
 
 # Settings have rules across fields (a reminder comes before the expiry, a grace period
-# before the expiry) that JSON Schema cannot state: a schema-valid combination may be refused
-# with 422 naming the field. Said here once, for that operation only.
+# before the expiry) that JSON Schema cannot state, and pasted lines have a format it cannot
+# state (`CODE quantity` per line): a schema-valid body may be refused with 422 naming the
+# field or the line. Said here once, for those operations only.
+REFUSABLE = ["2xx", "401", "403", "404", "409", "422", "429"]
 CROSS_FIELD_RULES = SchemathesisConfig.from_dict(
     {
         "operations": [
             {
-                "include-path": "/api/customers/{customer_id}/settings",
-                "include-method": "PUT",
-                "checks": {
-                    "positive_data_acceptance": {
-                        "expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]
-                    }
-                },
+                "include-path": path,
+                "include-method": method,
+                "checks": {"positive_data_acceptance": {"expected-statuses": REFUSABLE}},
             }
+            for path, method in [
+                ("/api/customers/{customer_id}/settings", "PUT"),
+                ("/api/customers/{customer_id}/recommendations/{version}/draft/paste", "POST"),
+            ]
         ]
     }
 )

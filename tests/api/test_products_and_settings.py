@@ -210,6 +210,7 @@ async def test_settings_round_trip_and_audit(
         "lead_time_weeks": 6,
         "container_max_weight_kg": 26_000.0,
         "target_soh_overrides": {"P-1": 12.0},
+        "auto_approve_max_value": "250000.55",  # exact: decimal text, never a float
     }
     response = await api_client.put(url, headers=bearer(token), json=changed)
     assert response.status_code == 200
@@ -248,6 +249,9 @@ async def test_settings_round_trip_and_audit(
         ({"reminder_hours": 100}, "reminder_hours"),
         ({"target_soh_overrides": {"P-1": 0}}, "target_soh_overrides.P-1"),
         ({"unknown_knob": 1}, "unknown_knob"),
+        ({"auto_approve_max_value": "-5"}, "auto_approve_max_value"),
+        ({"auto_approve_max_value": "a lot"}, "auto_approve_max_value"),
+        ({"auto_approve_max_value": "0.00001"}, "auto_approve_max_value"),
     ],
 )
 async def test_invalid_settings_are_refused_naming_the_field(

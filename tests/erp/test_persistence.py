@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ def _picture(world: SimWorld) -> dict[str, Any]:
         state = world.customer(code)
         customers[code] = {
             "profile": state.profile.model_dump(),
+            "prices": [p.model_dump() for p in state.prices],
             "stock": state.stock.tolist(),
             "orders": {n: vars(r).copy() for n, r in state.orders.items()},
             "shipments": [vars(r).copy() for r in state.shipments],
@@ -77,6 +79,7 @@ def test_a_restarted_world_is_the_world_that_stopped(tmp_path: Path) -> None:
     )
     world.delay_order(demo, second.number, 9)
     world.set_credit_status("P-ONE", CreditStatus.HOLD)
+    world.set_credit_position("P-ONE", Decimal("50000.00"), Decimal("1234.56"))
     world.inject_rows("P-ONE", "items", [{"ITEM_NO": "BROKEN"}])
     world.remove_shipments(demo, START, date(2026, 1, 10))
     world.advance(80)  # the first order ships and arrives (lead time 8 weeks, maybe late)

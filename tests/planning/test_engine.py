@@ -218,6 +218,29 @@ def test_discontinued_product_never_ordered() -> None:
     assert rec.summary == "No active products to plan; nothing to order."
 
 
+def test_a_snoozed_product_is_not_ordered_until_its_snooze_ends() -> None:
+    def planned(until: date) -> Recommendation:
+        inp = plan_input(
+            [product("NAP", stock_on_hand=0), product("B", stock_on_hand=0)],
+            weekly_shipments("NAP", [100] * 20) + weekly_shipments("B", [100] * 20),
+            **FLAT,
+        )
+        return plan(inp.model_copy(update={"snoozed": {"NAP": until}}))
+
+    later = AS_OF + timedelta(weeks=2)
+    snoozed = planned(later)
+    assert [line.product_code for line in snoozed.lines] == ["B"]  # stocked out, yet not NAP
+    nap = next(p for p in snoozed.products if p.product_code == "NAP")
+    assert nap.status is PlanStatus.SNOOZED and nap.ordered_quantity == 0
+    assert nap.note == (
+        f"Snoozed by the buyer until {later.isoformat()}: not ordered; it comes back at the "
+        "first review after."
+    )
+    assert snoozed.totals.urgent_products == 1  # B only: a snoozed product is not urgent
+    back = planned(AS_OF)  # the snooze ends on the planning day: ordered again
+    assert {line.product_code for line in back.lines} == {"NAP", "B"}
+
+
 @pytest.mark.parametrize("status", [OrderStatus.DELIVERED, OrderStatus.CANCELLED])
 def test_only_approved_and_in_transit_orders_count(status: OrderStatus) -> None:
     def qty(st: OrderStatus) -> int:
@@ -525,6 +548,29 @@ def test_auto_tops_up_within_one_containers_worth_not_max_cover() -> None:
         assert line.explanation is not None
         cover = line.explanation.cover_after_order_weeks
         assert cover is not None and cover <= 6 + 2 + 3 + 1e-6
+
+
+def test_auto_tops_up_no_further_than_the_customers_stock_as_a_whole_allows() -> None:
+    # The same customer, but one steady product holds 50 weeks of stock: the customer as a
+    # whole holds more than the ceilings in all, so nothing is pulled forward to fill the
+    # last container, though each of the others is below its own ceiling.
+    def planned(heavy_stock: int) -> Recommendation:
+        products = [product(f"P{i}", stock_on_hand=500) for i in range(9)]
+        products.append(product("P9", stock_on_hand=heavy_stock))
+        shipments = [s for i in range(10) for s in weekly_shipments(f"P{i}", [100] * 20)]
+        return plan(
+            plan_input(
+                products,
+                shipments,
+                container_capacity_cartons=3000,
+                **{**FLAT, "last_container": "auto", "max_cover_weeks": 26},
+            )
+        )
+
+    assert planned(500).totals.pulled_forward_cartons > 0
+    heavy = planned(5000)
+    assert heavy.totals.pulled_forward_cartons == 0
+    assert all(line.product_code != "P9" for line in heavy.lines)
 
 
 def test_fractional_lead_time_moves_the_arrival_into_its_week() -> None:

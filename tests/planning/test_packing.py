@@ -159,6 +159,15 @@ def test_top_up_gives_a_product_new_to_the_container_its_moq() -> None:
     assert top_up(roomy, [(candidate, 1, 0)]) == {"B": 40}
 
 
+def test_top_up_adds_at_most_its_budget_in_whole_packs() -> None:
+    box = Box(Limits(cartons=100))
+    box.add(PackItem("A", 20), 20)
+    first, second = PackItem("B", 30, pack_size=6), PackItem("C", 40, pack_size=4)
+    assert top_up(box, [(first, 6, 0), (second, 4, 0)], budget=45) == {"B": 30, "C": 12}
+    assert box.cartons == 62
+    assert top_up(Box(Limits(cartons=100)), [(first, 6, 0)], budget=0) == {}
+
+
 def test_an_order_that_cannot_be_split_into_orderable_shares_is_refused() -> None:
     # 201 cartons with MOQ 84 into 100-carton containers: two shares hold at most 200,
     # three need at least 252, so no packing of this quantity is orderable. The packer

@@ -7,6 +7,7 @@ clears them afterwards, or call `erp_sim.reset_faults()`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -112,3 +113,15 @@ async def erp_client(erp_sim: ErpSim) -> AsyncIterator[ErpClient]:
     finally:
         await http.aclose()
         erp_sim.reset_faults()
+
+
+@pytest.fixture
+async def fresh_customer(erp_sim: ErpSim) -> str:
+    """A small generated customer of this test's own on the shared simulator."""
+    code = f"T-{uuid.uuid4().hex[:8].upper()}"
+    async with erp_sim.admin() as admin:
+        response = await admin.post(
+            "/admin/customers", json={"code": code, "n_products": 20, "seed": 3}
+        )
+    assert response.status_code == 201, response.text
+    return code

@@ -442,7 +442,9 @@ async def review_and_approve(page: Page) -> None:
     await review.locator("[data-testid=confirm-approve]").click()
 
 
-async def approve_over_api(live: LiveStack, tenant: Tenant, version: int) -> None:
+async def approve_over_api(
+    live: LiveStack, tenant: Tenant, version: int, containers: list[int] | None = None
+) -> None:
     """The buyer approves through the JSON API (bearer token), as a script would."""
     async with httpx.AsyncClient(base_url=live.base_url, timeout=60) as api:
         token = await api.post(
@@ -451,7 +453,7 @@ async def approve_over_api(live: LiveStack, tenant: Tenant, version: int) -> Non
         assert token.status_code == 200, token.text
         response = await api.post(
             f"/api/customers/{tenant.customer_id}/orders",
-            json={"version": version},
+            json={"version": version, "containers": containers},
             headers={"Authorization": f"Bearer {token.json()['access_token']}"},
         )
     assert response.status_code == 201, response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -138,6 +139,18 @@ async def test_product_page_has_charts(live: LiveStack, page: Page, shot: Shot) 
         assert is_svg, f"{chart} is not an inline SVG"
         box = await svg.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 50, (chart, box)
+    # What its recommended cartons are worth: its lines in the containers, to the cent.
+    lines = [
+        line
+        for c in state.recommendation.containers
+        for line in c.lines
+        if line.product_code == code
+    ]
+    assert all(line.unit_price is not None for line in lines)
+    worth = sum(((line.unit_price or Decimal(0)) * line.quantity for line in lines), Decimal(0))
+    shown = await page.locator("[data-testid=ordered-value]").inner_text()
+    assert Decimal(shown.removeprefix("€").replace(",", "")) == worth
+    await expect(page.locator("[data-testid=price-list]")).to_contain_text("Price per carton: €")
     await shot(page, "product")
 
 

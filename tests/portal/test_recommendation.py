@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
 from typing import Any
 
 from playwright.async_api import Page, expect
+from pypdf import PdfReader
 
 from tests.portal.conftest import (
     LiveStack,
@@ -38,21 +40,20 @@ WATCH_STATUS = """() => {
 
 
 def editable_line(state: CycleState) -> LineView:
-    """A line whose product is in one container only, with packs of more than one carton and
-    room to take one pack off (so `quantity - pack` is valid and `+ 1` of it is not)."""
+    """A product with packs of more than one carton and room to take one pack off (so
+    `quantity - pack` is valid and `+ 1` of it is not), as the page's row shows it: its
+    quantity over every container. One in a single container is preferred."""
     assert state.recommendation is not None
     lines = [line for c in state.recommendation.containers for line in c.lines]
     counts: dict[str, int] = {}
+    totals: dict[str, int] = {}
     for line in lines:
         counts[line.product_code] = counts.get(line.product_code, 0) + 1
-    for line in lines:
-        smaller = line.quantity - line.pack_size
-        if (
-            counts[line.product_code] == 1
-            and line.pack_size > 1
-            and smaller >= max(line.moq, line.pack_size)
-        ):
-            return line
+        totals[line.product_code] = totals.get(line.product_code, 0) + line.quantity
+    for line in sorted(lines, key=lambda ln: counts[ln.product_code]):
+        total = totals[line.product_code]
+        if line.pack_size > 1 and total - line.pack_size >= max(line.moq, line.pack_size):
+            return line.model_copy(update={"quantity": total})
     raise AssertionError(f"no editable line in {state.recommendation}")
 
 
@@ -248,7 +249,9 @@ async def test_nothing_to_order_shows_all_healthy(live: LiveStack, page: Page, s
 async def test_only_the_chosen_containers_are_ordered(
     live: LiveStack, page: Page, shot: Shot
 ) -> None:
-    tenant = await live.new_tenant("Partial Approval Foods")
+    # Three times the default demand: two or more containers whatever day the ERP's data
+    # is generated for (at the default, some days plan one).
+    tenant = await live.new_tenant("Partial Approval Foods", monthly_cartons=120_000)
     state = await live.awaiting_approval(tenant)
     assert state.recommendation is not None
     planned = state.recommendation.containers
@@ -463,6 +466,22 @@ async def test_an_order_can_be_followed_to_its_lines_history_and_export(
     table = list(csv.reader(io.StringIO(text)))
     assert {row[4]: int(row[6]) for row in table[1:]} == expected
     assert all(row[0] == order.erp_order_number for row in table[1:])
+    # Its value at the ERP's prices: the lines add up to the order's, to the cent.
+    assert table[0][8] == "Value (EUR)"
+    shown_value = await page.locator("[data-testid=order-value]").inner_text()
+    assert sum(Decimal(row[8]) for row in table[1:]) == Decimal(
+        shown_value.removeprefix("€").replace(",", "")
+    )
+
+    # Its confirmation, printable: every container's ERP order with this one's lines.
+    async with page.expect_download() as download_info:
+        await page.locator("[data-testid=order-confirmation-pdf]").click()
+    download = await download_info.value
+    assert download.suggested_filename.endswith(f"-v{state.recommendation.version}.pdf")
+    path = await download.path()
+    printed = "\n".join(p.extract_text() for p in PdfReader(str(path)).pages)
+    assert f"ERP order {order.erp_order_number}" in printed
+    assert all(code in printed for code in expected)
 
     # Another customer's order is not there for this buyer.
     other = await page.goto(f"/customers/{live.a.customer_id}/orders/{order.order_id}")
@@ -471,3 +490,33 @@ async def test_an_order_can_be_followed_to_its_lines_history_and_export(
         f"/api/customers/{tenant.customer_id}/orders/{order.order_id + 100000}/lines.csv"
     )
     assert mine_elsewhere.status == 404
+
+
+async def test_a_credit_hold_at_the_sync_is_said_before_anyone_approves(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    """The ERP had the credit on hold when the cycle synced: every page says so, and an
+    approval is refused in words, with nothing sent to the ERP."""
+    tenant = await live.new_tenant("Held Credit Foods")
+    async with live.erp_sim.admin() as admin:
+        held = await admin.patch(
+            f"/admin/customers/{tenant.erp_code}", json={"credit_status": "hold"}
+        )
+        assert held.status_code == 204, held.text
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None and state.recommendation.credit_hold
+    await login(page, tenant.username)
+    await page.goto(f"/customers/{tenant.customer_id}/recommendation")
+    banner = page.locator("[data-testid=health-banner]")
+    await expect(banner).to_contain_text("Your credit is on hold with the supplier")
+    await expect(banner).to_contain_text("approvals are refused")
+    await review_and_approve(page)
+    await expect(page.locator("[data-testid=action-error]")).to_contain_text(
+        "the ERP has this customer's credit on hold"
+    )
+    await shot(page, "recommendation-credit-hold-at-sync")
+    assert await live.submissions(tenant.erp_code) == []
+    again = await live.wait_for(tenant, CycleStatus.AWAITING_APPROVAL)
+    assert again.decision is None and again.orders == []
+    await page.goto(f"/customers/{tenant.customer_id}")
+    await expect(banner).to_contain_text("Your credit is on hold with the supplier")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from typing import Any
 
 import openpyxl
@@ -129,7 +130,10 @@ async def test_sort_search_and_export_the_4000_product_recommendation(
     tenant = await live.new_tenant("Big Worksheet Foods", n_products=4_000, monthly_cartons=2e6)
     state = await live.awaiting_approval(tenant)
     assert state.recommendation is not None
-    lines = {ln.product_code: ln for c in state.recommendation.containers for ln in c.lines}
+    lines: dict[str, int] = {}
+    for c in state.recommendation.containers:
+        for ln in c.lines:
+            lines[ln.product_code] = lines.get(ln.product_code, 0) + ln.quantity
     assert len(lines) > 1_000, f"only {len(lines)} lines"
     await login(page, tenant.username)
     base = f"/customers/{tenant.customer_id}/recommendation"
@@ -153,13 +157,14 @@ async def test_sort_search_and_export_the_4000_product_recommendation(
     known_down = [c for c in down if c is not None]
     assert known_down == sorted(known_down, reverse=True) and known_down[0] >= known[-1]
 
-    # Search by a code from the middle of the list finds it (and only codes or names with it).
+    # Search by a code from the middle of the list finds it (and only codes or names with it);
+    # its row suggests the product's quantity over every container it was packed into.
     code = sorted(lines)[len(lines) // 2]
     await page.locator("[data-testid=search]").fill(code)
     await page.locator("[data-testid=apply-filters]").click()
     found = await page_rows(page)
     assert [r["code"] for r in found] == [code], found
-    assert number(found[0]["suggested"]) == lines[code].quantity
+    assert number(found[0]["suggested"]) == lines[code]
     await shot(page, "worksheet-4000-search")
 
     # The export of a sorted, filtered view equals the page's rows, in order.
@@ -225,3 +230,50 @@ async def test_without_pull_forward_drafts_each_line_down_to_its_need(
     assert sum(o.cartons for o in submitted.orders) == totals["quantity"]
     submissions = await live.submissions(tenant.erp_code)
     assert len(submissions) == len(submitted.orders)
+
+
+def euros(text: str) -> Decimal:
+    cleaned = text.strip()
+    assert cleaned.startswith("€"), cleaned
+    return Decimal(cleaned[1:].replace(",", ""))
+
+
+async def test_values_are_shown_and_add_up_on_the_page_and_in_the_export(
+    live: LiveStack, page: Page, shot: Shot
+) -> None:
+    tenant = await live.new_tenant("Priced Foods")
+    state = await live.awaiting_approval(tenant)
+    assert state.recommendation is not None
+    await login(page, tenant.username)
+    # The dashboard's call to action says what the waiting recommendation is worth ...
+    on_dashboard = euros(
+        (await page.locator("[data-testid=recommendation-value]").inner_text()).split(" ", 1)[1]
+    )
+    base = f"/customers/{tenant.customer_id}/recommendation"
+    await page.goto(base)
+    total = euros(
+        (await page.locator("[data-testid=recommendation-value]").inner_text()).split(" ", 1)[1]
+    )
+    assert on_dashboard == total  # ... the same as the recommendation's page
+    containers = [
+        euros(t) for t in await page.locator("[data-testid=container-value]").all_inner_texts()
+    ]
+    assert len(containers) == len(state.recommendation.containers)
+    assert sum(containers) == total > 0  # exact: cents, no float
+    rows = [euros(t) for t in await page.locator(f"{ROW} [data-field=value]").all_inner_texts()]
+    footer = euros(await page.locator("[data-testid=page-totals] [data-field=value]").inner_text())
+    assert sum(rows) == footer == total  # every line priced, all on one page
+    await shot(page, "recommendation-values")
+
+    xlsx_link = await page.locator("[data-testid=export-xlsx]").get_attribute("href")
+    assert xlsx_link
+    book = openpyxl.load_workbook(
+        io.BytesIO(await (await page.context.request.get(xlsx_link)).body()), read_only=True
+    )
+    sheet = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    header, body = list(sheet[0]), sheet[1:]
+    column = header.index("Value (suggested)")
+    assert sum(Decimal(str(r[column])) for r in body) == total
+    detail = await page.context.request.get(f"/api/customers/{tenant.customer_id}/recommendations")
+    current = (await detail.json())["current"]
+    assert Decimal(current["totals"]["value"]) == total and current["totals"]["currency"] == "EUR"

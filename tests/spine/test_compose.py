@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -9,8 +10,10 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
+import core.metrics  # noqa: F401  (registers Restock's metrics)
 from cli.main import app
 from core.settings import Settings
 
@@ -117,3 +120,61 @@ def test_the_worker_scales_out() -> None:
     worker = SERVICES["worker"]
     assert not {"container_name", "hostname", "ports", "volumes"} & worker.keys()
     assert worker["command"] == ["python", "worker.py"]
+
+
+PROMETHEUS = yaml.safe_load((ROOT / "ops/prometheus/prometheus.yml").read_text())
+DASHBOARD = json.loads((ROOT / "ops/grafana/dashboards/restock.json").read_text())
+ALERTS = yaml.safe_load((ROOT / "ops/prometheus/alerts.yml").read_text())
+
+
+def _port(address: str) -> int:
+    return int(address.rpartition(":")[2])
+
+
+def test_prometheus_scrapes_the_api_and_every_worker_replica_where_they_serve() -> None:
+    jobs = {job["job_name"]: job for job in PROMETHEUS["scrape_configs"]}
+    api = SERVICES["api"]["environment"]
+    assert jobs["restock-api"]["static_configs"][0]["targets"] == [f"api:{api['RESTOCK_API_PORT']}"]
+    worker = SERVICES["worker"]["environment"]
+    for job, setting in (
+        ("restock-worker", "RESTOCK_WORKER_METRICS_ADDRESS"),
+        ("temporal-sdk", "RESTOCK_TEMPORAL_METRICS_ADDRESS"),
+    ):
+        (found,) = jobs[job]["dns_sd_configs"]
+        assert found["names"] == ["worker"] and found["port"] == _port(worker[setting])
+        assert str(found["port"]) in SERVICES["worker"]["expose"]
+    # The token Prometheus sends is the API's, and comes from the environment.
+    assert (
+        api["RESTOCK_METRICS_TOKEN"]
+        == SERVICES["prometheus"]["environment"]["RESTOCK_METRICS_TOKEN"]
+    )
+    token_file = jobs["restock-api"]["authorization"]["credentials_file"]
+    assert token_file in SERVICES["prometheus"]["command"][0]
+    for service in ("prometheus", "grafana"):
+        for volume in SERVICES[service]["volumes"]:
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{service}: {source} does not exist"
+
+
+def _restock_series() -> set[str]:
+    names: set[str] = set()
+    for family in REGISTRY.collect():
+        if family.name.startswith("restock_"):
+            names |= {sample.name for sample in family.samples} | {family.name}
+            suffixes = ("_total",) if family.type == "counter" else ("_bucket", "_count", "_sum")
+            names |= {family.name + s for s in suffixes}
+    return names
+
+
+def test_the_dashboard_and_alerts_ask_only_for_metrics_we_serve() -> None:
+    exprs = [t["expr"] for p in DASHBOARD["panels"] for t in p["targets"]]
+    exprs += [rule["expr"] for group in ALERTS["groups"] for rule in group["rules"]]
+    asked = {name for e in exprs for name in re.findall(r"\b(restock_[a-z_]+)", e)}
+    assert asked, "no Restock metric on the dashboard"
+    assert asked <= _restock_series(), sorted(asked - _restock_series())
+    assert {p["datasource"]["uid"] for p in DASHBOARD["panels"]} == {"prometheus"}
+    datasource = yaml.safe_load(
+        (ROOT / "ops/grafana/provisioning/datasources/prometheus.yml").read_text()
+    )
+    assert datasource["datasources"][0]["uid"] == "prometheus"

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.api.testservice.v1 import SleepRequest
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -300,3 +301,55 @@ def erp_sim() -> Iterator[ErpSim]:
         yield sim
     finally:
         sim.server.stop()
+
+
+SKIP_TIMEOUT = timedelta(minutes=2)
+
+
+async def terminate_when_idle(handle: WorkflowHandle[Any, Any], reason: str) -> None:
+    """Terminate a workflow on the time-skipping server only once no activity or workflow
+    task of it is in flight. The test server locks time while one is, and terminating the
+    workflow then never releases that lock (temporalio/sdk-java#1138): every later
+    `skip_time` of the test would advance in real time. Time is locked meanwhile, so an idle
+    workflow stays idle until the terminate."""
+    for _ in range(300):
+        if not await _work_in_flight(handle):
+            await handle.terminate(reason)
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{handle.id} never idle")
+
+
+ACTIVITY_CLOSED = {
+    "activity_task_completed_event_attributes",
+    "activity_task_failed_event_attributes",
+    "activity_task_timed_out_event_attributes",
+    "activity_task_canceled_event_attributes",
+}
+
+
+async def _work_in_flight(handle: WorkflowHandle[Any, Any]) -> bool:
+    """From one read of the history, which is consistent where describe and history read one
+    after the other are not (the test server's describe never reports a workflow task)."""
+    activities: set[int] = set()
+    task_scheduled = task_completed = 0
+    async for event in handle.fetch_history_events():
+        kind = event.WhichOneof("attributes")
+        if kind == "activity_task_scheduled_event_attributes":
+            activities.add(event.event_id)
+        elif kind in ACTIVITY_CLOSED:
+            activities.discard(getattr(event, kind).scheduled_event_id)
+        elif kind == "workflow_task_scheduled_event_attributes":
+            task_scheduled = event.event_id
+        elif kind == "workflow_task_completed_event_attributes":
+            task_completed = event.event_id
+    return bool(activities) or task_scheduled > task_completed
+
+
+async def skip_time(env: WorkflowEnvironment, duration: timedelta) -> None:
+    """`env.sleep(duration)` with room for a loaded machine: the test server fires every
+    timer due in `duration` (every waiting workflow of the session wakes) before it answers,
+    which on 2 shared cores can outlast the default RPC deadline."""
+    request = SleepRequest()
+    request.duration.FromTimedelta(duration)
+    await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_TIMEOUT)

@@ -8,30 +8,37 @@ Temporal UI links, ops retry after a business rejection, and 503 while Temporal 
 from __future__ import annotations
 
 import asyncio
-import socket
+import io
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import tokens
+from core.errors import Conflict
 from core.settings import Environment, Settings
 from core.temporal import SEARCH_ATTRIBUTES, temporal_cli_path
-from services.cycle_control import cycle_handle
+from services.accounts import ApprovalGrant
+from services.cycle_control import cycle_handle, send_update
 from store.customers import upsert_customer
 from store.db import unit_of_work
 from store.models import AuditEntry, Role
 from tests.api.conftest import add_user, bearer
+from tests.plugins.ports import free_port
 from tests.workflows.conftest import CycleStack
 from webapp import create_app
-from workflows.contract.cycle import CycleStatus
+from workflows.contract import names
+from workflows.contract.cycle import ApproveRequest, ApproveResult, Authority, CycleStatus
 
 
 @dataclass
@@ -249,17 +256,10 @@ async def test_ops_retry_lands_a_rejected_submission_once(
     assert (await api.http.post("/api/cycles/2147483647/retry", headers=api.ops)).status_code == 404
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_temporal_down_is_503_and_the_api_recovers_by_itself(
     database_url: str, sessions: async_sessionmaker[AsyncSession], task_queue: str
 ) -> None:
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         env=Environment.TEST,
         database_url=database_url,
@@ -361,3 +361,275 @@ async def test_a_failed_cycle_shows_failed_everywhere_within_seconds_and_ops_are
         searchable_after_s=round(searchable_after, 2),
         ops_told=told.subject,
     )
+
+
+async def test_a_credit_hold_at_the_sync_refuses_approval_until_ops_override_with_a_reason(
+    cycle_stack: CycleStack, api: Api
+) -> None:
+    async with cycle_stack.erp_sim.admin() as admin:
+        held = await admin.patch(f"/admin/customers/{api.erp_code}", json={"credit_status": "hold"})
+        assert held.status_code == 204, held.text
+    assert (await api.http.post(api.url("/cycles"), headers=api.buyer)).status_code == 201
+    waiting = await cycle_stack.wait_for(api.customer_id, CycleStatus.AWAITING_APPROVAL)
+    rec = waiting.recommendation
+    assert rec is not None and rec.credit_hold
+    version = {"version": rec.version}
+
+    refused = await api.http.post(api.url("/orders"), headers=api.buyer, json=version)
+    assert refused.status_code == 409, refused.text
+    assert "credit on hold" in refused.json()["detail"]
+    assert "ask the supplier's accounts team" in refused.json()["detail"]
+    not_theirs = await api.http.post(
+        api.url("/orders"), headers=api.buyer, json={**version, "credit_override": "I promise"}
+    )
+    assert not_theirs.status_code == 403 and not_theirs.json()["field"] == "credit_override"
+    blank = await api.http.post(
+        api.url("/orders"), headers=api.ops, json={**version, "credit_override": ""}
+    )
+    assert blank.status_code == 422 and blank.json()["field"] == "credit_override"
+    assert await cycle_stack.submissions(api.erp_code) == []  # nothing reached the ERP
+    still = await cycle_stack.wait_for(api.customer_id, CycleStatus.AWAITING_APPROVAL)
+    assert still.decision is None
+
+    # The supplier's credit team releases it at the ERP; ops approve before the next sync.
+    async with cycle_stack.erp_sim.admin() as admin:
+        released = await admin.patch(
+            f"/admin/customers/{api.erp_code}", json={"credit_status": "ok"}
+        )
+        assert released.status_code == 204, released.text
+    reason = "payment received by wire this morning"
+    approved = await api.http.post(
+        api.url("/orders"), headers=api.ops, json={**version, "credit_override": reason}
+    )
+    assert approved.status_code == 201, approved.text
+    submitted = await cycle_stack.wait_for(api.customer_id, CycleStatus.SUBMITTED)
+    assert len(await cycle_stack.submissions(api.erp_code)) == len(rec.containers)
+    assert submitted.decision is not None and submitted.decision.actor == "user:ops"
+    assert submitted.decision.reason == f"approved over the ERP's credit hold: {reason}"
+    async with cycle_stack.sessions() as session:
+        details = await session.scalar(
+            select(AuditEntry.details).where(
+                AuditEntry.customer_id == api.customer_id,
+                AuditEntry.action == "recommendation.approved",
+            )
+        )
+    assert details is not None and details["credit_override"] == reason
+
+
+async def test_an_approval_over_the_credit_limit_is_refused_and_what_fits_lands_once(
+    cycle_stack: CycleStack, api: Api
+) -> None:
+    # Three times the default demand: two containers or more, whatever the generated data.
+    customer_id, erp_code = await cycle_stack.new_customer(monthly_cartons=120_000)
+    buyer = await add_user(cycle_stack.sessions, "big-buyer", Role.CUSTOMER, customer_id)
+    headers = bearer(tokens.issue(cycle_stack.settings, buyer).token)
+    api = Api(api.http, customer_id, erp_code, headers, api.other_buyer, api.ops)
+    # Plan once to learn the containers' values, then give the account exactly the credit
+    # the first container needs, and plan again at that sync.
+    assert (await api.http.post(api.url("/cycles"), headers=api.buyer)).status_code == 201
+    first = await cycle_stack.wait_for(api.customer_id, CycleStatus.AWAITING_APPROVAL)
+    assert first.recommendation is not None and len(first.recommendation.containers) >= 2
+    worth = first.recommendation.containers[0].value
+    assert worth is not None and worth > 0
+    async with cycle_stack.erp_sim.admin() as admin:
+        limited = await admin.patch(
+            f"/admin/customers/{api.erp_code}",
+            json={"credit_limit": str(worth + 1), "open_balance": "1.00"},
+        )
+        assert limited.status_code == 204, limited.text
+    refreshed = await api.http.post(api.url("/cycles/current/refresh"), headers=api.buyer)
+    assert refreshed.status_code == 200, refreshed.text
+    state = await cycle_stack.wait_for(api.customer_id, CycleStatus.AWAITING_APPROVAL)
+    rec = state.recommendation
+    assert rec is not None and rec.available_credit == worth
+    assert [c.value for c in rec.containers] == [c.value for c in first.recommendation.containers]
+
+    refused = await api.http.post(
+        api.url("/orders"), headers=api.buyer, json={"version": rec.version}
+    )
+    assert refused.status_code == 409, refused.text
+    detail = refused.json()["detail"]
+    assert f"over the {worth:,.2f} EUR of credit left" in detail
+    assert f"container 1 fits ({worth:,.2f} EUR): approve it" in detail
+    assert await cycle_stack.submissions(api.erp_code) == []
+
+    approved = await api.http.post(
+        api.url("/orders"), headers=api.buyer, json={"version": rec.version, "containers": [1]}
+    )
+    assert approved.status_code == 201, approved.text
+    submitted = await cycle_stack.wait_for(api.customer_id, CycleStatus.SUBMITTED)
+    assert [o.container_index for o in submitted.orders] == [1]
+    assert len(await cycle_stack.submissions(api.erp_code)) == 1
+
+
+async def test_an_order_placed_is_confirmed_with_erp_numbers_and_values(
+    cycle_stack: CycleStack, api: Api
+) -> None:
+    assert (await api.http.post(api.url("/cycles"), headers=api.buyer)).status_code == 201
+    waiting = await cycle_stack.wait_for(api.customer_id, CycleStatus.AWAITING_APPROVAL)
+    rec = waiting.recommendation
+    assert rec is not None
+    approved = await api.http.post(
+        api.url("/orders"), headers=api.buyer, json={"version": rec.version}
+    )
+    assert approved.status_code == 201, approved.text
+    submitted = await cycle_stack.wait_for(api.customer_id, CycleStatus.SUBMITTED)
+
+    link = f"/recommendations/{rec.version}/confirmation.xlsx"
+    document = await api.http.get(api.url(link), headers=api.buyer)
+    assert document.status_code == 200, document.text
+    book = openpyxl.load_workbook(io.BytesIO(document.content), read_only=True)
+    rows = [list(r) for r in book.active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+    header = rows.index(next(r for r in rows if r and r[0] == "Container"))
+    body = rows[header + 1 :]
+    lines = [r for r in body if r[3]]
+    total = body[-1]
+    assert total[4] == "Total placed" and total[5] == sum(o.cartons for o in submitted.orders)
+    assert {r[8] for r in lines} <= {"submitted", "in_transit"}
+    assert sum(Decimal(str(r[7])) for r in lines) == Decimal(str(total[7]))
+    expected = Decimal(0)
+    for order in submitted.orders:
+        assert order.erp_order_number
+        state = cycle_stack.erp_sim.world.customer(api.erp_code)
+        erp = state.orders[order.erp_order_number]
+        mine = [r for r in lines if r[1] == order.erp_order_number]
+        assert {r[3]: r[5] for r in mine} == {state.codes[i]: q for i, q in erp.lines}
+        expected += sum(Decimal(str(r[7])) for r in mine)
+    assert (
+        expected
+        == Decimal(str(total[7]))
+        == sum((c.value or Decimal(0) for c in rec.containers), Decimal(0))
+    )
+
+    placed = [m for m in cycle_stack.notifier.sent if m.subject.startswith("Order placed")]
+    for _ in range(100):
+        placed = [m for m in cycle_stack.notifier.sent if m.subject.startswith("Order placed")
+                  and f"customers/{api.customer_id}" in m.body]  # fmt: skip
+        if placed:
+            break
+        await asyncio.sleep(0.1)
+    assert len(placed) == 1, cycle_stack.notifier.sent
+    text = placed[0].body
+    for order in submitted.orders:
+        assert f"Container {order.container_index}: ERP order {order.erp_order_number}," in text
+    assert f"Total: {sum(o.cartons for o in submitted.orders):,} cartons, €{expected:,.2f}" in text
+    assert f"{link}" in text
+
+    assert link.replace(".xlsx", ".pdf") in text
+
+    printed = await api.http.get(api.url(link.replace(".xlsx", ".pdf")), headers=api.buyer)
+    assert printed.status_code == 200, printed.text
+    assert printed.headers["content-type"] == "application/pdf"
+    assert (
+        f'order-confirmation-{api.erp_code}-v{rec.version}.pdf"'
+        in (printed.headers["content-disposition"])
+    )
+    pdf_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.content)).pages)
+    for order in submitted.orders:
+        assert f"ERP order {order.erp_order_number}" in pdf_text
+    for row in lines:
+        assert row[3] in pdf_text
+    placed_cartons = sum(o.cartons for o in submitted.orders)
+    assert f"Total placed: {placed_cartons:,} cartons, {expected:,.2f} EUR" in pdf_text
+
+    other = await api.http.get(api.url(link), headers=api.other_buyer)
+    assert other.status_code == 404
+    other_pdf = await api.http.get(api.url(link.replace(".xlsx", ".pdf")), headers=api.other_buyer)
+    assert other_pdf.status_code == 404
+    never = await api.http.get(
+        api.url(f"/recommendations/{rec.version + 5}/confirmation.xlsx"), headers=api.buyer
+    )
+    assert never.status_code == 404 and never.json()["field"] == "version"
+
+
+async def test_a_choice_above_the_buyers_limit_waits_for_an_approver_and_lands_once(
+    cycle_stack: CycleStack, api: Api
+) -> None:
+    sessions, settings = cycle_stack.sessions, cycle_stack.settings
+
+    async def user(name: str, grant: ApprovalGrant) -> dict[str, str]:
+        added = await add_user(sessions, name, Role.CUSTOMER, api.customer_id, grant)
+        return bearer(tokens.issue(settings, added).token)
+
+    one_euro = Decimal("1.00")
+    buyer = await user("small-buyer", ApprovalGrant(customer_role="buyer", approval_limit=one_euro))
+    viewer = await user("viewer", ApprovalGrant(customer_role="viewer"))
+    low = await user(
+        "low-approver",
+        ApprovalGrant(customer_role="approver", approval_limit=one_euro, email="low@example.com"),
+    )
+    approver = await user(
+        "approver", ApprovalGrant(customer_role="approver", email="approver@example.com")
+    )
+    assert (await api.http.post(api.url("/cycles"), headers=buyer)).status_code == 201
+    state = await cycle_stack.wait_for(api.customer_id, CycleStatus.AWAITING_APPROVAL)
+    rec = state.recommendation
+    assert rec is not None
+    choice = {"version": rec.version, "containers": [rec.containers[0].index]}
+    worth = rec.containers[0].value
+    assert worth is not None and worth > one_euro
+
+    # A viewer reads, and decides nothing; a buyer may not reject.
+    for path, body in [("/orders", choice), ("/proposals", choice)]:
+        refused = await api.http.post(api.url(path), headers=viewer, json=body)
+        assert refused.status_code == 403 and refused.json()["error"] == "role_forbidden"
+    draft = await api.http.patch(
+        api.url(f"/recommendations/{rec.version}/draft"), headers=viewer, json={"edits": {}}
+    )
+    assert draft.status_code == 403, draft.text
+    not_buyers = await api.http.post(
+        api.url(f"/recommendations/{rec.version}/reject"), headers=buyer, json={"reason": "no"}
+    )
+    assert not_buyers.status_code == 403 and "approver role" in not_buyers.json()["detail"]
+
+    # Above the buyer's limit the approval is refused (nothing at the ERP) and proposed.
+    over = await api.http.post(api.url("/orders"), headers=buyer, json=choice)
+    assert over.status_code == 403, over.text
+    assert over.json()["error"] == "over_approval_limit"
+    assert over.json()["field"] == "approval_limit"
+    assert f"worth {worth:,.2f} EUR, above your approval limit of 1.00 EUR" in over.json()["detail"]
+    proposed = await api.http.post(api.url("/proposals"), headers=buyer, json=choice)
+    assert proposed.status_code == 201, proposed.text
+    proposal = proposed.json()["state"]["proposal"]
+    assert (
+        proposal["actor"] == "user:small-buyer" and proposal["containers"] == choice["containers"]
+    )
+    assert Decimal(proposal["value"]) == worth
+    assert await cycle_stack.submissions(api.erp_code) == []
+
+    # Only the approvers whose limit covers it are told.
+    told = await cycle_stack.wait_notified("Waiting for an approver")
+    assert told.to == ["approver@example.com"]
+    assert f"user:small-buyer proposes containers {choice['containers'][0]}" in told.body
+
+    # The cycle itself holds the line, whatever the caller claims to the API.
+    with pytest.raises(Conflict, match="approval_limit: the containers chosen are worth"):
+        await send_update(
+            cycle_stack.client,
+            api.customer_id,
+            names.APPROVE,
+            ApproveRequest(
+                **choice,
+                actor="user:small-buyer",
+                authority=Authority(role="buyer", limit=one_euro),
+            ),
+            result_type=ApproveResult,
+        )
+    too_low = await api.http.post(api.url("/orders"), headers=low, json=choice)
+    assert too_low.status_code == 403 and too_low.json()["error"] == "over_approval_limit"
+
+    approved = await api.http.post(
+        api.url("/orders"), headers={**approver, "Idempotency-Key": "p-1"}, json=choice
+    )
+    assert approved.status_code == 201, approved.text
+    again = await api.http.post(
+        api.url("/orders"), headers={**approver, "Idempotency-Key": "p-1"}, json=choice
+    )
+    assert again.status_code == 201 and again.json() == approved.json()
+    submitted = await cycle_stack.wait_for(api.customer_id, CycleStatus.SUBMITTED)
+    assert submitted.decision is not None and submitted.decision.actor == "user:approver"
+    assert submitted.decision.reason == "proposed by user:small-buyer"
+    assert len(await cycle_stack.submissions(api.erp_code)) == 1
+    actions = await _audit_actions(sessions, api.customer_id)
+    assert ("recommendation.proposed", "user:small-buyer") in actions
+    assert ("recommendation.approved", "user:approver") in actions

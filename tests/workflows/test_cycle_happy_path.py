@@ -9,7 +9,7 @@ from services.cycle_control import cycle_handle, send_update
 from store.models import AuditEntry, Cycle, Order, OrderEvent
 from tests.workflows.conftest import CycleStack
 from workflows.contract import names
-from workflows.contract.cycle import ApproveRequest, CycleStatus, RejectRequest
+from workflows.contract.cycle import ApproveRequest, ContainerView, CycleStatus, RejectRequest
 from workflows.contract.shipment import ShipmentState, ShipmentStatus
 
 
@@ -131,6 +131,27 @@ async def _ordered(stack: CycleStack, customer_id: int) -> dict[str, int]:
     return totals
 
 
+CAPACITY = 20_000  # `CycleStack.new_customer`'s containers
+
+
+def _one_pack_more_or_less(container: ContainerView) -> dict[str, int]:
+    """An edit that keeps the container one container: a pack more of a line where it has
+    room (how full the last container is depends on the day's generated data), else a pack
+    less of a line that stays at or above its minimum."""
+    totals: dict[str, int] = {}
+    for line in container.lines:
+        totals[line.product_code] = totals.get(line.product_code, 0) + line.quantity
+    room = CAPACITY - container.cartons
+    for line in container.lines:
+        if line.pack_size <= room:
+            return {line.product_code: totals[line.product_code] + line.pack_size}
+    for line in container.lines:
+        less = totals[line.product_code] - line.pack_size
+        if less >= max(line.moq, line.pack_size):
+            return {line.product_code: less}
+    raise AssertionError(f"no line of container {container.index} can take a one-pack edit")
+
+
 async def test_approving_chosen_containers_and_edits_orders_exactly_that(
     cycle_stack: CycleStack,
 ) -> None:
@@ -146,8 +167,7 @@ async def test_approving_chosen_containers_and_edits_orders_exactly_that(
             expected[line.product_code] = expected.get(line.product_code, 0) + line.quantity
         edits = {}
         if edit:
-            line = chosen.lines[0]
-            edits = {line.product_code: expected[line.product_code] + line.pack_size}
+            edits = _one_pack_more_or_less(chosen)
             expected.update(edits)
         result = await send_update(
             cycle_stack.client,

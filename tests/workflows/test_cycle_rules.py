@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from workflows import cycle_rules as rules
 from workflows.contract.cycle import (
     ApproveRequest,
+    Authority,
     ContainerLimitsView,
     ContainerView,
     CyclePolicy,
     CycleStatus,
     LineView,
     OrderView,
+    ProposeRequest,
     RecommendationView,
 )
 
@@ -254,3 +259,197 @@ def test_pending_orders_and_summaries() -> None:
     assert rules.submitted_summary(orders) == (
         "1 container(s) accepted by the ERP: #2 SO-2; 1 cancelled"
     )
+
+
+URGENT_THREE = RecommendationView(
+    version=4,
+    summary="4 containers",
+    containers=[
+        ContainerView(index=1, cartons=900, fill_pct=90, urgent=True, lines=[line("A", 900)]),
+        ContainerView(index=2, cartons=1000, fill_pct=100, urgent=False, lines=[line("B", 1000)]),
+        ContainerView(index=3, cartons=1000, fill_pct=100, urgent=True, lines=[line("C", 1000)]),
+        ContainerView(index=4, cartons=500, fill_pct=50, urgent=True, lines=[line("D", 500)]),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("caps", "taken", "held"),
+    [
+        ({}, [1, 3, 4], []),  # no caps: every urgent container, as before
+        ({"auto_approve_max_containers": 2}, [1, 3], [4]),
+        ({"auto_approve_max_cartons": 1_500}, [1, 4], [3]),  # 3 would make 1,900; 4 fits
+        ({"auto_approve_max_cartons": 1_000, "auto_approve_max_containers": 1}, [1], [3, 4]),
+        ({"auto_approve_max_cartons": 400}, [], [1, 3, 4]),  # none fits: a person decides
+    ],
+)
+def test_auto_approval_keeps_within_its_caps(
+    caps: dict[str, int], taken: list[int], held: list[int]
+) -> None:
+    policy = POLICY.model_copy(update=caps)
+    assert rules.auto_approvable(URGENT_THREE, policy) == taken
+    assert rules.held_back(URGENT_THREE, policy) == held
+
+
+def test_caps_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="auto_approve_max_cartons"):
+        CyclePolicy(auto_approve_max_cartons=0)
+
+
+def test_a_credit_hold_refuses_approval_and_auto_approval_takes_nothing() -> None:
+    held = REC.model_copy(update={"credit_hold": True})
+    with pytest.raises(rules.Refusal, match="credit on hold"):
+        rules.check_approval(WAITING, held, approve())
+    with pytest.raises(rules.Refusal, match="credit on hold"):
+        rules.check_approval(WAITING, held, approve(credit_override="  "))
+    rules.check_approval(WAITING, held, approve(credit_override="paid by wire"))
+    assert rules.auto_approvable(held, POLICY) == []
+    assert rules.held_back(held, POLICY) == [1]
+
+
+def _priced(
+    index: int, code: str, quantity: int, price: str, urgent: bool = False
+) -> ContainerView:
+    return ContainerView(
+        index=index,
+        cartons=quantity,
+        fill_pct=100,
+        urgent=urgent,
+        lines=[
+            LineView(
+                product_code=code,
+                name=code,
+                quantity=quantity,
+                pack_size=10,
+                moq=0,
+                urgent=urgent,
+                unit_price=Decimal(price),
+            )
+        ],
+    )
+
+
+PRICED = RecommendationView(
+    version=3,
+    summary="3 containers",
+    containers=[
+        _priced(1, "A", 1_000, "2.50", urgent=True),  # 2,500.00
+        _priced(2, "B", 1_000, "4.00"),  # 4,000.00
+        _priced(3, "C", 1_000, "1.00"),  # 1,000.00
+    ],
+    available_credit=Decimal("3600.00"),
+    currency="EUR",
+)
+
+
+def test_an_approval_over_the_credit_left_is_refused_saying_what_fits() -> None:
+    assert rules.approval_value(PRICED, [1, 2, 3], {}) == Decimal("7500.00")
+    with pytest.raises(rules.Refusal) as refused:
+        rules.check_approval(WAITING, PRICED, approve())
+    text = str(refused.value)
+    assert "worth 7,500.00 EUR, over the 3,600.00 EUR of credit left" in text
+    assert "containers 1, 3 fit (3,500.00 EUR)" in text  # 2 would make 6,500
+    rules.check_approval(WAITING, PRICED, approve(containers=[1, 3]))  # 3,500: fits
+    # An edit down brings it under: A at 600 cartons is worth 1,500.00, with B 5,500.00.
+    with pytest.raises(rules.Refusal, match=re.escape("worth 5,500.00 EUR")):
+        rules.check_approval(WAITING, PRICED, approve(containers=[1, 2], edits={"A": 600}))
+    rules.check_approval(WAITING, PRICED, approve(containers=[2], edits={"B": 800}))  # 3,200
+    rules.check_approval(WAITING, PRICED, approve(credit_override="limit raised by phone"))
+    unlimited = PRICED.model_copy(update={"available_credit": None})
+    rules.check_approval(WAITING, unlimited, approve())
+    broke = PRICED.model_copy(update={"available_credit": Decimal("-50")})
+    with pytest.raises(
+        rules.Refusal, match=re.escape("over the 0.00 EUR of credit left; none of them")
+    ):
+        rules.check_approval(WAITING, broke, approve())
+
+
+def test_auto_approval_keeps_within_its_value_cap() -> None:
+    # Container 4's line has no price: its value (0 of its priced lines) cannot be known.
+    worth = {1: ("900.00", 0), 2: ("50.00", 0), 3: ("1000.00", 0), 4: ("0", 1)}
+    valued = URGENT_THREE.model_copy(
+        update={
+            "containers": [
+                c.model_copy(
+                    update={
+                        "value": Decimal(worth[c.index][0]),
+                        "unpriced_lines": worth[c.index][1],
+                    }
+                )
+                for c in URGENT_THREE.containers
+            ]
+        }
+    )
+    assert rules.auto_approvable(valued, POLICY) == [1, 3, 4]  # no cap: as before
+    capped = POLICY.model_copy(update={"auto_approve_max_value": Decimal("1500")})
+    assert rules.auto_approvable(valued, capped) == [1]  # 3 would make 1,900; 4 has no value
+    assert rules.held_back(valued, capped) == [3, 4]
+    roomy = POLICY.model_copy(update={"auto_approve_max_value": Decimal("1900.00")})
+    assert rules.auto_approvable(valued, roomy) == [1, 3]
+    # The credit left caps it too, the lower of the two deciding.
+    short = valued.model_copy(update={"available_credit": Decimal("1000.00")})
+    assert rules.auto_approvable(short, POLICY) == [1]
+    assert rules.auto_approvable(short, roomy) == [1]
+    assert (
+        rules.auto_approvable(valued.model_copy(update={"available_credit": Decimal("-1")}), POLICY)
+        == []
+    )
+
+
+def test_an_approval_above_its_authors_limit_is_refused_and_may_be_proposed() -> None:
+    unlimited_credit = PRICED.model_copy(update={"available_credit": None})
+
+    def as_(role: str, limit: str | None, **choice: Any) -> ApproveRequest:
+        authority = Authority(role=role, limit=None if limit is None else Decimal(limit))
+        return approve(authority=authority, **choice)
+
+    rules.check_approval(WAITING, unlimited_credit, as_("approver", None))
+    rules.check_approval(WAITING, unlimited_credit, as_("ops", "0"))  # ops have no limit
+    rules.check_approval(WAITING, unlimited_credit, as_("buyer", "7500.00"))  # at the limit
+    with pytest.raises(rules.Refusal) as refused:
+        rules.check_approval(
+            WAITING, unlimited_credit, as_("approver", "3499.99", containers=[1, 3])
+        )
+    assert str(refused.value) == (
+        "approval_limit: the containers chosen are worth 3,500.00 EUR, above your approval "
+        "limit of 3,499.99 EUR: propose them to an approver"
+    )
+    # An edit down brings it within: B at 500 cartons is worth 2,000.00.
+    rules.check_approval(
+        WAITING, unlimited_credit, as_("buyer", "2000", containers=[2], edits={"B": 500})
+    )
+    with pytest.raises(rules.Refusal, match="the viewer role may not approve"):
+        rules.check_approval(WAITING, unlimited_credit, as_("viewer", None))
+    # A buyer without a limit approves nothing himself (an approver without one, anything).
+    with pytest.raises(rules.Refusal, match=re.escape("above your approval limit of 0.00 EUR")):
+        rules.check_approval(WAITING, unlimited_credit, as_("buyer", None, containers=[3]))
+    # What a proposal is worth: to the cent, or unknown when a line it orders has no price.
+    assert rules.proposal_value(unlimited_credit, [2], {"B": 10}) == Decimal("40.00")
+    assert rules.approval_value(unlimited_credit, [1, 3], {}) == Decimal("3500.00")
+    # An edit prices the product at its average over the containers: 1/3 of 10.00 ...
+    lumpy = unlimited_credit.model_copy(deep=True)
+    lumpy.containers[2].lines[0].unit_price = Decimal("0.01")
+    assert rules.proposal_value(lumpy, [3], {"C": 333}) == Decimal("3.33")
+    # Under a limit, a line without a price makes the worth unknown: it is proposed.
+    unpriced = unlimited_credit.model_copy(deep=True)
+    unpriced.containers[2].lines[0].unit_price = None
+    with pytest.raises(rules.Refusal, match="approval_limit: C has no price"):
+        rules.check_approval(WAITING, unpriced, as_("approver", "1000000", containers=[3]))
+    rules.check_approval(WAITING, unpriced, as_("approver", None, containers=[3]))
+    assert rules.proposal_value(unpriced, [1, 3], {}) is None
+    assert rules.proposal_value(unpriced, [1, 3], {"C": 0}) == Decimal("2500.00")
+    # ... unless that line is edited to nothing.
+    rules.check_approval(WAITING, unpriced, as_("buyer", "2500", containers=[1, 3], edits={"C": 0}))
+
+    proposal = ProposeRequest(
+        version=3, containers=[2], actor="user:b", authority=Authority(role="buyer", limit=0)
+    )
+    rules.check_proposal(WAITING, unlimited_credit, proposal)  # above the limit: fine
+    with pytest.raises(rules.Refusal, match="the viewer role may not propose"):
+        rules.check_proposal(
+            WAITING,
+            unlimited_credit,
+            proposal.model_copy(update={"authority": Authority(role="viewer")}),
+        )
+    with pytest.raises(rules.Refusal, match="version: v2 is stale"):
+        rules.check_proposal(WAITING, unlimited_credit, proposal.model_copy(update={"version": 2}))

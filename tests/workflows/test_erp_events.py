@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from erp.webhooks import signed_headers
 from services.cycle_control import cycle_handle, send_update
 from store.models import AuditEntry, ErpEventReceipt, Order, OrderEvent
 from tests.plugins.erp_sim import SIM_WEBHOOK_SECRET, start_erp_sim
+from tests.plugins.ports import free_port
 from tests.workflows.conftest import FAST_POLICY, CycleStack, terminate_open_workflows
 from webapp import create_app
 from worker import running_worker
@@ -42,13 +42,6 @@ PUSH_ONLY = FAST_POLICY.model_copy(
     update={"track_poll_initial": timedelta(hours=1), "track_poll_max": timedelta(hours=6)}
 )
 Figure = Callable[..., dict[str, Any]]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @dataclass
@@ -76,7 +69,7 @@ async def pushes(
     task_queue: str,
 ) -> AsyncIterator[PushStack]:
     """An API on a port of its own, an ERP simulator pushing to it, and a worker."""
-    port = _free_port()
+    port = free_port()
     erp_sim = start_erp_sim(webhook_url=f"http://127.0.0.1:{port}/api/erp/events")
     settings = erp_sim.settings(
         database_url=app_settings.database_url,

@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -46,6 +45,7 @@ from store.db import unit_of_work
 from store.models import AuditEntry, Order
 from tests.conftest import signed_updates
 from tests.plugins.erp_sim import ErpSim, start_erp_sim
+from tests.plugins.ports import free_port
 from tests.workflows.conftest import FAST_POLICY, CycleStack, terminate_open_workflows
 from worker import running_worker
 from workflows.contract import names
@@ -177,12 +177,6 @@ async def poll(check: Callable[[], Any], what: str, attempts: int = 300) -> Any:
             return value
         await asyncio.sleep(0.05)
     raise AssertionError(f"never saw {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- 1. the worker killed around the submission -------------------------------------------

@@ -24,7 +24,7 @@ from planning.models import PIPELINE_STATUSES
 from services.cycle_control import send_update, start_review
 from store.models import SnapshotProduct
 from tests.plugins.erp_sim import ErpSim, start_erp_sim
-from tests.workflows.conftest import CycleStack
+from tests.workflows.conftest import CycleStack, skip_time
 from workflows.contract import names
 from workflows.contract.cycle import ApproveRequest, CyclePolicy, CycleState, CycleStatus
 from workflows.contract.shipment import ShipmentStatus
@@ -88,7 +88,7 @@ async def test_twelve_weekly_reviews_with_containers_at_sea(
         for week in range(WEEKS):
             if week:
                 await stack.advance_erp(days=7)
-                await time_skipping_env.sleep(WEEK)
+                await skip_time(time_skipping_env, WEEK)
             review = await start_review(
                 stack.client,
                 customer_id=customer_id,
@@ -123,7 +123,7 @@ async def test_twelve_weekly_reviews_with_containers_at_sea(
         # The last orders arrive ten weeks after the last review.
         for _ in range(LEAD_TIME_WEEKS + 1):
             await stack.advance_erp(days=7)
-            await time_skipping_env.sleep(WEEK)
+            await skip_time(time_skipping_env, WEEK)
         orders = [o for c in cycles for o in c.orders]
         shipments = [
             s for c in cycles for s in await stack.wait_shipments(c, ShipmentStatus.DELIVERED)

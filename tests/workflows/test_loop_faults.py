@@ -7,7 +7,6 @@ shipment continuing as new without losing its state.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from services.cycle_control import cycle_handle, send_update
 from store.models import AuditEntry
 from tests.activities.test_notifier import Inbox
 from tests.plugins.erp_sim import ErpSim
+from tests.plugins.ports import free_port
 from tests.workflows.conftest import FAST_POLICY, CycleStack, terminate_open_workflows
 from worker import running_worker
 from workflows.contract import names
@@ -33,12 +33,6 @@ from workflows.contract.shipment import ShipmentState, ShipmentStatus
 
 Figure = Callable[..., dict[str, Any]]
 REFRESH_BUDGET = timedelta(seconds=3)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _waiting(stack: CycleStack, **policy: Any) -> tuple[int, str, int]:
@@ -126,7 +120,7 @@ async def smtp_stack(
     task_queue: str,
 ) -> AsyncIterator[tuple[CycleStack, int]]:
     """A worker whose notifier is SMTP to a port where, at first, nothing listens."""
-    port = _free_port()
+    port = free_port()
     settings = erp_sim.settings(
         database_url=app_settings.database_url,
         temporal_address=app_settings.temporal_address,

@@ -16,7 +16,7 @@ from activities.notifier import Message
 from services.cycle_control import cycle_handle, cycle_policy, cycle_status, start_cycle
 from store import customer_settings as settings_repo
 from store.models import AuditEntry, Cycle, Order, RecommendationRecord
-from tests.workflows.conftest import CycleStack
+from tests.workflows.conftest import CycleStack, skip_time, terminate_when_idle
 from workflows.contract.cycle import CyclePolicy, CycleState, CycleStatus
 from workflows.reorder_cycle import AUTO_APPROVER
 
@@ -77,20 +77,20 @@ async def test_reminders_every_interval_then_expiry(
     assert waiting.expires_at - waiting.waiting_since == timedelta(hours=72)
     assert _sent(skip_stack, "Reminder:") == []
 
-    await time_skipping_env.sleep(timedelta(hours=23))
+    await skip_time(time_skipping_env, timedelta(hours=23))
     state = await skip_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
     assert state.reminders_sent == 0  # not before the interval
-    await time_skipping_env.sleep(timedelta(hours=1, minutes=1))
+    await skip_time(time_skipping_env, timedelta(hours=1, minutes=1))
     await _wait_reminders(skip_stack, customer_id, 1)
-    await time_skipping_env.sleep(timedelta(hours=24))
+    await skip_time(time_skipping_env, timedelta(hours=24))
     await _wait_reminders(skip_stack, customer_id, 2)
     assert "expires at" in _sent(skip_stack, "Reminder:")[0].body
 
     # Nobody decides: 72 h after waiting began the cycle expires (still waiting at 71 h).
-    await time_skipping_env.sleep(timedelta(hours=23))
+    await skip_time(time_skipping_env, timedelta(hours=23))
     state = await skip_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
     assert state.reminders_sent == 2
-    await time_skipping_env.sleep(timedelta(hours=1))
+    await skip_time(time_skipping_env, timedelta(hours=1))
     await skip_stack.wait_for(customer_id, CycleStatus.EXPIRED)
     done = await cycle_handle(skip_stack.client, customer_id).result()
     assert done.status is CycleStatus.EXPIRED
@@ -142,16 +142,18 @@ async def test_urgent_containers_are_auto_approved_after_the_grace_period(
         if urgent and len(urgent) < len(rec.containers):
             break
         tried.append(rec.summary)
-        await cycle_handle(skip_stack.client, customer_id).terminate("not the data this needs")
+        await terminate_when_idle(
+            cycle_handle(skip_stack.client, customer_id), "not the data this needs"
+        )
     else:
         raise AssertionError(f"no customer with urgent and other containers: {tried}")
     policy = await _policy(skip_stack, customer_id)
     assert policy.auto_approve_urgent_after == timedelta(hours=6)
 
-    await time_skipping_env.sleep(timedelta(hours=5))
+    await skip_time(time_skipping_env, timedelta(hours=5))
     state = await skip_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
     assert state.decision is None and state.orders == []
-    await time_skipping_env.sleep(timedelta(hours=1, minutes=1))
+    await skip_time(time_skipping_env, timedelta(hours=1, minutes=1))
     submitted = await skip_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
 
     assert submitted.decision is not None
@@ -211,3 +213,91 @@ async def test_urgent_containers_are_auto_approved_after_the_grace_period(
         assert sorted(record["containers"]) == sorted(urgent)
     # The cycle ended once the ERP held the urgent containers; the rest was never ordered.
     assert (await handle.result()).status is CycleStatus.SUBMITTED
+
+
+async def _waiting_with_urgent(
+    stack: CycleStack, minimum: int, **settings: object
+) -> tuple[int, str, list[int]]:
+    """The first new customer whose recommendation has at least `minimum` urgent containers
+    (generated data depends on the code and the day), waiting for a decision."""
+    tried: list[str] = []
+    for _ in range(8):
+        customer_id, erp_code = await stack.new_customer(
+            n_products=16,
+            lead_time_weeks=10,
+            monthly_cartons=120_000,
+            auto_approve=True,
+            auto_approve_after_hours=6,
+            reminder_hours=24,
+            approval_timeout_hours=72,
+            **settings,
+        )
+        await _start(stack, customer_id)
+        rec = (await _wait_waiting(stack, customer_id)).recommendation
+        assert rec is not None
+        if len(rec.urgent_indexes) >= minimum:
+            return customer_id, erp_code, rec.urgent_indexes
+        tried.append(rec.summary)
+        await terminate_when_idle(
+            cycle_handle(stack.client, customer_id), "not the data this needs"
+        )
+    raise AssertionError(f"no customer with {minimum} urgent containers: {tried}")
+
+
+async def test_auto_approval_stops_at_the_container_cap(
+    skip_stack: CycleStack, time_skipping_env: WorkflowEnvironment
+) -> None:
+    customer_id, erp_code, urgent = await _waiting_with_urgent(
+        skip_stack, 2, auto_approve_max_containers=1
+    )
+    policy = await _policy(skip_stack, customer_id)
+    assert policy.auto_approve_max_containers == 1
+
+    await skip_time(time_skipping_env, timedelta(hours=6, minutes=1))
+    submitted = await skip_stack.wait_for(customer_id, CycleStatus.SUBMITTED)
+    assert [o.container_index for o in submitted.orders] == urgent[:1]
+    assert len(await skip_stack.submissions(erp_code)) == 1
+    decision = submitted.decision
+    assert decision is not None and decision.auto is True and decision.reason is not None
+    held = ", ".join(str(i) for i in urgent[1:])
+    assert f"containers {held} held back" in decision.reason
+    assert "at most 1 containers" in decision.reason
+
+
+async def test_auto_approval_over_the_carton_cap_leaves_it_to_a_person(
+    skip_stack: CycleStack, time_skipping_env: WorkflowEnvironment
+) -> None:
+    customer_id, erp_code, urgent = await _waiting_with_urgent(
+        skip_stack, 1, auto_approve_max_cartons=1
+    )
+    mine = f"for customer {customer_id},"  # the subject goes on with ", 1 urgent"
+
+    def held_notices() -> list[Message]:
+        return [m for m in _sent(skip_stack, "Auto-approval held") if mine in m.subject]
+
+    await skip_time(time_skipping_env, timedelta(hours=6, minutes=1))
+    for _ in range(300):
+        if held_notices():
+            break
+        await asyncio.sleep(0.1)
+    held = held_notices()
+    assert len(held) == 1, skip_stack.notifier.sent
+    assert f"urgent containers ({', '.join(map(str, urgent))}) wait for a person" in held[0].body
+    assert "over the auto-approval limits or the credit left (at most 1 cartons)" in held[0].body
+    state = await skip_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    assert state.decision is None and state.orders == []
+    assert await skip_stack.submissions(erp_code) == []
+    # Later wake-ups (a reminder) do not say it again: the cycle asked for it once.
+    await skip_time(time_skipping_env, timedelta(hours=24))
+    await _wait_reminders(skip_stack, customer_id, 1)
+    history = await cycle_handle(skip_stack.client, customer_id).fetch_history()
+    asked = [
+        e
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and b"auto_approval_held"
+        in e.activity_task_scheduled_event_attributes.input.payloads[0].data
+    ]
+    assert len(asked) == 1 and len(held_notices()) == 1
+    # Left waiting, its timers would wake with every later skip of the shared test server.
+    await terminate_when_idle(cycle_handle(skip_stack.client, customer_id), "test over")

@@ -8,6 +8,7 @@ validators need to decide without I/O (pack sizes, MOQs and status for edited qu
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -53,6 +54,15 @@ class CyclePolicy(BaseModel):
     expire_after: timedelta = timedelta(days=7)
     auto_approve_urgent_after: timedelta | None = Field(
         default=None, description="Approve urgent containers by policy after this grace period"
+    )
+    auto_approve_max_containers: int | None = Field(
+        default=None, ge=1, description="An auto-approval takes at most this many containers"
+    )
+    auto_approve_max_cartons: int | None = Field(
+        default=None, ge=1, description="An auto-approval takes at most this many cartons"
+    )
+    auto_approve_max_value: Decimal | None = Field(
+        default=None, gt=0, description="An auto-approval takes at most this much value"
     )
     track_poll_initial: timedelta = timedelta(minutes=5)
     track_poll_max: timedelta = timedelta(hours=6)
@@ -120,6 +130,7 @@ class LineView(BaseModel):
     discontinued: bool = False
     carton_weight_kg: float | None = None
     carton_volume_m3: float | None = None
+    unit_price: Decimal | None = Field(default=None, description="Per carton in this container")
 
 
 class ContainerView(BaseModel):
@@ -128,6 +139,13 @@ class ContainerView(BaseModel):
     fill_pct: float
     urgent: bool
     lines: list[LineView]
+    value: Decimal | None = Field(default=None, description="Of its priced lines")
+    unpriced_lines: int = Field(default=0, description="Lines without a price, not in value")
+
+    @property
+    def known_value(self) -> Decimal | None:
+        """Its value when every line is priced; None when it cannot be known."""
+        return None if self.unpriced_lines else self.value
 
 
 class ContainerLimitsView(BaseModel):
@@ -145,6 +163,15 @@ class RecommendationView(BaseModel):
     limits: ContainerLimitsView | None = Field(
         default=None, description="None in views recorded before limits were checked"
     )
+    credit_hold: bool = Field(
+        default=False,
+        description="The ERP had the customer's credit on hold at the sync it was planned on",
+    )
+    available_credit: Decimal | None = Field(
+        default=None,
+        description="Credit limit minus open balance at that sync; None: no limit stated",
+    )
+    currency: str | None = None
 
     @property
     def urgent_indexes(self) -> list[int]:
@@ -172,6 +199,16 @@ class ApprovalRecord(BaseModel):
     edits: dict[str, int] = Field(default_factory=dict)
     actor: str
     auto: bool = False
+    credit_override: str | None = None
+    proposed_by: str | None = Field(default=None, description="Whose proposal this approves")
+
+
+class ProposalRecord(BaseModel):
+    """A proposal to audit: who proposed what, worth how much, on which version."""
+
+    customer_id: int
+    workflow_id: str
+    proposal: Proposal
 
 
 class PlannedOrder(BaseModel):
@@ -256,6 +293,16 @@ class RejectRecord(BaseModel):
 # --- updates and query ----------------------------------------------------------------------
 
 
+class Authority(BaseModel):
+    """The caller's right to decide, as the API knows it (the update is signed, so the cycle
+    trusts it): `ops`, or a customer user's role and approval limit."""
+
+    role: str = Field(description="ops | approver | buyer | viewer")
+    limit: Decimal | None = Field(
+        default=None, description="The most this user approves at once; None: no limit"
+    )
+
+
 class ApproveRequest(BaseModel):
     version: int = Field(description="The recommendation version the approver saw")
     containers: list[int] | None = Field(
@@ -265,6 +312,34 @@ class ApproveRequest(BaseModel):
         default_factory=dict, description="Product code -> new quantity in cartons (0 removes)"
     )
     actor: str
+    credit_override: str | None = Field(
+        default=None,
+        description="Why operations staff approve although the ERP has the credit on hold "
+        "(the API lets only them set it; audited)",
+    )
+    authority: Authority | None = Field(
+        default=None,
+        description="Who approves; None from callers without users (policy, tools): no limit",
+    )
+
+
+class ProposeRequest(BaseModel):
+    """A choice that is above its author's approval limit: it waits for an approver."""
+
+    version: int
+    containers: list[int] | None = None
+    edits: dict[str, int] = Field(default_factory=dict)
+    actor: str
+    authority: Authority
+
+
+class Proposal(BaseModel):
+    version: int
+    containers: list[int] = Field(description="Container indexes proposed")
+    edits: dict[str, int] = Field(default_factory=dict)
+    actor: str
+    at: datetime
+    value: Decimal | None = Field(default=None, description="What they are worth; None: unpriced")
 
 
 class OrderView(BaseModel):
@@ -334,11 +409,15 @@ class CycleState(BaseModel):
     reminders_sent: int = 0
     waiting_since: datetime | None = None
     expires_at: datetime | None = None
+    proposal: Proposal | None = Field(
+        default=None, description="A choice waiting for an approver (of the current version)"
+    )
 
 
 # What each Update answers with, by its name (workflows.contract.names).
 UPDATE_RESULTS: dict[str, type[BaseModel]] = {
     "approve": ApproveResult,
+    "propose": CycleState,
     "reject": CycleState,
     "refresh": CycleState,
     "review": ReviewOutcome,

@@ -10,6 +10,7 @@ SCHEDULED_CYCLE_START = "ScheduledCycleStart"
 
 # ReorderCycle's Updates and its query
 APPROVE = "approve"
+PROPOSE = "propose"
 REJECT = "reject"
 REFRESH = "refresh"
 REVIEW = "review"

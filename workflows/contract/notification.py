@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
@@ -12,11 +13,17 @@ class NotifyRequest(BaseModel):
     workflow_id: str = Field(description="The workflow the message is about")
     kind: str = Field(
         description="ready | reminder | expired | submission_failed | review_skipped | shipped "
-        "| eta_changed | late | delivered | erp_unreadable"
+        "| eta_changed | late | delivered | erp_unreadable | approval_requested"
     )
     subject: str
     body: str
     to_ops: bool = False
+    to_approvers: bool = Field(
+        default=False,
+        description="To the customer's approvers whose limit covers `value` (a proposal), "
+        "else its contacts",
+    )
+    value: Decimal | None = Field(default=None, description="What a proposal is worth")
 
 
 class NotificationInput(BaseModel):

@@ -1,17 +1,24 @@
-"""A request id for every request: taken from `X-Request-Id` (a proxy's) or made, answered in
-the same header, and on every log line that explains a refusal or a failure."""
+"""A request id for every HTTP request (the API's and the ERP simulator's): taken from
+`X-Request-Id` (a proxy's, or the caller's) or made, answered in the same header, and on
+every log line written while the request is served (`core.logs`), with the request's scope
+so a line can name the customer of the route."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core import logs
+
 HEADER = "x-request-id"
 _VALID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-current: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def current() -> str:
+    """The id of the request being served, "-" outside one."""
+    return logs.request_id.get() or "-"
 
 
 class RequestIds:
@@ -24,7 +31,8 @@ class RequestIds:
             return
         given = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
         request_id = given if _VALID.match(given) else uuid.uuid4().hex[:16]
-        token = current.set(request_id)
+        id_token = logs.request_id.set(request_id)
+        scope_token = logs.request_scope.set(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -36,4 +44,5 @@ class RequestIds:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            current.reset(token)
+            logs.request_id.reset(id_token)
+            logs.request_scope.reset(scope_token)

@@ -1,0 +1,1 @@
+"""Messaging channels (WhatsApp first): what a buyer's message asks for, and answering it."""

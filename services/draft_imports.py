@@ -1,0 +1,153 @@
+"""Quantities put into a draft in bulk: lines pasted from a spreadsheet (`CODE quantity`),
+or the quantities of an earlier order ("order again"). Each goes through the draft's own
+rules (`services.drafts.save_draft`); a pasted text with any wrong line keeps nothing.
+
+Only products of the waiting recommendation take a quantity: a product it does not order is
+named, not added."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import InvalidLines, NotFound
+from services.drafts import Draft, get_draft, save_draft
+from store import orders as orders_repo
+from store import recommendations as recommendations_repo
+
+MAX_PASTED_LINES = 5_000
+MAX_QUANTITY = 100_000_000  # as a draft's edit
+_SEPARATOR = re.compile(r"[\t;,]|\s+")
+_QUANTITY = re.compile(r"[0-9]{1,3}(?:([,' ])[0-9]{3})(?:\1[0-9]{3})*|[0-9]{1,12}")
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\ufeff": ""})
+
+
+class PastedLines(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"text": "P-00017\t2400\nP-00031 0"}]}
+    )
+
+    text: str = Field(
+        min_length=1,
+        max_length=500_000,
+        description="One `CODE quantity` per line; tab, comma, semicolon or spaces between; "
+        "thousands may be grouped (1,200 or 1 200); a header line is skipped",
+    )
+
+
+class Imported(BaseModel):
+    draft: Draft
+    applied: dict[str, int] = Field(description="Product code -> the quantity taken")
+    skipped: list[str] = Field(
+        default_factory=list,
+        description="Products not in the waiting recommendation (not added)",
+    )
+
+
+def parse_lines(text: str) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Code -> quantity, and the problems (`line N`, what is wrong)."""
+    quantities, problems, _ = _parse(text)
+    return quantities, problems
+
+
+def _parse(text: str) -> tuple[dict[str, int], list[tuple[str, str]], dict[str, int]]:
+    """`parse_lines`, with the line each code was read from."""
+    quantities: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    problems: list[tuple[str, str]] = []
+    lines = text.translate(_SPACES).splitlines()
+    if len(lines) > MAX_PASTED_LINES:
+        return {}, [("text", f"at most {MAX_PASTED_LINES:,} lines at once")], {}
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        code, rest = _split(line)
+        where = f"line {number}"
+        if not rest:
+            problems.append((where, f"{line!r}: give a product code and a quantity"))
+            continue
+        if not _QUANTITY.fullmatch(rest):
+            if not seen and not problems and not re.search(r"[0-9]", line):
+                continue  # a header line: no number in it, before any line read
+            problems.append((where, f"{rest!r} is not a whole number of cartons"))
+            continue
+        quantity = int(re.sub(r"[^0-9]", "", rest))
+        if quantity > MAX_QUANTITY:
+            problems.append((where, f"{quantity:,} cartons is more than {MAX_QUANTITY:,}"))
+            continue
+        if code in seen:
+            problems.append((where, f"{code} is listed twice (line {seen[code]} and {number})"))
+            continue
+        seen[code] = number
+        quantities[code] = quantity
+    return quantities, problems, seen
+
+
+def _split(line: str) -> tuple[str, str]:
+    """(code, the rest): the code ends at the first tab, comma, semicolon or space; the
+    quantity is what follows, less its spaces at the ends."""
+    match = _SEPARATOR.search(line)
+    if match is None:
+        return line, ""
+    return line[: match.start()], line[match.end() :].strip(" \t;,")
+
+
+async def paste(
+    session: AsyncSession, customer_id: int, version: int, text: str, actor: str
+) -> Imported:
+    quantities, problems, line_of = _parse(text)
+    if not problems and not quantities:
+        problems = [("text", "no line with a product code and a quantity")]
+    lines = await _version_codes(session, customer_id, version)
+    problems += [
+        (
+            f"line {number}",
+            f"{code} is not in recommendation v{version}; adding products it "
+            "does not order is not possible here yet",
+        )
+        for code, number in line_of.items()
+        if code not in lines
+    ]
+    if problems:
+        raise InvalidLines(sorted(problems, key=_line_order), field="text")
+    draft = await save_draft(session, customer_id, version, dict(quantities), actor)
+    return Imported(draft=draft, applied=quantities)
+
+
+async def order_again(
+    session: AsyncSession, customer_id: int, version: int, order_id: int, actor: str
+) -> Imported:
+    """The quantities of an earlier order, for the products the waiting version orders."""
+    order = await orders_repo.get_order(session, customer_id, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", field="order_id")
+    lines = await _version_codes(session, customer_id, version)
+    ordered: dict[str, int] = {}
+    for line in order.lines:
+        code = str(line["product_code"])
+        ordered[code] = ordered.get(code, 0) + int(line["quantity"])
+    applied = {code: qty for code, qty in ordered.items() if code in lines}
+    draft = (
+        await save_draft(session, customer_id, version, dict(applied), actor)
+        if applied
+        else await get_draft(session, customer_id, version)
+    )
+    return Imported(draft=draft, applied=applied, skipped=sorted(set(ordered) - set(applied)))
+
+
+async def _version_codes(session: AsyncSession, customer_id: int, version: int) -> set[str]:
+    header = await recommendations_repo.header_row(session, customer_id, version)
+    if header is None:
+        raise NotFound(f"recommendation v{version} not found", field="version")
+    return {
+        str(line["product_code"])
+        for line in await recommendations_repo.all_line_rows(session, header["id"])
+    }
+
+
+def _line_order(problem: tuple[str, str]) -> tuple[int, str]:
+    where = problem[0]
+    return (int(where.split()[1]), "") if where.startswith("line ") else (0, where)

@@ -1,0 +1,108 @@
+"""What the supplier's figures read from the store, on both databases, written by the real
+sync and planner: each sync's outcome, duration and attempt (a failed read of the ERP too),
+the forecasts of the last version made for a day, deliveries and the maximum cover."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from erp.client import ErpClient
+from erp.errors import ErpNotFound
+from services.recommend import recommend
+from services.sync import sync_customer
+from store import customer_settings as settings_repo
+from store import insights as facts
+from store import recommendations as recommendations_repo
+from store.customers import upsert_customer
+from store.db import unit_of_work
+from store.models import Order, OrderSource, OrderStatus
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def _customer(sessions: async_sessionmaker[AsyncSession], erp_code: str) -> int:
+    async with unit_of_work(sessions) as session:
+        customer = await upsert_customer(session, erp_code=erp_code, name=erp_code, timezone="UTC")
+        return customer.id
+
+
+async def test_syncs_are_read_with_their_outcome_attempt_and_duration(
+    sessions: async_sessionmaker[AsyncSession], erp_client: ErpClient
+) -> None:
+    known = await _customer(sessions, "K-10040")
+    missing = await _customer(sessions, "K-NOT-IN-ERP")
+    before = _today()
+    await sync_customer(sessions, erp_client, known, attempt=2)
+    with pytest.raises(ErpNotFound):
+        await sync_customer(sessions, erp_client, missing, attempt=3)
+    after = _today() + timedelta(days=1)  # the run may cross midnight
+
+    async with sessions() as session:
+        read = await facts.sync_facts(session, before, after)
+        earlier = await facts.sync_facts(session, before - timedelta(days=7), before)
+    mine = {f.customer_id: f for f in read if f.customer_id in (known, missing)}
+    assert mine[known].ok and mine[known].attempt == 2
+    assert mine[known].duration_s is not None and mine[known].duration_s > 0
+    assert not mine[missing].ok and mine[missing].attempt == 3
+    assert not [f for f in earlier if f.customer_id in (known, missing)]
+
+
+async def test_forecasts_of_the_last_version_made_for_a_day(
+    sessions: async_sessionmaker[AsyncSession], erp_client: ErpClient
+) -> None:
+    customer_id = await _customer(sessions, "K-20400")
+    await sync_customer(sessions, erp_client, customer_id)
+    first = await recommend(sessions, customer_id)
+    async with unit_of_work(sessions) as session:
+        await settings_repo.update(
+            session, customer_id, {"safety_weeks": 4.0}, updated_by="user:ops"
+        )
+    second = await recommend(sessions, customer_id)
+    assert second.version == first.version + 1
+
+    today = _today()
+    async with sessions() as session:
+        read = await facts.forecast_facts(
+            session, today - timedelta(days=1), today + timedelta(days=1)
+        )
+        header = await recommendations_repo.header_row(session, customer_id, second.version)
+        assert header is not None
+        lines = await recommendations_repo.all_line_rows(session, header["id"])
+        cover = await facts.max_cover_weeks(session)
+    mine = [f for f in read if f.customer_id == customer_id]
+    expected = {ln["product_code"]: ln["explanation"]["forecast_weekly"] for ln in lines}
+    assert len(mine) == len(expected) > 0  # the second version's lines only, once each
+    assert {f.product_code: f.weekly for f in mine} == pytest.approx(expected)
+    assert all(f.as_of == header["as_of"] for f in mine)
+    assert second.settings is not None
+    assert cover[customer_id] == second.settings.max_cover_weeks
+
+
+async def test_receipts_are_the_lines_of_orders_delivered_in_the_period(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    customer_id = await _customer(sessions, "K-RECEIPTS")
+    day = date(2026, 3, 10)
+    async with unit_of_work(sessions) as session:
+        for delivered, code in ((day, "P-1"), (day + timedelta(days=30), "P-2"), (None, "P-3")):
+            session.add(
+                Order(
+                    customer_id=customer_id,
+                    source=OrderSource.ERP.value,
+                    status=(OrderStatus.DELIVERED if delivered else OrderStatus.IN_TRANSIT).value,
+                    ordered_on=day - timedelta(days=60),
+                    delivered_on=delivered,
+                    cartons=40,
+                    lines=[{"product_code": code, "quantity": 40}],
+                )
+            )
+    async with sessions() as session:
+        read = await facts.receipt_facts(session, day, day + timedelta(days=7))
+    assert [(r.product_code, r.day, r.cartons) for r in read if r.customer_id == customer_id] == [
+        ("P-1", day, 40)
+    ]
