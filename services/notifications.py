@@ -26,7 +26,6 @@ from workflows.contract.notification import (
     NotificationStart,
     NotifyRequest,
 )
-from workflows.cycle_rules import covers
 
 
 async def send_in_background(client: Client, start: NotificationStart, *, task_queue: str) -> None:
@@ -61,10 +60,9 @@ async def recipients(
             able = [
                 email
                 for email, limit in await accounts.approvers(session, request.customer_id)
-                if covers(
-                    Authority(role="approver", limit=None if limit is None else Decimal(limit)),
-                    request.value,
-                )
+                if Authority(
+                    role="approver", limit=None if limit is None else Decimal(limit)
+                ).covers(request.value)
             ]
             if able:
                 return able

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store import audit
 from workflows.contract.cycle import Authority
-from workflows.cycle_rules import covers
 
 PROPOSED = "recommendation.proposed"
 
@@ -31,7 +30,7 @@ class WaitingProposal:
 
     def approvable_by(self, authority: Authority) -> bool:
         """Whether this caller's approval of it would be taken (the cycle decides again)."""
-        return covers(authority, self.value)
+        return authority.covers(self.value)
 
 
 async def waiting_proposal(

@@ -120,7 +120,7 @@ def check_proposal(
 ) -> None:
     """A proposal must be a choice the cycle would take (it waits only for whom may approve
     it), from someone who may propose."""
-    if request.authority.role not in PROPOSING_ROLES:
+    if not request.authority.may_propose:
         raise Refusal(f"the {request.authority.role} role may not propose an approval")
     check_approval(status, rec, as_approval(request))
 
@@ -135,35 +135,21 @@ def as_approval(request: ProposeRequest, authority: Authority | None = None) -> 
     )
 
 
-PROPOSING_ROLES = frozenset({"ops", "approver", "buyer"})
-
-
-def covers(authority: Authority, value: Decimal | None) -> bool:
-    """Whether `authority` may approve a choice worth `value` (None: unknown, a line has no
-    price). Ops and approvers without a limit approve anything; a buyer without a limit
-    approves nothing himself (he proposes); a viewer nothing at all."""
-    if authority.role == "ops" or (authority.role == "approver" and authority.limit is None):
-        return True
-    if authority.role not in PROPOSING_ROLES or value is None:
-        return False
-    return value <= (authority.limit if authority.limit is not None else Decimal(0))
-
-
 def check_authority(
     rec: RecommendationView,
     chosen: list[int],
     edits: dict[str, int],
     authority: Authority | None,
 ) -> None:
-    """Refuse an approval its author may not make (`covers`), saying why: the role, a line
+    """Refuse an approval its author may not make (`Authority.covers`), saying why: the role, a line
     without a price under a limit, or the worth above it. Such a choice is proposed."""
     if authority is None:
         return
-    if authority.role not in PROPOSING_ROLES and authority.role != "ops":
+    if not authority.may_propose:
         raise Refusal(f"the {authority.role} role may not approve")
     unpriced = unpriced_codes(rec, chosen, edits)
     value = approval_value(rec, chosen, edits) or Decimal(0)
-    if covers(authority, None if unpriced else value):
+    if authority.covers(None if unpriced else value):
         return
     money = f" {rec.currency}" if rec.currency else ""
     limit = f"{authority.limit or Decimal(0):,.2f}{money}"

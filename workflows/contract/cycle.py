@@ -302,6 +302,23 @@ class Authority(BaseModel):
         default=None, description="The most this user approves at once; None: no limit"
     )
 
+    @property
+    def may_propose(self) -> bool:
+        return self.role in PROPOSING_ROLES
+
+    def covers(self, value: Decimal | None) -> bool:
+        """Whether this caller may approve a choice worth `value` (None: unknown, a line has
+        no price). Ops and approvers without a limit approve anything; a buyer without a
+        limit approves nothing himself (he proposes); a viewer nothing at all."""
+        if self.role == "ops" or (self.role == "approver" and self.limit is None):
+            return True
+        if not self.may_propose or value is None:
+            return False
+        return value <= (self.limit if self.limit is not None else Decimal(0))
+
+
+PROPOSING_ROLES = frozenset({"ops", "approver", "buyer"})
+
 
 class ApproveRequest(BaseModel):
     version: int = Field(description="The recommendation version the approver saw")
