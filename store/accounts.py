@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, exists, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.base import utcnow
+from store.base import dialect_insert, utcnow
 from store.models import CustomerRole, LoginFailure, RevokedToken, Role, User
 
 
@@ -163,7 +161,7 @@ async def prune_login_failures(session: AsyncSession, before: datetime) -> None:
 
 async def revoke_token(session: AsyncSession, jti: str, expires_at: datetime) -> None:
     """Idempotent, also when two logouts of one session race (one row, no conflict error)."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    insert = dialect_insert(session)
     await session.execute(
         insert(RevokedToken)
         .values(jti=jti, expires_at=expires_at)

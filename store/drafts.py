@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.base import utcnow
+from store.base import dialect_insert, utcnow
 from store.models import RecommendationDraft
 
 _BATCH = 1_000  # rows per statement: 5 parameters each stays under every driver's limit
@@ -42,7 +40,7 @@ async def save(
         )
     if not quantities:
         return
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    insert = dialect_insert(session)
     rows = [
         {
             "recommendation_id": recommendation_id,

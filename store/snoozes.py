@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.base import dialect_insert, utcnow
 from store.models import ProductSnooze
 
 
@@ -31,14 +32,33 @@ async def get(session: AsyncSession, customer_id: int, code: str) -> ProductSnoo
 async def put(
     session: AsyncSession, customer_id: int, code: str, *, until: date, reviews: int, actor: str
 ) -> ProductSnooze:
-    """Snooze a product (a second snooze replaces the first)."""
-    await clear(session, customer_id, code)
-    snooze = ProductSnooze(
-        customer_id=customer_id, product_code=code, until=until, reviews=reviews, snoozed_by=actor
+    """Snooze a product; a second snooze replaces the first, also when two land at once."""
+    stmt = dialect_insert(session)(ProductSnooze).values(
+        customer_id=customer_id,
+        product_code=code,
+        until=until,
+        reviews=reviews,
+        snoozed_by=actor,
+        created_at=utcnow(),
     )
-    session.add(snooze)
-    await session.flush()
-    return snooze
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["customer_id", "product_code"],
+            set_={
+                "until": stmt.excluded.until,
+                "reviews": stmt.excluded.reviews,
+                "snoozed_by": stmt.excluded.snoozed_by,
+                "created_at": stmt.excluded.created_at,
+            },
+        )
+    )
+    stored = await session.scalar(
+        select(ProductSnooze)
+        .where(ProductSnooze.customer_id == customer_id, ProductSnooze.product_code == code)
+        .execution_options(populate_existing=True)
+    )
+    assert stored is not None  # written just above, in this transaction
+    return stored
 
 
 async def clear(session: AsyncSession, customer_id: int, code: str) -> bool:

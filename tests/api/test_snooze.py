@@ -4,6 +4,7 @@ the customer only."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -99,3 +100,35 @@ async def test_a_snoozed_product_is_left_out_of_the_next_plan_until_woken(
             )
         )
     assert actions == ["product.snoozed", "product.woken"]
+
+
+async def test_snoozes_of_one_product_sent_at_once_all_land_and_one_stays(
+    api_client: httpx.AsyncClient, tenants: Tenants, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Two tabs snoozing the same product at once: each answer is 200, one snooze is kept."""
+    a = tenants.a
+    buyer = bearer(tenants.buyer_a)
+    current = (
+        await api_client.get(f"/api/customers/{a.customer_id}/recommendations", headers=buyer)
+    ).json()["current"]
+    code = current["lines"]["items"][0]["product_code"]
+    url = f"/api/customers/{a.customer_id}/products/{code}/snooze"
+
+    answers = await asyncio.gather(
+        *(api_client.put(url, headers=buyer, json={"reviews": n}) for n in (1, 2, 3, 4, 5, 6))
+    )
+    assert [answer.status_code for answer in answers] == [200] * 6, [a.text for a in answers]
+    kept = (
+        await api_client.get(f"/api/customers/{a.customer_id}/products/{code}", headers=buyer)
+    ).json()["snoozed_until"]
+    assert kept in {answer.json()["until"] for answer in answers}
+    async with unit_of_work(sessions) as session:
+        audited = list(
+            await session.scalars(
+                select(AuditEntry.id).where(
+                    AuditEntry.customer_id == a.customer_id,
+                    AuditEntry.action == "product.snoozed",
+                )
+            )
+        )
+    assert len(audited) == 6
