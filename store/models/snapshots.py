@@ -33,6 +33,7 @@ class PlanStatus(StrEnum):
     REORDER = "reorder"
     HEALTHY = "healthy"
     NO_HISTORY = "no_history"
+    STOCK_UNKNOWN = "stock_unknown"
     DISCONTINUED = "discontinued"
     SNOOZED = "snoozed"
     UNPLANNED = "unplanned"

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import planning
 from store import audit, cycles, snapshots
 from store import orders as orders_repo
 from store.customers import upsert_customer
@@ -18,6 +19,7 @@ from store.models import (
     OrderSource,
     OrderStatus,
     OrderStatusChange,
+    PlanStatus,
     Snapshot,
     SnapshotProduct,
 )
@@ -212,3 +214,11 @@ async def test_stored_product_health_follows_every_product_write(
         await session.execute(update(Snapshot).values(product_health=None))
     stored, live = await stored_and_live()
     assert stored == live and stored.urgent == 0
+
+
+def test_the_stored_plan_statuses_are_the_planners_and_unplanned() -> None:
+    """The read model filters and counts products by the stored status; one the planner gives
+    but the store does not know would be refused as a filter and missing from the counts."""
+    assert {status.value for status in PlanStatus} == {
+        status.value for status in planning.PlanStatus
+    } | {"unplanned"}
