@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -204,21 +204,25 @@ async def latest_explanation(
     session: AsyncSession, customer_id: int, code: str
 ) -> dict[str, Any] | None:
     """The explanation of `code`'s line in the customer's latest version (None: not in it)."""
-    explanation, _ = await latest_line(session, customer_id, code)
-    return explanation
+    line = await latest_line(session, customer_id, code)
+    return None if line is None else line.explanation
 
 
-async def latest_line(
-    session: AsyncSession, customer_id: int, code: str
-) -> tuple[dict[str, Any] | None, str | None]:
-    """(explanation, value as Decimal text) of `code`'s line in the customer's latest
-    version; (None, None) when it is not in it."""
+class LatestLine(NamedTuple):
+    explanation: dict[str, Any]
+    value: str | None  # Decimal text, in `currency`
+    currency: str | None
+
+
+async def latest_line(session: AsyncSession, customer_id: int, code: str) -> LatestLine | None:
+    """`code`'s line in the customer's latest version, with the version's currency; None
+    when it is not in it."""
     latest = (
         select(func.max(_records.version)).where(_records.customer_id == customer_id)
     ).scalar_subquery()
     row = (
         await session.execute(
-            select(_lines.explanation, _lines.value)
+            select(_lines.explanation, _lines.value, _records.totals)
             .join(RecommendationRecord.__table__, _records.id == _lines.recommendation_id)
             .where(
                 _records.customer_id == customer_id,
@@ -227,7 +231,10 @@ async def latest_line(
             )
         )
     ).first()
-    return (None, None) if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    explanation, value, totals = row
+    return LatestLine(explanation, value, (totals or {}).get("currency"))
 
 
 async def settings_of(session: AsyncSession, recommendation_id: int) -> dict[str, Any] | None:

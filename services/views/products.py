@@ -155,6 +155,9 @@ class ProductDetail(ProductOut):
         description="What the recommended cartons are worth: the product's line value in the "
         "current recommendation (null: not ordered, or no price)",
     )
+    ordered_value_currency: str | None = Field(
+        default=None, description="The current recommendation's currency (ISO 4217)"
+    )
     snoozed_until: date | None = Field(
         default=None,
         description="The buyer put it off: plans made before this day do not order it",
@@ -222,7 +225,7 @@ async def product_detail(session: AsyncSession, customer_id: int, code: str) -> 
         settings.lead_time_weeks,
     ).get(code, [])
     view = outlook(product, settings, snapshot.as_of, arrivals)
-    explanation, line_value = await recommendations_repo.latest_line(session, customer_id, code)
+    line = await recommendations_repo.latest_line(session, customer_id, code)
     snoozed = await snooze_of(session, customer_id, code, snapshot.as_of)
     kept = await snapshots.price_lists(session, customer_id, [code])
     fields = ProductOut.model_validate(product).model_dump()
@@ -235,13 +238,16 @@ async def product_detail(session: AsyncSession, customer_id: int, code: str) -> 
             "target_weeks": view.target_weeks,
             "target_cartons": view.target_cartons,
             "next_arrival": arrivals[0].on if arrivals else None,
-            "safety_stock_cartons": (explanation or {}).get("safety_stock_cartons"),
+            "safety_stock_cartons": None
+            if line is None
+            else line.explanation.get("safety_stock_cartons"),
             "arrivals": [ArrivalOut(on=a.on, cartons=a.cartons, order=a.order) for a in arrivals],
             "snoozed_until": None if snoozed is None else snoozed.until,
             "prices": _current_prices(price_rows(code, kept.get(code))),
             "ordered_value": None
-            if line_value is None or not product.ordered_quantity
-            else Decimal(line_value),
+            if line is None or line.value is None or not product.ordered_quantity
+            else Decimal(line.value),
+            "ordered_value_currency": None if line is None else line.currency,
         }
     )
 

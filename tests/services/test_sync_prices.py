@@ -14,7 +14,9 @@ from erp.client import ErpClient, build_http_client
 from erp.mapping import DEFAULT_MAPPING_FILE, ErpMapping
 from planning.pricing import by_product
 from services import prices
+from services.recommend import recommend
 from services.sync import sync_customer
+from services.views.products import product_detail
 from store.customers import upsert_customer
 from store.db import unit_of_work
 from store.models import Snapshot, SnapshotProduct
@@ -80,3 +82,30 @@ async def test_without_a_price_list_the_products_say_so(
         await sync_customer(sessions, client, customer_id)
     _, kept = await _stored(sessions, customer_id)
     assert kept and all(rows is None for rows in kept.values())
+
+
+async def test_a_products_recommended_value_is_in_the_recommendations_currency(
+    sessions: async_sessionmaker[AsyncSession], erp_client: ErpClient, fresh_customer: str
+) -> None:
+    customer_id = await _customer(sessions, fresh_customer)
+    await sync_customer(sessions, erp_client, customer_id)
+    planned = await recommend(sessions, customer_id)
+    ordered = [line for line in planned.lines if line.quantity > 0]
+    assert ordered, "the generated customer orders something on its first review"
+    snapshot, _ = await _stored(sessions, customer_id)
+    async with sessions() as session:
+        detail = await product_detail(session, customer_id, ordered[0].product_code)
+        unordered = [
+            p.code
+            for p in (
+                await session.scalars(
+                    select(SnapshotProduct).where(SnapshotProduct.customer_id == customer_id)
+                )
+            )
+            if p.code not in {line.product_code for line in planned.lines}
+        ]
+        quiet = await product_detail(session, customer_id, unordered[0]) if unordered else None
+    assert detail.ordered_value is not None and detail.ordered_value > 0
+    assert detail.ordered_value_currency == snapshot.profile["currency"] == "EUR"
+    if quiet is not None:
+        assert quiet.ordered_value is None and quiet.ordered_value_currency is None
