@@ -238,6 +238,7 @@ def simulate(
                     open_orders.append(_Order(d, d + eta_days, d + eta_days + slip, vector))
                     shipped[:, hist_days + d + PREP_DAYS] += vector
                     fills.append(100 * box.fill_fraction())
+                    below += int(fills[-1] < settings.min_fill_pct - 1e-9)
                 over = result.order.astype(np.float64) - np.ceil(
                     np.maximum(result.need, 0.0) - 1e-9
                 )
@@ -245,7 +246,6 @@ def simulate(
                 if rows.size:
                     rate = result.targets.target / np.maximum(result.targets.target_weeks, 1e-9)
                     excess.append((hist_days + d + PREP_DAYS, rows, over[rows], rate[rows]))
-                    below += int(100 * box.fill_fraction() < settings.min_fill_pct - 1e-9)
                 cartons += int(result.order.sum())
                 containers += len(result.boxes)
                 urgent_containers += sum(1 for b in result.boxes if b.urgent)

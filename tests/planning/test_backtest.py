@@ -99,6 +99,23 @@ def test_snapshots_give_a_history_as_the_replay_goes() -> None:
     assert run.weekly_stock[:, -1].min() > 0
 
 
+def test_every_container_below_the_minimum_fill_is_counted() -> None:
+    # 30 cartons a day in all against 5,000-carton containers: a week's top-up orders far
+    # less than a container, so the replay sends containers below a 90% minimum.
+    keep = SETTINGS.model_copy(update={"last_container": "keep", "min_fill_pct": 90})
+    run = simulate(
+        _data(stock=300, weeks=12),
+        keep,
+        weeks=12,
+        cadence_weeks=1,
+        label="x",
+        history="erp_activity",
+    )
+    below = sum(1 for fill in run.fills if fill < 90)
+    assert below > 0 and len(run.fills) == run.containers
+    assert run.below_min_fill == below
+
+
 def test_the_oracle_is_fed_the_true_demand() -> None:
     # Demand steps from 10/day to 30/day in week 5: the oracle orders for it in time.
     data = _data(stock=700, weeks=12)
