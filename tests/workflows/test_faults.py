@@ -65,6 +65,11 @@ ROOT = Path(__file__).resolve().parents[2]
 ATTEMPT = timedelta(seconds=2)
 FAULT_POLICY = FAST_POLICY.model_copy(update={"submit_attempt_timeout": ATTEMPT})
 SLOW = 3.5  # seconds of ERP latency: longer than an attempt, shorter than the HTTP timeout (5 s)
+# The kill test must kill the worker between the last submission reaching the ERP and its
+# attempt timing out (the approval then answers): a window of one attempt, so a long one.
+KILL_ATTEMPT = timedelta(seconds=4)
+KILL_POLICY = FAULT_POLICY.model_copy(update={"submit_attempt_timeout": KILL_ATTEMPT})
+KILL_SLOW = 4.5  # longer than its attempt, shorter than the HTTP timeout
 REQUEST_COUNTER = 10_000  # `times` of a fault used to count submit requests
 
 Figure = Callable[..., dict[str, Any]]
@@ -278,11 +283,11 @@ async def test_worker_killed_around_the_submission_leaves_one_order_per_containe
     }
     rows: dict[str, Any] = {}
     for point, fault in points.items():
-        customer_id, erp_code, version = await awaiting(stack)
+        customer_id, erp_code, version = await awaiting(stack, KILL_POLICY)
         state = await stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
         assert state.recommendation is not None
         n = len(state.recommendation.containers)
-        stack.erp_sim.set_faults(endpoints=["submit"], latency_seconds=SLOW, times=n, **fault)
+        stack.erp_sim.set_faults(endpoints=["submit"], latency_seconds=KILL_SLOW, times=n, **fault)
         # The approval submits (first attempts) before it answers: it is under way at the kill.
         approval = asyncio.create_task(approve(stack, customer_id, version))
 
