@@ -69,7 +69,12 @@ async def test_a_draft_made_in_one_session_is_approved_from_another(
     for c in state.recommendation.containers:
         for ln in c.lines:
             totals[ln.product_code] = totals.get(ln.product_code, 0) + ln.quantity
-    other = next(ln for c in state.recommendation.containers for ln in c.lines if ln != line)
+    other = next(
+        ln
+        for c in state.recommendation.containers
+        for ln in c.lines
+        if ln.product_code != line.product_code
+    )
     suggested = totals[other.product_code]
     other_row = page.locator(f"{ROW}[data-code='{other.product_code}']")
     await other_row.locator("[data-testid=qty]").fill(str(suggested + other.pack_size))
