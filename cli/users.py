@@ -187,6 +187,42 @@ def set_approval(
     console.print(f"user {username.strip().lower()}: {grant.customer_role.value}, {limit}")
 
 
+async def _set_phone(settings: Settings, username: str, phone: str | None) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            user = await users_repo.find_user(session, username)
+            if user is None:
+                raise NotFound(f"user {username!r} not found", field="username")
+            await accounts.set_phone(session, user, phone, actor=CLI_ACTOR)
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("set-phone")
+def set_phone(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    phone: Annotated[
+        str | None,
+        typer.Argument(help="WhatsApp number in E.164 (+4915112345678); omit to remove it"),
+    ] = None,
+) -> None:
+    """Set the WhatsApp number a customer user writes from, once verified with the customer."""
+    try:
+        if phone is not None:
+            phone = accounts.PhoneBody(phone=phone).phone
+        asyncio.run(_set_phone(get_settings(), username, phone))
+    except ValidationError as exc:
+        console.print(
+            f"[red]phone: {exc.errors()[0]['msg']} (E.164: +, country code, number)[/red]"
+        )
+        raise typer.Exit(1) from exc
+    except RestockError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"user {username.strip().lower()}: WhatsApp {phone or 'removed'}")
+
+
 async def _disable(settings: Settings, username: str, disabled: bool) -> None:
     engine = create_engine(settings.database_url)
     try:

@@ -192,6 +192,58 @@ async def set_approval_grant(
     return user
 
 
+class PhoneBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"phone": "+4915112345678"}]}
+    )
+
+    phone: str = Field(
+        pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="The user's WhatsApp number in E.164 (+, country code, number; no spaces), "
+        "as ops verified it with the customer",
+    )
+
+
+async def set_phone(session: AsyncSession, user: User, phone: str | None, *, actor: str) -> User:
+    """Give a customer user the WhatsApp number ops verified (None: take it away); a number
+    belongs to one user. Setting a number opts the user in again (audited)."""
+    if user.role != Role.CUSTOMER.value:
+        raise InvalidInput("ops users have no WhatsApp number here", field="username")
+    if phone is not None:
+        holder = await users_repo.find_by_phone(session, phone)
+        if holder is not None and holder.id != user.id:
+            raise Conflict(f"{phone} is already the number of another user", field="phone")
+    before = user.phone
+    user.phone = phone
+    user.whatsapp_opted_out = False
+    await session.flush()
+    await audit.append(
+        session,
+        actor=actor,
+        action="user.phone_set" if phone else "user.phone_removed",
+        customer_id=user.customer_id,
+        target_type="user",
+        target_id=user.username,
+        details={"before": before, "after": phone},
+    )
+    return user
+
+
+async def set_whatsapp_opt_out(
+    session: AsyncSession, user: User, opted_out: bool, *, actor: str
+) -> None:
+    """STOP (opted out) or START (back in), as the user sent it; audited."""
+    user.whatsapp_opted_out = opted_out
+    await audit.append(
+        session,
+        actor=actor,
+        action="user.whatsapp_opted_out" if opted_out else "user.whatsapp_opted_in",
+        customer_id=user.customer_id,
+        target_type="user",
+        target_id=user.username,
+    )
+
+
 async def set_disabled(session: AsyncSession, username: str, disabled: bool, *, actor: str) -> User:
     """Disable (or re-enable) a user; disabling also revokes every token already issued."""
     user = await users_repo.find_user(session, username)

@@ -62,6 +62,10 @@ async def find_user(session: AsyncSession, username: str) -> User | None:
     return await session.scalar(select(User).where(User.username == normalise_username(username)))
 
 
+async def find_by_phone(session: AsyncSession, phone: str) -> User | None:
+    return await session.scalar(select(User).where(User.phone == phone))
+
+
 async def add_user(
     session: AsyncSession,
     *,

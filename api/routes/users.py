@@ -5,14 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, Field
 
 from api.auth.deps import OpsCustomerScopeDep
 from api.deps import SessionDep
-from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR
+from api.schemas.common import STORED_CONFLICT, TENANT_ERRORS, VALIDATION_ERROR
 from core.errors import NotFound
-from services.accounts import ApprovalGrant, grant_of, set_approval_grant
+from services.accounts import ApprovalGrant, PhoneBody, grant_of, set_approval_grant, set_phone
 from store import accounts as users_repo
 from store.models import User
 
@@ -26,6 +26,8 @@ class CustomerUserOut(BaseModel):
     customer_role: str = Field(description="viewer | buyer | approver")
     approval_limit: Decimal | None = Field(description="None: no limit")
     email: str | None
+    phone: str | None = Field(description="WhatsApp number (E.164) ops verified; None: none")
+    whatsapp_opted_out: bool = Field(description="The user sent STOP on WhatsApp")
     disabled: bool
 
     @classmethod
@@ -36,6 +38,8 @@ class CustomerUserOut(BaseModel):
             customer_role=grant.customer_role.value,
             approval_limit=grant.approval_limit,
             email=grant.email,
+            phone=user.phone,
+            whatsapp_opted_out=user.whatsapp_opted_out,
             disabled=user.disabled,
         )
 
@@ -61,8 +65,42 @@ async def customer_users(scope: OpsCustomerScopeDep, session: SessionDep) -> lis
 async def set_user_approval(
     body: ApprovalGrant, username: Username, scope: OpsCustomerScopeDep, session: SessionDep
 ) -> CustomerUserOut:
-    user = await users_repo.find_user(session, username)
-    if user is None or user.customer_id != scope.customer_id:
-        raise NotFound(f"user {username!r} not found", field="username")
+    user = await _customer_user(session, username, scope.customer_id)
     await set_approval_grant(session, user, body, actor=scope.principal.actor)
     return CustomerUserOut.of(user)
+
+
+async def _customer_user(session: SessionDep, username: str, customer_id: int) -> User:
+    user = await users_repo.find_user(session, username)
+    if user is None or user.customer_id != customer_id:
+        raise NotFound(f"user {username!r} not found", field="username")
+    return user
+
+
+@router.put(
+    "/customers/{customer_id}/users/{username}/phone",
+    response_model=CustomerUserOut,
+    summary="Set the WhatsApp number a customer user writes from, once verified with the "
+    "customer (ops; audited; one user per number). Messages from it act as this user",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **STORED_CONFLICT},
+)
+async def set_user_phone(
+    body: PhoneBody, username: Username, scope: OpsCustomerScopeDep, session: SessionDep
+) -> CustomerUserOut:
+    user = await _customer_user(session, username, scope.customer_id)
+    await set_phone(session, user, body.phone, actor=scope.principal.actor)
+    return CustomerUserOut.of(user)
+
+
+@router.delete(
+    "/customers/{customer_id}/users/{username}/phone",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Take a customer user's WhatsApp number away (ops; audited)",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR},
+)
+async def remove_user_phone(
+    username: Username, scope: OpsCustomerScopeDep, session: SessionDep
+) -> Response:
+    user = await _customer_user(session, username, scope.customer_id)
+    await set_phone(session, user, None, actor=scope.principal.actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

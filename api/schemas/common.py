@@ -29,7 +29,7 @@ class ErrorBody(BaseModel):
     field: str | None = Field(description="Dotted path of the offending input, when there is one")
 
 
-def _error(description: str, code: str, detail: str) -> dict[str, Any]:
+def error_doc(description: str, code: str, detail: str) -> dict[str, Any]:
     return {
         "model": ErrorBody,
         "description": description,
@@ -40,10 +40,10 @@ def _error(description: str, code: str, detail: str) -> dict[str, Any]:
 
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _error(
+    401: error_doc(
         "Not authenticated, or the token is invalid or expired", "unauthorized", "not authenticated"
     ),
-    403: _error(
+    403: error_doc(
         "Authenticated but not allowed (role, or CSRF token missing)",
         "forbidden",
         "operations staff only",
@@ -51,11 +51,18 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 TENANT_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
-    404: _error(
+    404: error_doc(
         "No such object for this caller (also another tenant's)",
         "not_found",
         "customer 7 not found",
     ),
+}
+STORED_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: error_doc(
+        "Conflicts with what is stored; `field` names the input",
+        "conflict",
+        "+4915112345678 is already the number of another user",
+    )
 }
 VALIDATION_ERROR: dict[int | str, dict[str, Any]] = {
     422: {

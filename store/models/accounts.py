@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, TimestampMixin, utcnow
@@ -58,6 +58,15 @@ class User(TimestampMixin, Base):
     )
     email: Mapped[str | None] = mapped_column(
         String(254), nullable=True, doc="Where proposals waiting for this approver are sent"
+    )
+    phone: Mapped[str | None] = mapped_column(
+        String(32),
+        nullable=True,
+        unique=True,
+        doc="E.164 WhatsApp number, set by ops once they verified it with the customer",
+    )
+    whatsapp_opted_out: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), doc="The user sent STOP"
     )
 
 

@@ -126,6 +126,13 @@ def test_users_add_disable_and_sync(cli_env: CliRunner) -> None:
         app, ["users", "set-approval", "nobody", "--customer-role", "viewer"], terminal_width=200
     )
     assert not_a_customer.exit_code == 1 and "not found" in not_a_customer.output
+    phoned = cli_env.invoke(app, ["users", "set-phone", "alice", "+4915112345678"])
+    assert phoned.exit_code == 0 and "WhatsApp +4915112345678" in phoned.output, phoned.output
+    for bad in ("015112345678", "+49 151 1234"):
+        refused = cli_env.invoke(app, ["users", "set-phone", "alice", bad], terminal_width=200)
+        assert refused.exit_code == 1 and "phone: " in refused.output, refused.output
+    unphoned = cli_env.invoke(app, ["users", "set-phone", "alice"])
+    assert unphoned.exit_code == 0 and "WhatsApp removed" in unphoned.output
     disabled = cli_env.invoke(app, ["users", "disable", "alice"], terminal_width=200)
     assert disabled.exit_code == 0
     listing = cli_env.invoke(app, ["users", "list"], terminal_width=200)

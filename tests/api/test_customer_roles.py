@@ -26,6 +26,8 @@ async def test_ops_set_a_users_role_and_limit_and_it_applies_at_once(
             "customer_role": "approver",
             "approval_limit": None,
             "email": None,
+            "phone": None,
+            "whatsapp_opted_out": False,
             "disabled": False,
         }
     ]
