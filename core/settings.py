@@ -162,6 +162,17 @@ class Settings(BaseSettings):
         description="A push whose timestamp is further than this from now is refused (replay)",
     )
 
+    twilio_auth_token: str | None = Field(
+        default=None,
+        description="The Twilio account's auth token: inbound WhatsApp messages must carry its "
+        "X-Twilio-Signature; none: the WhatsApp webhook answers 503",
+    )
+    twilio_webhook_url: str | None = Field(
+        default=None,
+        description="The webhook's URL exactly as configured at Twilio (the signature covers "
+        "it); none: the URL the request arrived at",
+    )
+
     notifier: Literal["log", "smtp"] = "log"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)

@@ -193,10 +193,14 @@ def cycle_handle(
     )
 
 
-async def cycle_status(client: Client, customer_id: int) -> CycleState:
+async def cycle_status(
+    client: Client, customer_id: int, rpc_timeout: timedelta | None = None
+) -> CycleState:
     handle = cycle_handle(client, customer_id)
     try:
-        state: CycleState = await handle.query(names.STATUS, result_type=CycleState)
+        state: CycleState = await handle.query(
+            names.STATUS, result_type=CycleState, rpc_timeout=rpc_timeout
+        )
     except RPCError as err:
         raise _rpc_error(err, handle.id) from err
     return state

@@ -36,11 +36,13 @@ def fuzz_settings(
     database_url: str, temporal_env: WorkflowEnvironment, erp_sim: ErpSim
 ) -> Settings:
     """Every dependency up, so /readyz answers 200 and any 5xx is a real fault. No worker
-    runs the cycles the fuzzer starts, so queries and decisions answer 503 after a second."""
+    runs the cycles the fuzzer starts, so queries and decisions answer 503 after a second.
+    The WhatsApp webhook is on: the fuzzer cannot sign, so each of its messages is 403."""
     return erp_sim.settings(
         database_url=database_url,
         temporal_address=temporal_env.client.service_client.config.target_host,
         temporal_rpc_timeout_seconds=1.0,
+        twilio_auth_token="fuzz-twilio-auth-token",
     )
 
 

@@ -21,6 +21,7 @@ PACKAGES = [
     "activities",
     "api",
     "portal",
+    "channels",
     "cli",
 ]
 CONTRACT = "workflows.contract"
@@ -37,10 +38,14 @@ ALLOWED: dict[str, set[str]] = {
     "activities": {"core", "services", "erp", "store", CONTRACT},
     "api": {"core", "planning", "erp", "store", "services", CONTRACT},
     "portal": {"core", "store", "services", "api", CONTRACT},
+    "channels": {"core", "store", "services", "api", CONTRACT},
     "cli": set(PACKAGES) | {CONTRACT},
 }
 # The portal renders what services return; of the API it uses the auth dependencies only.
 PORTAL_API = ("api.auth", "api.deps", "api.errors")
+# A channel's webhook is a route of its own; of the API it uses the dependencies and the
+# shape of an error answer only.
+CHANNEL_API = ("api.deps", "api.schemas.common")
 
 
 def _layer(module: str) -> str | None:
@@ -87,6 +92,15 @@ def test_the_portal_uses_services_not_api_routes() -> None:
         f"{path.relative_to(ROOT)}:{line} imports {name}"
         for layer, path, line, name in IMPORTS
         if layer == "portal" and _layer(name) == "api" and not name.startswith(PORTAL_API)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_channels_use_services_not_api_routes() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for layer, path, line, name in IMPORTS
+        if layer == "channels" and _layer(name) == "api" and not name.startswith(CHANNEL_API)
     ]
     assert not wrong, "\n".join(wrong)
 

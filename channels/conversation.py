@@ -1,0 +1,243 @@
+"""What Restock answers a buyer's message, and what it does on the buyer's behalf.
+
+A message read as a decision goes through the cycle's own Updates, with the user's role and
+approval limit, exactly as the portal sends them: the cycle's validator decides, and its
+refusal is told in words. The Update's id comes from the channel's message id, so a message
+delivered twice is one decision. No database transaction is held while the cycle answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from temporalio.client import Client
+
+from channels.intents import HELP_TEXT, Intent, Reading, Scope
+from core.errors import Conflict, DependencyUnavailable, NotFound, Pending
+from services.cycle_control import cycle_status, send_update
+from workflows.contract import names
+from workflows.contract.cycle import (
+    ApproveRequest,
+    ApproveResult,
+    Authority,
+    CycleState,
+    CycleStatus,
+    OrderView,
+    RecommendationView,
+    RejectRequest,
+)
+
+_FIELD_PREFIX = re.compile(r"^[a-z_][a-z0-9_.]*: ")
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The customer user a message came from (its number is theirs, verified by ops)."""
+
+    username: str
+    customer_id: int
+    authority: Authority
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.username}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    outcome: str
+    """What happened, for the audit log: answered, approved, rejected, refused, pending."""
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    client: Client
+    rpc_timeout: timedelta
+    public_url: str
+
+    async def answer(self, sender: Sender, reading: Reading, message_id: str) -> Answer:
+        if reading.intent is Intent.HELP:
+            return Answer(HELP_TEXT, "answered")
+        if reading.intent is Intent.ASK:
+            return Answer(reading.question or HELP_TEXT, "answered")
+        if reading.intent is Intent.ADD:
+            return Answer(
+                f"Adding {reading.product or 'a product'} by message is not possible yet; add "
+                f"it in the portal: {self._link(sender)}",
+                "answered",
+            )
+        try:
+            state = await cycle_status(self.client, sender.customer_id, self.rpc_timeout)
+        except NotFound:
+            return Answer(
+                "No review is open now; the next one comes on your schedule, and you will be "
+                "told when it waits for you.",
+                "answered",
+            )
+        except (Conflict, DependencyUnavailable):
+            return Answer("Restock cannot reach your review right now; try again soon.", "failed")
+        if reading.intent is Intent.STATUS:
+            return Answer(self._status(sender, state), "answered")
+        rec = state.recommendation
+        if state.status is not CycleStatus.AWAITING_APPROVAL or rec is None:
+            return Answer(
+                f"Nothing waits for a decision: the review is {_words(state.status)}.",
+                "answered",
+            )
+        if reading.intent is Intent.URGENT:
+            return Answer(_urgent(rec), "answered", rec.version)
+        if reading.intent is Intent.APPROVE:
+            return await self._approve(sender, rec, reading, message_id)
+        if reading.intent is Intent.REJECT:
+            return await self._reject(sender, rec, reading, message_id)
+        return Answer(HELP_TEXT, "answered")
+
+    async def _approve(
+        self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
+    ) -> Answer:
+        containers: list[int] | None = None
+        if reading.scope is Scope.URGENT:
+            containers = rec.urgent_indexes
+            if not containers:
+                return Answer(
+                    f"Nothing is urgent in recommendation v{rec.version}: reply APPROVE ALL, "
+                    "or name the containers (APPROVE CONTAINERS 1 AND 3).",
+                    "answered",
+                    rec.version,
+                )
+        elif reading.scope is Scope.CONTAINERS:
+            containers = list(reading.containers)
+        request = ApproveRequest(
+            version=rec.version,
+            containers=containers,
+            actor=sender.actor,
+            authority=sender.authority,
+        )
+        try:
+            result = await send_update(
+                self.client,
+                sender.customer_id,
+                names.APPROVE,
+                request,
+                result_type=ApproveResult,
+                update_id=_update_id("approve", sender.customer_id, message_id),
+                rpc_timeout=self.rpc_timeout,
+            )
+        except Conflict as refused:
+            return Answer(f"Not approved: {_plain(refused.detail)}", "refused", rec.version)
+        except Pending:
+            return Answer(
+                "Your approval is sent, but the review did not confirm it in time; reply "
+                "STATUS in a minute to see its orders.",
+                "pending",
+                rec.version,
+            )
+        return Answer(_approved(result), "approved", rec.version)
+
+    async def _reject(
+        self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
+    ) -> Answer:
+        if sender.authority.role not in ("ops", "approver"):
+            return Answer(
+                f"Only an approver may reject; your role is {sender.authority.role}.",
+                "refused",
+                rec.version,
+            )
+        try:
+            await send_update(
+                self.client,
+                sender.customer_id,
+                names.REJECT,
+                RejectRequest(version=rec.version, reason=reading.reason or "", actor=sender.actor),
+                result_type=CycleState,
+                update_id=_update_id("reject", sender.customer_id, message_id),
+                rpc_timeout=self.rpc_timeout,
+            )
+        except Conflict as refused:
+            return Answer(f"Not rejected: {_plain(refused.detail)}", "refused", rec.version)
+        except Pending:
+            return Answer(
+                "Your rejection is sent, but the review did not confirm it in time; reply "
+                "STATUS in a minute.",
+                "pending",
+                rec.version,
+            )
+        return Answer(
+            f"Rejected recommendation v{rec.version} ({reading.reason}). Nothing is ordered; "
+            "the next review comes on your schedule.",
+            "rejected",
+            rec.version,
+        )
+
+    def _status(self, sender: Sender, state: CycleState) -> str:
+        rec = state.recommendation
+        if state.status is CycleStatus.AWAITING_APPROVAL and rec is not None:
+            urgent = len(rec.urgent_indexes)
+            worth = _worth(rec)
+            return (
+                f"Recommendation v{rec.version} waits for you: {_count(len(rec.containers))}"
+                f", {urgent} urgent{worth}. Reply APPROVE ALL, APPROVE URGENT or APPROVE "
+                f"CONTAINERS 1 AND 3, or REJECT and why. Details: {self._link(sender)}"
+            )
+        orders = "; ".join(_order(o) for o in state.orders)
+        return f"The review is {_words(state.status)}." + (f" Orders: {orders}." if orders else "")
+
+    def _link(self, sender: Sender) -> str:
+        return f"{self.public_url.rstrip('/')}/customers/{sender.customer_id}/recommendation"
+
+
+def _update_id(kind: str, customer_id: int, message_id: str) -> str:
+    digest = hashlib.sha256(message_id.encode()).hexdigest()[:32]
+    return f"whatsapp-{kind}-{customer_id}-{digest}"
+
+
+def _approved(result: ApproveResult) -> str:
+    return f"Approved recommendation v{result.version}: " + "; ".join(
+        _order(o) for o in result.orders
+    )
+
+
+def _order(order: OrderView) -> str:
+    if order.erp_order_number:
+        eta = f", ETA {order.eta.isoformat()}" if order.eta else ""
+        return f"container {order.container_index} is ERP order {order.erp_order_number}{eta}"
+    if order.failure:
+        return f"container {order.container_index} was not taken by the ERP: {order.failure}"
+    return f"container {order.container_index} is being sent to the ERP (retried until it lands)"
+
+
+def _urgent(rec: RecommendationView) -> str:
+    urgent = [c for c in rec.containers if c.urgent]
+    if not urgent:
+        return f"Nothing is urgent in recommendation v{rec.version}."
+    listed = "; ".join(
+        f"container {c.index}: {c.cartons:,} cartons of {len(c.lines)} products" for c in urgent
+    )
+    return f"Urgent in recommendation v{rec.version}: {listed}. Reply APPROVE URGENT to order them."
+
+
+def _worth(rec: RecommendationView) -> str:
+    values = [c.known_value for c in rec.containers]
+    if not values or any(v is None for v in values):
+        return ""
+    total = sum((v for v in values if v is not None), Decimal(0))
+    return f", worth {total:,.2f}" + (f" {rec.currency}" if rec.currency else "")
+
+
+def _count(containers: int) -> str:
+    return f"{containers} container" + ("" if containers == 1 else "s")
+
+
+def _words(status: CycleStatus) -> str:
+    return status.value.replace("_", " ")
+
+
+def _plain(detail: str) -> str:
+    """A refusal without the field it names (`version: …`): a message has no fields."""
+    return _FIELD_PREFIX.sub("", detail, count=1)

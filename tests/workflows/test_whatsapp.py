@@ -1,0 +1,272 @@
+"""WhatsApp end to end: Twilio's signed webhook in the API, a real dev server, worker and ERP.
+
+Messages are posted as Twilio posts them (a form signed with `X-Twilio-Signature` by the
+`twilio` package's own `RequestValidator`), from numbers ops gave to customer users.
+"""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from api.auth import tokens
+from services.accounts import ApprovalGrant
+from services.cycle_control import cycle_handle
+from store.models import AuditEntry, ChannelMessage, CustomerRole, Role, User
+from tests.api.conftest import add_user, bearer
+from tests.workflows.conftest import CycleStack, terminate_when_idle
+from webapp import create_app
+from workflows.contract.cycle import CycleStatus
+
+TOKEN = "test-twilio-auth-token"
+PATH = "/api/channels/twilio/whatsapp"
+URL = f"http://api{PATH}"
+
+
+@dataclass
+class Phone:
+    """A buyer's WhatsApp: what it sends reaches the webhook as Twilio would post it."""
+
+    http: httpx.AsyncClient
+    number: str
+
+    async def send(
+        self, text: str, *, sid: str | None = None, token: str = TOKEN
+    ) -> httpx.Response:
+        fields = {
+            "MessageSid": sid or f"SM{uuid.uuid4().hex}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": f"whatsapp:{self.number}",
+            "To": "whatsapp:+14155238886",
+            "Body": text,
+            "NumMedia": "0",
+        }
+        signature = RequestValidator(token).compute_signature(URL, fields)
+        return await self.http.post(PATH, data=fields, headers={"X-Twilio-Signature": signature})
+
+    async def say(self, text: str, *, sid: str | None = None) -> str:
+        """The reply Restock sends back (TwiML's message)."""
+        answer = await self.send(text, sid=sid)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("text/xml")
+        message = ET.fromstring(answer.text).find("Message")
+        return "" if message is None else message.text or ""
+
+
+@dataclass
+class Chat:
+    http: httpx.AsyncClient
+    ops: dict[str, str]
+    stack: CycleStack
+
+    async def phone_for(
+        self, name: str, customer_id: int, role: CustomerRole = CustomerRole.APPROVER
+    ) -> Phone:
+        """A customer user whose number ops set over the API."""
+        await add_user(
+            self.stack.sessions, name, Role.CUSTOMER, customer_id, ApprovalGrant(customer_role=role)
+        )
+        number = "+49151" + str(uuid.uuid4().int)[:8]
+        set_phone = await self.http.put(
+            f"/api/customers/{customer_id}/users/{name}/phone",
+            headers=self.ops,
+            json={"phone": number},
+        )
+        assert set_phone.status_code == 200, set_phone.text
+        assert set_phone.json()["phone"] == number
+        return Phone(self.http, number)
+
+
+@pytest.fixture
+async def chat(cycle_stack: CycleStack) -> AsyncIterator[Chat]:
+    settings = cycle_stack.settings.model_copy(
+        update={"twilio_auth_token": TOKEN, "twilio_webhook_url": URL}
+    )
+    ops = await add_user(cycle_stack.sessions, f"ops-{uuid.uuid4().hex[:6]}", Role.OPS)
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
+    ):
+        yield Chat(http, bearer(tokens.issue(settings, ops).token), cycle_stack)
+
+
+async def _waiting_with_urgent_and_others(stack: CycleStack) -> tuple[int, str, list[int], int]:
+    """The first new customer whose recommendation has urgent containers and others
+    (generated data depends on the code and the day): (id, ERP code, urgent, version)."""
+    tried: list[str] = []
+    for _ in range(8):
+        customer_id, erp_code = await stack.new_customer(
+            n_products=16, lead_time_weeks=10, monthly_cartons=120_000
+        )
+        await stack.start(customer_id)
+        state = await stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+        rec = state.recommendation
+        assert rec is not None
+        if rec.urgent_indexes and len(rec.urgent_indexes) < len(rec.containers):
+            return customer_id, erp_code, rec.urgent_indexes, rec.version
+        tried.append(rec.summary)
+        await terminate_when_idle(cycle_handle(stack.client, customer_id), "not the data needed")
+    raise AssertionError(f"no customer with urgent and other containers: {tried}")
+
+
+async def _count(stack: CycleStack, action: str, customer_id: int) -> int:
+    async with stack.sessions() as session:
+        counted = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == action, AuditEntry.customer_id == customer_id)
+        )
+    return int(counted or 0)
+
+
+async def test_approve_urgent_by_message_orders_exactly_the_urgent_containers_once(
+    cycle_stack: CycleStack, chat: Chat
+) -> None:
+    customer_id, erp_code, urgent, version = await _waiting_with_urgent_and_others(cycle_stack)
+    phone = await chat.phone_for(f"wa-{uuid.uuid4().hex[:6]}", customer_id)
+
+    status = await phone.say("status")
+    assert f"Recommendation v{version} waits for you" in status
+    assert f"{len(urgent)} urgent" in status and f"/customers/{customer_id}/" in status
+    listed = await phone.say("what is urgent")
+    assert all(f"container {i}:" in listed for i in urgent), listed
+
+    sid = f"SM{uuid.uuid4().hex}"
+    confirmed = await phone.say("Approve urgent please", sid=sid)
+    assert confirmed.startswith(f"Approved recommendation v{version}:"), confirmed
+    submissions = await cycle_stack.submissions(erp_code)
+    assert len(submissions) == len(urgent)
+    for submission in submissions:
+        assert f"is ERP order {submission['order_number']}" in confirmed, (submission, confirmed)
+
+    # Twilio delivers the same message again: the same answer, no second decision.
+    again = await phone.say("Approve urgent please", sid=sid)
+    assert again == confirmed
+    assert len(await cycle_stack.submissions(erp_code)) == len(urgent)
+    assert await _count(cycle_stack, "recommendation.approved", customer_id) == 1
+    async with cycle_stack.sessions() as session:
+        audited = list(
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "channel.message", AuditEntry.customer_id == customer_id
+                )
+            )
+        )
+    decisions = [e for e in audited if e.details["outcome"] == "approved"]
+    assert len(decisions) == 1 and decisions[0].details["channel"] == "whatsapp"
+    assert decisions[0].details["reading"] == "approve urgent"
+    assert decisions[0].details["message_sid"] == sid
+
+
+async def test_signatures_numbers_roles_and_tenants_are_held(
+    cycle_stack: CycleStack, chat: Chat
+) -> None:
+    customer_id, erp_code = await cycle_stack.new_customer()
+    other_id, other_erp_code = await cycle_stack.new_customer()
+    for started in (customer_id, other_id):
+        await cycle_stack.start(started)
+    state = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    theirs = await cycle_stack.wait_for(other_id, CycleStatus.AWAITING_APPROVAL)
+    assert state.recommendation is not None and theirs.recommendation is not None
+    approver = await chat.phone_for(f"wa-a-{uuid.uuid4().hex[:6]}", customer_id)
+
+    # A forged or altered message: 403, nothing kept, nothing done.
+    forged = await approver.send("approve all", token="not-the-account-token")
+    assert forged.status_code == 403 and forged.json()["error"] == "bad_signature"
+    unsigned = await chat.http.post(PATH, data={"MessageSid": "SM1", "Body": "approve all"})
+    assert unsigned.status_code == 403
+    async with cycle_stack.sessions() as session:
+        kept = await session.scalar(
+            select(func.count())
+            .select_from(ChannelMessage)
+            .where(ChannelMessage.from_number == f"whatsapp:{approver.number}")
+        )
+    assert kept == 0
+    assert await cycle_stack.submissions(erp_code) == []
+
+    # A signed message without its id is refused, naming the field.
+    fields = {"From": f"whatsapp:{approver.number}", "Body": "status"}
+    signature = RequestValidator(TOKEN).compute_signature(URL, fields)
+    nameless = await chat.http.post(PATH, data=fields, headers={"X-Twilio-Signature": signature})
+    assert nameless.status_code == 422 and nameless.json()["field"] == "MessageSid"
+
+    # A number nobody has: a polite answer and nothing else.
+    stranger = Phone(chat.http, "+4930" + str(uuid.uuid4().int)[:8])
+    assert "not linked to a Restock account" in await stranger.say("approve all")
+
+    # Another customer's user acts on their own customer's review only.
+    outsider = await chat.phone_for(f"wa-o-{uuid.uuid4().hex[:6]}", other_id)
+    approved = await outsider.say("approve all")
+    assert approved.startswith(f"Approved recommendation v{theirs.recommendation.version}")
+    assert len(await cycle_stack.submissions(other_erp_code)) == len(
+        theirs.recommendation.containers
+    )
+    assert await cycle_stack.submissions(erp_code) == []
+    assert (await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)).decision is None
+
+    # A viewer reads, and the cycle's own validator refuses its approval, in words.
+    viewer = await chat.phone_for(
+        f"wa-v-{uuid.uuid4().hex[:6]}", customer_id, role=CustomerRole.VIEWER
+    )
+    refused = await viewer.say("approve all")
+    assert refused == "Not approved: the viewer role may not approve", refused
+    buyer = await chat.phone_for(
+        f"wa-b-{uuid.uuid4().hex[:6]}", customer_id, role=CustomerRole.BUYER
+    )
+    assert (await buyer.say("reject too expensive")).startswith("Only an approver may reject")
+    missing = await approver.say("approve container 99")
+    assert missing.startswith("Not approved: no container 99"), missing
+    assert await cycle_stack.submissions(erp_code) == []
+
+    # STOP and START are the user's own choice, kept and audited.
+    assert "no more WhatsApp messages" in await approver.say("STOP")
+    async with cycle_stack.sessions() as session:
+        user = await session.scalar(select(User).where(User.phone == approver.number))
+        assert user is not None and user.whatsapp_opted_out is True
+    assert "Welcome back" in await approver.say("start")
+    async with cycle_stack.sessions() as session:
+        user = await session.scalar(select(User).where(User.phone == approver.number))
+        assert user is not None and user.whatsapp_opted_out is False
+
+    # An approver rejects with a reason; the review ends and nothing was ordered.
+    rejected = await approver.say("Reject: prices went up, we wait a week")
+    assert rejected.startswith(f"Rejected recommendation v{state.recommendation.version}")
+    done = await cycle_stack.wait_for(customer_id, CycleStatus.REJECTED)
+    assert done.decision is not None and "prices went up" in (done.decision.reason or "")
+    assert await cycle_stack.submissions(erp_code) == []
+
+
+async def test_a_number_belongs_to_one_user_and_ops_set_it(
+    cycle_stack: CycleStack, chat: Chat
+) -> None:
+    customer_id, _ = await cycle_stack.new_customer()
+    first = await chat.phone_for(f"wa-1-{uuid.uuid4().hex[:6]}", customer_id)
+    second = f"wa-2-{uuid.uuid4().hex[:6]}"
+    await add_user(cycle_stack.sessions, second, Role.CUSTOMER, customer_id)
+    url = f"/api/customers/{customer_id}/users/{second}/phone"
+    taken = await chat.http.put(url, headers=chat.ops, json={"phone": first.number})
+    assert taken.status_code == 409 and taken.json()["field"] == "phone", taken.text
+    for bad in ("0151 1234567", "+0151", "4915112345678", ""):
+        refused = await chat.http.put(url, headers=chat.ops, json={"phone": bad})
+        assert refused.status_code == 422 and refused.json()["field"] == "phone", refused.text
+    other_id, _ = await cycle_stack.new_customer()
+    elsewhere = await chat.http.put(
+        f"/api/customers/{other_id}/users/{second}/phone",
+        headers=chat.ops,
+        json={"phone": "+15550100"},
+    )
+    assert elsewhere.status_code == 404
+    removed = await chat.http.delete(
+        f"/api/customers/{customer_id}/users/{second}/phone", headers=chat.ops
+    )
+    assert removed.status_code == 204
+    assert await _count(cycle_stack, "user.phone_set", customer_id) == 1
+    assert await _count(cycle_stack, "user.phone_removed", customer_id) == 1
