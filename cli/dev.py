@@ -15,6 +15,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from channels.simulator import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, DEV_TEMPLATE
 from cli.ports import PortClaim, busy_port_messages, wait_for_port
 from cli.supervisor import ManagedProcess, ProcessSpec, State, Supervisor
 from core.settings import DEV_PUBLIC_URL, Settings
@@ -72,6 +73,22 @@ def child_env(settings: Settings) -> dict[str, str]:
         else f"http://{settings.api_host}:{settings.api_port}",
         "RESTOCK_VAR_DIR": str(settings.var_dir),
         "PYTHONUNBUFFERED": "1",
+        **whatsapp_env(settings),
+    }
+
+
+def whatsapp_env(settings: Settings) -> dict[str, str]:
+    """WhatsApp through the Twilio simulator this command starts, unless a Twilio account
+    is configured: the worker sends there (as the simulator's one approved template when
+    the buyer has not written within 24 hours), and the simulator's phones write to the API."""
+    if settings.twilio_account_sid and not settings.twilio_api_base_url:
+        return {}
+    kinds = ("ready", "reminder", "expired", "submitted", "late", "delivered")
+    return {
+        "RESTOCK_TWILIO_ACCOUNT_SID": settings.twilio_account_sid or DEV_ACCOUNT_SID,
+        "RESTOCK_TWILIO_AUTH_TOKEN": settings.twilio_auth_token or DEV_AUTH_TOKEN,
+        "RESTOCK_TWILIO_API_BASE_URL": f"http://127.0.0.1:{settings.channel_sim_port}",
+        "RESTOCK_TWILIO_TEMPLATES": json.dumps(dict.fromkeys(kinds, DEV_TEMPLATE)),
     }
 
 
@@ -80,6 +97,7 @@ def build_specs(settings: Settings, log_dir: Path) -> list[ProcessSpec]:
     env = child_env(settings)
     api_url = f"http://{settings.api_host}:{settings.api_port}"
     erp_url = env["RESTOCK_ERP_BASE_URL"]
+    channel_url = f"http://127.0.0.1:{settings.channel_sim_port}"
     return [
         ProcessSpec(
             name="temporal",
@@ -114,6 +132,24 @@ def build_specs(settings: Settings, log_dir: Path) -> list[ProcessSpec]:
             env=env,
         ),
         ProcessSpec(
+            name="channel-sim",
+            argv=[
+                python,
+                "-m",
+                "cli.main",
+                "channel-sim",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(settings.channel_sim_port),
+                "--webhook-url",
+                f"{api_url}/api/channels/twilio/whatsapp",
+            ],
+            url=f"{channel_url}/phones/{{phone}} (WhatsApp simulator)",
+            ready=_http_ok(f"{channel_url}/admin/messages"),
+            env=env,
+        ),
+        ProcessSpec(
             name="worker",
             argv=[python, "-m", "cli.main", "worker"],
             url=f"task queue {settings.temporal_task_queue!r}",
@@ -139,6 +175,7 @@ def port_claims(settings: Settings) -> list[PortClaim]:
             settings.erp_sim_port, "ERP simulator", "RESTOCK_ERP_SIM_PORT", settings.erp_sim_host
         ),
         PortClaim(settings.api_port, "API and portal", "RESTOCK_API_PORT", settings.api_host),
+        PortClaim(settings.channel_sim_port, "WhatsApp simulator", "RESTOCK_CHANNEL_SIM_PORT"),
     ]
 
 

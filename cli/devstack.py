@@ -91,6 +91,8 @@ def when_ready(settings: Settings, *, seed: bool = True) -> list[str]:
         f"API docs         {api}/docs",
         f"Temporal UI      {env['RESTOCK_TEMPORAL_UI_URL']}",
         f"ERP simulator    {env['RESTOCK_ERP_BASE_URL']}/docs",
+        f"WhatsApp sim     http://127.0.0.1:{settings.channel_sim_port}/phones/<number> "
+        "(a user's number: restock users set-phone)",
         f"readiness        {readiness}",
     ]
     return notes

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from cli import erp_sim, log_setup, planning
+from cli import channel_sim, erp_sim, log_setup, planning
 from cli.schedules import schedules_app
 from cli.serving import proxy_options
 from cli.sync import sync
@@ -23,6 +23,7 @@ app = typer.Typer(help="Restock: container reorder automation.", no_args_is_help
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("erp-sim")(erp_sim.erp_sim)
+app.command("channel-sim")(channel_sim.channel_sim)
 app.command("plan")(planning.plan)
 app.command("backtest")(planning.backtest)
 app.command("sync")(sync)
@@ -185,11 +186,13 @@ def dev(
     erp_port: Annotated[int | None, typer.Option(help="ERP simulator port")] = None,
     temporal_port: Annotated[int | None, typer.Option(help="Temporal gRPC port")] = None,
     ui_port: Annotated[int | None, typer.Option(help="Temporal UI port")] = None,
+    channel_port: Annotated[int | None, typer.Option(help="WhatsApp simulator port")] = None,
     seed: Annotated[
         bool, typer.Option(help="On first start, seed demo customers and start their cycles")
     ] = True,
 ) -> None:
-    """Run the whole stack: Temporal dev server, ERP simulator, worker, API and portal."""
+    """Run the whole stack: Temporal dev server, ERP and WhatsApp simulators, worker, API and
+    portal."""
     from cli.dev import run_dev
     from cli.devstack import prepare, when_ready
 
@@ -198,6 +201,7 @@ def dev(
         "erp_sim_port": erp_port,
         "temporal_port": temporal_port,
         "temporal_ui_port": ui_port,
+        "channel_sim_port": channel_port,
     }
     settings = get_settings().model_copy(
         update={k: v for k, v in overrides.items() if v is not None}

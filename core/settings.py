@@ -167,6 +167,23 @@ class Settings(BaseSettings):
         description="The Twilio account's auth token: inbound WhatsApp messages must carry its "
         "X-Twilio-Signature; none: the WhatsApp webhook answers 503",
     )
+    twilio_account_sid: str | None = Field(
+        default=None, description="The Twilio account Restock sends WhatsApp messages from"
+    )
+    twilio_api_base_url: str | None = Field(
+        default=None,
+        description="Twilio's API base URL; none: Twilio's own (`restock channel-sim`'s for tests "
+        "and development)",
+    )
+    twilio_templates: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON: message kind (ready, reminder, expired, submitted, late, delivered) "
+        "-> the ContentSid of its approved WhatsApp template (variables 1: subject, 2: text)",
+    )
+    twilio_whatsapp_from: str = Field(
+        default="whatsapp:+14155238886",
+        description="The WhatsApp sender (Twilio's sandbox number by default)",
+    )
     twilio_webhook_url: str | None = Field(
         default=None,
         description="The webhook's URL exactly as configured at Twilio (the signature covers "
@@ -223,6 +240,9 @@ class Settings(BaseSettings):
         description="Where the ERP simulator pushes order events (signed with "
         "RESTOCK_ERP_WEBHOOK_SECRET); none: it pushes nothing. `restock dev` points it at "
         "the API",
+    )
+    channel_sim_port: int = Field(
+        default=8300, ge=1, le=65535, description="The Twilio simulator's port under `restock dev`"
     )
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)

@@ -40,7 +40,7 @@ def _poll(check, attempts: int = 240, delay: float = 0.5):  # type: ignore[no-un
 
 
 def test_dev_runs_every_process_and_stops_them_all(tmp_path: Path) -> None:
-    api, erp, temporal, ui = (free_port() for _ in range(4))
+    api, erp, temporal, ui, channel = (free_port() for _ in range(5))
     env = {
         **os.environ,
         "RESTOCK_VAR_DIR": str(tmp_path / "var"),
@@ -50,7 +50,7 @@ def test_dev_runs_every_process_and_stops_them_all(tmp_path: Path) -> None:
     command = [
         sys.executable, "-m", "cli.main", "dev", "--no-seed",
         "--api-port", str(api), "--erp-port", str(erp),
-        "--temporal-port", str(temporal), "--ui-port", str(ui),
+        "--temporal-port", str(temporal), "--ui-port", str(ui), "--channel-port", str(channel),
     ]  # fmt: skip
     output = (tmp_path / "dev.out").open("wb")
     dev = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -73,7 +73,7 @@ def test_dev_runs_every_process_and_stops_them_all(tmp_path: Path) -> None:
             return table if {p["state"] for p in table.values()} == {"up"} else None
 
         table = _poll(all_up)
-        assert set(table) == {"temporal", "erp-sim", "worker", "api"}
+        assert set(table) == {"temporal", "erp-sim", "channel-sim", "worker", "api"}
 
         # Each child, killed, comes back (the ERP simulator first: /readyz says so meanwhile).
         restarted: dict[str, float] = {}
@@ -125,6 +125,7 @@ def _dev(tmp_path: Path, ports: dict[str, int], *, seed: bool) -> subprocess.Pop
         sys.executable, "-m", "cli.main", "dev", "--seed" if seed else "--no-seed",
         "--api-port", str(ports["api"]), "--erp-port", str(ports["erp"]),
         "--temporal-port", str(ports["temporal"]), "--ui-port", str(ports["ui"]),
+        "--channel-port", str(ports["channel"]),
     ]  # fmt: skip
     output = (tmp_path / "dev.out").open("ab")
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -211,7 +212,7 @@ async def _delivered(temporal_port: int, shipments: list[str]) -> dict[str, str]
 def test_stop_and_start_the_whole_stack_while_orders_are_at_sea(tmp_path: Path) -> None:
     """Orders placed, the whole stack stopped and started again (Temporal, ERP simulator,
     worker, API): the ERP still knows the orders, and each is followed to delivery."""
-    ports = {name: free_port() for name in ("api", "erp", "temporal", "ui")}
+    ports = {name: free_port() for name in ("api", "erp", "temporal", "ui", "channel")}
     dev = _dev(tmp_path, ports, seed=True)
     try:
         _ready(ports["api"])
