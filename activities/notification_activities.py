@@ -12,6 +12,7 @@ from temporalio import activity
 
 from activities.errors import temporal_errors
 from activities.notifier import Message, Notifier
+from activities.whatsapp import TwilioWhatsApp
 from core.settings import Settings
 from services import notifications
 from workflows.contract.notification import (
@@ -28,24 +29,37 @@ class NotificationActivities:
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         notifier: Notifier,
+        whatsapp: TwilioWhatsApp | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._notifier = notifier
+        self._whatsapp = whatsapp
 
     @activity.defn(name="send_notification")
     async def send_notification(self, start: NotificationStart) -> None:
-        """Hand a message to its own Notification workflow (retried in the background)."""
-        with temporal_errors():
-            await notifications.send_in_background(
-                activity.client(), start, task_queue=activity.info().task_queue
+        """Hand a message to its own Notification workflow (retried in the background), and
+        a buyer's message also to one per WhatsApp number of the customer's users."""
+        copies: list[NotificationStart] = []
+        if self._whatsapp is not None:
+            numbers = await notifications.whatsapp_numbers(
+                self._sessions, start.notification.request.customer_id
             )
+            copies = notifications.whatsapp_copies(start, numbers)
+        with temporal_errors():
+            for each in (start, *copies):
+                await notifications.send_in_background(
+                    activity.client(), each, task_queue=activity.info().task_queue
+                )
 
     @activity.defn(name="notify")
     async def notify(self, request: NotifyRequest) -> None:
         """Send one message. A failure is audited the first time and raised, so the
         Notification workflow retries it in the background; a late success is audited too."""
         attempt = activity.info().attempt
+        if request.to_phone is not None:
+            await self._send_whatsapp(request, request.to_phone, attempt)
+            return
         to = await notifications.recipients(
             self._sessions, request, ops_email=self._settings.ops_email
         )
@@ -69,6 +83,24 @@ class NotificationActivities:
             await notifications.record(
                 self._sessions, request, "notification.sent", attempts=attempt
             )
+
+    async def _send_whatsapp(self, request: NotifyRequest, phone: str, attempt: int) -> None:
+        if self._whatsapp is None:
+            raise RuntimeError("WhatsApp is not configured on this worker (RESTOCK_TWILIO_*)")
+        body = await notifications.message_body(self._sessions, request, self._settings.portal_url)
+        try:
+            await self._whatsapp.send(phone, request.kind, request.subject, body)
+        except Exception as err:
+            if attempt == 1:
+                await notifications.record(
+                    self._sessions,
+                    request,
+                    "notification.failed",
+                    error=str(err) or type(err).__name__,
+                    retrying=True,
+                    channel="whatsapp",
+                )
+            raise
 
     @activity.defn(name="record_notification_failure")
     async def record_notification_failure(self, failure: NotificationFailure) -> None:

@@ -14,6 +14,7 @@ from activities.notifier import Notifier, build_notifier
 from activities.schedule_activities import ScheduleActivities
 from activities.shipment_activities import ShipmentActivities
 from activities.stack_check import StackCheckActivities
+from activities.whatsapp import build_whatsapp
 from core.settings import Settings
 from erp.client import ErpClient
 
@@ -36,6 +37,7 @@ def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         settings=deps.settings,
         sessions=deps.sessions,
         notifier=deps.notifier or build_notifier(deps.settings),
+        whatsapp=build_whatsapp(deps.settings),
     )
     schedules = ScheduleActivities(settings=deps.settings, sessions=deps.sessions)
     return [

@@ -48,6 +48,38 @@ async def send_in_background(client: Client, start: NotificationStart, *, task_q
         raise DependencyUnavailable("temporal", err.message) from err
 
 
+# What a buyer is told on WhatsApp too (a copy per number; e-mail still goes to the contacts).
+WHATSAPP_KINDS = frozenset({"ready", "reminder", "expired", "submitted", "late", "delivered"})
+
+
+def whatsapp_copies(
+    start: NotificationStart, numbers: list[tuple[int, str]]
+) -> list[NotificationStart]:
+    """One Notification per WhatsApp number of a buyer-facing message, each under an id of
+    its own (so each is sent once, and a failing number does not hold up the others)."""
+    request = start.notification.request
+    if request.kind not in WHATSAPP_KINDS or request.to_ops or request.to_approvers:
+        return []
+    return [
+        start.model_copy(
+            update={
+                "workflow_id": f"{start.workflow_id}-wa{user_id}",
+                "notification": start.notification.model_copy(
+                    update={"request": request.model_copy(update={"to_phone": phone})}
+                ),
+            }
+        )
+        for user_id, phone in numbers
+    ]
+
+
+async def whatsapp_numbers(
+    sessions: async_sessionmaker[AsyncSession], customer_id: int
+) -> list[tuple[int, str]]:
+    async with reading(sessions) as session:
+        return await accounts.whatsapp_users(session, customer_id)
+
+
 async def recipients(
     sessions: async_sessionmaker[AsyncSession], request: NotifyRequest, *, ops_email: str
 ) -> list[str]:

@@ -62,6 +62,22 @@ async def find_user(session: AsyncSession, username: str) -> User | None:
     return await session.scalar(select(User).where(User.username == normalise_username(username)))
 
 
+async def whatsapp_users(session: AsyncSession, customer_id: int) -> list[tuple[int, str]]:
+    """(user id, number) of the customer's enabled users with a WhatsApp number who have not
+    sent STOP."""
+    rows = await session.execute(
+        select(User.id, User.phone)
+        .where(
+            User.customer_id == customer_id,
+            User.phone.is_not(None),
+            User.whatsapp_opted_out.is_(False),
+            User.disabled.is_(False),
+        )
+        .order_by(User.id)
+    )
+    return [(user_id, phone) for user_id, phone in rows if phone]
+
+
 async def find_by_phone(session: AsyncSession, phone: str) -> User | None:
     return await session.scalar(select(User).where(User.phone == phone))
 

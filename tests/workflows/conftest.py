@@ -233,6 +233,29 @@ def own_erp_sim() -> Iterator[ErpSim]:
 
 
 @pytest.fixture
+async def own_clock_stack(
+    temporal_client: Client,
+    app_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    own_erp_sim: ErpSim,
+    task_queue: str,
+) -> AsyncIterator[CycleStack]:
+    """`cycle_stack` on an ERP simulator whose clock no other test moves: a test that needs
+    some containers urgent and others not finds such customers (on the shared simulator,
+    tests that move its clock leave every product urgent)."""
+    settings = own_erp_sim.settings(
+        database_url=app_settings.database_url,
+        temporal_address=app_settings.temporal_address,
+        temporal_task_queue=task_queue,
+    )
+    notifier = LogNotifier()
+    await terminate_open_workflows(temporal_client, None)
+    async with running_worker(settings, temporal_client, task_queue=task_queue, notifier=notifier):
+        yield CycleStack(temporal_client, settings, sessions, task_queue, own_erp_sim, notifier)
+    await terminate_open_workflows(temporal_client, task_queue)
+
+
+@pytest.fixture
 async def skip_stack(
     time_skipping_env: WorkflowEnvironment,
     database_url: str,

@@ -6,23 +6,32 @@ Messages are posted as Twilio posts them (a form signed with `X-Twilio-Signature
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
+from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
+from activities.notifier import LogNotifier
 from api.auth import tokens
+from channels.simulator import SimState
+from channels.simulator import create_app as create_sim
+from erp.simulator.server import ServerThread
 from services.accounts import ApprovalGrant
 from services.cycle_control import cycle_handle
+from store.db import unit_of_work
 from store.models import AuditEntry, ChannelMessage, CustomerRole, Role, User
 from tests.api.conftest import add_user, bearer
-from tests.workflows.conftest import CycleStack, terminate_when_idle
+from tests.workflows.conftest import CycleStack, terminate_open_workflows, terminate_when_idle
 from webapp import create_app
+from worker import running_worker
 from workflows.contract.cycle import CycleStatus
 
 TOKEN = "test-twilio-auth-token"
@@ -85,17 +94,17 @@ class Chat:
 
 
 @pytest.fixture
-async def chat(cycle_stack: CycleStack) -> AsyncIterator[Chat]:
-    settings = cycle_stack.settings.model_copy(
+async def chat(own_clock_stack: CycleStack) -> AsyncIterator[Chat]:
+    settings = own_clock_stack.settings.model_copy(
         update={"twilio_auth_token": TOKEN, "twilio_webhook_url": URL}
     )
-    ops = await add_user(cycle_stack.sessions, f"ops-{uuid.uuid4().hex[:6]}", Role.OPS)
+    ops = await add_user(own_clock_stack.sessions, f"ops-{uuid.uuid4().hex[:6]}", Role.OPS)
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
     ):
-        yield Chat(http, bearer(tokens.issue(settings, ops).token), cycle_stack)
+        yield Chat(http, bearer(tokens.issue(settings, ops).token), own_clock_stack)
 
 
 async def _waiting_with_urgent_and_others(stack: CycleStack) -> tuple[int, str, list[int], int]:
@@ -128,9 +137,9 @@ async def _count(stack: CycleStack, action: str, customer_id: int) -> int:
 
 
 async def test_approve_urgent_by_message_orders_exactly_the_urgent_containers_once(
-    cycle_stack: CycleStack, chat: Chat
+    own_clock_stack: CycleStack, chat: Chat
 ) -> None:
-    customer_id, erp_code, urgent, version = await _waiting_with_urgent_and_others(cycle_stack)
+    customer_id, erp_code, urgent, version = await _waiting_with_urgent_and_others(own_clock_stack)
     phone = await chat.phone_for(f"wa-{uuid.uuid4().hex[:6]}", customer_id)
 
     status = await phone.say("status")
@@ -142,7 +151,7 @@ async def test_approve_urgent_by_message_orders_exactly_the_urgent_containers_on
     sid = f"SM{uuid.uuid4().hex}"
     confirmed = await phone.say("Approve urgent please", sid=sid)
     assert confirmed.startswith(f"Approved recommendation v{version}:"), confirmed
-    submissions = await cycle_stack.submissions(erp_code)
+    submissions = await own_clock_stack.submissions(erp_code)
     assert len(submissions) == len(urgent)
     for submission in submissions:
         assert f"is ERP order {submission['order_number']}" in confirmed, (submission, confirmed)
@@ -150,9 +159,9 @@ async def test_approve_urgent_by_message_orders_exactly_the_urgent_containers_on
     # Twilio delivers the same message again: the same answer, no second decision.
     again = await phone.say("Approve urgent please", sid=sid)
     assert again == confirmed
-    assert len(await cycle_stack.submissions(erp_code)) == len(urgent)
-    assert await _count(cycle_stack, "recommendation.approved", customer_id) == 1
-    async with cycle_stack.sessions() as session:
+    assert len(await own_clock_stack.submissions(erp_code)) == len(urgent)
+    assert await _count(own_clock_stack, "recommendation.approved", customer_id) == 1
+    async with own_clock_stack.sessions() as session:
         audited = list(
             await session.scalars(
                 select(AuditEntry).where(
@@ -167,14 +176,14 @@ async def test_approve_urgent_by_message_orders_exactly_the_urgent_containers_on
 
 
 async def test_signatures_numbers_roles_and_tenants_are_held(
-    cycle_stack: CycleStack, chat: Chat
+    own_clock_stack: CycleStack, chat: Chat
 ) -> None:
-    customer_id, erp_code = await cycle_stack.new_customer()
-    other_id, other_erp_code = await cycle_stack.new_customer()
+    customer_id, erp_code = await own_clock_stack.new_customer()
+    other_id, other_erp_code = await own_clock_stack.new_customer()
     for started in (customer_id, other_id):
-        await cycle_stack.start(started)
-    state = await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
-    theirs = await cycle_stack.wait_for(other_id, CycleStatus.AWAITING_APPROVAL)
+        await own_clock_stack.start(started)
+    state = await own_clock_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    theirs = await own_clock_stack.wait_for(other_id, CycleStatus.AWAITING_APPROVAL)
     assert state.recommendation is not None and theirs.recommendation is not None
     approver = await chat.phone_for(f"wa-a-{uuid.uuid4().hex[:6]}", customer_id)
 
@@ -183,14 +192,14 @@ async def test_signatures_numbers_roles_and_tenants_are_held(
     assert forged.status_code == 403 and forged.json()["error"] == "bad_signature"
     unsigned = await chat.http.post(PATH, data={"MessageSid": "SM1", "Body": "approve all"})
     assert unsigned.status_code == 403
-    async with cycle_stack.sessions() as session:
+    async with own_clock_stack.sessions() as session:
         kept = await session.scalar(
             select(func.count())
             .select_from(ChannelMessage)
             .where(ChannelMessage.from_number == f"whatsapp:{approver.number}")
         )
     assert kept == 0
-    assert await cycle_stack.submissions(erp_code) == []
+    assert await own_clock_stack.submissions(erp_code) == []
 
     # A signed message without its id is refused, naming the field.
     fields = {"From": f"whatsapp:{approver.number}", "Body": "status"}
@@ -206,11 +215,13 @@ async def test_signatures_numbers_roles_and_tenants_are_held(
     outsider = await chat.phone_for(f"wa-o-{uuid.uuid4().hex[:6]}", other_id)
     approved = await outsider.say("approve all")
     assert approved.startswith(f"Approved recommendation v{theirs.recommendation.version}")
-    assert len(await cycle_stack.submissions(other_erp_code)) == len(
+    assert len(await own_clock_stack.submissions(other_erp_code)) == len(
         theirs.recommendation.containers
     )
-    assert await cycle_stack.submissions(erp_code) == []
-    assert (await cycle_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)).decision is None
+    assert await own_clock_stack.submissions(erp_code) == []
+    assert (
+        await own_clock_stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    ).decision is None
 
     # A viewer reads, and the cycle's own validator refuses its approval, in words.
     viewer = await chat.phone_for(
@@ -224,40 +235,40 @@ async def test_signatures_numbers_roles_and_tenants_are_held(
     assert (await buyer.say("reject too expensive")).startswith("Only an approver may reject")
     missing = await approver.say("approve container 99")
     assert missing.startswith("Not approved: no container 99"), missing
-    assert await cycle_stack.submissions(erp_code) == []
+    assert await own_clock_stack.submissions(erp_code) == []
 
     # STOP and START are the user's own choice, kept and audited.
     assert "no more WhatsApp messages" in await approver.say("STOP")
-    async with cycle_stack.sessions() as session:
+    async with own_clock_stack.sessions() as session:
         user = await session.scalar(select(User).where(User.phone == approver.number))
         assert user is not None and user.whatsapp_opted_out is True
     assert "Welcome back" in await approver.say("start")
-    async with cycle_stack.sessions() as session:
+    async with own_clock_stack.sessions() as session:
         user = await session.scalar(select(User).where(User.phone == approver.number))
         assert user is not None and user.whatsapp_opted_out is False
 
     # An approver rejects with a reason; the review ends and nothing was ordered.
     rejected = await approver.say("Reject: prices went up, we wait a week")
     assert rejected.startswith(f"Rejected recommendation v{state.recommendation.version}")
-    done = await cycle_stack.wait_for(customer_id, CycleStatus.REJECTED)
+    done = await own_clock_stack.wait_for(customer_id, CycleStatus.REJECTED)
     assert done.decision is not None and "prices went up" in (done.decision.reason or "")
-    assert await cycle_stack.submissions(erp_code) == []
+    assert await own_clock_stack.submissions(erp_code) == []
 
 
 async def test_a_number_belongs_to_one_user_and_ops_set_it(
-    cycle_stack: CycleStack, chat: Chat
+    own_clock_stack: CycleStack, chat: Chat
 ) -> None:
-    customer_id, _ = await cycle_stack.new_customer()
+    customer_id, _ = await own_clock_stack.new_customer()
     first = await chat.phone_for(f"wa-1-{uuid.uuid4().hex[:6]}", customer_id)
     second = f"wa-2-{uuid.uuid4().hex[:6]}"
-    await add_user(cycle_stack.sessions, second, Role.CUSTOMER, customer_id)
+    await add_user(own_clock_stack.sessions, second, Role.CUSTOMER, customer_id)
     url = f"/api/customers/{customer_id}/users/{second}/phone"
     taken = await chat.http.put(url, headers=chat.ops, json={"phone": first.number})
     assert taken.status_code == 409 and taken.json()["field"] == "phone", taken.text
     for bad in ("0151 1234567", "+0151", "4915112345678", ""):
         refused = await chat.http.put(url, headers=chat.ops, json={"phone": bad})
         assert refused.status_code == 422 and refused.json()["field"] == "phone", refused.text
-    other_id, _ = await cycle_stack.new_customer()
+    other_id, _ = await own_clock_stack.new_customer()
     elsewhere = await chat.http.put(
         f"/api/customers/{other_id}/users/{second}/phone",
         headers=chat.ops,
@@ -268,5 +279,130 @@ async def test_a_number_belongs_to_one_user_and_ops_set_it(
         f"/api/customers/{customer_id}/users/{second}/phone", headers=chat.ops
     )
     assert removed.status_code == 204
-    assert await _count(cycle_stack, "user.phone_set", customer_id) == 1
-    assert await _count(cycle_stack, "user.phone_removed", customer_id) == 1
+    assert await _count(own_clock_stack, "user.phone_set", customer_id) == 1
+    assert await _count(own_clock_stack, "user.phone_removed", customer_id) == 1
+
+
+READY_TEMPLATE = "HX" + "c" * 32
+
+
+async def test_told_on_whatsapp_approved_by_reply_and_confirmed_with_erp_numbers(
+    temporal_client: Client,
+    own_clock_stack: CycleStack,
+    task_queue: str,
+) -> None:
+    """The whole conversation through the Twilio simulator: the worker sends "ready" (as an
+    approved template), the buyer's phone replies "approve urgent" to Restock's webhook over
+    HTTP, the ERP gets exactly the urgent containers once, and the order confirmation comes
+    back on WhatsApp with their ERP numbers."""
+    base = own_clock_stack.settings
+    web = ServerThread(create_app(base.model_copy(update={"twilio_auth_token": TOKEN}))).start()
+    state = SimState(
+        account_sid="AC" + "2" * 32,
+        auth_token=TOKEN,
+        sender="whatsapp:+14155238886",
+        webhook_url=web.base_url + PATH,
+        templates={READY_TEMPLATE: "Restock: {{1}}\n{{2}}"},
+    )
+    sim = ServerThread(create_sim(state)).start()
+    queue = f"{task_queue}-wa"
+    settings = base.model_copy(
+        update={
+            "twilio_account_sid": state.account_sid,
+            "twilio_auth_token": TOKEN,
+            "twilio_api_base_url": sim.base_url,
+            "twilio_templates": {"ready": READY_TEMPLATE},
+            "temporal_task_queue": queue,
+        }
+    )
+    stack = CycleStack(
+        temporal_client,
+        settings,
+        own_clock_stack.sessions,
+        queue,
+        own_clock_stack.erp_sim,
+        LogNotifier(),
+    )
+    try:
+        async with running_worker(settings, temporal_client, task_queue=queue):
+            await _approved_by_reply(stack, state, sim.base_url)
+    finally:
+        await terminate_open_workflows(temporal_client, queue)
+        sim.stop()
+        web.stop()
+
+
+async def _approved_by_reply(stack: CycleStack, state: SimState, sim_url: str) -> None:
+    tried: list[str] = []
+    for _ in range(8):
+        customer_id, erp_code = await stack.new_customer(
+            n_products=16, lead_time_weeks=10, monthly_cartons=120_000
+        )
+        name = f"wa-e2e-{uuid.uuid4().hex[:6]}"
+        await add_user(
+            stack.sessions,
+            name,
+            Role.CUSTOMER,
+            customer_id,
+            ApprovalGrant(customer_role="approver"),
+        )
+        phone = "+49160" + str(uuid.uuid4().int)[:8]
+        async with unit_of_work(stack.sessions) as session:
+            user = await session.scalar(select(User).where(User.username == name))
+            assert user is not None
+            user.phone = phone
+        await stack.start(customer_id)
+        waiting = await stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+        rec = waiting.recommendation
+        assert rec is not None
+        if rec.urgent_indexes and len(rec.urgent_indexes) < len(rec.containers):
+            break
+        tried.append(rec.summary)
+        await terminate_when_idle(cycle_handle(stack.client, customer_id), "not the data needed")
+    else:
+        raise AssertionError(f"no customer with urgent and other containers: {tried}")
+
+    async with httpx.AsyncClient(base_url=sim_url) as sim:
+
+        async def to_phone() -> list[dict[str, Any]]:
+            listed = await sim.get("/admin/messages", params={"phone": phone})
+            return [m for m in listed.json() if m["direction"] == "outbound-api"]
+
+        sent = await _eventually(to_phone, lambda found: len(found) >= 1, "the ready message")
+        ready = sent[0]
+        assert ready["content_sid"] == READY_TEMPLATE and ready["status"] == "delivered"
+        assert ready["body"].startswith("Restock: ") and "to approve for" in ready["body"]
+
+        answered = await sim.post(
+            f"/admin/phones/{phone}/messages", json={"body": "approve urgent"}
+        )
+        reply = answered.json()
+        assert reply["status"] == 200, reply
+        assert reply["reply"].startswith(f"Approved recommendation v{rec.version}:"), reply
+        submissions = await stack.submissions(erp_code)
+        assert len(submissions) == len(rec.urgent_indexes)
+        numbers = [s["order_number"] for s in submissions]
+        assert all(f"is ERP order {n}" in reply["reply"] for n in numbers), reply
+
+        def confirms(found: list[dict[str, Any]]) -> bool:
+            return any(all(n in m["body"] for n in numbers) for m in found[1:])
+
+        after = await _eventually(to_phone, confirms, "the order confirmation on WhatsApp")
+    confirmation = next(m for m in after[1:] if all(n in m["body"] for n in numbers))
+    assert confirmation["body"].startswith("Order placed for")
+    assert confirmation["status"] == "delivered"  # free-form: the buyer wrote within 24 h
+    assert len(await stack.submissions(erp_code)) == len(rec.urgent_indexes)
+
+
+async def _eventually(
+    read: Callable[[], Awaitable[list[dict[str, Any]]]],
+    done: Callable[[list[dict[str, Any]]], bool],
+    what: str,
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for _ in range(300):
+        found = await read()
+        if done(found):
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never saw {what}: {found}")

@@ -24,6 +24,11 @@ class NotifyRequest(BaseModel):
         "else its contacts",
     )
     value: Decimal | None = Field(default=None, description="What a proposal is worth")
+    to_phone: str | None = Field(
+        default=None,
+        description="A customer user's WhatsApp number (E.164): this copy of the message goes "
+        "there, not by e-mail",
+    )
 
 
 class NotificationInput(BaseModel):
