@@ -38,9 +38,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from twilio.request_validator import RequestValidator
 
+from core.settings import DEV_TWILIO_AUTH_TOKEN
+
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 DEV_ACCOUNT_SID = "AC" + "0" * 32
-DEV_AUTH_TOKEN = "dev-only-twilio-auth-token"
+DEV_AUTH_TOKEN = DEV_TWILIO_AUTH_TOKEN
 # `restock dev`'s one approved template, for what Restock sends on its own (outside the
 # buyer's 24 hours): the subject and the text.
 DEV_TEMPLATE = "HX" + "d" * 32

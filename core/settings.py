@@ -21,6 +21,7 @@ DEV_ERP_API_KEY = "dev-erp-key"
 DEV_ERP_ADMIN_KEY = "dev-erp-admin-key"
 DEV_ERP_WEBHOOK_SECRET = "dev-only-erp-webhook-secret-change-me"
 DEV_PUBLIC_URL = "http://127.0.0.1:8000"
+DEV_TWILIO_AUTH_TOKEN = "dev-only-twilio-auth-token"  # `restock dev`'s WhatsApp simulator
 
 
 class Environment(StrEnum):
@@ -280,6 +281,7 @@ class Settings(BaseSettings):
                 "RESTOCK_ERP_ADMIN_KEY": self.erp_admin_key == DEV_ERP_ADMIN_KEY,
                 "RESTOCK_ERP_WEBHOOK_SECRET": self.erp_webhook_secret == DEV_ERP_WEBHOOK_SECRET,
                 "RESTOCK_PUBLIC_URL": self.public_url == DEV_PUBLIC_URL,
+                "RESTOCK_TWILIO_AUTH_TOKEN": self.twilio_auth_token == DEV_TWILIO_AUTH_TOKEN,
             }
             offending = [name for name, is_default in dev_defaults.items() if is_default]
             if offending:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from core.settings import DEV_JWT_SECRET, Environment, Settings
+from core.settings import DEV_JWT_SECRET, DEV_TWILIO_AUTH_TOKEN, Environment, Settings
 from tests.plugins.production import PRODUCTION
 
 
@@ -48,6 +48,12 @@ def test_production_needs_the_public_url_and_webhook_secret() -> None:
         Settings(**values)
     assert "RESTOCK_PUBLIC_URL" in str(info.value)
     assert "RESTOCK_ERP_WEBHOOK_SECRET" in str(info.value)
+
+
+def test_production_refuses_the_development_twilio_token() -> None:
+    with pytest.raises(ValidationError, match="RESTOCK_TWILIO_AUTH_TOKEN"):
+        Settings(**{**PRODUCTION, "twilio_auth_token": DEV_TWILIO_AUTH_TOKEN})
+    assert Settings(**{**PRODUCTION, "twilio_auth_token": "t" * 32}).twilio_auth_token
 
 
 def test_production_accepts_real_secrets() -> None:
