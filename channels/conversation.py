@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from temporalio.client import Client
 
@@ -31,6 +32,7 @@ from workflows.contract.cycle import (
     RejectRequest,
 )
 
+T = TypeVar("T")
 _FIELD_PREFIX = re.compile(r"^[a-z_][a-z0-9_.]*: ")
 
 
@@ -53,6 +55,16 @@ class Answer:
     outcome: str
     """What happened, for the audit log: answered, approved, rejected, refused, pending."""
     version: int | None = None
+
+    def of(self, version: int, refused: str, sent: str) -> Answer:
+        """A refusal or an unconfirmed decision from `_decide`, told in words."""
+        if self.outcome == "refused":
+            return Answer(f"{refused}: {self.text}", "refused", version)
+        return Answer(
+            f"{sent} is sent, but the review did not confirm it in time; reply STATUS in a minute.",
+            "pending",
+            version,
+        )
 
 
 @dataclass(frozen=True)
@@ -119,26 +131,15 @@ class Conversation:
             actor=sender.actor,
             authority=sender.authority,
         )
-        try:
-            result = await send_update(
-                self.client,
-                sender.customer_id,
-                names.APPROVE,
-                request,
-                result_type=ApproveResult,
-                update_id=_update_id("approve", sender.customer_id, message_id),
-                rpc_timeout=self.rpc_timeout,
-            )
-        except Conflict as refused:
-            return Answer(f"Not approved: {_plain(refused.detail)}", "refused", rec.version)
-        except Pending:
-            return Answer(
+        outcome = await self._decide(sender, names.APPROVE, request, ApproveResult, message_id)
+        if isinstance(outcome, Answer):
+            return outcome.of(
+                rec.version,
+                "Not approved",
                 "Your approval is sent, but the review did not confirm it in time; reply "
                 "STATUS in a minute to see its orders.",
-                "pending",
-                rec.version,
             )
-        return Answer(_approved(result), "approved", rec.version)
+        return Answer(_approved(outcome), "approved", rec.version)
 
     async def _reject(
         self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
@@ -149,31 +150,43 @@ class Conversation:
                 "refused",
                 rec.version,
             )
-        try:
-            await send_update(
-                self.client,
-                sender.customer_id,
-                names.REJECT,
-                RejectRequest(version=rec.version, reason=reading.reason or "", actor=sender.actor),
-                result_type=CycleState,
-                update_id=_update_id("reject", sender.customer_id, message_id),
-                rpc_timeout=self.rpc_timeout,
-            )
-        except Conflict as refused:
-            return Answer(f"Not rejected: {_plain(refused.detail)}", "refused", rec.version)
-        except Pending:
-            return Answer(
-                "Your rejection is sent, but the review did not confirm it in time; reply "
-                "STATUS in a minute.",
-                "pending",
-                rec.version,
-            )
+        request = RejectRequest(
+            version=rec.version, reason=reading.reason or "", actor=sender.actor
+        )
+        outcome = await self._decide(sender, names.REJECT, request, CycleState, message_id)
+        if isinstance(outcome, Answer):
+            return outcome.of(rec.version, "Not rejected", "Your rejection")
         return Answer(
             f"Rejected recommendation v{rec.version} ({reading.reason}). Nothing is ordered; "
             "the next review comes on your schedule.",
             "rejected",
             rec.version,
         )
+
+    async def _decide(
+        self,
+        sender: Sender,
+        update: str,
+        request: ApproveRequest | RejectRequest,
+        result_type: type[T],
+        message_id: str,
+    ) -> T | Answer:
+        """Send a decision's Update (its id from the message's, so a redelivery is one
+        decision); a refusal or an unconfirmed decision as an Answer to finish in words."""
+        try:
+            return await send_update(
+                self.client,
+                sender.customer_id,
+                update,
+                request,
+                result_type=result_type,
+                update_id=_update_id(update, sender.customer_id, message_id),
+                rpc_timeout=self.rpc_timeout,
+            )
+        except Conflict as refused:
+            return Answer(_plain(refused.detail), "refused")
+        except Pending:
+            return Answer("", "pending")
 
     def _status(self, sender: Sender, state: CycleState) -> str:
         rec = state.recommendation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound, RestockError
 from core.settings import Settings, get_settings
@@ -17,7 +19,7 @@ from services import accounts
 from services.accounts import ApprovalGrant
 from store import accounts as users_repo
 from store.db import create_engine, create_session_factory, unit_of_work
-from store.models import Customer, CustomerRole, Role
+from store.models import Customer, CustomerRole, Role, User
 
 users_app = typer.Typer(help="API accounts: customer buyers and ops staff.", no_args_is_help=True)
 console = Console()
@@ -157,16 +159,27 @@ def list_users() -> None:
     console.print(table)
 
 
-async def _set_approval(settings: Settings, username: str, grant: ApprovalGrant) -> None:
+async def _change_user(
+    settings: Settings, username: str, change: Callable[[AsyncSession, User], Awaitable[object]]
+) -> None:
+    """Apply `change` to a user found by name, in one transaction."""
     engine = create_engine(settings.database_url)
     try:
         async with unit_of_work(create_session_factory(engine)) as session:
             user = await users_repo.find_user(session, username)
             if user is None:
                 raise NotFound(f"user {username!r} not found", field="username")
-            await accounts.set_approval_grant(session, user, grant, actor=CLI_ACTOR)
+            await change(session, user)
     finally:
         await engine.dispose()
+
+
+async def _set_approval(settings: Settings, username: str, grant: ApprovalGrant) -> None:
+    await _change_user(
+        settings,
+        username,
+        lambda session, user: accounts.set_approval_grant(session, user, grant, actor=CLI_ACTOR),
+    )
 
 
 @users_app.command("set-approval")
@@ -188,15 +201,11 @@ def set_approval(
 
 
 async def _set_phone(settings: Settings, username: str, phone: str | None) -> None:
-    engine = create_engine(settings.database_url)
-    try:
-        async with unit_of_work(create_session_factory(engine)) as session:
-            user = await users_repo.find_user(session, username)
-            if user is None:
-                raise NotFound(f"user {username!r} not found", field="username")
-            await accounts.set_phone(session, user, phone, actor=CLI_ACTOR)
-    finally:
-        await engine.dispose()
+    await _change_user(
+        settings,
+        username,
+        lambda session, user: accounts.set_phone(session, user, phone, actor=CLI_ACTOR),
+    )
 
 
 @users_app.command("set-phone")
