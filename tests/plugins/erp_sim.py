@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -106,22 +106,50 @@ def erp_sim() -> Iterator[ErpSim]:
 
 
 @pytest.fixture
-async def erp_client(erp_sim: ErpSim) -> AsyncIterator[ErpClient]:
-    http = build_http_client(erp_sim.settings())
+def own_erp_sim() -> Iterator[ErpSim]:
+    """A simulator of this test's own at today's date. The shared one's clock is moved by
+    other tests (250 days on, a generated customer has long run dry and orders nothing)."""
+    sim = start_erp_sim()
     try:
-        yield ErpClient(http, base_url=erp_sim.base_url, api_key=erp_sim.api_key)
+        yield sim
+    finally:
+        sim.server.stop()
+
+
+@asynccontextmanager
+async def connected(sim: ErpSim) -> AsyncIterator[ErpClient]:
+    http = build_http_client(sim.settings())
+    try:
+        yield ErpClient(http, base_url=sim.base_url, api_key=sim.api_key)
     finally:
         await http.aclose()
-        erp_sim.reset_faults()
+        sim.reset_faults()
 
 
 @pytest.fixture
-async def fresh_customer(erp_sim: ErpSim) -> str:
-    """A small generated customer of this test's own on the shared simulator."""
+async def erp_client(erp_sim: ErpSim) -> AsyncIterator[ErpClient]:
+    async with connected(erp_sim) as client:
+        yield client
+
+
+@pytest.fixture
+async def own_erp_client(own_erp_sim: ErpSim) -> AsyncIterator[ErpClient]:
+    async with connected(own_erp_sim) as client:
+        yield client
+
+
+async def new_customer(sim: ErpSim) -> str:
+    """A small generated customer (20 products, seed 3) with a code of its own."""
     code = f"T-{uuid.uuid4().hex[:8].upper()}"
-    async with erp_sim.admin() as admin:
+    async with sim.admin() as admin:
         response = await admin.post(
             "/admin/customers", json={"code": code, "n_products": 20, "seed": 3}
         )
     assert response.status_code == 201, response.text
     return code
+
+
+@pytest.fixture
+async def fresh_customer(erp_sim: ErpSim) -> str:
+    """A small generated customer of this test's own on the shared simulator."""
+    return await new_customer(erp_sim)

@@ -7,7 +7,6 @@ Real ERP simulator over HTTP (one of the test's own: it moves the clock), real d
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,27 +34,9 @@ from store.models import (
     Snapshot,
     SnapshotProduct,
 )
-from tests.plugins.erp_sim import ErpSim, start_erp_sim
+from tests.plugins.erp_sim import ErpSim
 
 CODE = "K-10040"
-
-
-@pytest.fixture
-def moving_erp() -> Iterator[ErpSim]:
-    sim = start_erp_sim()
-    try:
-        yield sim
-    finally:
-        sim.server.stop()
-
-
-@pytest.fixture
-async def client(moving_erp: ErpSim) -> AsyncIterator[ErpClient]:
-    http = build_http_client(moving_erp.settings())
-    try:
-        yield ErpClient(http, base_url=moving_erp.base_url, api_key=moving_erp.api_key)
-    finally:
-        await http.aclose()
 
 
 async def _customer(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -82,10 +63,10 @@ async def _products(
 
 
 async def test_syncs_keep_stock_counts_and_reports_and_the_plan_reads_the_erps_reports(
-    sessions: async_sessionmaker[AsyncSession], client: ErpClient, moving_erp: ErpSim
+    sessions: async_sessionmaker[AsyncSession], own_erp_client: ErpClient, own_erp_sim: ErpSim
 ) -> None:
     customer_id = await _customer(sessions)
-    first = await sync_customer(sessions, client, customer_id)
+    first = await sync_customer(sessions, own_erp_client, customer_id)
     async with sessions() as session:
         snapshot = await session.get(Snapshot, customer_id)
     assert snapshot is not None and snapshot.consumption_through is not None
@@ -118,8 +99,8 @@ async def test_syncs_keep_stock_counts_and_reports_and_the_plan_reads_the_erps_r
     assert detail.history_source == "erp_activity"
 
     # A week later: one stock count more, and only the new week's reports were read.
-    moving_erp.world.advance(7)
-    second = await sync_customer(sessions, client, customer_id)
+    own_erp_sim.world.advance(7)
+    second = await sync_customer(sessions, own_erp_client, customer_id)
     async with sessions() as session:
         snapshot = await session.get(Snapshot, customer_id)
     assert snapshot is not None and snapshot.consumption_through == through + timedelta(days=7)
@@ -139,24 +120,24 @@ async def test_syncs_keep_stock_counts_and_reports_and_the_plan_reads_the_erps_r
 
 
 async def test_without_the_erps_reports_stock_counts_accrue_for_the_plan(
-    sessions: async_sessionmaker[AsyncSession], moving_erp: ErpSim, tmp_path: Path
+    sessions: async_sessionmaker[AsyncSession], own_erp_sim: ErpSim, tmp_path: Path
 ) -> None:
     data = yaml.safe_load(DEFAULT_MAPPING_FILE.read_text())
     del data["endpoints"]["activity"]
     del data["entities"]["activity"]
     path = tmp_path / "no-852.yaml"
     path.write_text(yaml.safe_dump(data))
-    settings = moving_erp.settings(erp_mapping_file=path)
+    settings = own_erp_sim.settings(erp_mapping_file=path)
     http = build_http_client(settings)
     client = ErpClient(
-        http, base_url=moving_erp.base_url, api_key=moving_erp.api_key, mapping=load_mapping(path)
+        http, base_url=own_erp_sim.base_url, api_key=own_erp_sim.api_key, mapping=load_mapping(path)
     )
     try:
         customer_id = await _customer(sessions)
         days = []
         for _ in range(3):
             days.append((await sync_customer(sessions, client, customer_id)).as_of)
-            moving_erp.world.advance(7)
+            own_erp_sim.world.advance(7)
     finally:
         await http.aclose()
     async with sessions() as session:
@@ -174,12 +155,12 @@ async def test_without_the_erps_reports_stock_counts_accrue_for_the_plan(
 
 
 async def test_our_approved_orders_correct_the_shipment_history_and_deliveries_feed_lead_time(
-    sessions: async_sessionmaker[AsyncSession], client: ErpClient
+    sessions: async_sessionmaker[AsyncSession], own_erp_client: ErpClient
 ) -> None:
     """The cartons an approved line carries beyond its demand-driven need (rounding,
     pull-forward) are a shipment correction; delivered orders are the order history."""
     customer_id = await _customer(sessions)
-    await sync_customer(sessions, client, customer_id)
+    await sync_customer(sessions, own_erp_client, customer_id)
     version = await recommend(sessions, customer_id)
     line = next(line for line in version.lines if line.explanation is not None)
     assert line.explanation is not None

@@ -20,7 +20,7 @@ from services.views.products import product_detail
 from store.customers import upsert_customer
 from store.db import unit_of_work
 from store.models import Snapshot, SnapshotProduct
-from tests.plugins.erp_sim import ErpSim
+from tests.plugins.erp_sim import ErpSim, new_customer
 
 
 async def _customer(sessions: async_sessionmaker[AsyncSession], code: str) -> int:
@@ -85,10 +85,10 @@ async def test_without_a_price_list_the_products_say_so(
 
 
 async def test_a_products_recommended_value_is_in_the_recommendations_currency(
-    sessions: async_sessionmaker[AsyncSession], erp_client: ErpClient, fresh_customer: str
+    sessions: async_sessionmaker[AsyncSession], own_erp_sim: ErpSim, own_erp_client: ErpClient
 ) -> None:
-    customer_id = await _customer(sessions, fresh_customer)
-    await sync_customer(sessions, erp_client, customer_id)
+    customer_id = await _customer(sessions, await new_customer(own_erp_sim))
+    await sync_customer(sessions, own_erp_client, customer_id)
     planned = await recommend(sessions, customer_id)
     ordered = [line for line in planned.lines if line.quantity > 0]
     assert ordered, "the generated customer orders something on its first review"

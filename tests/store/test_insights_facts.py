@@ -53,10 +53,10 @@ async def test_syncs_are_read_with_their_outcome_attempt_and_duration(
 
 
 async def test_forecasts_of_the_last_version_made_for_a_day(
-    sessions: async_sessionmaker[AsyncSession], erp_client: ErpClient
+    sessions: async_sessionmaker[AsyncSession], own_erp_client: ErpClient
 ) -> None:
     customer_id = await _customer(sessions, "K-20400")
-    await sync_customer(sessions, erp_client, customer_id)
+    await sync_customer(sessions, own_erp_client, customer_id)
     first = await recommend(sessions, customer_id)
     async with unit_of_work(sessions) as session:
         await settings_repo.update(
