@@ -138,9 +138,10 @@ async def own_erp_client(own_erp_sim: ErpSim) -> AsyncIterator[ErpClient]:
         yield client
 
 
-async def new_customer(sim: ErpSim) -> str:
-    """A small generated customer (20 products, seed 3) with a code of its own."""
-    code = f"T-{uuid.uuid4().hex[:8].upper()}"
+async def new_customer(sim: ErpSim, code: str | None = None) -> str:
+    """A small generated customer (20 products, seed 3), by default with a code of its own.
+    What it holds depends on the code too: a test that needs it to order names a code."""
+    code = code or f"T-{uuid.uuid4().hex[:8].upper()}"
     async with sim.admin() as admin:
         response = await admin.post(
             "/admin/customers", json={"code": code, "n_products": 20, "seed": 3}
