@@ -19,6 +19,7 @@ from planning.errors import InvalidQuantity
 from planning.models import Product
 from planning.packing import Limits
 from planning.schemas import Container
+from services.additions import added_items, added_products, as_product
 from services.customer_settings import plan_settings
 from services.recommend import chosen_items, to_version
 from services.schemas import RecommendationVersion
@@ -112,9 +113,11 @@ async def _review_approval(
     chosen = _chosen(rec, containers)
     by_code = {line.product_code: line for line in rec.lines}
     in_chosen = {cl.product_code for c in rec.containers if c.index in chosen for cl in c.lines}
-    outside = sorted(set(edits) - in_chosen)
-    if outside:
-        raise InvalidInput("not a line of the chosen containers", field=f"edits.{outside[0]}")
+    not_chosen = sorted(code for code in edits if code in by_code and code not in in_chosen)
+    if not_chosen:
+        raise InvalidInput("not a line of the chosen containers", field=f"edits.{not_chosen[0]}")
+    new = {code: qty for code, qty in edits.items() if code not in by_code}
+    added = await added_products(session, customer_id, version, new)
     products = [
         Product(
             code=code,
@@ -125,9 +128,10 @@ async def _review_approval(
             carton_volume_m3=by_code[code].carton_volume_m3,
         )
         for code in in_chosen
-    ]
+    ] + [as_product(a) for a in added]
     validate_quantities(edits, products, settings)
     items = chosen_items(rec, chosen)
+    items[0] = [*items[0], *added_items(added)]
     suggested: dict[str, int] = {}
     for container in items:
         for item in container:
@@ -141,7 +145,9 @@ async def _review_approval(
         if edits
         else [c for c in rec.containers if c.index in chosen]
     )
-    return _review(rec, chosen, packed, suggested, edits)
+    names = {line.product_code: line.name for line in rec.lines}
+    names.update({a.product_code: a.name for a in added})
+    return _review(rec, chosen, packed, suggested, edits, names)
 
 
 def _chosen(rec: RecommendationVersion, containers: Sequence[int] | None) -> list[int]:
@@ -166,8 +172,8 @@ def _review(
     packed: Sequence[Container],
     suggested: Mapping[str, int],
     edits: Mapping[str, int],
+    names: Mapping[str, str],
 ) -> ApprovalReview:
-    names = {line.product_code: line.name for line in rec.lines}
     orders = [_review_container(c, names) for c in packed]
     changes = [
         ReviewChange(product_code=code, name=names[code], suggested=suggested[code], quantity=qty)

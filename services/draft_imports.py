@@ -2,8 +2,9 @@
 or the quantities of an earlier order ("order again"). Each goes through the draft's own
 rules (`services.drafts.save_draft`); a pasted text with any wrong line keeps nothing.
 
-Only products of the waiting recommendation take a quantity: a product it does not order is
-named, not added."""
+A product of the customer's catalogue the waiting recommendation does not order is added
+(`services.additions`); a code the catalogue does not hold is named, and "order again"
+leaves out the products no longer ordered (discontinued or gone), naming them."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidLines, NotFound
+from planning.models import ProductStatus
 from services.drafts import Draft, get_draft, save_draft
 from store import orders as orders_repo
 from store import recommendations as recommendations_repo
+from store import snapshots
 
 MAX_PASTED_LINES = 5_000
 MAX_QUANTITY = 100_000_000  # as a draft's edit
@@ -42,7 +45,8 @@ class Imported(BaseModel):
     applied: dict[str, int] = Field(description="Product code -> the quantity taken")
     skipped: list[str] = Field(
         default_factory=list,
-        description="Products not in the waiting recommendation (not added)",
+        description="Products of the earlier order that cannot be ordered now (discontinued "
+        "or no longer in the catalogue)",
     )
 
 
@@ -102,14 +106,11 @@ async def paste(
     if not problems and not quantities:
         problems = [("text", "no line with a product code and a quantity")]
     lines = await _version_codes(session, customer_id, version)
+    known = lines | await _catalogue_codes(session, customer_id, set(line_of) - lines)
     problems += [
-        (
-            f"line {number}",
-            f"{code} is not in recommendation v{version}; adding products it "
-            "does not order is not possible here yet",
-        )
+        (f"line {number}", f"{code} is not a product of this customer (as of the latest sync)")
         for code, number in line_of.items()
-        if code not in lines
+        if code not in known
     ]
     if problems:
         raise InvalidLines(sorted(problems, key=_line_order), field="text")
@@ -120,7 +121,8 @@ async def paste(
 async def order_again(
     session: AsyncSession, customer_id: int, version: int, order_id: int, actor: str
 ) -> Imported:
-    """The quantities of an earlier order, for the products the waiting version orders."""
+    """The quantities of an earlier order, for every product of it still ordered: a line of
+    the waiting version takes it, another product is added."""
     order = await orders_repo.get_order(session, customer_id, order_id)
     if order is None:
         raise NotFound(f"order {order_id} not found", field="order_id")
@@ -129,13 +131,30 @@ async def order_again(
     for line in order.lines:
         code = str(line["product_code"])
         ordered[code] = ordered.get(code, 0) + int(line["quantity"])
-    applied = {code: qty for code, qty in ordered.items() if code in lines}
+    orderable = lines | await _catalogue_codes(
+        session, customer_id, set(ordered) - lines, active_only=True
+    )
+    applied = {code: qty for code, qty in ordered.items() if code in orderable}
     draft = (
         await save_draft(session, customer_id, version, dict(applied), actor)
         if applied
         else await get_draft(session, customer_id, version)
     )
     return Imported(draft=draft, applied=applied, skipped=sorted(set(ordered) - set(applied)))
+
+
+async def _catalogue_codes(
+    session: AsyncSession, customer_id: int, codes: set[str], *, active_only: bool = False
+) -> set[str]:
+    """Which of `codes` the customer's catalogue holds (those still ordered, if `active_only`)."""
+    if not codes:
+        return set()
+    products = await snapshots.products_by_code(session, customer_id, sorted(codes))
+    return {
+        p.code
+        for p in products
+        if not active_only or p.product_status != ProductStatus.DISCONTINUED.value
+    }
 
 
 async def _version_codes(session: AsyncSession, customer_id: int, version: int) -> set[str]:

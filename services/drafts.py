@@ -3,7 +3,9 @@ so another tab or session sees them and the approval takes them.
 
 A draft is checked by the planner's quantity rules as it is saved (pack multiple, minimum
 order, one pack fits a container); a change that fails is refused whole, naming the line,
-and nothing already saved is lost. A quantity equal to the suggestion is no edit.
+and nothing already saved is lost. A quantity equal to the suggestion is no edit. A product
+of the customer's catalogue the version does not order is added by giving it a quantity
+(`services.additions`); 0 or None takes it out again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from planning.edits import validate_quantities
 from planning.models import Product
 from planning.packing import effective_moq
+from services.additions import added, as_product, catalogue_products
 from services.approval_review import as_refusal
 from services.customer_settings import plan_settings
 from services.recommend import stored_settings
@@ -63,9 +66,9 @@ async def save_draft(
         line["product_code"]: line
         for line in await recommendations_repo.all_line_rows(session, header["id"])
     }
-    unknown = sorted(set(changes) - set(lines))
-    if unknown:
-        raise Conflict(f"edits.{unknown[0]}: not a line of v{version}", field=f"edits.{unknown[0]}")
+    catalogue = await catalogue_products(
+        session, customer_id, [code for code in changes if code not in lines]
+    )
     settings = stored_settings(await recommendations_repo.settings_of(session, header["id"]))
     if settings is None:
         settings = plan_settings(await settings_repo.get_or_create(session, customer_id))
@@ -80,12 +83,17 @@ async def save_draft(
             carton_volume_m3=lines[code]["carton_volume_m3"],
         )
         for code in quantities
-    ]
+        if code in lines
+    ] + [as_product(added(catalogue[code])) for code in quantities if code in catalogue]
     try:
         validate_quantities(quantities, products, settings)
     except InvalidInput as err:
         raise as_refusal(err) from err
-    edits = {code: qty for code, qty in quantities.items() if qty != lines[code]["quantity"]}
+    edits = {
+        code: qty
+        for code, qty in quantities.items()
+        if qty != (lines[code]["quantity"] if code in lines else 0)
+    }
     reset = {code for code in changes if code not in edits}
     await drafts_repo.save(session, header["id"], edits, reset, actor)
     return Draft(version=version, edits=await drafts_repo.draft_of(session, header["id"]))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,12 +21,12 @@ from erp.models import OrderSubmission, SubmissionReceipt
 from planning.approval import edited_items
 from planning.models import OrderLine
 from planning.packing import Limits, pack, to_containers
-from planning.pricing import PriceBook, PricedLine
+from planning.pricing import PricedLine
 from planning.settings import PlanSettings
+from services.additions import added_items
 from services.customer_settings import plan_settings
 from services.cycle_records import write_cycle_record
-from services.prices import rows_of as price_rows
-from services.profiles import latest_profile
+from services.prices import price_book
 from services.proposals import PROPOSED
 from services.recommend import chosen_items, stored_settings, to_version
 from services.risk import Risk, StockFacts, risk_after_order
@@ -120,7 +119,9 @@ async def record_approval(
             settings_row = await settings_repo.get_or_create(session, record.customer_id)
             containers = _repacked(to_version(full), record, plan_settings(settings_row))
         today = datetime.now(UTC).date()
-        book = await _price_book(session, record.customer_id, containers)
+        book = await price_book(
+            session, record.customer_id, sorted({c for _, lines in containers for c, _ in lines})
+        )
         priced_on = rec.as_of  # the day the approval's value was checked against credit
         created: list[tuple[int, Order]] = []
         for index, lines in containers:
@@ -174,17 +175,6 @@ def _order_line(line: PricedLine) -> dict[str, Any]:
     if line.value is not None:
         out |= {"unit_price": str(line.unit_price), "value": str(line.value)}
     return out
-
-
-async def _price_book(
-    session: AsyncSession, customer_id: int, containers: Sequence[tuple[int, Sequence[Any]]]
-) -> PriceBook:
-    """The prices the ERP's list gives the approved lines (as of the latest sync)."""
-    codes = sorted({code for _, lines in containers for code, _ in lines})
-    kept = await snapshots.price_lists(session, customer_id, codes)
-    profile = await latest_profile(session, customer_id)
-    currency = None if profile is None else profile.currency
-    return PriceBook([r for code in codes for r in price_rows(code, kept.get(code))], currency)
 
 
 async def approve_and_submit(
@@ -391,6 +381,8 @@ def _repacked(
     limits the version was planned for (the approval's validator held the edits to them)."""
     settings = version.settings or current
     items = chosen_items(version, record.containers)
+    if items and record.added:
+        items[0] = [*items[0], *added_items(record.added)]
     boxes, _ = pack(edited_items(items, record.edits), Limits.from_settings(settings))
     return [
         (c.index, [(line.product_code, line.quantity) for line in c.lines])

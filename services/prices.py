@@ -8,7 +8,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from planning.models import PriceRow
+from planning.pricing import PriceBook
+from services.profiles import latest_profile
+from store import snapshots
 
 StoredPrices = list[list[Any]]  # [[from ordinal, to ordinal | None, min qty, "price", "CUR"]]
 
@@ -38,3 +43,12 @@ def rows_of(code: str, kept: Sequence[Sequence[Any]] | None) -> list[PriceRow]:
         )
         for start, end, breaks_at, price, currency in kept or []
     ]
+
+
+async def price_book(session: AsyncSession, customer_id: int, codes: Sequence[str]) -> PriceBook:
+    """The prices the ERP's list gives these products (as of the latest sync), in the
+    account's currency."""
+    kept = await snapshots.price_lists(session, customer_id, codes)
+    profile = await latest_profile(session, customer_id)
+    currency = None if profile is None else profile.currency
+    return PriceBook([r for code in codes for r in rows_of(code, kept.get(code))], currency)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -176,6 +176,16 @@ async def header_row(
         stmt = stmt.where(_records.version == version)
     row = (await session.execute(stmt.limit(1))).mappings().first()
     return None if row is None else dict(row)
+
+
+async def codes_ordered(
+    session: AsyncSession, recommendation_id: int, codes: Sequence[str]
+) -> set[str]:
+    """Which of `codes` are lines of the version."""
+    stmt = select(_lines.product_code).where(
+        _lines.recommendation_id == recommendation_id, _lines.product_code.in_(list(codes))
+    )
+    return set(await session.scalars(stmt))
 
 
 async def container_rows(session: AsyncSession, recommendation_id: int) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from planning.errors import InvalidQuantity
 from planning.models import Product, ProductStatus
 from planning.packing import Limits
 from workflows.contract.cycle import (
+    AddedProduct,
     ApproveRequest,
     Authority,
     ContainerLimitsView,
@@ -65,12 +66,57 @@ CREDIT_HOLD = (
 )
 
 
+MAX_ADDED = 500
+
+
+def with_additions(
+    rec: RecommendationView, chosen: list[int], added: list[AddedProduct]
+) -> RecommendationView:
+    """`rec` with the added products as lines of no quantity in the first chosen container,
+    so the edits give them their quantity and every rule (values, credit, limits, the
+    container count's re-pack over all chosen containers) sees them as any other line."""
+    if not added or not chosen:
+        return rec
+    first = chosen[0]
+    return rec.model_copy(
+        update={
+            "containers": [
+                c.model_copy(update={"lines": [*c.lines, *(a.as_line() for a in added)]})
+                if c.index == first
+                else c
+                for c in rec.containers
+            ]
+        }
+    )
+
+
+def check_additions(rec: RecommendationView, request: ApproveRequest) -> None:
+    """Added products are new to the recommendation, named once, and given a quantity."""
+    if len(request.added) > MAX_ADDED:
+        raise Refusal(f"added: at most {MAX_ADDED} products are added at once")
+    ordered = {line.product_code: c.index for c in rec.containers for line in c.lines}
+    seen: set[str] = set()
+    for product in request.added:
+        code = product.product_code
+        if code in seen:
+            raise Refusal(f"added.{code}: added twice")
+        seen.add(code)
+        if code in ordered:
+            raise Refusal(
+                f"added.{code}: already a line of container {ordered[code]} of "
+                f"v{rec.version}; change its quantity instead"
+            )
+        if code not in request.edits:
+            raise Refusal(f"edits.{code}: give the added product a quantity")
+
+
 def check_approval(
     status: CycleStatus, rec: RecommendationView | None, request: ApproveRequest
 ) -> None:
     """Refuse an approval that does not fit the recommendation waiting now: a stale version,
-    unknown containers, edits outside the chosen containers, or quantities the planner's own
-    rule set refuses (pack multiple, minimum order, discontinued product)."""
+    unknown containers, edits outside the chosen containers and the added products, or
+    quantities the planner's own rule set refuses (pack multiple, minimum order,
+    discontinued product)."""
     rec = require_waiting(status, rec, request.version)
     if rec.credit_hold and not (request.credit_override or "").strip():
         raise Refusal(CREDIT_HOLD)
@@ -83,6 +129,8 @@ def check_approval(
     unknown = sorted(set(chosen) - known)
     if unknown:
         raise Refusal(f"containers: no container {unknown[0]} in version {rec.version}")
+    check_additions(rec, request)
+    rec = with_additions(rec, chosen, request.added)
     lines = {
         line.product_code: line
         for c in rec.containers
@@ -130,6 +178,7 @@ def as_approval(request: ProposeRequest, authority: Authority | None = None) -> 
         version=request.version,
         containers=request.containers,
         edits=request.edits,
+        added=request.added,
         actor=request.actor,
         authority=authority,
     )
@@ -188,17 +237,24 @@ def approval_value(
     picked = [c for c in rec.containers if c.index in set(chosen)]
     quantity: dict[str, int] = defaultdict(int)
     value: dict[str, Decimal] = defaultdict(Decimal)
+    price: dict[str, Decimal] = {}
     for container in picked:
         for line in container.lines:
             if line.unit_price is not None:
                 quantity[line.product_code] += line.quantity
                 value[line.product_code] += line.unit_price * line.quantity
+                price[line.product_code] = line.unit_price
     if not value:
         return None
     total = Decimal(0)
     for code, worth in value.items():
         edited = edits.get(code)
-        total += worth if edited is None or not quantity[code] else worth / quantity[code] * edited
+        if edited is None:
+            total += worth
+        elif quantity[code]:
+            total += worth / quantity[code] * edited
+        else:  # an added product: its price at the quantity it is added with
+            total += price[code] * edited
     return total
 
 

@@ -384,9 +384,12 @@ class ReorderCycle:
             version=rec.version,
             containers=chosen,
             edits=request.edits,
+            added=request.added,
             actor=request.actor,
             at=workflow.now(),
-            value=rules.proposal_value(rec, chosen, request.edits),
+            value=rules.proposal_value(
+                rules.with_additions(rec, chosen, request.added), chosen, request.edits
+            ),
         )
         self._state.proposal = proposal
         await workflow.execute_activity(
@@ -450,6 +453,7 @@ class ReorderCycle:
             and proposed is not None
             and sorted(proposed.containers) == sorted(chosen)
             and proposed.edits == request.edits
+            and [a.product_code for a in proposed.added] == [a.product_code for a in request.added]
             else None
         )
         if proposed_by is not None and not request.credit_override:
@@ -465,6 +469,7 @@ class ReorderCycle:
             version=rec.version,
             containers=chosen,
             edits=request.edits,
+            added=request.added,
             actor=request.actor,
             auto=auto,
             credit_override=request.credit_override,

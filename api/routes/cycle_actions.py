@@ -43,6 +43,7 @@ from api.schemas.cycles import (
 from core.errors import Conflict, Forbidden, NotFound
 from core.settings import Settings
 from core.temporal import temporal_ui_url
+from services.additions import added_products
 from services.approval_review import ApprovalReview, review_approval
 from services.cycle_control import (
     cycle_handle,
@@ -321,6 +322,7 @@ async def approve(
     principal.require_customer_role(CustomerRole.BUYER, CustomerRole.APPROVER, doing="approving")
     if body.credit_override is not None and principal.role is not Role.OPS:
         raise Forbidden("credit_override: operations staff only", field="credit_override")
+    added = await added_products(session, scope.customer_id, body.version, body.edits)
     await release(session)
     client = await resources.temporal.get()
     try:
@@ -332,6 +334,7 @@ async def approve(
                 version=body.version,
                 containers=body.containers,
                 edits=body.edits,
+                added=added,
                 actor=principal.actor,
                 credit_override=body.credit_override,
                 authority=principal.authority,
@@ -372,6 +375,7 @@ async def propose(
 ) -> CycleStateOut:
     principal = scope.principal
     principal.require_customer_role(CustomerRole.BUYER, CustomerRole.APPROVER, doing="proposing")
+    added = await added_products(session, scope.customer_id, body.version, body.edits)
     await release(session)
     client = await resources.temporal.get()
     state = await send_update(
@@ -382,6 +386,7 @@ async def propose(
             version=body.version,
             containers=body.containers,
             edits=body.edits,
+            added=added,
             actor=principal.actor,
             authority=principal.authority,
         ),

@@ -156,8 +156,9 @@ class ChoiceBody(BaseModel):
     edits: dict[ProductCode, Annotated[JsonInt, Field(ge=0, le=100_000_000)]] = Field(
         default_factory=dict,
         max_length=10_000,
-        description="Product code -> new quantity in cartons (0 removes the line); the "
-        "containers are re-packed",
+        description="Product code -> new quantity in cartons (0 removes the line); a product "
+        "of the customer's catalogue the recommendation does not order is added with its "
+        "quantity; the chosen containers are re-packed and must stay as many",
         json_schema_extra=CODES_ONLY,
     )
 

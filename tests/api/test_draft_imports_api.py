@@ -43,7 +43,7 @@ async def test_pasted_lines_set_the_draft_or_nothing(
     assert refused.status_code == 422, refused.text
     problems = refused.json()["problems"]
     assert [p["field"] for p in problems] == ["line 2", "line 3"]
-    assert "NOT-IN-IT is not in recommendation" in problems[0]["problem"]
+    assert "NOT-IN-IT is not a product of this customer" in problems[0]["problem"]
     assert "'lots' is not a whole number of cartons" in problems[1]["problem"]
     if off_pack is not None:
         broken = await api_client.post(

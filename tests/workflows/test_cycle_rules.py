@@ -11,6 +11,7 @@ import pytest
 
 from workflows import cycle_rules as rules
 from workflows.contract.cycle import (
+    AddedProduct,
     ApproveRequest,
     Authority,
     ContainerLimitsView,
@@ -453,3 +454,81 @@ def test_an_approval_above_its_authors_limit_is_refused_and_may_be_proposed() ->
         )
     with pytest.raises(rules.Refusal, match="version: v2 is stale"):
         rules.check_proposal(WAITING, unlimited_credit, proposal.model_copy(update={"version": 2}))
+
+
+# --- products the recommendation does not order -----------------------------------------------
+
+
+def added(
+    code: str, *, pack: int = 10, moq: int = 20, price: str | None = None, **kw: bool
+) -> AddedProduct:
+    return AddedProduct(
+        product_code=code,
+        name=f"{code} name",
+        pack_size=pack,
+        moq=moq,
+        discontinued=kw.get("discontinued", False),
+        unit_price=None if price is None else Decimal(price),
+    )
+
+
+def test_an_added_product_is_checked_and_packed_like_a_line() -> None:
+    """The buyer adds NEW to container 2 (60 of 100 cartons): 40 fit; 50 would need a
+    second container; 15 is not a pack multiple; 10 is below the minimum order."""
+    rules.check_approval(
+        WAITING, LIMITED, approve(containers=[2], edits={"NEW": 40}, added=[added("NEW")])
+    )
+    # Room made by editing another line down is room for the addition.
+    rules.check_approval(
+        WAITING, LIMITED, approve(containers=[2], edits={"B": 20, "NEW": 60}, added=[added("NEW")])
+    )
+    refusals = {
+        "need 2 containers": approve(containers=[2], edits={"NEW": 50}, added=[added("NEW")]),
+        "edits.NEW: quantity 15 is not a multiple of the pack size 10": approve(
+            containers=[2], edits={"NEW": 15}, added=[added("NEW")]
+        ),
+        "edits.NEW: quantity 10 is below the minimum order 20": approve(
+            containers=[2], edits={"NEW": 10}, added=[added("NEW")]
+        ),
+        "edits.GONE: product is discontinued": approve(
+            containers=[2], edits={"GONE": 20}, added=[added("GONE", discontinued=True)]
+        ),
+        "edits.NEW: give the added product a quantity": approve(
+            containers=[2], added=[added("NEW")]
+        ),
+        "added.NEW: added twice": approve(
+            containers=[2], edits={"NEW": 20}, added=[added("NEW"), added("NEW")]
+        ),
+        "added.A: already a line of container 1 of v3; change its quantity instead": approve(
+            containers=[2], edits={"A": 20}, added=[added("A")]
+        ),
+        "edits.ELSE: not a line of the chosen containers": approve(
+            containers=[2], edits={"NEW": 20, "ELSE": 20}, added=[added("NEW")]
+        ),
+    }
+    for message, request in refusals.items():
+        with pytest.raises(rules.Refusal, match=re.escape(message)):
+            rules.check_approval(WAITING, LIMITED, request)
+
+
+def test_an_added_product_counts_at_its_price_for_credit_and_limits() -> None:
+    """Container 3 (C: 1,000.00) with 200 cartons of NEW at 5.00 is worth 2,000.00; a
+    price the ERP's list does not give leaves the worth unknown."""
+    plus_new = approve(
+        containers=[3], edits={"NEW": 200}, added=[added("NEW", moq=0, price="5.00")]
+    )
+    assert rules.proposal_value(
+        rules.with_additions(PRICED, [3], plus_new.added), [3], plus_new.edits
+    ) == Decimal("2000.00")
+    rules.check_approval(WAITING, PRICED, plus_new)  # 2,000.00 of 3,600.00 credit
+    too_much = plus_new.model_copy(update={"edits": {"NEW": 600}})  # 4,000.00
+    with pytest.raises(rules.Refusal, match=re.escape("worth 4,000.00 EUR, over the 3,600.00")):
+        rules.check_approval(WAITING, PRICED, too_much)
+    buyer = Authority(role="buyer", limit=Decimal("1500"))
+    with pytest.raises(rules.Refusal, match=re.escape("worth 2,000.00 EUR, above your approval")):
+        rules.check_approval(WAITING, PRICED, plus_new.model_copy(update={"authority": buyer}))
+    unpriced = approve(containers=[3], edits={"NEW": 200}, added=[added("NEW", moq=0)])
+    with pytest.raises(rules.Refusal, match="approval_limit: NEW has no price"):
+        rules.check_approval(WAITING, PRICED, unpriced.model_copy(update={"authority": buyer}))
+    # The recommendation itself is not changed by a check.
+    assert all(line.product_code != "NEW" for c in PRICED.containers for line in c.lines)

@@ -133,6 +133,35 @@ class LineView(BaseModel):
     unit_price: Decimal | None = Field(default=None, description="Per carton in this container")
 
 
+class AddedProduct(BaseModel):
+    """A product the recommendation does not order, added by the buyer: its quantity is in
+    the approval's `edits`; these are its facts from the customer's latest sync, which the
+    API reads, so the cycle can check and pack it like a line."""
+
+    product_code: str
+    name: str
+    pack_size: int
+    moq: int = 0
+    discontinued: bool = False
+    carton_weight_kg: float | None = None
+    carton_volume_m3: float | None = None
+    unit_price: Decimal | None = Field(default=None, description="Per carton at its quantity")
+
+    def as_line(self) -> LineView:
+        return LineView(
+            product_code=self.product_code,
+            name=self.name,
+            quantity=0,
+            pack_size=self.pack_size,
+            moq=self.moq,
+            urgent=False,
+            discontinued=self.discontinued,
+            carton_weight_kg=self.carton_weight_kg,
+            carton_volume_m3=self.carton_volume_m3,
+            unit_price=self.unit_price,
+        )
+
+
 class ContainerView(BaseModel):
     index: int
     cartons: int
@@ -197,6 +226,10 @@ class ApprovalRecord(BaseModel):
     version: int
     containers: list[int]
     edits: dict[str, int] = Field(default_factory=dict)
+    added: list[AddedProduct] = Field(
+        default_factory=list,
+        description="Products the recommendation does not order that the edits add",
+    )
     actor: str
     auto: bool = False
     credit_override: str | None = None
@@ -328,6 +361,10 @@ class ApproveRequest(BaseModel):
     edits: dict[str, int] = Field(
         default_factory=dict, description="Product code -> new quantity in cartons (0 removes)"
     )
+    added: list[AddedProduct] = Field(
+        default_factory=list,
+        description="Products the recommendation does not order that the edits add",
+    )
     actor: str
     credit_override: str | None = Field(
         default=None,
@@ -346,6 +383,10 @@ class ProposeRequest(BaseModel):
     version: int
     containers: list[int] | None = None
     edits: dict[str, int] = Field(default_factory=dict)
+    added: list[AddedProduct] = Field(
+        default_factory=list,
+        description="Products the recommendation does not order that the edits add",
+    )
     actor: str
     authority: Authority
 
@@ -354,6 +395,10 @@ class Proposal(BaseModel):
     version: int
     containers: list[int] = Field(description="Container indexes proposed")
     edits: dict[str, int] = Field(default_factory=dict)
+    added: list[AddedProduct] = Field(
+        default_factory=list,
+        description="Products the recommendation does not order that the edits add",
+    )
     actor: str
     at: datetime
     value: Decimal | None = Field(default=None, description="What they are worth; None: unpriced")
