@@ -25,7 +25,9 @@ async def test_pasted_quantities_show_on_the_page_and_a_wrong_line_is_named(
     await page.locator("[data-testid=paste-apply]").click()
     problems = page.locator("[data-testid=paste-problems] li")
     await expect(problems).to_have_count(1)
-    await expect(problems.first).to_contain_text("line 2: NOT-A-LINE is not a product of this customer")
+    await expect(problems.first).to_contain_text(
+        "line 2: NOT-A-LINE is not a product of this customer"
+    )
     await box.fill(f"Code\tQuantity\n{line.product_code}\t0\n")
     async with page.expect_navigation():
         await page.locator("[data-testid=paste-apply]").click()
