@@ -105,6 +105,16 @@ class DraftLine(BaseModel):
     container: int | None = Field(description="The (last) container the line is in")
 
 
+class AddedLine(BaseModel):
+    """A product the version does not order that the draft adds."""
+
+    product_code: str
+    name: str
+    quantity: int
+    pack_size: int
+    moq: int
+
+
 class Worksheet(BaseModel):
     version: int
     query: WorksheetQuery
@@ -115,7 +125,12 @@ class Worksheet(BaseModel):
     page_totals: WorksheetTotals
     selected_totals: WorksheetTotals
     recommendation_totals: WorksheetTotals
-    drafts: dict[str, DraftLine] = Field(description="Every drafted line of the version")
+    drafts: dict[str, DraftLine] = Field(
+        description="Every drafted line of the version, the added products too"
+    )
+    added: list[AddedLine] = Field(
+        default_factory=list, description="Products the draft adds (the version does not order)"
+    )
     currency: str | None = Field(default=None, description="Of the values; None: no prices")
 
 
@@ -244,6 +259,7 @@ async def worksheet(
     arrivals = await next_arrivals(session, customer_id, recommendation["as_of"])
     risks = await snapshots.risks_by_code(session, customer_id)
     rows = [_row(i, line, drafts, arrivals, risks) for i, line in enumerate(lines)]
+    added = await _added(session, customer_id, drafts, {r.product_code for r in rows})
     chosen = _sorted(_selected(rows, query), query)
     if page_size is None:
         shown, page, size = chosen, 1, max(len(chosen), 1)
@@ -268,9 +284,34 @@ async def worksheet(
             )
             for r in rows
             if r.edited
+        }
+        | {
+            a.product_code: DraftLine(quantity=a.quantity, suggested=0, container=None)
+            for a in added
         },
+        added=added,
         currency=(recommendation.get("totals") or {}).get("currency"),
     )
+
+
+async def _added(
+    session: AsyncSession, customer_id: int, drafts: Mapping[str, int], ordered: set[str]
+) -> list[AddedLine]:
+    codes = sorted(code for code in drafts if code not in ordered)
+    if not codes:
+        return []
+    return [
+        AddedLine(
+            product_code=p.code,
+            name=p.name,
+            quantity=drafts[p.code],
+            pack_size=p.pack_size,
+            moq=p.moq,
+        )
+        for p in sorted(
+            await snapshots.products_by_code(session, customer_id, codes), key=lambda p: p.code
+        )
+    ]
 
 
 # --- exports -----------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ function initRecommendation(root) {
   const rejectBtn = root.querySelector("[data-testid=reject]");
   const summary = root.querySelector("[data-testid=approve-summary]");
   const actionError = document.querySelector("[data-testid=action-error]");
-  const rows = [...root.querySelectorAll("tr[data-testid=line]")];
+  const rows = [...root.querySelectorAll("tr[data-testid=line], tr[data-testid=added-line]")];
   const containers = [...root.querySelectorAll("[data-testid=container]")];
   const invalid = new Set();
 
@@ -291,6 +291,51 @@ function initRecommendation(root) {
     lockDecision(root, "Proposal approved. The orders below are the re-packed, final quantities.");
     renderOrders(result.data.orders);
     following.fast();
+  });
+
+  // Adding a product the plan does not suggest: find it by code or name, give it cartons;
+  // the draft checks it by the planner's rules, the approval packs it.
+  const addSearch = root.querySelector("[data-testid=add-search]");
+  const addBtn = root.querySelector("[data-testid=add-product]");
+  const addError = root.querySelector("[data-testid=add-error]");
+  const addHint = root.querySelector("[data-testid=add-hint]");
+  let found = {}, searchTimer = null;
+  const describe = () => {
+    const product = found[addSearch.value.trim()];
+    addHint.textContent = product
+      ? `${product.name}: pack ${product.pack_size}${product.moq ? `, min ${product.moq.toLocaleString()}` : ""}`
+      : "";
+  };
+  addSearch && addSearch.addEventListener("input", () => {
+    describe();
+    clearTimeout(searchTimer);
+    const text = addSearch.value.trim();
+    if (text.length < 2 || found[text]) return;
+    searchTimer = setTimeout(async () => {
+      const result = await api("GET", `/api/customers/${customerId}/products?q=${encodeURIComponent(text)}&page_size=20`);
+      if (!result.ok) return;
+      found = Object.fromEntries(result.data.items.map((p) => [p.code, p]));
+      root.querySelector("[data-testid=add-choices]").replaceChildren(...result.data.items.map((p) => {
+        const option = document.createElement("option");
+        option.value = p.code;
+        option.label = p.name;
+        return option;
+      }));
+      describe();
+    }, 250);
+  });
+  addBtn && addBtn.addEventListener("click", async () => {
+    const text = addSearch.value.trim();
+    const code = found[text] ? text : (Object.values(found).length === 1 ? Object.keys(found)[0] : text);
+    const quantity = Number(root.querySelector("[data-testid=add-qty]").value);
+    if (!code) { showError(addError, "product: give a product code or name"); addSearch.focus(); return; }
+    if (!Number.isInteger(quantity) || quantity <= 0) { showError(addError, "quantity: give a whole number of cartons"); return; }
+    addBtn.disabled = true;
+    if (!(await flush())) { addBtn.disabled = false; return; }
+    const result = await api("PATCH", draftUrl, { edits: { [code]: quantity } });
+    addBtn.disabled = false;
+    if (!result.ok) { showError(addError, result.data.detail || "The product was not added."); return; }
+    location.reload();  // the added product shows with the others, its quantity editable
   });
 
   const pasteBtn = root.querySelector("[data-testid=paste-apply]");
@@ -685,7 +730,7 @@ function initOrderAgain(box) {
     const skipped = result.data.skipped;
     note.replaceChildren(
       `${applied} quantit${applied === 1 ? "y" : "ies"} set in recommendation v${version}.` +
-      (skipped.length ? ` Not in it (not added): ${skipped.join(", ")}.` : "") + " ",
+      (skipped.length ? ` Not ordered any more (discontinued or gone): ${skipped.join(", ")}.` : "") + " ",
     );
     const link = document.createElement("a");
     link.href = `/customers/${customerId}/recommendation`;
