@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput
+from core.errors import Conflict
 from planning.approval import pack_item
 from planning.models import Product, ProductStatus
 from planning.packing import PackItem
@@ -45,15 +45,17 @@ async def catalogue_products(
     session: AsyncSession, customer_id: int, codes: list[str]
 ) -> dict[str, SnapshotProduct]:
     """The customer's products of these codes as the latest sync read them; an unknown code
-    is refused (422 naming `edits.<code>`)."""
+    is refused (409 `unknown_product` naming `edits.<code>`, as a line's rules are)."""
     if not codes:
         return {}
     found = {p.code: p for p in await snapshots.products_by_code(session, customer_id, codes)}
     for code in codes:
         if code not in found:
-            raise InvalidInput(
-                f"no product {code} in the customer's catalogue (as of the latest sync)",
+            raise Conflict(
+                f"edits.{code}: no product {code} in the customer's catalogue (as of the "
+                "latest sync)",
                 field=f"edits.{code}",
+                code="unknown_product",
             )
     return found
 

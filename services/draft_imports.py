@@ -8,12 +8,14 @@ leaves out the products no longer ordered (discontinued or gone), naming them.""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidLines, NotFound
+from core.errors import InvalidInput, InvalidLines, NotFound, PayloadTooLarge
 from planning.models import ProductStatus
 from services.drafts import Draft, get_draft, save_draft
 from store import orders as orders_repo
@@ -97,6 +99,37 @@ def _split(line: str) -> tuple[str, str]:
     if match is None:
         return line, ""
     return line[: match.start()], line[match.end() :].strip(" \t;,")
+
+
+MAX_CSV_BYTES = 500_000
+
+
+def csv_as_lines(text: str) -> str:
+    """A CSV file's first two columns (code, quantity) as pasted lines, one per row, so the
+    pasted lines' rules apply and a problem names the file's own row number. Comma,
+    semicolon or tab separated, quoted as spreadsheets export it (`"1,200"`)."""
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:4096], delimiters=",;\t"
+        )
+    except csv.Error:
+        dialect = csv.excel
+    return "\n".join(
+        "\t".join(cell.strip() for cell in row[:2])
+        for row in csv.reader(io.StringIO(text), dialect)
+    )
+
+
+def decoded_csv(body: bytes) -> str:
+    if len(body) > MAX_CSV_BYTES:
+        raise PayloadTooLarge(f"file: {len(body):,} bytes; at most {MAX_CSV_BYTES:,}", field="file")
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return body.decode("cp1252")  # Excel's "CSV" on Windows
+        except UnicodeDecodeError:
+            raise InvalidInput("not a text file (UTF-8 or Windows-1252)", field="file") from None
 
 
 async def paste(

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.deps import MAX_ID, CustomerScope, CustomerScopeDep
 from api.deps import SessionDep, WorksheetQueryDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, PageRequestDep
 from api.schemas.cycles import CODES_ONLY, ProductCode
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from services import draft_imports
 from services.draft_imports import Imported, PastedLines
 from services.drafts import (
@@ -162,10 +162,52 @@ async def paste_into_draft(
 
 
 @router.post(
+    "/{customer_id}/recommendations/{version}/draft/csv",
+    response_model=Imported,
+    summary="Set quantities from an uploaded CSV file (the body, `text/csv`): code and "
+    "quantity in its first two columns, a header row skipped; any wrong row is named "
+    "(`problems`, by line) and nothing is kept",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "code,quantity\nP-00017,2400\n",
+                }
+            },
+        }
+    },
+)
+async def upload_csv_into_draft(
+    request: Request, scope: CustomerScopeDep, session: SessionDep, version: Version
+) -> Imported:
+    _may_edit(scope)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in CSV_TYPES:
+        raise InvalidInput(
+            f"content-type: send the file as text/csv, not {kind or 'nothing'}",
+            field="content-type",
+        )
+    text = draft_imports.decoded_csv(await request.body())
+    return await draft_imports.paste(
+        session,
+        scope.customer_id,
+        version,
+        draft_imports.csv_as_lines(text),
+        scope.principal.actor,
+    )
+
+
+CSV_TYPES = frozenset({"text/csv", "text/plain", "application/vnd.ms-excel"})
+
+
+@router.post(
     "/{customer_id}/recommendations/{version}/draft/from-order/{order_id}",
     response_model=Imported,
-    summary="Order again: draft an earlier order's quantities for the products this version "
-    "orders (the others are listed in `skipped`)",
+    summary="Order again: draft an earlier order's quantities (a product this version does not "
+    "order is added; those no longer sold are listed in `skipped`)",
     responses={**TENANT_ERRORS, **VALIDATION_ERROR, **CONFLICT},
 )
 async def order_again(

@@ -12,12 +12,13 @@ function csrfToken() {
 async function api(method, url, body, extraHeaders) {
   const headers = { Accept: "application/json", ...(extraHeaders || {}) };
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const raw = body instanceof Blob;  // a file, sent as it is with its own type
+  if (body !== undefined) headers["Content-Type"] = raw ? (body.type || "text/csv") : "application/json";
   let response;
   try {
     response = await fetch(url, {
       method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
     });
   } catch (err) {
     return { ok: false, status: 0, data: { detail: "The server cannot be reached; check your connection and try again." } };
@@ -339,12 +340,12 @@ function initRecommendation(root) {
   });
 
   const pasteBtn = root.querySelector("[data-testid=paste-apply]");
-  pasteBtn && pasteBtn.addEventListener("click", async () => {
+  const csvFile = root.querySelector("[data-testid=csv-file]");
+  const importLines = async (send) => {
     const problemsList = root.querySelector("[data-testid=paste-problems]");
-    const text = root.querySelector("[data-testid=paste-text]").value;
     pasteBtn.disabled = true;
     if (!(await flush())) { pasteBtn.disabled = false; return; }
-    const result = await api("POST", `${draftUrl}/paste`, { text });
+    const result = await send();
     pasteBtn.disabled = false;
     problemsList.replaceChildren();
     if (!result.ok) {
@@ -358,6 +359,13 @@ function initRecommendation(root) {
       return;
     }
     location.reload();  // every row, total and container shows the new quantities
+  };
+  pasteBtn && pasteBtn.addEventListener("click", () => importLines(() =>
+    api("POST", `${draftUrl}/paste`, { text: root.querySelector("[data-testid=paste-text]").value })));
+  csvFile && csvFile.addEventListener("change", () => {
+    const file = csvFile.files[0];
+    if (!file) return;
+    importLines(() => api("POST", `${draftUrl}/csv`, new Blob([file], { type: "text/csv" })));
   });
 
   rejectBtn && rejectBtn.addEventListener("click", async () => {

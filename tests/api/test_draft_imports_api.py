@@ -96,3 +96,41 @@ async def test_order_again_drafts_an_earlier_orders_quantities(
 
     theirs = await api_client.post(f"{url}/from-order/{tenants.b.order_id}", headers=buyer)
     assert theirs.status_code == 404 and theirs.json()["field"] == "order_id"
+
+
+async def test_an_uploaded_csv_file_sets_the_draft_or_names_its_wrong_rows(
+    api_client: httpx.AsyncClient, tenants: Tenants
+) -> None:
+    a = tenants.a
+    buyer = bearer(tenants.buyer_a)
+    first, second = (await _lines(api_client, a.customer_id, tenants.buyer_a))[:2]
+    url = f"/api/customers/{a.customer_id}/recommendations/{a.version}/draft"
+    more = first["quantity"] + first["pack_size"] * max(1, -(-first["moq"] // first["pack_size"]))
+    as_excel = {**buyer, "Content-Type": "text/csv"}
+    good = (
+        f'code,quantity\r\n"{first["product_code"]}","{more:,}"\r\n{second["product_code"]},0\r\n'
+    )
+    uploaded = await api_client.post(f"{url}/csv", headers=as_excel, content=good.encode())
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["applied"] == {first["product_code"]: more, second["product_code"]: 0}
+
+    # A wrong row is named by its row in the file, and nothing of the file is kept.
+    bad = f"code;quantity\n{first['product_code']};0\nNOT-SOLD;12\n"
+    refused = await api_client.post(f"{url}/csv", headers=as_excel, content=bad.encode())
+    assert refused.status_code == 422, refused.text
+    assert [p["field"] for p in refused.json()["problems"]] == ["line 3"]
+    kept = await api_client.get(url, headers=buyer)
+    assert kept.json()["edits"][first["product_code"]] == more
+
+    as_json = await api_client.post(
+        f"{url}/csv", headers={**buyer, "Content-Type": "application/json"}, content=b"{}"
+    )
+    assert as_json.status_code == 422 and as_json.json()["field"] == "content-type"
+    binary = await api_client.post(f"{url}/csv", headers=as_excel, content=bytes([0x81, 0x8D]))
+    assert binary.status_code == 422 and binary.json()["field"] == "file"
+    theirs = await api_client.post(
+        f"/api/customers/{tenants.b.customer_id}/recommendations/{tenants.b.version}/draft/csv",
+        headers=as_excel,
+        content=good.encode(),
+    )
+    assert theirs.status_code == 404  # another tenant's version is not there for this buyer

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
+from planning.packing import effective_moq
 from services.cycle_control import cycle_handle
 from tests.portal.conftest import LiveStack, Shot, approve_over_api, login
 from workflows.contract.cycle import CycleStatus
@@ -34,6 +35,16 @@ async def test_pasted_quantities_show_on_the_page_and_a_wrong_line_is_named(
     row = page.locator(f"tr[data-testid=line][data-code='{line.product_code}']")
     await expect(row.locator("[data-testid=qty]")).to_have_value("0")
     await shot(page, "recommendation-pasted")
+
+    # The same from a CSV file, as Excel saves it: quoted, a grouped thousand.
+    quantity = line.quantity + effective_moq(line.pack_size, line.moq)
+    await page.locator("[data-testid=open-paste]").click()
+    csv = f'Code,Quantity\r\n"{line.product_code}","{quantity:,}"\r\n'.encode()
+    async with page.expect_navigation():
+        await page.locator("[data-testid=csv-file]").set_input_files(
+            files=[{"name": "order.csv", "mimeType": "text/csv", "buffer": csv}]
+        )
+    await expect(row.locator("[data-testid=qty]")).to_have_value(str(quantity))
 
 
 async def test_an_earlier_order_is_ordered_again_from_its_page(live: LiveStack, page: Page) -> None:

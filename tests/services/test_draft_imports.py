@@ -1,10 +1,12 @@
-"""Pasted `CODE quantity` lines, read the way a spreadsheet's two columns paste."""
+"""Pasted `CODE quantity` lines, read the way a spreadsheet's two columns paste, and CSV
+files read into such lines."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.draft_imports import parse_lines
+from core.errors import PayloadTooLarge
+from services.draft_imports import csv_as_lines, decoded_csv, parse_lines
 
 
 @pytest.mark.parametrize(
@@ -62,3 +64,30 @@ def test_spreadsheet_oddities_and_absurd_numbers() -> None:
             ("line 2", f"{'9' * 5000!r} is not a whole number of cartons"),
         ],
     )
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "expected"),
+    [
+        ('code,quantity\r\nP-1,24\r\n"P-2","1,200"\r\n', {"P-1": 24, "P-2": 1200}),
+        ("Artikel;Menge\nP-1;24\nP-2;1.200\n", None),  # a decimal point is not a carton count
+        ("P-1;24\nP-2;36\n", {"P-1": 24, "P-2": 36}),
+        ("P-1\t24\tignored third column\n", {"P-1": 24}),
+    ],
+)
+def test_a_csv_files_first_two_columns_are_read_as_pasted_lines(
+    csv_text: str, expected: dict[str, int] | None
+) -> None:
+    quantities, problems = parse_lines(csv_as_lines(csv_text))
+    if expected is None:
+        assert problems == [("line 3", "'1.200' is not a whole number of cartons")]
+    else:
+        assert (quantities, problems) == (expected, [])
+
+
+def test_a_csv_file_is_read_as_excel_writes_it_or_refused_by_name() -> None:
+    assert decoded_csv("\ufeffP-1,24".encode()) == "P-1,24"  # UTF-8 with a byte-order mark
+    assert decoded_csv("Café,24".encode("cp1252")) == "Café,24"
+    with pytest.raises(PayloadTooLarge) as large:
+        decoded_csv(b"P-1,24\n" * 100_000)
+    assert large.value.field == "file"

@@ -46,7 +46,7 @@ async def test_a_product_the_plan_did_not_suggest_is_added_reviewed_and_lands_on
 
     # A code the catalogue does not hold is named; the draft keeps nothing of that change.
     unknown = await api.http.patch(draft_url, headers=api.buyer, json={"edits": {"NOPE-9": 10}})
-    assert unknown.status_code == 422, unknown.text
+    assert unknown.status_code == 409, unknown.text
     assert unknown.json()["field"] == "edits.NOPE-9"
     assert "no product NOPE-9 in the customer's catalogue" in unknown.json()["detail"]
 
