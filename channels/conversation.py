@@ -15,13 +15,21 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from channels.catalogue import Product, choices_in, choices_text, matches
 from channels.intents import HELP_TEXT, Intent, Reading, Scope
-from core.errors import Conflict, DependencyUnavailable, NotFound, Pending
+from core.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound, Pending
+from services.additions import added_products
 from services.cycle_control import cycle_status, send_update
+from services.drafts import get_draft, save_draft
+from store import channels as messages_repo
+from store import snapshots
+from store.db import unit_of_work
 from workflows.contract import names
 from workflows.contract.cycle import (
+    AddedProduct,
     ApproveRequest,
     ApproveResult,
     Authority,
@@ -43,6 +51,7 @@ class Sender:
     username: str
     customer_id: int
     authority: Authority
+    user_id: int | None = None
 
     @property
     def actor(self) -> str:
@@ -53,7 +62,8 @@ class Sender:
 class Answer:
     text: str
     outcome: str
-    """What happened, for the audit log: answered, approved, rejected, refused, pending."""
+    """What happened, for the audit log: answered, asked, drafted, approved, rejected,
+    refused, pending."""
     version: int | None = None
 
     def of(self, version: int, refused: str, sent: str) -> Answer:
@@ -72,18 +82,13 @@ class Conversation:
     client: Client
     rpc_timeout: timedelta
     public_url: str
+    sessions: async_sessionmaker[AsyncSession]
 
     async def answer(self, sender: Sender, reading: Reading, message_id: str) -> Answer:
         if reading.intent is Intent.HELP:
             return Answer(HELP_TEXT, "answered")
         if reading.intent is Intent.ASK:
             return Answer(reading.question or HELP_TEXT, "answered")
-        if reading.intent is Intent.ADD:
-            return Answer(
-                f"Adding {reading.product or 'a product'} by message is not possible yet; add "
-                f"it in the portal: {self._link(sender)}",
-                "answered",
-            )
         try:
             state = await cycle_status(self.client, sender.customer_id, self.rpc_timeout)
         except NotFound:
@@ -104,6 +109,10 @@ class Conversation:
             )
         if reading.intent is Intent.URGENT:
             return Answer(_urgent(rec), "answered", rec.version)
+        if reading.intent is Intent.ADD:
+            return await self._add_named(sender, rec, reading)
+        if reading.intent is Intent.CHOICE:
+            return await self._choose(sender, rec, reading, message_id)
         if reading.intent is Intent.APPROVE:
             return await self._approve(sender, rec, reading, message_id)
         if reading.intent is Intent.REJECT:
@@ -125,9 +134,15 @@ class Conversation:
                 )
         elif reading.scope is Scope.CONTAINERS:
             containers = list(reading.containers)
+        try:
+            edits, added = await self._drafted(sender, rec, containers)
+        except Conflict as refused:
+            return Answer(f"Not approved: {_plain(refused.detail)}", "refused", rec.version)
         request = ApproveRequest(
             version=rec.version,
             containers=containers,
+            edits=edits,
+            added=added,
             actor=sender.actor,
             authority=sender.authority,
         )
@@ -139,7 +154,107 @@ class Conversation:
                 "Your approval is sent, but the review did not confirm it in time; reply "
                 "STATUS in a minute to see its orders.",
             )
-        return Answer(_approved(outcome), "approved", rec.version)
+        return Answer(_approved(outcome, len(edits)), "approved", rec.version)
+
+    async def _drafted(
+        self, sender: Sender, rec: RecommendationView, containers: list[int] | None
+    ) -> tuple[dict[str, int], list[AddedProduct]]:
+        """The draft's changes an approval of these containers takes, as the portal sends
+        them: the chosen containers' lines and the products added (the others wait)."""
+        chosen = set(containers if containers is not None else [c.index for c in rec.containers])
+        in_chosen = {ln.product_code for c in rec.containers if c.index in chosen for ln in c.lines}
+        in_rec = {ln.product_code for c in rec.containers for ln in c.lines}
+        async with self.sessions() as session:
+            draft = (await get_draft(session, sender.customer_id, rec.version)).edits
+            edits = {c: q for c, q in draft.items() if c in in_chosen or c not in in_rec}
+            added = await added_products(session, sender.customer_id, rec.version, edits)
+        return edits, added
+
+    async def _add_named(self, sender: Sender, rec: RecommendationView, reading: Reading) -> Answer:
+        if not sender.authority.may_propose:
+            return Answer(
+                f"Only a buyer or an approver may change the order; your role is "
+                f"{sender.authority.role}.",
+                "refused",
+                rec.version,
+            )
+        async with self.sessions() as session:
+            catalogue = [
+                Product(code, name)
+                for code, name in await snapshots.catalogue_names(session, sender.customer_id)
+            ]
+        quantity = reading.quantity or 0
+        found = matches(reading.product or "", catalogue)
+        if not found:
+            return Answer(
+                f'I found no product like "{reading.product}". Reply ADD {quantity} and the '
+                f"product's code, or look it up: {self._link(sender)}",
+                "answered",
+                rec.version,
+            )
+        if len(found) > 1:
+            return Answer(choices_text(quantity, found), "asked", rec.version)
+        return await self._add(sender, rec, found[0], quantity)
+
+    async def _choose(
+        self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
+    ) -> Answer:
+        """A bare number: the product of that number in the choices last listed."""
+        async with self.sessions() as session:
+            asked = (
+                None
+                if sender.user_id is None
+                else await messages_repo.last_reply(
+                    session, sender.user_id, Intent.ADD.value, before=message_id
+                )
+            )
+            listed = choices_in(asked or "")
+            code = None if listed is None else listed[1].get(reading.choice or 0)
+            known = (
+                {}
+                if code is None
+                else await snapshots.product_names(session, sender.customer_id, [code])
+            )
+        if listed is None or code is None or code not in known:
+            return Answer(
+                "Which one do you mean? I have no numbered choices open for you. " + HELP_TEXT,
+                "answered",
+                rec.version,
+            )
+        if not sender.authority.may_propose:
+            return Answer(
+                f"Only a buyer or an approver may change the order; your role is "
+                f"{sender.authority.role}.",
+                "refused",
+                rec.version,
+            )
+        return await self._add(sender, rec, Product(code, known[code]), listed[0])
+
+    async def _add(
+        self, sender: Sender, rec: RecommendationView, product: Product, quantity: int
+    ) -> Answer:
+        """Add cartons to the waiting version's draft, by the draft's own rules: a line of the
+        recommendation gets them on top, another product is added to it."""
+        suggested = sum(
+            ln.quantity for c in rec.containers for ln in c.lines if ln.product_code == product.code
+        )
+        try:
+            async with unit_of_work(self.sessions) as session:
+                draft = (await get_draft(session, sender.customer_id, rec.version)).edits
+                total = draft.get(product.code, suggested) + quantity
+                await save_draft(
+                    session, sender.customer_id, rec.version, {product.code: total}, sender.actor
+                )
+        except (Conflict, InvalidInput, NotFound) as refused:
+            return Answer(f"Not added: {_plain(refused.detail)}", "refused", rec.version)
+        return Answer(
+            f"Added {quantity:,} cartons of {product.name} ({product.code}): "
+            f"{total:,} in your draft of recommendation v{rec.version}. Reply APPROVE ALL (or "
+            "name the containers) to order it; the containers must still hold it, so lower "
+            f"another line if they are full: {self._link(sender)}",
+            "drafted",
+            rec.version,
+        )
 
     async def _reject(
         self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
@@ -210,8 +325,9 @@ def _update_id(kind: str, customer_id: int, message_id: str) -> str:
     return f"whatsapp-{kind}-{customer_id}-{digest}"
 
 
-def _approved(result: ApproveResult) -> str:
-    return f"Approved recommendation v{result.version}: " + "; ".join(
+def _approved(result: ApproveResult, changes: int = 0) -> str:
+    drafted = f" with your draft's {changes} change{'' if changes == 1 else 's'}" if changes else ""
+    return f"Approved recommendation v{result.version}{drafted}: " + "; ".join(
         _order(o) for o in result.orders
     )
 

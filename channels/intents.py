@@ -23,6 +23,7 @@ class Intent(StrEnum):
     STATUS = "status"
     URGENT = "urgent"
     ADD = "add"
+    CHOICE = "choice"
     HELP = "help"
     STOP = "stop"
     START = "start"
@@ -43,6 +44,8 @@ class Reading:
     reason: str | None = None
     quantity: int | None = None
     product: str | None = None
+    choice: int | None = None
+    """For CHOICE: the number picked from the choices the bot listed."""
     question: str | None = None
     """For ASK: what to ask back."""
 
@@ -56,6 +59,8 @@ class Reading:
             return f"reject: {self.reason}"
         if self.intent is Intent.ADD:
             return f"add {self.quantity} | {self.product}"
+        if self.intent is Intent.CHOICE:
+            return f"choice {self.choice}"
         return self.intent.value
 
 
@@ -124,6 +129,7 @@ _FILLER = re.compile(
     r"to|and|be|want|like|with|d|s|'d|'s|urgent|ones|one|only|stuff|containers?|number|"
     r"no\.|first|second|third|fourth|fifth)\b"
 )
+_CHOICE = re.compile(r"#?\s*\d{1,2}\.?")  # a bare number: one of the choices the bot listed
 _LIST = re.compile(r"^(?:\d+)(?:\s*(?:,|&|\+|and|,\s*and)\s*\d+)*$")
 
 
@@ -139,6 +145,8 @@ def read(message: str) -> Reading:
         ("help ", "what can i ", "how do i ")
     ):
         return Reading(Intent.HELP)
+    if _CHOICE.fullmatch(text):
+        return Reading(Intent.CHOICE, choice=int(text.strip("#. ")))
     if _ONLY_ANSWER.match(text):
         return _ask(
             "Approve what? Reply APPROVE ALL, APPROVE URGENT or APPROVE CONTAINERS 1 AND 3."

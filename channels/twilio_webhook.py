@@ -67,8 +67,8 @@ _TWIML = {"description": "TwiML: the reply Twilio sends the buyer", "content": {
 @router.post(
     PATH,
     summary="Twilio's inbound WhatsApp webhook: a signed message from a user's verified number "
-    "is read and answered (approve, reject, status, urgent, help, STOP/START); once per "
-    "MessageSid",
+    "is read and answered (approve, reject, status, urgent, add a product, help, STOP/START); "
+    "once per MessageSid",
     openapi_extra={"requestBody": _FORM},
     response_class=Response,
     responses={
@@ -141,6 +141,7 @@ async def inbound_whatsapp(request: Request, resources: ResourcesDep) -> Respons
             username=user.username,
             customer_id=user.customer_id,
             authority=Authority(role=grant.customer_role.value, limit=grant.approval_limit),
+            user_id=user.id,
         )
         user_id = user.id
 
@@ -148,6 +149,7 @@ async def inbound_whatsapp(request: Request, resources: ResourcesDep) -> Respons
         client=await resources.temporal.get(),
         rpc_timeout=timedelta(seconds=settings.temporal_rpc_timeout_seconds),
         public_url=settings.public_url,
+        sessions=resources.sessions,
     )
     answer = await conversation.answer(sender, reading, sid)
     async with unit_of_work(resources.sessions) as session:

@@ -49,3 +49,20 @@ async def answered(
         .where(ChannelMessage.message_sid == message_sid)
         .values(reply=reply, intent=intent, user_id=user_id, customer_id=customer_id)
     )
+
+
+async def last_reply(
+    session: AsyncSession, user_id: int, intent: str, *, before: str
+) -> str | None:
+    """The reply to this user's latest message read as `intent`, other than `before`'s."""
+    return await session.scalar(
+        select(ChannelMessage.reply)
+        .where(
+            ChannelMessage.user_id == user_id,
+            ChannelMessage.intent == intent,
+            ChannelMessage.message_sid != before,
+            ChannelMessage.reply.is_not(None),
+        )
+        .order_by(ChannelMessage.received_at.desc(), ChannelMessage.id.desc())
+        .limit(1)
+    )

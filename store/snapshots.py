@@ -175,6 +175,16 @@ async def product_names(
     return {code: name for code, name in rows}
 
 
+async def catalogue_names(session: AsyncSession, customer_id: int) -> list[tuple[str, str]]:
+    """Every product of the customer as (code, name), by code."""
+    rows = await session.execute(
+        select(SnapshotProduct.code, SnapshotProduct.name)
+        .where(SnapshotProduct.customer_id == customer_id)
+        .order_by(SnapshotProduct.code)
+    )
+    return [(code, name) for code, name in rows]
+
+
 async def price_lists(
     session: AsyncSession, customer_id: int, codes: Sequence[str]
 ) -> dict[str, list[list[Any]] | None]:

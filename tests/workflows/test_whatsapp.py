@@ -11,6 +11,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -21,18 +22,25 @@ from twilio.request_validator import RequestValidator
 
 from activities.notifier import LogNotifier
 from api.auth import tokens
+from channels.conversation import Conversation, Sender
+from channels.intents import read
 from channels.simulator import SimState
 from channels.simulator import create_app as create_sim
 from erp.simulator.server import ServerThread
+from planning.packing import effective_moq
 from services.accounts import ApprovalGrant
-from services.cycle_control import cycle_handle
+from services.cycle_control import cycle_handle, send_update
+from services.drafts import get_draft, save_draft
+from store import customer_settings as settings_repo
+from store import snapshots
 from store.db import unit_of_work
 from store.models import AuditEntry, ChannelMessage, CustomerRole, Role, User
 from tests.api.conftest import add_user, bearer
 from tests.workflows.conftest import CycleStack, terminate_open_workflows, terminate_when_idle
 from webapp import create_app
 from worker import running_worker
-from workflows.contract.cycle import CycleStatus
+from workflows.contract import names
+from workflows.contract.cycle import Authority, CycleState, CycleStatus, RefreshRequest
 
 TOKEN = "test-twilio-auth-token"
 PATH = "/api/channels/twilio/whatsapp"
@@ -406,3 +414,103 @@ async def _eventually(
             return found
         await asyncio.sleep(0.1)
     raise AssertionError(f"never saw {what}: {found}")
+
+
+async def test_products_are_added_by_message_and_an_approval_takes_the_draft(
+    own_clock_stack: CycleStack, chat: Chat
+) -> None:
+    """Two products the ERP lists under close names: 'add … oat drink' asks which, by number,
+    and '2' drafts the second. A line topped up by message, with room made for it (another
+    line drafted to 0, as in the portal), goes to the ERP with the approval by message."""
+    stack = own_clock_stack
+    customer_id, erp_code = await stack.new_customer()
+    sim = stack.erp_sim
+    async with httpx.AsyncClient(base_url=sim.base_url, headers={"X-Api-Key": sim.api_key}) as erp:
+        items = (await erp.get(f"/api/v1/customers/{erp_code}/items")).json()["ROWS"]
+    oat = [
+        {**items[0], "ITEM_CODE": f"OAT-{size}", "ITEM_DESC": f"Barista Oat Drink {size}"}
+        for size in ("1L", "250ML")
+    ]
+    async with sim.admin() as admin:
+        listed = await admin.post(f"/admin/customers/{erp_code}/rows/items", json=oat)
+        assert listed.status_code == 200, listed.text
+    await stack.start(customer_id)
+    state = await stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    rec = state.recommendation
+    assert rec is not None
+    phone = await chat.phone_for(f"wa-add-{uuid.uuid4().hex[:6]}", customer_id)
+    async with stack.sessions() as session:
+        [oat_small] = await snapshots.products_by_code(session, customer_id, ["OAT-250ML"])
+    cartons = effective_moq(oat_small.pack_size, oat_small.moq)
+
+    asked = await phone.say(f"please add {cartons} cartons of oat drink")
+    assert asked.startswith(f"Which product do you mean for {cartons:,} cartons?"), asked
+    assert "1. Barista Oat Drink 1L (OAT-1L)" in asked and "(OAT-250ML)" in asked
+    numbered = {line.split(". ")[0]: line for line in asked.splitlines()[1:3]}
+    pick = next(n for n, line in numbered.items() if "OAT-250ML" in line)
+    drafted = await phone.say(pick)
+    assert drafted.startswith(f"Added {cartons:,} cartons of Barista Oat Drink 250ML"), drafted
+    assert "Which one" in await phone.say("7")  # not one of the choices: asks, adds nothing
+    async with stack.sessions() as session:
+        draft = await get_draft(session, customer_id, rec.version)
+    assert draft.edits == {"OAT-250ML": cartons}
+
+    # A line of container 1 topped up by message; another of its lines drafted to 0 for room.
+    container = rec.containers[0]
+    elsewhere = {ln.product_code for c in rec.containers[1:] for ln in c.lines}
+    own = [ln for ln in container.lines if ln.product_code not in elsewhere]
+    assert len(own) >= 2, "container 1 holds two products of its own"
+    room, topped = max(own, key=lambda ln: ln.quantity), min(own, key=lambda ln: ln.quantity)
+    more = effective_moq(topped.pack_size, topped.moq)
+    assert room.quantity >= more
+    async with unit_of_work(stack.sessions) as session:
+        changes: dict[str, int | None] = {room.product_code: 0, "OAT-250ML": None}
+        await save_draft(session, customer_id, rec.version, changes, "user:test")
+    added = await phone.say(f"add {more} {topped.product_code.lower()}")
+    assert f"{topped.quantity + more:,} in your draft" in added, added
+
+    approved = await phone.say(f"approve container {container.index}")
+    assert approved.startswith(
+        f"Approved recommendation v{rec.version} with your draft's 2 changes:"
+    ), approved
+    [submission] = await stack.submissions(erp_code)
+    async with httpx.AsyncClient(base_url=sim.base_url, headers={"X-Api-Key": sim.api_key}) as erp:
+        order = (
+            await erp.get(f"/api/v1/customers/{erp_code}/orders/{submission['order_number']}")
+        ).json()
+    lines = {line["ITEM_CODE"]: line["ORDER_QTY"] for line in order["LINES"]}
+    assert lines[topped.product_code] == topped.quantity + more
+    assert room.product_code not in lines
+
+
+async def test_a_version_replaced_while_a_message_is_read_is_refused_in_words(
+    own_clock_stack: CycleStack, chat: Chat
+) -> None:
+    """The message is read against v1; before its approval reaches the cycle, a refresh
+    makes v2 (new settings): the cycle refuses v1 and the buyer is told so, in words."""
+    stack = own_clock_stack
+    customer_id, erp_code = await stack.new_customer()
+    await stack.start(customer_id)
+    state = await stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    v1 = state.recommendation
+    assert v1 is not None
+    async with unit_of_work(stack.sessions) as session:
+        await settings_repo.update(session, customer_id, {"target_soh_weeks": 16.0}, updated_by="t")
+    refreshed: CycleState = await send_update(
+        stack.client, customer_id, names.REFRESH, RefreshRequest(actor="buyer")
+    )
+    assert refreshed.recommendation is not None and refreshed.recommendation.version > v1.version
+    conversation = Conversation(
+        client=stack.client,
+        rpc_timeout=timedelta(seconds=10),
+        public_url="http://portal",
+        sessions=stack.sessions,
+    )
+    buyer = Sender("wa-stale", customer_id, Authority(role="approver"))
+    answer = await conversation._approve(buyer, v1, read("approve all"), f"SM{uuid.uuid4().hex}")
+    assert answer.outcome == "refused"
+    assert answer.text == (
+        f"Not approved: v{v1.version} is stale; the current recommendation is "
+        f"v{refreshed.recommendation.version}"
+    )
+    assert await stack.submissions(erp_code) == []
