@@ -19,7 +19,7 @@ from services import accounts
 from services.accounts import ApprovalGrant
 from store import accounts as users_repo
 from store.db import create_engine, create_session_factory, unit_of_work
-from store.models import Customer, CustomerRole, Role, User
+from store.models import Customer, CustomerRole, NotifyBy, Role, User
 
 users_app = typer.Typer(help="API accounts: customer buyers and ops staff.", no_args_is_help=True)
 console = Console()
@@ -230,6 +230,30 @@ def set_phone(
         console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"user {username.strip().lower()}: WhatsApp {phone or 'removed'}")
+
+
+@users_app.command("set-notify-by")
+def set_notify_by(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    notify_by: Annotated[
+        NotifyBy, typer.Argument(help="both, email or whatsapp", case_sensitive=False)
+    ],
+) -> None:
+    """Set how a customer user is told of the buyer's messages: e-mail, WhatsApp or both."""
+    try:
+        asyncio.run(
+            _change_user(
+                get_settings(),
+                username,
+                lambda session, user: accounts.set_notify_by(
+                    session, user, notify_by, actor=CLI_ACTOR
+                ),
+            )
+        )
+    except RestockError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"user {username.strip().lower()}: told by {notify_by.value}")
 
 
 async def _disable(settings: Settings, username: str, disabled: bool) -> None:

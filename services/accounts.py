@@ -20,7 +20,7 @@ from store import accounts as users_repo
 from store import audit
 from store.base import utcnow
 from store.db import unit_of_work
-from store.models import AuditEntry, Customer, CustomerRole, Role, User
+from store.models import AuditEntry, Customer, CustomerRole, NotifyBy, Role, User
 
 # Argon2id with OWASP's recommended minimum (m=19 MiB, t=2, p=1): about 20 ms on one core,
 # so a burst of logins cannot saturate a small API host. Older, weaker hashes are upgraded
@@ -225,6 +225,39 @@ async def set_phone(session: AsyncSession, user: User, phone: str | None, *, act
         target_type="user",
         target_id=user.username,
         details={"before": before, "after": phone},
+    )
+    return user
+
+
+class NotifyByBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"notify_by": "whatsapp"}]}
+    )
+
+    notify_by: NotifyBy = Field(
+        description="How the user is told of the buyer's messages (ready, reminders, expiry, "
+        "order placed, late, delivered): both, email or whatsapp. WhatsApp only still sends "
+        "the e-mail while the user has no number or sent STOP"
+    )
+
+
+async def set_notify_by(
+    session: AsyncSession, user: User, notify_by: NotifyBy, *, actor: str
+) -> User:
+    """A customer user's channel preference (audited)."""
+    if user.role != Role.CUSTOMER.value:
+        raise InvalidInput("ops users are told by e-mail only", field="username")
+    before = user.notify_by
+    user.notify_by = notify_by.value
+    await session.flush()
+    await audit.append(
+        session,
+        actor=actor,
+        action="user.notify_by_set",
+        customer_id=user.customer_id,
+        target_type="user",
+        target_id=user.username,
+        details={"before": before, "after": notify_by.value},
     )
     return user
 

@@ -84,7 +84,9 @@ async def recipients(
     sessions: async_sessionmaker[AsyncSession], request: NotifyRequest, *, ops_email: str
 ) -> list[str]:
     """Ops' address; for a proposal, the customer's approvers whose limit covers it; else
-    (or when no such approver has an address) the customer's contacts in its ERP profile."""
+    (or when no such approver has an address) the customer's contacts in its ERP profile,
+    less those of users who chose to be told on WhatsApp only (and can be: a number, no
+    STOP), for the messages WhatsApp carries."""
     if request.to_ops:
         return [ops_email]
     async with reading(sessions) as session:
@@ -99,8 +101,17 @@ async def recipients(
             if able:
                 return able
         snapshot = await snapshots.get_snapshot(session, request.customer_id)
+        by_whatsapp = (
+            await accounts.whatsapp_only_emails(session, request.customer_id)
+            if request.kind in WHATSAPP_KINDS
+            else set()
+        )
     contacts = (snapshot.profile or {}).get("contacts", []) if snapshot else []
-    return [c["email"] for c in contacts if c.get("email")]
+    return [
+        c["email"]
+        for c in contacts
+        if c.get("email") and str(c["email"]).casefold() not in by_whatsapp
+    ]
 
 
 async def message_body(

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import dialect_insert, utcnow
-from store.models import CustomerRole, LoginFailure, RevokedToken, Role, User
+from store.models import CustomerRole, LoginFailure, NotifyBy, RevokedToken, Role, User
 
 
 def normalise_username(username: str) -> str:
@@ -72,10 +72,27 @@ async def whatsapp_users(session: AsyncSession, customer_id: int) -> list[tuple[
             User.phone.is_not(None),
             User.whatsapp_opted_out.is_(False),
             User.disabled.is_(False),
+            User.notify_by != NotifyBy.EMAIL.value,
         )
         .order_by(User.id)
     )
     return [(user_id, phone) for user_id, phone in rows if phone]
+
+
+async def whatsapp_only_emails(session: AsyncSession, customer_id: int) -> set[str]:
+    """E-mail addresses (lower case) of the customer's users who chose WhatsApp only and can
+    be reached there (a number, no STOP, enabled): they get no e-mail copy."""
+    rows = await session.scalars(
+        select(User.email).where(
+            User.customer_id == customer_id,
+            User.notify_by == NotifyBy.WHATSAPP.value,
+            User.phone.is_not(None),
+            User.whatsapp_opted_out.is_(False),
+            User.disabled.is_(False),
+            User.email.is_not(None),
+        )
+    )
+    return {email.casefold() for email in rows if email}
 
 
 async def find_by_phone(session: AsyncSession, phone: str) -> User | None:

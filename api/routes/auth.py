@@ -12,6 +12,10 @@ from api.auth.session import log_in, log_out
 from api.deps import ResourcesDep, SessionDep, SettingsDep
 from api.schemas.auth import LoggedOut, LoginRequest, Me, TokenResponse
 from api.schemas.common import AUTH_ERRORS, VALIDATION_ERROR, ErrorBody
+from core.errors import NotFound
+from services.accounts import NotifyByBody, set_notify_by
+from store.accounts import find_user
+from store.models import NotifyBy, User
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -79,3 +83,35 @@ async def me(principal: PrincipalDep) -> Me:
         customer_role=principal.customer_role,
         approval_limit=principal.approval_limit,
     )
+
+
+@router.get(
+    "/me/notify-by",
+    response_model=NotifyByBody,
+    summary="How you are told of the buyer's messages: both, email or whatsapp",
+    responses={**AUTH_ERRORS, **VALIDATION_ERROR},
+)
+async def get_my_notify_by(principal: PrincipalDep, session: SessionDep) -> NotifyByBody:
+    return NotifyByBody(notify_by=NotifyBy((await _me(principal, session)).notify_by))
+
+
+@router.put(
+    "/me/notify-by",
+    response_model=NotifyByBody,
+    summary="Choose how you are told of the buyer's messages: both, email or whatsapp "
+    "(customer users; audited)",
+    responses={**AUTH_ERRORS, **VALIDATION_ERROR},
+)
+async def set_my_notify_by(
+    body: NotifyByBody, principal: PrincipalDep, session: SessionDep
+) -> NotifyByBody:
+    user = await _me(principal, session)
+    await set_notify_by(session, user, body.notify_by, actor=principal.actor)
+    return NotifyByBody(notify_by=NotifyBy(user.notify_by))
+
+
+async def _me(principal: PrincipalDep, session: SessionDep) -> User:
+    user = await find_user(session, principal.username)
+    if user is None:
+        raise NotFound("user not found", field="username")
+    return user

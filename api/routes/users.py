@@ -12,9 +12,17 @@ from api.auth.deps import OpsCustomerScopeDep
 from api.deps import SessionDep
 from api.schemas.common import STORED_CONFLICT, TENANT_ERRORS, VALIDATION_ERROR
 from core.errors import NotFound
-from services.accounts import ApprovalGrant, PhoneBody, grant_of, set_approval_grant, set_phone
+from services.accounts import (
+    ApprovalGrant,
+    NotifyByBody,
+    PhoneBody,
+    grant_of,
+    set_approval_grant,
+    set_notify_by,
+    set_phone,
+)
 from store import accounts as users_repo
-from store.models import User
+from store.models import NotifyBy, User
 
 router = APIRouter(prefix="/api", tags=["ops"])
 
@@ -28,6 +36,7 @@ class CustomerUserOut(BaseModel):
     email: str | None
     phone: str | None = Field(description="WhatsApp number (E.164) ops verified; None: none")
     whatsapp_opted_out: bool = Field(description="The user sent STOP on WhatsApp")
+    notify_by: NotifyBy = Field(description="How the user is told: both, email or whatsapp")
     disabled: bool
 
     @classmethod
@@ -40,6 +49,7 @@ class CustomerUserOut(BaseModel):
             email=grant.email,
             phone=user.phone,
             whatsapp_opted_out=user.whatsapp_opted_out,
+            notify_by=NotifyBy(user.notify_by),
             disabled=user.disabled,
         )
 
@@ -104,3 +114,18 @@ async def remove_user_phone(
     user = await _customer_user(session, username, scope.customer_id)
     await set_phone(session, user, None, actor=scope.principal.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/customers/{customer_id}/users/{username}/notify-by",
+    response_model=CustomerUserOut,
+    summary="Set how a customer user is told of the buyer's messages: both, email or whatsapp "
+    "(ops; audited). Users set their own with PUT /api/me/notify-by",
+    responses={**TENANT_ERRORS, **VALIDATION_ERROR},
+)
+async def set_user_notify_by(
+    body: NotifyByBody, username: Username, scope: OpsCustomerScopeDep, session: SessionDep
+) -> CustomerUserOut:
+    user = await _customer_user(session, username, scope.customer_id)
+    await set_notify_by(session, user, body.notify_by, actor=scope.principal.actor)
+    return CustomerUserOut.of(user)

@@ -5,7 +5,7 @@ Importing this package registers every table on `Base.metadata` (Alembic's env r
 
 from __future__ import annotations
 
-from store.models.accounts import CustomerRole, LoginFailure, RevokedToken, Role, User
+from store.models.accounts import CustomerRole, LoginFailure, NotifyBy, RevokedToken, Role, User
 from store.models.audit import AuditEntry
 from store.models.channels import ChannelMessage
 from store.models.customers import Customer, CustomerSettings
@@ -36,6 +36,7 @@ __all__ = [
     "Cycle",
     "ErpEventReceipt",
     "LoginFailure",
+    "NotifyBy",
     "Order",
     "OrderEvent",
     "OrderSource",

@@ -25,6 +25,15 @@ class CustomerRole(StrEnum):
     APPROVER = "approver"  # approves within their approval limit (none: any value)
 
 
+class NotifyBy(StrEnum):
+    """How a customer user is told of the buyer's messages (ready, reminder, expired,
+    submitted, late, delivered)."""
+
+    BOTH = "both"
+    EMAIL = "email"
+    WHATSAPP = "whatsapp"
+
+
 class User(TimestampMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
@@ -67,6 +76,12 @@ class User(TimestampMixin, Base):
     )
     whatsapp_opted_out: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), doc="The user sent STOP"
+    )
+    notify_by: Mapped[str] = mapped_column(
+        String(16),
+        default=NotifyBy.BOTH.value,
+        server_default=NotifyBy.BOTH.value,
+        doc="NotifyBy: e-mail, WhatsApp or both (WhatsApp needs a number and no STOP)",
     )
 
 

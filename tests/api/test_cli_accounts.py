@@ -133,6 +133,10 @@ def test_users_add_disable_and_sync(cli_env: CliRunner) -> None:
         assert refused.exit_code == 1 and "phone: " in refused.output, refused.output
     unphoned = cli_env.invoke(app, ["users", "set-phone", "alice"])
     assert unphoned.exit_code == 0 and "WhatsApp removed" in unphoned.output
+    told = cli_env.invoke(app, ["users", "set-notify-by", "alice", "WhatsApp"])
+    assert told.exit_code == 0 and "alice: told by whatsapp" in told.output, told.output
+    wrong = cli_env.invoke(app, ["users", "set-notify-by", "alice", "pigeon"], terminal_width=200)
+    assert wrong.exit_code != 0 and "pigeon" in wrong.output, wrong.output
     disabled = cli_env.invoke(app, ["users", "disable", "alice"], terminal_width=200)
     assert disabled.exit_code == 0
     listing = cli_env.invoke(app, ["users", "list"], terminal_width=200)

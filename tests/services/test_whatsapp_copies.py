@@ -3,13 +3,17 @@ customer's enabled users who have not sent STOP, each under an id of its own."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.notifications import WHATSAPP_KINDS, whatsapp_copies, whatsapp_numbers
+from services.accounts import set_notify_by
+from services.notifications import WHATSAPP_KINDS, recipients, whatsapp_copies, whatsapp_numbers
+from store import snapshots
 from store.customers import upsert_customer
 from store.db import unit_of_work
-from store.models import Role, User
+from store.models import NotifyBy, Role, User
 from tests.api.conftest import add_user
 from workflows.contract.notification import NotificationInput, NotificationStart, NotifyRequest
 
@@ -63,3 +67,58 @@ async def test_only_enabled_users_with_a_number_who_did_not_stop_are_told(
             found.disabled = name == "disabled"
     told = await whatsapp_numbers(sessions, customer.id)
     assert [phone for _, phone in told] == [numbers["told"]]
+
+
+async def test_each_user_is_told_the_way_they_chose(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """WhatsApp only: no e-mail copy to the user's address (while WhatsApp reaches them);
+    e-mail only: no WhatsApp copy. Ops' and approvers' e-mails are not buyer messages."""
+    async with unit_of_work(sessions) as session:
+        customer = await upsert_customer(session, erp_code="WA-3", name="W", timezone="UTC")
+        await snapshots.save_snapshot(
+            session,
+            customer.id,
+            synced_at=datetime(2026, 12, 1, tzinfo=UTC),
+            as_of=date(2026, 12, 1),
+            data_quality={},
+            products=[],
+            shipment_count=0,
+            order_count=0,
+            fingerprint="test",
+            profile={
+                "contacts": [
+                    {"email": "Anna@Example.com"},
+                    {"email": "bert@example.com"},
+                    {"email": "cleo@example.com"},
+                ]
+            },
+        )
+    chosen = {
+        "anna": ("Anna@example.com", "+4915100000011", NotifyBy.WHATSAPP),
+        "bert": ("bert@example.com", "+4915100000012", NotifyBy.EMAIL),
+        "cleo": ("cleo@example.com", None, NotifyBy.WHATSAPP),  # no number: e-mail still
+    }
+    for name in chosen:
+        await add_user(sessions, f"nb-{name}", Role.CUSTOMER, customer.id)
+    async with unit_of_work(sessions) as session:
+        for name, (email, phone, notify_by) in chosen.items():
+            user = await session.scalar(select(User).where(User.username == f"nb-{name}"))
+            assert user is not None
+            user.email, user.phone = email, phone
+            await set_notify_by(session, user, notify_by, actor="user:test")
+
+    numbers = await whatsapp_numbers(sessions, customer.id)
+    assert [phone for _, phone in numbers] == ["+4915100000011"]  # not bert's: e-mail only
+    ready = _start("ready").notification.request.model_copy(update={"customer_id": customer.id})
+    assert await recipients(sessions, ready, ops_email="ops@x") == [
+        "bert@example.com",
+        "cleo@example.com",
+    ]
+    failed = ready.model_copy(update={"kind": "submission_failed"})
+    assert len(await recipients(sessions, failed, ops_email="ops@x")) == 3
+    async with unit_of_work(sessions) as session:
+        anna = await session.scalar(select(User).where(User.username == "nb-anna"))
+        assert anna is not None
+        anna.whatsapp_opted_out = True  # STOP: WhatsApp no longer reaches her
+    assert len(await recipients(sessions, ready, ops_email="ops@x")) == 3
