@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 from sqlalchemy import select
 
 from planning.packing import effective_moq
@@ -116,8 +117,15 @@ async def test_a_product_the_plan_did_not_suggest_is_added_reviewed_and_lands_on
         )
     assert stored is not None
     line = next(x for x in stored.lines if x["product_code"] == new)
-    price = next(
-        ln.unit_price for ln in first.recommendation.containers[0].lines if ln.product_code == new
-    )
-    assert price is not None and Decimal(line["unit_price"]) == price
+    # At the ERP's list price for that quantity (a break may price it below the suggestion's).
+    sim = cycle_stack.erp_sim
+    async with httpx.AsyncClient(base_url=sim.base_url, headers={"X-Api-Key": sim.api_key}) as erp:
+        rows = (await erp.get(f"/api/v1/customers/{api.erp_code}/prices")).json()["ROWS"]
+    listed = {
+        Decimal(str(r["UNIT_PRICE"]))
+        for r in rows
+        if r["ITEM_CODE"] == new and int(r.get("MIN_QTY") or 0) <= quantity
+    }
+    price = Decimal(line["unit_price"])
+    assert price in listed, (price, listed)
     assert Decimal(line["value"]) == price * quantity

@@ -40,7 +40,15 @@ from tests.workflows.conftest import CycleStack, terminate_open_workflows, termi
 from webapp import create_app
 from worker import running_worker
 from workflows.contract import names
-from workflows.contract.cycle import Authority, CycleState, CycleStatus, RefreshRequest
+from workflows.contract.cycle import (
+    Authority,
+    ContainerView,
+    CycleState,
+    CycleStatus,
+    LineView,
+    RecommendationView,
+    RefreshRequest,
+)
 
 TOKEN = "test-twilio-auth-token"
 PATH = "/api/channels/twilio/whatsapp"
@@ -455,14 +463,10 @@ async def test_products_are_added_by_message_and_an_approval_takes_the_draft(
         draft = await get_draft(session, customer_id, rec.version)
     assert draft.edits == {"OAT-250ML": cartons}
 
-    # A line of container 1 topped up by message; another of its lines drafted to 0 for room.
-    container = rec.containers[0]
-    elsewhere = {ln.product_code for c in rec.containers[1:] for ln in c.lines}
-    own = [ln for ln in container.lines if ln.product_code not in elsewhere]
-    assert len(own) >= 2, "container 1 holds two products of its own"
-    room, topped = max(own, key=lambda ln: ln.quantity), min(own, key=lambda ln: ln.quantity)
+    # A line only one container holds is topped up by message; another line of that
+    # container is drafted to 0 (its share there) to make room.
+    container, topped, room = _top_up_and_room(rec)
     more = effective_moq(topped.pack_size, topped.moq)
-    assert room.quantity >= more
     async with unit_of_work(stack.sessions) as session:
         changes: dict[str, int | None] = {room.product_code: 0, "OAT-250ML": None}
         await save_draft(session, customer_id, rec.version, changes, "user:test")
@@ -481,6 +485,21 @@ async def test_products_are_added_by_message_and_an_approval_takes_the_draft(
     lines = {line["ITEM_CODE"]: line["ORDER_QTY"] for line in order["LINES"]}
     assert lines[topped.product_code] == topped.quantity + more
     assert room.product_code not in lines
+
+
+def _top_up_and_room(rec: RecommendationView) -> tuple[ContainerView, LineView, LineView]:
+    """A container, a line only it holds, and another of its lines with room for a pack more
+    of the first (whatever the generated data made)."""
+    for container in rec.containers:
+        elsewhere = {
+            ln.product_code for c in rec.containers if c.index != container.index for ln in c.lines
+        }
+        for topped in (ln for ln in container.lines if ln.product_code not in elsewhere):
+            more = effective_moq(topped.pack_size, topped.moq)
+            for room in container.lines:
+                if room.product_code != topped.product_code and room.quantity >= more:
+                    return container, topped, room
+    raise AssertionError(f"no container with a line of its own and room: {rec.summary}")
 
 
 async def test_a_version_replaced_while_a_message_is_read_is_refused_in_words(
