@@ -61,7 +61,12 @@ class NotificationActivities:
             await self._send_whatsapp(request, request.to_phone, attempt)
             return
         to = await notifications.recipients(
-            self._sessions, request, ops_email=self._settings.ops_email
+            self._sessions,
+            request,
+            ops_email=self._settings.ops_email,
+            whatsapp_carries=frozenset(self._settings.twilio_templates)
+            if self._whatsapp is not None
+            else frozenset(),
         )
         if not to:
             activity.logger.warning("no recipients for customer %s", request.customer_id)

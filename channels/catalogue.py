@@ -48,7 +48,7 @@ def matches(text: str, products: Sequence[Product]) -> list[Product]:
 
 
 _ASKED = re.compile(r"^Which product do you mean for (?P<qty>[\d,]+) cartons\?")
-_CHOICE = re.compile(r"^(?P<n>\d+)\. .* \((?P<code>[^()\s]+)\)$")
+_CHOICE = re.compile(r"^(?P<n>\d+)\. .* \((?P<code>[^()]+)\)$")
 
 
 def choices_text(quantity: int, candidates: Sequence[Product]) -> str:

@@ -26,6 +26,7 @@ from services.cycle_control import cycle_status, send_update
 from services.drafts import get_draft, save_draft
 from store import channels as messages_repo
 from store import snapshots
+from store.base import utcnow
 from store.db import unit_of_work
 from workflows.contract import names
 from workflows.contract.cycle import (
@@ -41,6 +42,7 @@ from workflows.contract.cycle import (
 )
 
 T = TypeVar("T")
+CHOICES_OPEN = timedelta(hours=24)  # a list of choices is answered by number within this
 _FIELD_PREFIX = re.compile(r"^[a-z_][a-z0-9_.]*: ")
 
 
@@ -171,13 +173,8 @@ class Conversation:
         return edits, added
 
     async def _add_named(self, sender: Sender, rec: RecommendationView, reading: Reading) -> Answer:
-        if not sender.authority.may_propose:
-            return Answer(
-                f"Only a buyer or an approver may change the order; your role is "
-                f"{sender.authority.role}.",
-                "refused",
-                rec.version,
-            )
+        if (refused := _may_change(sender, rec)) is not None:
+            return refused
         async with self.sessions() as session:
             catalogue = [
                 Product(code, name)
@@ -201,14 +198,17 @@ class Conversation:
     ) -> Answer:
         """A bare number: the product of that number in the choices last listed."""
         async with self.sessions() as session:
-            asked = (
+            last = (
                 None
                 if sender.user_id is None
-                else await messages_repo.last_reply(
-                    session, sender.user_id, Intent.ADD.value, before=message_id
+                else await messages_repo.last_answered(
+                    session, sender.user_id, before=message_id, since=utcnow() - CHOICES_OPEN
                 )
             )
-            listed = choices_in(asked or "")
+            # Only the message just before, and only the list it asked: a number sent again,
+            # or after anything else, picks nothing.
+            asked = last[1] if last is not None and last[0] == Intent.ADD.value else ""
+            listed = choices_in(asked)
             code = None if listed is None else listed[1].get(reading.choice or 0)
             known = (
                 {}
@@ -221,13 +221,8 @@ class Conversation:
                 "answered",
                 rec.version,
             )
-        if not sender.authority.may_propose:
-            return Answer(
-                f"Only a buyer or an approver may change the order; your role is "
-                f"{sender.authority.role}.",
-                "refused",
-                rec.version,
-            )
+        if (refused := _may_change(sender, rec)) is not None:
+            return refused
         return await self._add(sender, rec, Product(code, known[code]), listed[0])
 
     async def _add(
@@ -318,6 +313,17 @@ class Conversation:
 
     def _link(self, sender: Sender) -> str:
         return f"{self.public_url.rstrip('/')}/customers/{sender.customer_id}/recommendation"
+
+
+def _may_change(sender: Sender, rec: RecommendationView) -> Answer | None:
+    """A refusal for a user who may not change the order (a viewer); None for the others."""
+    if sender.authority.may_propose:
+        return None
+    return Answer(
+        f"Only a buyer or an approver may change the order; your role is {sender.authority.role}.",
+        "refused",
+        rec.version,
+    )
 
 
 def _update_id(kind: str, customer_id: int, message_id: str) -> str:

@@ -6,7 +6,8 @@ it called and the sorted fields, keyed by the account's auth token); the `twilio
 Each `MessageSid` is kept once: a redelivery gets the first answer again and acts no second
 time. One that arrives before the first was answered (at once, or after a crash) is read
 again: its decision carries an Update id made from the MessageSid, so Temporal takes it
-once and both get its outcome. The answer is TwiML, which Twilio sends back as a reply.
+once and both get its outcome; an addition to the draft is not made again (it adds on
+top). The answer is TwiML, which Twilio sends back as a reply.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ UNKNOWN_NUMBER = (
     "from it. Ask your supplier to add it to your user."
 )
 OPTED_OUT = "You will get no more WhatsApp messages from Restock. Send START to hear from us again."
+STILL_WORKING = "Still working on that message; reply STATUS in a minute to see your draft."
 OPTED_IN = "Welcome back: Restock will message you here again. Send HELP for what you can ask."
 
 router = APIRouter(tags=["channels"])
@@ -113,6 +115,10 @@ async def inbound_whatsapp(request: Request, resources: ResourcesDep) -> Respons
             return _twiml(kept.reply)  # answered before: the same answer, nothing done again
         user = await users_repo.find_by_phone(session, sender_number.removeprefix("whatsapp:"))
         reading = read(body)
+        if not first and reading.intent in (Intent.ADD, Intent.CHOICE):
+            # The first delivery is still at it (or stopped half way): cartons are added on
+            # top of the draft, so only that one adds them.
+            return _twiml(STILL_WORKING)
         if (
             user is None
             or user.disabled

@@ -246,7 +246,7 @@ async def set_notify_by(
 ) -> User:
     """A customer user's channel preference (audited)."""
     if user.role != Role.CUSTOMER.value:
-        raise InvalidInput("ops users are told by e-mail only", field="username")
+        raise InvalidInput("ops users are told by e-mail only", field="notify_by")
     before = user.notify_by
     user.notify_by = notify_by.value
     await session.flush()

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict
+from core.errors import Conflict, InvalidInput
 from planning.approval import pack_item
 from planning.models import Product, ProductStatus
 from planning.packing import PackItem
@@ -21,7 +21,7 @@ from services.prices import price_book
 from store import recommendations as recommendations_repo
 from store import snapshots
 from store.models import SnapshotProduct
-from workflows.contract.cycle import AddedProduct
+from workflows.contract.cycle import MAX_ADDED, AddedProduct
 
 
 async def added_products(
@@ -35,6 +35,12 @@ async def added_products(
     new = [code for code in edits if code not in ordered]
     if not new:
         return []
+    if len(new) > MAX_ADDED:
+        raise InvalidInput(
+            f"at most {MAX_ADDED:,} products the recommendation does not order are added at "
+            f"once, not {len(new):,}",
+            field="edits",
+        )
     products = await catalogue_products(session, customer_id, new)
     book = await price_book(session, customer_id, new)
     as_of: date = header["as_of"]
@@ -73,9 +79,13 @@ def added(product: SnapshotProduct, unit_price: Decimal | None = None) -> AddedP
     )
 
 
-def added_items(added: list[AddedProduct]) -> list[PackItem]:
-    """The added products as the packer sees them, with no quantity yet (the edits give it)."""
-    return [
+def with_added(items: list[list[PackItem]], added: list[AddedProduct]) -> list[list[PackItem]]:
+    """The chosen containers' items (in index order) with the added products, of no
+    quantity yet (the edits give it), in the first: where the cycle's validator puts them
+    (`cycle_rules.with_additions`), so all three pack alike."""
+    if not items or not added:
+        return items
+    extra = [
         pack_item(
             a.product_code,
             0,
@@ -86,6 +96,7 @@ def added_items(added: list[AddedProduct]) -> list[PackItem]:
         )
         for a in added
     ]
+    return [[*items[0], *extra], *items[1:]]
 
 
 def as_product(a: AddedProduct) -> Product:

@@ -19,7 +19,7 @@ from planning.errors import InvalidQuantity
 from planning.models import Product
 from planning.packing import Limits
 from planning.schemas import Container
-from services.additions import added_items, added_products, as_product
+from services.additions import added_products, as_product, with_added
 from services.customer_settings import plan_settings
 from services.recommend import chosen_items, to_version
 from services.schemas import RecommendationVersion
@@ -130,8 +130,7 @@ async def _review_approval(
         for code in in_chosen
     ] + [as_product(a) for a in added]
     validate_quantities(edits, products, settings)
-    items = chosen_items(rec, chosen)
-    items[0] = [*items[0], *added_items(added)]
+    items = with_added(chosen_items(rec, chosen), added)
     suggested: dict[str, int] = {}
     for container in items:
         for item in container:

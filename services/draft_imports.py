@@ -8,6 +8,7 @@ leaves out the products no longer ordered (discontinued or gone), naming them.""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -114,15 +115,21 @@ def csv_as_lines(text: str) -> str:
         )
     except csv.Error:
         dialect = csv.excel
-    return "\n".join(
-        "\t".join(cell.strip() for cell in row[:2])
-        for row in csv.reader(io.StringIO(text), dialect)
-    )
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as err:  # an unbalanced quote runs to the end of the file
+        raise InvalidInput(f"not a CSV file this can read ({err})", field="file") from None
+    return "\n".join("\t".join(cell.strip() for cell in row[:2]) for row in rows)
 
 
 def decoded_csv(body: bytes) -> str:
     if len(body) > MAX_CSV_BYTES:
         raise PayloadTooLarge(f"file: {len(body):,} bytes; at most {MAX_CSV_BYTES:,}", field="file")
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+        try:
+            return body.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InvalidInput("UTF-16 text that does not decode", field="file") from None
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -133,11 +140,18 @@ def decoded_csv(body: bytes) -> str:
 
 
 async def paste(
-    session: AsyncSession, customer_id: int, version: int, text: str, actor: str
+    session: AsyncSession,
+    customer_id: int,
+    version: int,
+    text: str,
+    actor: str,
+    *,
+    field: str = "text",
 ) -> Imported:
+    """`field` names the input in errors: `text` pasted, `file` uploaded."""
     quantities, problems, line_of = _parse(text)
     if not problems and not quantities:
-        problems = [("text", "no line with a product code and a quantity")]
+        problems = [(field, "no line with a product code and a quantity")]
     lines = await _version_codes(session, customer_id, version)
     known = lines | await _catalogue_codes(session, customer_id, set(line_of) - lines)
     problems += [
@@ -146,7 +160,7 @@ async def paste(
         if code not in known
     ]
     if problems:
-        raise InvalidLines(sorted(problems, key=_line_order), field="text")
+        raise InvalidLines(sorted(problems, key=_line_order), field=field)
     draft = await save_draft(session, customer_id, version, dict(quantities), actor)
     return Imported(draft=draft, applied=quantities)
 

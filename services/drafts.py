@@ -67,7 +67,7 @@ async def save_draft(
         for line in await recommendations_repo.all_line_rows(session, header["id"])
     }
     catalogue = await catalogue_products(
-        session, customer_id, [code for code in changes if code not in lines]
+        session, customer_id, [code for code, qty in changes.items() if code not in lines and qty]
     )
     settings = stored_settings(await recommendations_repo.settings_of(session, header["id"]))
     if settings is None:
@@ -85,6 +85,7 @@ async def save_draft(
         for code in quantities
         if code in lines
     ] + [as_product(added(catalogue[code])) for code in quantities if code in catalogue]
+    quantities = {code: qty for code, qty in quantities.items() if code in lines or qty}
     try:
         validate_quantities(quantities, products, settings)
     except InvalidInput as err:

@@ -81,12 +81,17 @@ async def whatsapp_numbers(
 
 
 async def recipients(
-    sessions: async_sessionmaker[AsyncSession], request: NotifyRequest, *, ops_email: str
+    sessions: async_sessionmaker[AsyncSession],
+    request: NotifyRequest,
+    *,
+    ops_email: str,
+    whatsapp_carries: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Ops' address; for a proposal, the customer's approvers whose limit covers it; else
     (or when no such approver has an address) the customer's contacts in its ERP profile,
     less those of users who chose to be told on WhatsApp only (and can be: a number, no
-    STOP), for the messages WhatsApp carries."""
+    STOP) for the kinds in `whatsapp_carries`: those WhatsApp is configured to send as an
+    approved template, so it reaches them outside the 24-hour window too."""
     if request.to_ops:
         return [ops_email]
     async with reading(sessions) as session:
@@ -103,7 +108,7 @@ async def recipients(
         snapshot = await snapshots.get_snapshot(session, request.customer_id)
         by_whatsapp = (
             await accounts.whatsapp_only_emails(session, request.customer_id)
-            if request.kind in WHATSAPP_KINDS
+            if request.kind in WHATSAPP_KINDS & whatsapp_carries
             else set()
         )
     contacts = (snapshot.profile or {}).get("contacts", []) if snapshot else []

@@ -23,7 +23,7 @@ from planning.models import OrderLine
 from planning.packing import Limits, pack, to_containers
 from planning.pricing import PricedLine
 from planning.settings import PlanSettings
-from services.additions import added_items
+from services.additions import with_added
 from services.customer_settings import plan_settings
 from services.cycle_records import write_cycle_record
 from services.prices import price_book
@@ -380,9 +380,7 @@ def _repacked(
     """The chosen containers' products with the edited quantities, packed again under the
     limits the version was planned for (the approval's validator held the edits to them)."""
     settings = version.settings or current
-    items = chosen_items(version, record.containers)
-    if items and record.added:
-        items[0] = [*items[0], *added_items(record.added)]
+    items = with_added(chosen_items(version, record.containers), record.added)
     boxes, _ = pack(edited_items(items, record.edits), Limits.from_settings(settings))
     return [
         (c.index, [(line.product_code, line.quantity) for line in c.lines])

@@ -297,21 +297,25 @@ async def worksheet(
 async def _added(
     session: AsyncSession, customer_id: int, drafts: Mapping[str, int], ordered: set[str]
 ) -> list[AddedLine]:
+    """The draft's products the version does not order; one a later sync no longer lists is
+    kept and said so, for the buyer to take out (an approval with it is refused)."""
     codes = sorted(code for code in drafts if code not in ordered)
     if not codes:
         return []
+    known = {p.code: p for p in await snapshots.products_by_code(session, customer_id, codes)}
     return [
         AddedLine(
-            product_code=p.code,
-            name=p.name,
-            quantity=drafts[p.code],
-            pack_size=p.pack_size,
-            moq=p.moq,
+            product_code=code,
+            name=known[code].name if code in known else GONE,
+            quantity=drafts[code],
+            pack_size=known[code].pack_size if code in known else 1,
+            moq=known[code].moq if code in known else 0,
         )
-        for p in sorted(
-            await snapshots.products_by_code(session, customer_id, codes), key=lambda p: p.code
-        )
+        for code in codes
     ]
+
+
+GONE = "(no longer in the customer's catalogue: take it out)"
 
 
 # --- exports -----------------------------------------------------------------------------------

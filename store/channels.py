@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,18 +53,22 @@ async def answered(
     )
 
 
-async def last_reply(
-    session: AsyncSession, user_id: int, intent: str, *, before: str
-) -> str | None:
-    """The reply to this user's latest message read as `intent`, other than `before`'s."""
-    return await session.scalar(
-        select(ChannelMessage.reply)
-        .where(
-            ChannelMessage.user_id == user_id,
-            ChannelMessage.intent == intent,
-            ChannelMessage.message_sid != before,
-            ChannelMessage.reply.is_not(None),
+async def last_answered(
+    session: AsyncSession, user_id: int, *, before: str, since: datetime
+) -> tuple[str | None, str] | None:
+    """(intent, reply) of this user's latest answered message since `since`, other than
+    `before`'s; None when there is none."""
+    row = (
+        await session.execute(
+            select(ChannelMessage.intent, ChannelMessage.reply)
+            .where(
+                ChannelMessage.user_id == user_id,
+                ChannelMessage.message_sid != before,
+                ChannelMessage.reply.is_not(None),
+                ChannelMessage.received_at >= since,
+            )
+            .order_by(ChannelMessage.received_at.desc(), ChannelMessage.id.desc())
+            .limit(1)
         )
-        .order_by(ChannelMessage.received_at.desc(), ChannelMessage.id.desc())
-        .limit(1)
-    )
+    ).first()
+    return None if row is None or row[1] is None else (row[0], row[1])

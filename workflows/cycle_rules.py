@@ -21,6 +21,7 @@ from planning.errors import InvalidQuantity
 from planning.models import Product, ProductStatus
 from planning.packing import Limits
 from workflows.contract.cycle import (
+    MAX_ADDED,
     AddedProduct,
     ApproveRequest,
     Authority,
@@ -66,18 +67,15 @@ CREDIT_HOLD = (
 )
 
 
-MAX_ADDED = 500
-
-
 def with_additions(
     rec: RecommendationView, chosen: list[int], added: list[AddedProduct]
 ) -> RecommendationView:
-    """`rec` with the added products as lines of no quantity in the first chosen container,
+    """`rec` with the added products as lines of no quantity in the lowest chosen container,
     so the edits give them their quantity and every rule (values, credit, limits, the
     container count's re-pack over all chosen containers) sees them as any other line."""
     if not added or not chosen:
         return rec
-    first = chosen[0]
+    first = min(chosen)  # as the approval packs them: the chosen containers in index order
     return rec.model_copy(
         update={
             "containers": [
@@ -93,7 +91,10 @@ def with_additions(
 def check_additions(rec: RecommendationView, request: ApproveRequest) -> None:
     """Added products are new to the recommendation, named once, and given a quantity."""
     if len(request.added) > MAX_ADDED:
-        raise Refusal(f"added: at most {MAX_ADDED} products are added at once")
+        raise Refusal(
+            f"edits: at most {MAX_ADDED:,} products the recommendation does not order are "
+            "added at once"
+        )
     ordered = {line.product_code: c.index for c in rec.containers for line in c.lines}
     seen: set[str] = set()
     for product in request.added:

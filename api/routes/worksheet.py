@@ -197,6 +197,7 @@ async def upload_csv_into_draft(
         version,
         draft_imports.csv_as_lines(text),
         scope.principal.actor,
+        field="file",
     )
 
 

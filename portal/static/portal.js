@@ -300,7 +300,7 @@ function initRecommendation(root) {
   const addBtn = root.querySelector("[data-testid=add-product]");
   const addError = root.querySelector("[data-testid=add-error]");
   const addHint = root.querySelector("[data-testid=add-hint]");
-  let found = {}, searchTimer = null;
+  let found = {}, foundFor = null, searchTimer = null;  // the last search's results, for its text
   const describe = () => {
     const product = found[addSearch.value.trim()];
     addHint.textContent = product
@@ -311,11 +311,13 @@ function initRecommendation(root) {
     describe();
     clearTimeout(searchTimer);
     const text = addSearch.value.trim();
-    if (text.length < 2 || found[text]) return;
+    if (found[text]) return;  // a code picked from the list
+    if (text.length < 2) { found = {}; foundFor = null; return; }
     searchTimer = setTimeout(async () => {
       const result = await api("GET", `/api/customers/${customerId}/products?q=${encodeURIComponent(text)}&page_size=20`);
-      if (!result.ok) return;
+      if (!result.ok || addSearch.value.trim() !== text) return;  // typed on meanwhile
       found = Object.fromEntries(result.data.items.map((p) => [p.code, p]));
+      foundFor = text;
       root.querySelector("[data-testid=add-choices]").replaceChildren(...result.data.items.map((p) => {
         const option = document.createElement("option");
         option.value = p.code;
@@ -327,7 +329,9 @@ function initRecommendation(root) {
   });
   addBtn && addBtn.addEventListener("click", async () => {
     const text = addSearch.value.trim();
-    const code = found[text] ? text : (Object.values(found).length === 1 ? Object.keys(found)[0] : text);
+    // A code from the list; or the one product the search for exactly this text found.
+    const only = foundFor === text && Object.keys(found).length === 1 ? Object.keys(found)[0] : null;
+    const code = found[text] ? text : (only || text);
     const quantity = Number(root.querySelector("[data-testid=add-qty]").value);
     if (!code) { showError(addError, "product: give a product code or name"); addSearch.focus(); return; }
     if (!Number.isInteger(quantity) || quantity <= 0) { showError(addError, "quantity: give a whole number of cartons"); return; }

@@ -28,6 +28,7 @@ async def test_ops_set_a_users_role_and_limit_and_it_applies_at_once(
             "email": None,
             "phone": None,
             "whatsapp_opted_out": False,
+            "notify_by": "both",
             "disabled": False,
         }
     ]

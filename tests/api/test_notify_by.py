@@ -40,7 +40,7 @@ async def test_ops_and_the_user_set_how_the_user_is_told(
     missing = await api_client.put(elsewhere, headers=ops, json={"notify_by": "both"})
     assert missing.status_code == 404 and missing.json()["field"] == "username"
     ops_self = await api_client.put("/api/me/notify-by", headers=ops, json={"notify_by": "both"})
-    assert ops_self.status_code == 422 and ops_self.json()["field"] == "username"
+    assert ops_self.status_code == 422 and ops_self.json()["field"] == "notify_by"
 
     async with sessions() as session:
         changes = [

@@ -40,3 +40,5 @@ def test_the_choices_listed_are_read_back_by_number() -> None:
     ]
     assert choices_in(asked) == (1_200, {1: "P-00017", 2: "P-00018"})
     assert choices_in("Added 24 cartons of Cane Sugar 500g (P-00031)") is None
+    spaced = choices_text(24, [Product("OAT 1", "Oat Drink (1 l)"), Product("OAT 2", "Oat Drink")])
+    assert choices_in(spaced) == (24, {1: "OAT 1", 2: "OAT 2"})

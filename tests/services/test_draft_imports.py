@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import PayloadTooLarge
+from core.errors import InvalidInput, PayloadTooLarge
 from services.draft_imports import csv_as_lines, decoded_csv, parse_lines
 
 
@@ -91,3 +91,10 @@ def test_a_csv_file_is_read_as_excel_writes_it_or_refused_by_name() -> None:
     with pytest.raises(PayloadTooLarge) as large:
         decoded_csv(b"P-1,24\n" * 100_000)
     assert large.value.field == "file"
+
+
+def test_a_csv_file_that_cannot_be_read_is_named_not_a_server_error() -> None:
+    with pytest.raises(InvalidInput) as unbalanced:
+        csv_as_lines('P-1,"24\n' + "x" * 140_000)
+    assert unbalanced.value.field == "file"
+    assert decoded_csv("P-1\t24\r\n".encode("utf-16")) == "P-1\t24\r\n"  # Excel's Unicode text

@@ -72,8 +72,9 @@ async def test_only_enabled_users_with_a_number_who_did_not_stop_are_told(
 async def test_each_user_is_told_the_way_they_chose(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """WhatsApp only: no e-mail copy to the user's address (while WhatsApp reaches them);
-    e-mail only: no WhatsApp copy. Ops' and approvers' e-mails are not buyer messages."""
+    """WhatsApp only: no e-mail copy to the user's address while WhatsApp reaches them and
+    carries the message (an approved template); e-mail only: no WhatsApp copy. Ops' and
+    approvers' e-mails are not buyer messages."""
     async with unit_of_work(sessions) as session:
         customer = await upsert_customer(session, erp_code="WA-3", name="W", timezone="UTC")
         await snapshots.save_snapshot(
@@ -111,14 +112,17 @@ async def test_each_user_is_told_the_way_they_chose(
     numbers = await whatsapp_numbers(sessions, customer.id)
     assert [phone for _, phone in numbers] == ["+4915100000011"]  # not bert's: e-mail only
     ready = _start("ready").notification.request.model_copy(update={"customer_id": customer.id})
-    assert await recipients(sessions, ready, ops_email="ops@x") == [
+    carried = frozenset({"ready", "submission_failed"})  # WhatsApp's templates
+    assert await recipients(sessions, ready, ops_email="ops@x", whatsapp_carries=carried) == [
         "bert@example.com",
         "cleo@example.com",
     ]
-    failed = ready.model_copy(update={"kind": "submission_failed"})
-    assert len(await recipients(sessions, failed, ops_email="ops@x")) == 3
+    # Where WhatsApp cannot carry the message (no template, or not configured): e-mail.
+    assert len(await recipients(sessions, ready, ops_email="ops@x")) == 3
+    failed = ready.model_copy(update={"kind": "submission_failed"})  # not a buyer message
+    assert len(await recipients(sessions, failed, ops_email="ops@x", whatsapp_carries=carried)) == 3
     async with unit_of_work(sessions) as session:
         anna = await session.scalar(select(User).where(User.username == "nb-anna"))
         assert anna is not None
         anna.whatsapp_opted_out = True  # STOP: WhatsApp no longer reaches her
-    assert len(await recipients(sessions, ready, ops_email="ops@x")) == 3
+    assert len(await recipients(sessions, ready, ops_email="ops@x", whatsapp_carries=carried)) == 3

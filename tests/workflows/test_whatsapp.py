@@ -459,6 +459,7 @@ async def test_products_are_added_by_message_and_an_approval_takes_the_draft(
     drafted = await phone.say(pick)
     assert drafted.startswith(f"Added {cartons:,} cartons of Barista Oat Drink 250ML"), drafted
     assert "Which one" in await phone.say("7")  # not one of the choices: asks, adds nothing
+    assert "Which one" in await phone.say(pick)  # the list was answered: no second pick
     async with stack.sessions() as session:
         draft = await get_draft(session, customer_id, rec.version)
     assert draft.edits == {"OAT-250ML": cartons}

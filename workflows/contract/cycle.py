@@ -133,6 +133,10 @@ class LineView(BaseModel):
     unit_price: Decimal | None = Field(default=None, description="Per carton in this container")
 
 
+MAX_ADDED = 500
+"""Products the recommendation does not order that one approval may add."""
+
+
 class AddedProduct(BaseModel):
     """A product the recommendation does not order, added by the buyer: its quantity is in
     the approval's `edits`; these are its facts from the customer's latest sync, which the
