@@ -12,7 +12,7 @@ from temporalio import activity
 
 from activities.errors import temporal_errors
 from activities.notifier import Message, Notifier
-from activities.whatsapp import TwilioWhatsApp
+from core.messaging import MessageSender
 from core.settings import Settings
 from services import notifications
 from workflows.contract.notification import (
@@ -29,7 +29,7 @@ class NotificationActivities:
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         notifier: Notifier,
-        whatsapp: TwilioWhatsApp | None = None,
+        whatsapp: MessageSender | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -64,7 +64,9 @@ class NotificationActivities:
             self._sessions,
             request,
             ops_email=self._settings.ops_email,
-            whatsapp_carries=frozenset(self._settings.twilio_templates)
+            whatsapp_carries=frozenset(
+                kind for kind in notifications.WHATSAPP_KINDS if self._whatsapp.carries(kind)
+            )
             if self._whatsapp is not None
             else frozenset(),
         )
@@ -103,7 +105,7 @@ class NotificationActivities:
                     "notification.failed",
                     error=str(err) or type(err).__name__,
                     retrying=True,
-                    channel="whatsapp",
+                    channel=self._whatsapp.channel,
                 )
             raise
 

@@ -8,12 +8,17 @@ import json
 
 from twilio.rest import Client
 
+from core.messaging import MessageSender
 from core.settings import Settings
 
 MAX_TEXT = 1_500  # characters: a readable message, well under WhatsApp's 4,096
 
 
 class TwilioWhatsApp:
+    """`core.messaging.MessageSender` for WhatsApp through Twilio."""
+
+    channel = "whatsapp"
+
     def __init__(self, settings: Settings) -> None:
         assert settings.twilio_account_sid and settings.twilio_auth_token
         self._client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
@@ -37,8 +42,11 @@ class TwilioWhatsApp:
         message = await asyncio.to_thread(self._client.messages.create, **fields)
         return str(message.sid)
 
+    def carries(self, kind: str) -> bool:
+        return bool(self._templates.get(kind))
 
-def build_whatsapp(settings: Settings) -> TwilioWhatsApp | None:
+
+def build_whatsapp(settings: Settings) -> MessageSender | None:
     """The WhatsApp sender when the Twilio account is configured, else None (e-mail only)."""
     if settings.twilio_account_sid and settings.twilio_auth_token:
         return TwilioWhatsApp(settings)

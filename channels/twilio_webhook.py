@@ -3,16 +3,12 @@
 Twilio posts each message as a form, signed with `X-Twilio-Signature` (HMAC-SHA1 of the URL
 it called and the sorted fields, keyed by the account's auth token); the `twilio` package's
 `RequestValidator` checks it, and an unsigned or altered request is 403 with nothing done.
-Each `MessageSid` is kept once: a redelivery gets the first answer again and acts no second
-time. One that arrives before the first was answered (at once, or after a crash) is read
-again: its decision carries an Update id made from the MessageSid, so Temporal takes it
-once and both get its outcome; an addition to the draft is not made again (it adds on
-top). The answer is TwiML, which Twilio sends back as a reply.
+The message is then answered as any channel's is (`channels.inbound`: once per
+`MessageSid`), and the answer is TwiML, which Twilio sends back as a reply.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -21,27 +17,13 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from api.deps import ResourcesDep
 from api.schemas.common import error_doc
-from channels.conversation import Conversation, Sender
-from channels.intents import Intent, read
+from channels import inbound
 from core.errors import DependencyUnavailable, Forbidden, InvalidInput
-from services.accounts import grant_of, set_whatsapp_opt_out
-from store import accounts as users_repo
-from store import audit
-from store import channels as messages_repo
-from store.db import unit_of_work
-from store.models import Role
-from workflows.contract.cycle import Authority
+from core.messaging import InboundMessage
 
 PATH = "/api/channels/twilio/whatsapp"
 CHANNEL = "whatsapp"
 MAX_BODY = 4_096  # characters of a message kept and read (WhatsApp allows 4,096)
-UNKNOWN_NUMBER = (
-    "Hello! This number is not linked to a Restock account, so I cannot help with orders "
-    "from it. Ask your supplier to add it to your user."
-)
-OPTED_OUT = "You will get no more WhatsApp messages from Restock. Send START to hear from us again."
-STILL_WORKING = "Still working on that message; reply STATUS in a minute to see your draft."
-OPTED_IN = "Welcome back: Restock will message you here again. Send HELP for what you can ask."
 
 router = APIRouter(tags=["channels"])
 
@@ -103,86 +85,14 @@ async def inbound_whatsapp(request: Request, resources: ResourcesDep) -> Respons
     signature = request.headers.get("X-Twilio-Signature", "")
     if not RequestValidator(settings.twilio_auth_token).validate(url, fields, signature):
         raise Forbidden("X-Twilio-Signature does not match this request", code="bad_signature")
-    sid, sender_number = _required(fields, "MessageSid")[:64], _required(fields, "From")[:64]
-    body = fields.get("Body", "")[:MAX_BODY]
-
-    async with unit_of_work(resources.sessions) as session:
-        first = await messages_repo.claim(
-            session, sid, channel=CHANNEL, from_number=sender_number, body=body
-        )
-        kept = None if first else await messages_repo.get(session, sid)
-        if kept is not None and kept.reply is not None:
-            return _twiml(kept.reply)  # answered before: the same answer, nothing done again
-        user = await users_repo.find_by_phone(session, sender_number.removeprefix("whatsapp:"))
-        reading = read(body)
-        if not first and reading.intent in (Intent.ADD, Intent.CHOICE):
-            # The first delivery is still at it (or stopped half way): cartons are added on
-            # top of the draft, so only that one adds them.
-            return _twiml(STILL_WORKING)
-        if (
-            user is None
-            or user.disabled
-            or user.role != Role.CUSTOMER.value
-            or user.customer_id is None
-        ):
-            await messages_repo.answered(
-                session, sid, reply=UNKNOWN_NUMBER, intent=None, user_id=None, customer_id=None
-            )
-            return _twiml(UNKNOWN_NUMBER)
-        if reading.intent in (Intent.STOP, Intent.START):
-            stop = reading.intent is Intent.STOP
-            await set_whatsapp_opt_out(session, user, stop, actor=f"user:{user.username}")
-            reply = OPTED_OUT if stop else OPTED_IN
-            await messages_repo.answered(
-                session,
-                sid,
-                reply=reply,
-                intent=reading.intent.value,
-                user_id=user.id,
-                customer_id=user.customer_id,
-            )
-            return _twiml(reply)
-        grant = grant_of(user)
-        sender = Sender(
-            username=user.username,
-            customer_id=user.customer_id,
-            authority=Authority(role=grant.customer_role.value, limit=grant.approval_limit),
-            user_id=user.id,
-        )
-        user_id = user.id
-
-    conversation = Conversation(
-        client=await resources.temporal.get(),
-        rpc_timeout=timedelta(seconds=settings.temporal_rpc_timeout_seconds),
-        public_url=settings.public_url,
-        sessions=resources.sessions,
+    message = InboundMessage(
+        channel=CHANNEL,
+        message_id=_required(fields, "MessageSid")[:64],
+        from_number=_required(fields, "From")[:64].removeprefix(f"{CHANNEL}:"),
+        body=fields.get("Body", "")[:MAX_BODY],
     )
-    answer = await conversation.answer(sender, reading, sid)
-    async with unit_of_work(resources.sessions) as session:
-        await messages_repo.answered(
-            session,
-            sid,
-            reply=answer.text,
-            intent=reading.intent.value,
-            user_id=user_id,
-            customer_id=sender.customer_id,
-        )
-        await audit.append(
-            session,
-            actor=sender.actor,
-            user_id=user_id,
-            action="channel.message",
-            customer_id=sender.customer_id,
-            target_type="recommendation" if answer.version else None,
-            target_id=None if answer.version is None else f"v{answer.version}",
-            details={
-                "channel": CHANNEL,
-                "message_sid": sid,
-                "reading": reading.label(),
-                "outcome": answer.outcome,
-            },
-        )
-    return _twiml(answer.text)
+    reply = await inbound.answer(message, settings, resources.sessions, resources.temporal.get)
+    return _twiml(reply)
 
 
 def _required(fields: dict[str, str], name: str) -> str:

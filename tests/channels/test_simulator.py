@@ -18,9 +18,10 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from channels.inbound import UNKNOWN_NUMBER
 from channels.intents import HELP_TEXT
 from channels.simulator import SimState, create_app
-from channels.twilio_webhook import PATH, UNKNOWN_NUMBER
+from channels.twilio_webhook import PATH
 from core.settings import Settings
 from erp.simulator.server import ServerThread
 from store.customers import upsert_customer
