@@ -70,6 +70,7 @@ SLOW = 3.5  # seconds of ERP latency: longer than an attempt, shorter than the H
 KILL_ATTEMPT = timedelta(seconds=4)
 KILL_POLICY = FAULT_POLICY.model_copy(update={"submit_attempt_timeout": KILL_ATTEMPT})
 KILL_SLOW = 4.5  # longer than its attempt, shorter than the HTTP timeout
+KILL_TRIES = 3  # a machine that stalls past the window makes a try test nothing: try again
 REQUEST_COUNTER = 10_000  # `times` of a fault used to count submit requests
 
 Figure = Callable[..., dict[str, Any]]
@@ -282,30 +283,45 @@ async def test_worker_killed_around_the_submission_leaves_one_order_per_containe
         "after_erp_accepted": {"latency_after_processing": True},
     }
     rows: dict[str, Any] = {}
+    missed: list[str] = []
     for point, fault in points.items():
-        customer_id, erp_code, version = await awaiting(stack, KILL_POLICY)
-        state = await stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
-        assert state.recommendation is not None
-        n = len(state.recommendation.containers)
-        stack.erp_sim.set_faults(endpoints=["submit"], latency_seconds=KILL_SLOW, times=n, **fault)
-        # The approval submits (first attempts) before it answers: it is under way at the kill.
-        approval = asyncio.create_task(approve(stack, customer_id, version))
+        for _ in range(KILL_TRIES):
+            customer_id, erp_code, version = await awaiting(stack, KILL_POLICY)
+            state = await stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+            assert state.recommendation is not None
+            n = len(state.recommendation.containers)
+            stack.erp_sim.set_faults(
+                endpoints=["submit"], latency_seconds=KILL_SLOW, times=n, **fault
+            )
+            # The approval submits (first attempts) before it answers: under way at the kill.
+            approval = asyncio.create_task(approve(stack, customer_id, version))
 
-        async def all_arrived() -> bool:
-            async with stack.admin() as admin:
-                status = (await admin.get("/admin/faults")).json()
-            return status["remaining_requests"] is None  # the n held requests all came in
+            async def all_arrived() -> bool:
+                async with stack.admin() as admin:
+                    status = (await admin.get("/admin/faults")).json()
+                return status["remaining_requests"] is None  # the n held requests all came in
 
-        async def all_stored(code: str = erp_code, want: int = n) -> bool:
-            return len(await stack.submissions(code)) == want
+            async def all_stored(code: str = erp_code, want: int = n) -> bool:
+                return len(await stack.submissions(code)) == want
 
-        if fault["latency_after_processing"]:
-            await poll(all_stored, "the ERP storing every container's order")
+            if fault["latency_after_processing"]:
+                await poll(all_stored, "the ERP storing every container's order")
+            else:
+                await poll(all_arrived, "every submission reaching the ERP")
+                stored_at_kill = len(await stack.submissions(erp_code))
+                assert stored_at_kill == 0, "the ERP was to hold the requests before taking them"
+            if not approval.done():
+                break
+            # The machine stalled past the attempt's timeout: the approval answered before
+            # the kill, so this try tests nothing. Let it finish, deliver, and try again.
+            missed.append(point)
+            await approval
+            finished = await stack.wait_for(customer_id, CycleStatus.SUBMITTED)
+            await stack.advance_erp(days=7 * 12)
+            await stack.wait_shipments(finished, ShipmentStatus.DELIVERED)
+            stack.erp_sim.reset_faults()
         else:
-            await poll(all_arrived, "every submission reaching the ERP")
-            stored_at_kill = len(await stack.submissions(erp_code))
-            assert stored_at_kill == 0, "the ERP was to hold the requests before taking them"
-        assert not approval.done(), "the approval answered before its submissions did"
+            raise AssertionError(f"the kill never came before the approval answered: {missed}")
         await worker.kill()
         await worker.start()
         result = await approval  # the server hands the approval to the restarted worker
@@ -332,7 +348,7 @@ async def test_worker_killed_around_the_submission_leaves_one_order_per_containe
             "workflow_tasks_timed_out": retried_tasks,
             "status": done.status.value,
         }
-    figure(kills=worker.kills, cycles_completed=len(rows), **rows)
+    figure(kills=worker.kills, cycles_completed=len(rows), tries_missed=missed, **rows)
 
 
 async def workflow_task_timeouts(stack: CycleStack, customer_id: int) -> int:
