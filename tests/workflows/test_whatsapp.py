@@ -436,7 +436,12 @@ async def test_products_are_added_by_message_and_an_approval_takes_the_draft(
     async with httpx.AsyncClient(base_url=sim.base_url, headers={"X-Api-Key": sim.api_key}) as erp:
         items = (await erp.get(f"/api/v1/customers/{erp_code}/items")).json()["ROWS"]
     oat = [
-        {**items[0], "ITEM_CODE": f"OAT-{size}", "ITEM_DESC": f"Barista Oat Drink {size}"}
+        {
+            **items[0],
+            "ITEM_CODE": f"OAT-{size}",
+            "ITEM_DESC": f"Barista Oat Drink {size}",
+            "ITEM_STAT": "A",  # sold (the row copied may be of a discontinued item)
+        }
         for size in ("1L", "250ML")
     ]
     async with sim.admin() as admin:
