@@ -20,10 +20,10 @@ from core.errors import Conflict, InvalidInput, NotFound
 from planning.edits import validate_quantities
 from planning.models import Product
 from planning.packing import effective_moq
-from services.additions import added, as_product, catalogue_products
+from services.additions import catalogue_products
 from services.approval_review import as_refusal
 from services.customer_settings import plan_settings
-from services.recommend import stored_settings
+from services.recommend import as_product, stored_settings
 from store import customer_settings as settings_repo
 from store import drafts as drafts_repo
 from store import recommendations as recommendations_repo
@@ -84,7 +84,7 @@ async def save_draft(
         )
         for code in quantities
         if code in lines
-    ] + [as_product(added(catalogue[code])) for code in quantities if code in catalogue]
+    ] + [as_product(catalogue[code]) for code in quantities if code in catalogue]
     quantities = {code: qty for code, qty in quantities.items() if code in lines or qty}
     try:
         validate_quantities(quantities, products, settings)

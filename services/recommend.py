@@ -128,7 +128,7 @@ async def plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInput
     inp = PlanInput(
         as_of=snapshot.as_of,
         settings=settings,
-        products=[_as_product(p) for p in products],
+        products=[as_product(p) for p in products],
         shipments=_shipments(products),
         pipeline=pipeline,
         consumption=[r for p in products for r in consumption.reports_of(p.code, p.consumption)],
@@ -221,7 +221,8 @@ def _fingerprint(
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _as_product(row: SnapshotProduct) -> Product:
+def as_product(row: SnapshotProduct) -> Product:
+    """A stored product as the planner sees it."""
     return Product(
         code=row.code,
         name=row.name,
