@@ -8,7 +8,7 @@ links the caller). The plugin asks OpenTelemetry's global tracer provider, which
 replay-safe (`create_tracer_provider`): this module sets one, once per process, whose
 spans go wherever `install` points them (the OTLP exporter; a test's in-memory exporter).
 Parts built after `install` are traced: the Temporal client (and the workers built on it),
-the API app and the ERP's httpx client.
+the API app (`core.request_spans`) and the ERP's httpx client.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -29,7 +28,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from temporalio.contrib.opentelemetry import OpenTelemetryPlugin, create_tracer_provider
 
+from core.request_spans import RequestSpans
 from core.settings import Settings
+
+UNTRACED_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 class _Switch(SpanProcessor):
@@ -101,11 +103,12 @@ def temporal_plugins() -> list[Any]:
 
 
 def instrument_app(app: FastAPI) -> None:
+    """One span per request, outside every other middleware (call it last)."""
     if enabled():
-        # One span per request: the ASGI receive/send spans (two or more per request)
-        # said nothing the request's own span does not, at a third of tracing's cost.
-        FastAPIInstrumentor.instrument_app(
-            app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"]
+        app.add_middleware(
+            RequestSpans,
+            tracer=trace.get_tracer("restock.api"),
+            excluded_paths=UNTRACED_PATHS,
         )
 
 
