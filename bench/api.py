@@ -9,7 +9,8 @@ loopback in a child process, then drives each route open-loop at a fixed rate wi
 clients. Prints JSON per route: offered and achieved rate, p50/p99 latency (from each request's
 scheduled start), server and load-generator CPU per request, and p99 as a ratio of the
 baseline (/healthz at the same rate, same run). Goal: p99 < 50 ms at 100 req/s. The machine's
-load average is printed too: the cores are shared, so run it more than once.
+load average and speed (`machine_gauge_ms`, harness.machine_gauge_ms) are printed too: the
+cores are shared, so run it more than once.
 
     python bench/api.py --observability [--rounds 5]
 
@@ -48,6 +49,7 @@ from harness import (  # noqa: E402
     Served,
     cpu_seconds,
     free_port,
+    machine_gauge_ms,
     serve,
     served_large_customer,
     wait_ready,
@@ -225,6 +227,7 @@ async def observability(served: Served, rate: float, seconds: float, rounds: int
                     "goal_cost_cpu_ms": GOAL_OBSERVABILITY_CPU_MS,
                     "spans_exported": _Sink.spans,
                     "load_average_1m": round(os.getloadavg()[0], 2),
+                    "machine_gauge_ms": machine_gauge_ms(),
                     "routes": report,
                 },
                 indent=2,
@@ -287,6 +290,7 @@ async def main() -> None:
                     "goal_p99_ms": GOAL_P99_MS,
                     "load": served.load_timings,
                     "load_average_1m": round(os.getloadavg()[0], 2),
+                    "machine_gauge_ms": machine_gauge_ms(),
                     "routes": results,
                 },
                 indent=2,

@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -49,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.floor_workflow import BenchFloor  # noqa: E402
-from bench.harness import postgres_database, stdout_to_stderr  # noqa: E402
+from bench.harness import machine_gauge_ms, postgres_database, stdout_to_stderr  # noqa: E402
 from bench.worker_process import worker_process  # noqa: E402
 from core.process import tune_gc_for_service  # noqa: E402
 from core.settings import Environment, Settings  # noqa: E402
@@ -290,6 +291,8 @@ async def _run(
     busy_last = [a.last_ms for a in busy]
     return {
         "cycles": len(cycles),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "machine_gauge_ms": machine_gauge_ms(),
         "temporal_persistence": "in-memory" if in_memory else "sqlite file (as `make run`)",
         "database": make_url(database_url).get_backend_name(),
         "cycles_started_per_s": round(len(cycles) / started_s, 1),

@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import (  # noqa: E402
     cpu_seconds,
     free_port,
+    machine_gauge_ms,
     postgres_database,
     stdout_to_stderr,
 )
@@ -551,6 +552,7 @@ async def run(
         },
         "cores": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
+        "machine_gauge_ms": machine_gauge_ms(),
     }
 
 

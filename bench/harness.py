@@ -47,6 +47,26 @@ DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SIM_KEY = "bench-erp-key"
 
 
+def machine_gauge_ms(repeat: int = 5) -> float:
+    """CPU milliseconds of a fixed pure-Python workload, best of `repeat`: how fast this
+    machine runs Python today. Shared cloud cores differ from day to day (the same commit's
+    server CPU per request in bench/api.py has measured 3x apart on two days), so compare a
+    bench's absolute figures across days only at a like gauge; ratios within a run stand."""
+
+    def work() -> int:
+        counts: dict[int, int] = {}
+        for i in range(200_000):
+            counts[i % 997] = counts.get(i % 997, 0) + i
+        return sum(sorted(counts.values()))
+
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 2)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

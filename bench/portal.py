@@ -31,7 +31,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import served_large_customer  # noqa: E402
+from harness import machine_gauge_ms, served_large_customer  # noqa: E402
 
 from erp.simulator.generator import DEMO_LARGE  # noqa: E402
 from services.accounts import create_user  # noqa: E402
@@ -186,6 +186,7 @@ async def main() -> None:
                     "goal_applies_to": "pages (not the baseline, not the file exports)",
                     "load": served.load_timings,
                     "load_average_1m": round(os.getloadavg()[0], 2),
+                    "machine_gauge_ms": machine_gauge_ms(),
                     "pages": results,
                 },
                 indent=2,
