@@ -138,7 +138,7 @@ class Conversation:
             containers = list(reading.containers)
         try:
             edits, added = await self._drafted(sender, rec, containers)
-        except Conflict as refused:
+        except (Conflict, InvalidInput) as refused:
             return Answer(f"Not approved: {_plain(refused.detail)}", "refused", rec.version)
         request = ApproveRequest(
             version=rec.version,
