@@ -15,7 +15,9 @@ from workflows.contract.cycle import CycleStatus
 async def test_a_buyer_snoozes_a_product_and_the_replan_leaves_it_out(
     live: LiveStack, page: Page, shot: Shot
 ) -> None:
-    tenant = await live.new_tenant("Snoozing Foods")
+    # What falls short ships: with the default `auto` the re-plan without the snoozed product
+    # sometimes waits for a fuller container and orders nothing (failed CI once that way).
+    tenant = await live.new_tenant("Snoozing Foods", last_container="keep")
     state = await live.awaiting_approval(tenant)
     rec = state.recommendation
     assert rec is not None
