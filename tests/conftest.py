@@ -30,7 +30,7 @@ from store.base import Base
 from store.db import create_engine, create_session_factory
 from store.migrate import upgrade_async
 
-pytest_plugins = ["tests.plugins.erp_sim"]
+pytest_plugins = ["tests.plugins.erp_sim", "tests.plugins.spans"]
 
 POSTGRES_ENV = "RESTOCK_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() == "true"

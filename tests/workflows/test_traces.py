@@ -3,13 +3,8 @@ the activity → the ERP call, captured with the OpenTelemetry SDK's in-memory e
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-
 import httpx
-import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,7 +12,6 @@ from temporalio.client import Client
 
 from activities.notifier import LogNotifier
 from api.auth import tokens
-from core import tracing
 from core.settings import Settings
 from core.temporal import connect
 from store.models import Role
@@ -27,21 +21,6 @@ from tests.workflows.conftest import CycleStack, terminate_open_workflows
 from webapp import create_app
 from worker import running_worker
 from workflows.contract.cycle import CycleStatus
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    tracing.install(SimpleSpanProcessor(exporter))
-    try:
-        yield exporter
-    finally:
-        tracing.install(None)
-        # The evicted workflows' coroutines end here, not in whichever later test the
-        # collector happens to run in: their span contexts close in finalizers, and a
-        # finalizer run inside `ast.parse` trips CPython 3.11's AST recursion check
-        # (SystemError in tests/spine/test_layering.py when it ran after this file).
-        gc.collect()
 
 
 def _ancestry(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[ReadableSpan]:
