@@ -120,7 +120,11 @@ class LiveStack:
         **settings: Any,
     ) -> Tenant:
         """A customer in the ERP simulator and in the store (with settings that make a cycle
-        order something, unless `settings` say otherwise), and a `customer` user for it."""
+        order something, unless `settings` say otherwise), and a `customer` user for it.
+
+        The last container ships what it holds (`last_container="keep"`): with the product's
+        `auto`, a generated customer's short last container sometimes waits a review, and a
+        test that needs an order then finds nothing to order, depending on the day."""
         suffix = uuid.uuid4().hex[:6].upper()
         code = f"P-{suffix}"
         name = f"{label} {suffix}"
@@ -145,6 +149,7 @@ class LiveStack:
                 "container_capacity_cartons": CONTAINER_CARTONS,
                 "target_soh_weeks": TARGET_SOH_WEEKS,
                 "lead_time_weeks": LEAD_TIME_WEEKS,
+                "last_container": "keep",
             }
             await settings_repo.get_or_create(session, customer.id, **(values | settings))
             await create_user(

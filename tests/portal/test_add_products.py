@@ -27,7 +27,7 @@ async def test_a_product_is_added_by_search_and_another_by_pasted_lines(
 ) -> None:
     # What falls short ships (after two products are snoozed, the re-plan may otherwise wait
     # for a fuller container and order nothing).
-    tenant = await live.new_tenant("Adding Foods", last_container="keep")
+    tenant = await live.new_tenant("Adding Foods")
     first = await live.awaiting_approval(tenant)
     assert first.recommendation is not None
     lines = [ln for c in first.recommendation.containers for ln in c.lines]

@@ -114,7 +114,7 @@ async def test_exceptions_page_lists_a_failed_cycle_with_where_to_act(
 ) -> None:
     # What falls short ships: with the default `auto` a generated tenant sometimes waits for a
     # fuller container and orders nothing (failed CI once that way).
-    tenant = await live.new_tenant("Exceptional Goods", last_container="keep")
+    tenant = await live.new_tenant("Exceptional Goods")
     state = await live.awaiting_approval(tenant)
     assert state.recommendation is not None
     with live.erp_sim.faults(

@@ -232,7 +232,12 @@ async def test_nothing_to_order_shows_all_healthy(live: LiveStack, page: Page, s
     """A customer whose stock covers a tiny target: the cycle plans no container and the
     page says all is well instead of showing an empty decision form."""
     tenant = await live.new_tenant(
-        "Well Stocked", monthly_cartons=100, target_soh_weeks=0.1, lead_time_weeks=0, safety_weeks=0
+        "Well Stocked",
+        monthly_cartons=100,
+        target_soh_weeks=0.1,
+        lead_time_weeks=0,
+        safety_weeks=0,
+        last_container="auto",
     )
     await live.start(tenant)
     state = await live.wait_for(tenant, CycleStatus.NOTHING_TO_ORDER, CycleStatus.AWAITING_APPROVAL)

@@ -17,7 +17,7 @@ async def test_a_buyer_snoozes_a_product_and_the_replan_leaves_it_out(
 ) -> None:
     # What falls short ships: with the default `auto` the re-plan without the snoozed product
     # sometimes waits for a fuller container and orders nothing (failed CI once that way).
-    tenant = await live.new_tenant("Snoozing Foods", last_container="keep")
+    tenant = await live.new_tenant("Snoozing Foods")
     state = await live.awaiting_approval(tenant)
     rec = state.recommendation
     assert rec is not None

@@ -206,7 +206,7 @@ async def test_without_pull_forward_drafts_each_line_down_to_its_need(
     # Generated data depends on the customer's code and the day: take the first customer
     # whose recommendation pulls cartons forward to fill its last container.
     for seed in range(5, 13):
-        tenant = await live.new_tenant("Pull Forward Foods", seed=seed)
+        tenant = await live.new_tenant("Pull Forward Foods", seed=seed, last_container="top_up")
         await live.awaiting_approval(tenant)
         await login(page, tenant.username)
         await page.goto(f"/customers/{tenant.customer_id}/recommendation?show=pulled_forward")
