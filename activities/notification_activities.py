@@ -14,7 +14,7 @@ from activities.errors import temporal_errors
 from activities.notifier import Message, Notifier
 from core.messaging import MessageSender
 from core.settings import Settings
-from services import notifications
+from services import deliveries, notifications
 from workflows.contract.notification import (
     NotificationFailure,
     NotificationStart,
@@ -60,15 +60,19 @@ class NotificationActivities:
         if request.to_phone is not None:
             await self._send_whatsapp(request, request.to_phone, attempt)
             return
-        to = await notifications.recipients(
-            self._sessions,
-            request,
-            ops_email=self._settings.ops_email,
-            whatsapp_carries=frozenset(
-                kind for kind in notifications.WHATSAPP_KINDS if self._whatsapp.carries(kind)
+        to = (
+            [request.to_email]
+            if request.to_email
+            else await notifications.recipients(
+                self._sessions,
+                request,
+                ops_email=self._settings.ops_email,
+                whatsapp_carries=frozenset(
+                    kind for kind in notifications.WHATSAPP_KINDS if self._whatsapp.carries(kind)
+                )
+                if self._whatsapp is not None
+                else frozenset(),
             )
-            if self._whatsapp is not None
-            else frozenset(),
         )
         if not to:
             activity.logger.warning("no recipients for customer %s", request.customer_id)
@@ -96,7 +100,7 @@ class NotificationActivities:
             raise RuntimeError("WhatsApp is not configured on this worker (RESTOCK_TWILIO_*)")
         body = await notifications.message_body(self._sessions, request, self._settings.portal_url)
         try:
-            await self._whatsapp.send(phone, request.kind, request.subject, body)
+            sid = await self._whatsapp.send(phone, request.kind, request.subject, body)
         except Exception as err:
             if attempt == 1:
                 await notifications.record(
@@ -108,6 +112,19 @@ class NotificationActivities:
                     channel=self._whatsapp.channel,
                 )
             raise
+        try:
+            await deliveries.record_sent(
+                self._sessions,
+                request,
+                message_sid=sid,
+                channel=self._whatsapp.channel,
+                to_number=phone,
+                notification_id=activity.info().workflow_id or request.workflow_id,
+                replaces_email=self._whatsapp.carries(request.kind),
+            )
+        except Exception:
+            # Sent is sent: raising would send it again. Its delivery is then not followed.
+            activity.logger.exception("could not keep WhatsApp message %s to follow it", sid)
 
     @activity.defn(name="record_notification_failure")
     async def record_notification_failure(self, failure: NotificationFailure) -> None:

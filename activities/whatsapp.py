@@ -26,14 +26,20 @@ class TwilioWhatsApp:
             self._client.api.base_url = settings.twilio_api_base_url
         self._sender = settings.twilio_whatsapp_from
         self._templates = settings.twilio_templates
+        self._status_url = settings.twilio_status_url
 
     async def send(self, phone: str, kind: str, subject: str, text: str) -> str:
         """Send to `phone` (E.164); the message's SID. A kind with an approved template
         (RESTOCK_TWILIO_TEMPLATES) is sent as it, with the subject and the text as its
         variables 1 and 2: WhatsApp delivers free-form text only within 24 hours of the
-        buyer's last message."""
+        buyer's last message. Twilio reports its delivery to the status callback
+        (`channels.twilio_webhook`)."""
         template = self._templates.get(kind)
-        fields: dict[str, str] = {"from_": self._sender, "to": f"whatsapp:{phone}"}
+        fields: dict[str, str] = {
+            "from_": self._sender,
+            "to": f"whatsapp:{phone}",
+            "status_callback": self._status_url,
+        }
         if template:
             fields["content_sid"] = template
             fields["content_variables"] = json.dumps({"1": subject, "2": text[:MAX_TEXT]})

@@ -7,12 +7,15 @@ messages. Tests and people use it where a real Twilio account cannot be.
   (201, `status: queued`), or with Twilio's error body: 20003 (authentication), 21211 (an
   invalid `To` number), 21602 (no `Body` nor `ContentSid`), 21655 (a `ContentSid` that is
   not an approved template). A free-form `Body` to a phone that has not written within 24
-  hours is accepted and then fails with 63016, as WhatsApp's session window makes it fail.
+  hours is accepted and then fails with 63016, as WhatsApp's session window makes it fail;
+  any message to a phone marked as not on WhatsApp fails with 63003.
   A `StatusCallback` is posted `sent` and `delivered` (or `failed` with its `ErrorCode`),
   signed with `X-Twilio-Signature`.
 - `POST /admin/phones/{phone}/messages` (`{"body": …}`): the phone writes; the message is
   posted to Restock's webhook signed exactly as Twilio signs it, and Restock's TwiML reply is
   kept as the answer. `…/redeliver/{MessageSid}` posts one of them again (Twilio retries).
+- `PUT /admin/phones/{phone}` (`{"on_whatsapp": false}`) marks a phone as not on WhatsApp
+  (63003, "Channel could not find To address"), `true` again as on it.
 - `GET /admin/messages` (`?phone=`) lists everything kept; `GET /phones/{phone}` is a small
   page with one phone's conversation.
 """
@@ -86,6 +89,7 @@ class SimState:
     templates: dict[str, str] = field(default_factory=dict)
     messages: list[SimMessage] = field(default_factory=list)
     inbound_forms: dict[str, dict[str, str]] = field(default_factory=dict)
+    off_whatsapp: set[str] = field(default_factory=set)
 
     def last_inbound(self, phone: str) -> datetime | None:
         times = [m.at for m in self.messages if m.phone == phone and m.direction == "inbound"]
@@ -94,6 +98,10 @@ class SimState:
 
 class PhoneMessage(BaseModel):
     body: str = Field(min_length=1, max_length=4_096)
+
+
+class PhoneSettings(BaseModel):
+    on_whatsapp: bool
 
 
 def _sid() -> str:
@@ -158,7 +166,9 @@ def create_app(state: SimState) -> FastAPI:
         message = SimMessage(_sid(), "outbound-api", phone, text, "queued", now)
         message.content_sid = content_sid
         opened = state.last_inbound(phone)
-        if content_sid is None and (opened is None or now - opened > SESSION_WINDOW):
+        if phone in state.off_whatsapp:
+            message.error_code = 63003  # Channel could not find To address
+        elif content_sid is None and (opened is None or now - opened > SESSION_WINDOW):
             message.error_code = 63016  # free-form outside the 24 h session window
         state.messages.append(message)
         callback = form.get("StatusCallback")
@@ -192,6 +202,13 @@ def create_app(state: SimState) -> FastAPI:
             "NumMedia": "0",
         }
         return JSONResponse(await _deliver(state, form))
+
+    @app.put("/admin/phones/{phone}")
+    async def phone_settings(phone: str, settings: PhoneSettings) -> JSONResponse:
+        if not E164.match(phone):
+            return JSONResponse({"detail": "phone: E.164, like +4915112345678"}, 422)
+        (state.off_whatsapp.discard if settings.on_whatsapp else state.off_whatsapp.add)(phone)
+        return JSONResponse({"phone": phone, "on_whatsapp": settings.on_whatsapp})
 
     @app.post("/admin/phones/{phone}/redeliver/{sid}")
     async def redeliver(phone: str, sid: str) -> JSONResponse:
@@ -277,7 +294,7 @@ async def _report(state: SimState, message: SimMessage, url: str) -> None:
                     url, data=form, headers={"X-Twilio-Signature": sign(state, url, form)}
                 )
             except httpx.HTTPError:
-                return  # Twilio gives a failed callback up too
+                continue  # a callback nobody took is given up; the message goes on
 
 
 async def _deliver(state: SimState, form: dict[str, str], *, again: bool = False) -> dict[str, Any]:

@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+TWILIO_STATUS_PATH = "/api/channels/twilio/status"
+"""Where Twilio posts the delivery status of each message Restock sent."""
+
 
 class MessageSender(Protocol):
     channel: str

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.messaging import TWILIO_STATUS_PATH
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
 
@@ -190,6 +192,11 @@ class Settings(BaseSettings):
         description="The webhook's URL exactly as configured at Twilio (the signature covers "
         "it); none: the URL the request arrived at",
     )
+    twilio_status_callback_url: str | None = Field(
+        default=None,
+        description="The URL Twilio posts each sent message's delivery status to (signed like "
+        "the webhook); none: RESTOCK_PUBLIC_URL + /api/channels/twilio/status",
+    )
 
     notifier: Literal["log", "smtp"] = "log"
     smtp_host: str = "127.0.0.1"
@@ -311,6 +318,10 @@ class Settings(BaseSettings):
     @property
     def portal_url(self) -> str:
         return self.public_url.rstrip("/")
+
+    @property
+    def twilio_status_url(self) -> str:
+        return self.twilio_status_callback_url or f"{self.portal_url}{TWILIO_STATUS_PATH}"
 
     @property
     def schedule_jitter(self) -> timedelta:

@@ -1,4 +1,5 @@
-"""Inbound channel messages, each kept once by its channel's id."""
+"""Channel messages: inbound ones each kept once by their channel's id; outbound ones with
+their delivery status."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import dialect_insert, utcnow
-from store.models import ChannelMessage
+from store.models import ChannelDelivery, ChannelMessage
 
 
 async def claim(
@@ -72,3 +73,49 @@ async def last_answered(
         )
     ).first()
     return None if row is None or row[1] is None else (row[0], row[1])
+
+
+# A later status never moves a message back: callbacks can arrive out of order.
+_STATUS_RANK = {
+    "accepted": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "read": 4,
+    "failed": 5,
+    "undelivered": 5,
+}
+STATUSES = frozenset(_STATUS_RANK)
+FAILED_STATUSES = frozenset({"failed", "undelivered"})
+
+
+async def record_sent(session: AsyncSession, **fields: str | int | None) -> None:
+    """Keep a message the provider accepted (`fields`: ChannelDelivery's columns); a retried
+    send that got the same id keeps the first."""
+    now = utcnow()
+    await session.execute(
+        dialect_insert(session)(ChannelDelivery)
+        .values(**fields, status="queued", sent_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["message_sid"])
+    )
+
+
+async def report_status(
+    session: AsyncSession, message_sid: str, status: str, error_code: int | None
+) -> tuple[ChannelDelivery | None, bool]:
+    """Apply a delivery status to the message (None: Restock sent no such message). True
+    when this report is the one that turned it failed: a redelivered or late report acts
+    no second time."""
+    delivery = await session.scalar(
+        select(ChannelDelivery).where(ChannelDelivery.message_sid == message_sid).with_for_update()
+    )
+    if delivery is None:
+        return None, False
+    if _STATUS_RANK[status] <= _STATUS_RANK.get(delivery.status, 0):
+        return delivery, False
+    delivery.status = status
+    delivery.error_code = error_code
+    delivery.updated_at = utcnow()
+    await session.flush()
+    return delivery, status in FAILED_STATUSES

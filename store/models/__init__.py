@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from store.models.accounts import CustomerRole, LoginFailure, NotifyBy, RevokedToken, Role, User
 from store.models.audit import AuditEntry
-from store.models.channels import ChannelMessage
+from store.models.channels import ChannelDelivery, ChannelMessage
 from store.models.customers import Customer, CustomerSettings
 from store.models.cycles import Cycle
 from store.models.orders import (
@@ -29,6 +29,7 @@ from store.models.snapshots import PlanStatus, ProductSnooze, Snapshot, Snapshot
 
 __all__ = [
     "AuditEntry",
+    "ChannelDelivery",
     "ChannelMessage",
     "Customer",
     "CustomerRole",

@@ -26,6 +26,7 @@ from channels.conversation import Conversation, Sender
 from channels.intents import read
 from channels.simulator import SimState
 from channels.simulator import create_app as create_sim
+from core.messaging import TWILIO_STATUS_PATH
 from erp.simulator.server import ServerThread
 from planning.packing import effective_moq
 from services.accounts import ApprovalGrant
@@ -34,7 +35,7 @@ from services.drafts import get_draft, save_draft
 from store import customer_settings as settings_repo
 from store import snapshots
 from store.db import unit_of_work
-from store.models import AuditEntry, ChannelMessage, CustomerRole, Role, User
+from store.models import AuditEntry, ChannelDelivery, ChannelMessage, CustomerRole, Role, User
 from tests.api.conftest import add_user, bearer
 from tests.workflows.conftest import CycleStack, terminate_open_workflows, terminate_when_idle
 from webapp import create_app
@@ -328,6 +329,7 @@ async def test_told_on_whatsapp_approved_by_reply_and_confirmed_with_erp_numbers
             "twilio_auth_token": TOKEN,
             "twilio_api_base_url": sim.base_url,
             "twilio_templates": {"ready": READY_TEMPLATE},
+            "twilio_status_callback_url": web.base_url + TWILIO_STATUS_PATH,
             "temporal_task_queue": queue,
         }
     )
@@ -384,9 +386,12 @@ async def _approved_by_reply(stack: CycleStack, state: SimState, sim_url: str) -
             listed = await sim.get("/admin/messages", params={"phone": phone})
             return [m for m in listed.json() if m["direction"] == "outbound-api"]
 
-        sent = await _eventually(to_phone, lambda found: len(found) >= 1, "the ready message")
+        def ready_delivered(found: list[dict[str, Any]]) -> bool:
+            return bool(found) and found[0]["status"] == "delivered"
+
+        sent = await _eventually(to_phone, ready_delivered, "the ready message, delivered")
         ready = sent[0]
-        assert ready["content_sid"] == READY_TEMPLATE and ready["status"] == "delivered"
+        assert ready["content_sid"] == READY_TEMPLATE
         assert ready["body"].startswith("Restock: ") and "to approve for" in ready["body"]
 
         answered = await sim.post(
@@ -401,13 +406,23 @@ async def _approved_by_reply(stack: CycleStack, state: SimState, sim_url: str) -
         assert all(f"is ERP order {n}" in reply["reply"] for n in numbers), reply
 
         def confirms(found: list[dict[str, Any]]) -> bool:
-            return any(all(n in m["body"] for n in numbers) for m in found[1:])
+            return any(
+                all(n in m["body"] for n in numbers) and m["status"] == "delivered"
+                for m in found[1:]
+            )
 
         after = await _eventually(to_phone, confirms, "the order confirmation on WhatsApp")
     confirmation = next(m for m in after[1:] if all(n in m["body"] for n in numbers))
     assert confirmation["body"].startswith("Order placed for")
     assert confirmation["status"] == "delivered"  # free-form: the buyer wrote within 24 h
     assert len(await stack.submissions(erp_code)) == len(rec.urgent_indexes)
+    # Twilio's status callbacks reached Restock, which keeps each message's delivery.
+    async with unit_of_work(stack.sessions) as session:
+        followed = await session.scalar(
+            select(ChannelDelivery).where(ChannelDelivery.message_sid == ready["sid"])
+        )
+    assert followed is not None and followed.status == "delivered", followed
+    assert followed.customer_id == customer_id and followed.kind == "ready"
 
 
 async def _eventually(

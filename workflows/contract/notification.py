@@ -29,6 +29,11 @@ class NotifyRequest(BaseModel):
         description="A customer user's WhatsApp number (E.164): this copy of the message goes "
         "there, not by e-mail",
     )
+    to_email: str | None = Field(
+        default=None,
+        description="One address this message goes to instead of its usual recipients: a "
+        "user told on WhatsApp only whose WhatsApp copy could not be delivered",
+    )
 
 
 class NotificationInput(BaseModel):

@@ -1,0 +1,109 @@
+"""What became of the messages Restock sent through a channel.
+
+The provider accepts a message at once and says later whether it arrived (Twilio's status
+callbacks: sent, delivered, read; failed or undelivered with an error code, e.g. 63016 for
+free-form text outside WhatsApp's 24 hours, 63003 for a number not on WhatsApp). Each sent
+message is kept with its status. A failure is audited, and a user told on WhatsApp only,
+who was therefore not e-mailed, gets the message by e-mail instead: nothing is lost
+because a phone could not be reached.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store import accounts, audit, channels
+from store.db import unit_of_work
+from store.models import NotifyBy
+from workflows.contract.notification import NotificationInput, NotificationStart, NotifyRequest
+
+
+async def record_sent(
+    sessions: async_sessionmaker[AsyncSession],
+    request: NotifyRequest,
+    *,
+    message_sid: str,
+    channel: str,
+    to_number: str,
+    notification_id: str,
+    replaces_email: bool,
+) -> None:
+    """Keep a message the provider accepted. `replaces_email`: its kind reaches the phone
+    whenever it is sent, so a user told on WhatsApp only was not e-mailed it; that user's
+    address is kept to fall back to."""
+    async with unit_of_work(sessions) as session:
+        fallback = None
+        if replaces_email:
+            user = await accounts.find_by_phone(session, to_number)
+            if (
+                user is not None
+                and user.customer_id == request.customer_id
+                and user.notify_by == NotifyBy.WHATSAPP.value
+            ):
+                fallback = user.email
+        await channels.record_sent(
+            session,
+            message_sid=message_sid,
+            channel=channel,
+            customer_id=request.customer_id,
+            to_number=to_number,
+            kind=request.kind,
+            subject=request.subject,
+            body=request.body,
+            workflow_id=request.workflow_id,
+            notification_id=notification_id,
+            email_fallback=fallback,
+        )
+
+
+async def status_reported(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    message_sid: str,
+    status: str,
+    error_code: int | None,
+) -> tuple[bool, NotificationStart | None]:
+    """Apply a delivery status. (known, fallback): `known` is False for a message Restock did
+    not send; `fallback` is the e-mail to start when this report is the one that failed a
+    message its user was not e-mailed (once: its id is the sending workflow's plus
+    `-email`, and a redelivered report finds the message failed already)."""
+    async with unit_of_work(sessions) as session:
+        delivery, failed_now = await channels.report_status(
+            session, message_sid, status, error_code
+        )
+        if delivery is None:
+            return False, None
+        if not failed_now:
+            return True, None
+        await audit.append(
+            session,
+            actor="notifier",
+            action="notification.undelivered",
+            customer_id=delivery.customer_id,
+            target_type="workflow",
+            target_id=delivery.workflow_id,
+            details={
+                "kind": delivery.kind,
+                "subject": delivery.subject,
+                "channel": delivery.channel,
+                "message_sid": delivery.message_sid,
+                "status": status,
+                "error_code": error_code,
+                "emailed_instead": delivery.email_fallback is not None,
+            },
+        )
+        if delivery.email_fallback is None:
+            return True, None
+        return True, NotificationStart(
+            workflow_id=f"{delivery.notification_id}-email",
+            notification=NotificationInput(
+                request=NotifyRequest(
+                    customer_id=delivery.customer_id,
+                    workflow_id=delivery.workflow_id,
+                    kind=delivery.kind,
+                    subject=delivery.subject,
+                    body=delivery.body,
+                    to_email=delivery.email_fallback,
+                )
+            ),
+        )
