@@ -3,6 +3,7 @@ background notifications send them themselves)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,8 @@ from workflows.contract.notification import (
     NotificationStart,
     NotifyRequest,
 )
+
+RECORD_SENT_WITHIN_S = 5.0
 
 
 class NotificationActivities:
@@ -113,17 +116,19 @@ class NotificationActivities:
                 )
             raise
         try:
-            await deliveries.record_sent(
-                self._sessions,
-                request,
-                message_sid=sid,
-                channel=self._whatsapp.channel,
-                to_number=phone,
-                notification_id=activity.info().workflow_id or request.workflow_id,
-                replaces_email=self._whatsapp.carries(request.kind),
-            )
+            async with asyncio.timeout(RECORD_SENT_WITHIN_S):
+                await deliveries.record_sent(
+                    self._sessions,
+                    request,
+                    message_sid=sid,
+                    channel=self._whatsapp.channel,
+                    to_number=phone,
+                    notification_id=activity.info().workflow_id or request.workflow_id,
+                    replaces_email=self._whatsapp.carries(request.kind),
+                )
         except Exception:
-            # Sent is sent: raising would send it again. Its delivery is then not followed.
+            # Sent is sent: raising (or outliving the attempt's timeout) would send it again.
+            # Its delivery is then not followed.
             activity.logger.exception("could not keep WhatsApp message %s to follow it", sid)
 
     @activity.defn(name="record_notification_failure")

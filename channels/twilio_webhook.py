@@ -152,7 +152,7 @@ _STATUS_FORM = {
 )
 async def delivery_status(request: Request, resources: ResourcesDep) -> Response:
     settings = resources.settings
-    fields = await _signed_form(request, settings, settings.twilio_status_callback_url)
+    fields = await _signed_form(request, settings, settings.twilio_status_url)
     sid = _required(fields, "MessageSid")[:64]
     status = _required(fields, "MessageStatus").lower()
     if status not in STATUSES:
@@ -160,7 +160,7 @@ async def delivery_status(request: Request, resources: ResourcesDep) -> Response
             f"MessageStatus: {status[:32]!r} is not a Twilio message status", field="MessageStatus"
         )
     code = fields.get("ErrorCode", "").strip()
-    if code and not code.isdigit():
+    if code and not (code.isascii() and code.isdigit()):
         raise InvalidInput(f"ErrorCode: {code[:16]!r} is not a number", field="ErrorCode")
     error_code = int(code) if code else None
     for _ in range(SENDER_RECORDS_WITHIN_S * 4):

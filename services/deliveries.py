@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import accounts, audit, channels
 from store.db import unit_of_work
-from store.models import NotifyBy
+from store.models import ChannelDelivery, NotifyBy
 from workflows.contract.notification import NotificationInput, NotificationStart, NotifyRequest
 
 
@@ -64,46 +64,54 @@ async def status_reported(
     error_code: int | None,
 ) -> tuple[bool, NotificationStart | None]:
     """Apply a delivery status. (known, fallback): `known` is False for a message Restock did
-    not send; `fallback` is the e-mail to start when this report is the one that failed a
-    message its user was not e-mailed (once: its id is the sending workflow's plus
-    `-email`, and a redelivered report finds the message failed already)."""
+    not send; `fallback` is the e-mail to start for a failed message its user was not
+    e-mailed. It is returned for every report of the failure, not only the first, so a
+    start that did not happen (Temporal down, the process gone) happens when the report
+    comes again; its id (the sending workflow's plus `-email`) starts it once."""
     async with unit_of_work(sessions) as session:
         delivery, failed_now = await channels.report_status(
             session, message_sid, status, error_code
         )
         if delivery is None:
             return False, None
-        if not failed_now:
+        if failed_now:
+            await _audit_failure(session, delivery)
+        if delivery.status not in channels.FAILED_STATUSES or delivery.email_fallback is None:
             return True, None
-        await audit.append(
-            session,
-            actor="notifier",
-            action="notification.undelivered",
-            customer_id=delivery.customer_id,
-            target_type="workflow",
-            target_id=delivery.workflow_id,
-            details={
-                "kind": delivery.kind,
-                "subject": delivery.subject,
-                "channel": delivery.channel,
-                "message_sid": delivery.message_sid,
-                "status": status,
-                "error_code": error_code,
-                "emailed_instead": delivery.email_fallback is not None,
-            },
-        )
-        if delivery.email_fallback is None:
-            return True, None
-        return True, NotificationStart(
-            workflow_id=f"{delivery.notification_id}-email",
-            notification=NotificationInput(
-                request=NotifyRequest(
-                    customer_id=delivery.customer_id,
-                    workflow_id=delivery.workflow_id,
-                    kind=delivery.kind,
-                    subject=delivery.subject,
-                    body=delivery.body,
-                    to_email=delivery.email_fallback,
-                )
-            ),
-        )
+        return True, _email_instead(delivery, delivery.email_fallback)
+
+
+async def _audit_failure(session: AsyncSession, delivery: ChannelDelivery) -> None:
+    await audit.append(
+        session,
+        actor="notifier",
+        action="notification.undelivered",
+        customer_id=delivery.customer_id,
+        target_type="workflow",
+        target_id=delivery.workflow_id,
+        details={
+            "kind": delivery.kind,
+            "subject": delivery.subject,
+            "channel": delivery.channel,
+            "message_sid": delivery.message_sid,
+            "status": delivery.status,
+            "error_code": delivery.error_code,
+            "emailed_instead": delivery.email_fallback is not None,
+        },
+    )
+
+
+def _email_instead(delivery: ChannelDelivery, email: str) -> NotificationStart:
+    return NotificationStart(
+        workflow_id=f"{delivery.notification_id}-email",
+        notification=NotificationInput(
+            request=NotifyRequest(
+                customer_id=delivery.customer_id,
+                workflow_id=delivery.workflow_id,
+                kind=delivery.kind,
+                subject=delivery.subject,
+                body=delivery.body,
+                to_email=email,
+            )
+        ),
+    )

@@ -37,6 +37,7 @@ from store import snapshots
 from store.db import unit_of_work
 from store.models import AuditEntry, ChannelDelivery, ChannelMessage, CustomerRole, Role, User
 from tests.api.conftest import add_user, bearer
+from tests.plugins.ports import free_port
 from tests.workflows.conftest import CycleStack, terminate_open_workflows, terminate_when_idle
 from webapp import create_app
 from worker import running_worker
@@ -313,7 +314,16 @@ async def test_told_on_whatsapp_approved_by_reply_and_confirmed_with_erp_numbers
     HTTP, the ERP gets exactly the urgent containers once, and the order confirmation comes
     back on WhatsApp with their ERP numbers."""
     base = own_clock_stack.settings
-    web = ServerThread(create_app(base.model_copy(update={"twilio_auth_token": TOKEN}))).start()
+    port = free_port()
+    status_url = f"http://127.0.0.1:{port}{TWILIO_STATUS_PATH}"
+    web = ServerThread(
+        create_app(
+            base.model_copy(
+                update={"twilio_auth_token": TOKEN, "twilio_status_callback_url": status_url}
+            )
+        ),
+        port=port,
+    ).start()
     state = SimState(
         account_sid="AC" + "2" * 32,
         auth_token=TOKEN,
@@ -329,7 +339,7 @@ async def test_told_on_whatsapp_approved_by_reply_and_confirmed_with_erp_numbers
             "twilio_auth_token": TOKEN,
             "twilio_api_base_url": sim.base_url,
             "twilio_templates": {"ready": READY_TEMPLATE},
-            "twilio_status_callback_url": web.base_url + TWILIO_STATUS_PATH,
+            "twilio_status_callback_url": status_url,
             "temporal_task_queue": queue,
         }
     )

@@ -28,6 +28,7 @@ from store.customers import upsert_customer
 from store.db import reading, unit_of_work
 from store.models import AuditEntry, ChannelDelivery, NotifyBy, Role, User
 from tests.api.conftest import add_user
+from tests.plugins.ports import free_port
 from tests.workflows.conftest import terminate_open_workflows
 from webapp import create_app
 from worker import running_worker
@@ -76,11 +77,18 @@ async def test_a_message_whatsapp_cannot_deliver_is_audited_and_emailed_to_a_wha
     task_queue: str,
 ) -> None:
     queue = f"{task_queue}-wa-status"
+    port = free_port()
+    # The callbacks' URL is derived from the public URL (the signature covers it).
     api_settings = app_settings.model_copy(
-        update={"twilio_auth_token": TOKEN, "temporal_task_queue": queue}
+        update={
+            "twilio_auth_token": TOKEN,
+            "temporal_task_queue": queue,
+            "public_url": f"http://127.0.0.1:{port}",
+        }
     )
-    web = ServerThread(create_app(api_settings)).start()
+    web = ServerThread(create_app(api_settings), port=port).start()
     status_url = web.base_url + TWILIO_STATUS_PATH
+    assert api_settings.twilio_status_url == status_url
     state = SimState(
         account_sid="AC" + "3" * 32,
         auth_token=TOKEN,
@@ -94,7 +102,6 @@ async def test_a_message_whatsapp_cannot_deliver_is_audited_and_emailed_to_a_wha
             "twilio_account_sid": state.account_sid,
             "twilio_api_base_url": sim.base_url,
             "twilio_templates": {"ready": READY_TEMPLATE},
-            "twilio_status_callback_url": status_url,
         }
     )
     notifier = LogNotifier()
