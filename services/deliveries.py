@@ -17,6 +17,24 @@ from store.db import unit_of_work
 from store.models import ChannelDelivery, NotifyBy
 from workflows.contract.notification import NotificationInput, NotificationStart, NotifyRequest
 
+CHANNEL_NAMES = {"whatsapp": "WhatsApp", "sms": "SMS"}
+
+# What Twilio's commonest WhatsApp delivery errors mean, in words for ops.
+ERROR_MEANINGS = {
+    63003: "number not on WhatsApp",
+    63016: "free-form text outside the 24 hours (no approved template)",
+    63024: "invalid recipient",
+    63032: "the user's WhatsApp cannot take messages from businesses",
+    63049: "held back by Meta",
+}
+
+
+def error_words(code: int | None) -> str:
+    if code is None:
+        return "no error code"
+    meaning = ERROR_MEANINGS.get(code)
+    return f"{code} ({meaning})" if meaning else f"error {code}"
+
 
 async def record_sent(
     sessions: async_sessionmaker[AsyncSession],

@@ -4,8 +4,10 @@ page where it is acted on.
 Kinds, in the order they are shown (a stock-out costs sales today; excess costs money
 slowly): stocked out, will run out before the next arrival, failed cycle (the ERP refused a
 container, a sync failed), late shipment, stuck cycle (a sync, plan or submission that has
-not moved for `STUCK_AFTER`), data-quality problems, too much on order, excess. Within a
-kind the biggest first: products, cartons late, hours stuck, issues.
+not moved for `STUCK_AFTER`), messages a channel could not deliver within `UNDELIVERED_FOR`
+(a buyer who is told nothing does not approve), data-quality problems, too much on order,
+excess. Within a kind the biggest first: products, cartons late, hours stuck, messages,
+issues.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.deliveries import CHANNEL_NAMES, error_words
 from services.insights import CustomerRef, OrderFact, StockFact
 from store import insights as store_insights
-from store.insights import CycleFact
+from store.insights import CycleFact, UndeliveredFact
 from workflows.contract.cycle import CycleStatus
 
 STUCK_AFTER = timedelta(hours=6)
+UNDELIVERED_FOR = timedelta(days=7)
 MOVING_STATUSES = frozenset(
     {
         CycleStatus.SYNCING,
@@ -42,6 +46,7 @@ class Kind(StrEnum):
     FAILED_CYCLE = "failed_cycle"
     LATE_SHIPMENT = "late_shipment"
     STUCK_CYCLE = "stuck_cycle"
+    UNDELIVERED = "undelivered_messages"
     DATA_QUALITY = "data_quality"
     TOO_MUCH_ON_ORDER = "too_much_on_order"
     EXCESS = "excess"
@@ -53,6 +58,7 @@ LABELS = {
     Kind.FAILED_CYCLE: "cycle failed",
     Kind.LATE_SHIPMENT: "late shipment",
     Kind.STUCK_CYCLE: "cycle stuck",
+    Kind.UNDELIVERED: "messages not delivered",
     Kind.DATA_QUALITY: "data-quality problems",
     Kind.TOO_MUCH_ON_ORDER: "too much on order",
     Kind.EXCESS: "excess stock",
@@ -95,9 +101,10 @@ def exceptions(
     cycles: Sequence[CycleFact],
     now: datetime,
     workflow_link: Callable[[str, str | None], str],
+    undelivered: Sequence[UndeliveredFact] = (),
 ) -> list[ExceptionItem]:
     """`workflow_link(workflow_id, run_id)`: where a stuck cycle's steps are seen (the
-    Temporal UI)."""
+    Temporal UI). `undelivered`: messages that failed within `UNDELIVERED_FOR` of `now`."""
     by_id = {c.customer_id: c for c in customers}
     out: list[ExceptionItem] = []
 
@@ -138,6 +145,15 @@ def exceptions(
             add(c.customer_id, Kind.STUCK_CYCLE, hours, "hours",
                 f"{c.status} for {hours:g} hours", workflow_link(c.workflow_id, c.run_id),
                 "open its workflow")  # fmt: skip
+    for u in undelivered:
+        reasons = ", ".join(
+            f"{error_words(code)}: {count}"
+            for code, count in sorted(u.by_error.items(), key=lambda kv: (-kv[1], kv[0] or 0))
+        )
+        messages = _count(u.messages, f"{CHANNEL_NAMES.get(u.channel, u.channel)} message")
+        add(u.customer_id, Kind.UNDELIVERED, u.messages, "messages",
+            f"{messages} not delivered in the last {UNDELIVERED_FOR.days} days ({reasons})",
+            f"/ops/audit?customer={u.customer_id}", "see the audit log")  # fmt: skip
     return sorted(out, key=_sort_key)
 
 
@@ -151,6 +167,7 @@ async def load_exceptions(
         await store_insights.latest_cycle_facts(session),
         now,
         workflow_link,
+        await store_insights.undelivered_messages(session, now - UNDELIVERED_FOR),
     )
 
 

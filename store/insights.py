@@ -13,9 +13,11 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.audit import ERP_SYNC_FAILED, ERP_SYNCED
+from store.channels import FAILED_STATUSES as FAILED_DELIVERY_STATUSES
 from store.cycles import latest_cycle_ids
 from store.models import (
     AuditEntry,
+    ChannelDelivery,
     Customer,
     Cycle,
     Order,
@@ -248,6 +250,41 @@ async def stock_facts(session: AsyncSession) -> list[StockFact]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class UndeliveredFact:
+    """A customer's messages a channel could not deliver since some time, by error code."""
+
+    customer_id: int
+    channel: str
+    messages: int
+    by_error: dict[int | None, int]
+
+
+async def undelivered_messages(session: AsyncSession, since: datetime) -> list[UndeliveredFact]:
+    """Messages Restock sent whose delivery failed at or after `since`, per customer and
+    channel."""
+    rows = await session.execute(
+        select(
+            ChannelDelivery.customer_id,
+            ChannelDelivery.channel,
+            ChannelDelivery.error_code,
+            func.count(),
+        )
+        .where(
+            ChannelDelivery.status.in_(FAILED_DELIVERY_STATUSES),
+            ChannelDelivery.updated_at >= since,
+        )
+        .group_by(ChannelDelivery.customer_id, ChannelDelivery.channel, ChannelDelivery.error_code)
+    )
+    facts: dict[tuple[int, str], dict[int | None, int]] = {}
+    for cid, channel, code, count in rows:
+        facts.setdefault((cid, channel), {})[code] = int(count)
+    return [
+        UndeliveredFact(cid, channel, sum(codes.values()), codes)
+        for (cid, channel), codes in sorted(facts.items())
+    ]
 
 
 async def latest_cycle_facts(session: AsyncSession) -> list[CycleFact]:

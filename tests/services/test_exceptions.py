@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from services.exceptions import Kind, exceptions
 from services.insights import CustomerRef, OrderFact, StockFact
-from store.insights import CycleFact
+from store.insights import CycleFact, UndeliveredFact
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 ACME, BOLT, CORK = (
@@ -66,3 +66,28 @@ def test_kinds_in_order_of_urgency_and_the_biggest_first_within_one() -> None:
 
 def test_facts_of_unknown_customers_are_left_out() -> None:
     assert exceptions([ACME], [StockFact(9, stocked_out=4)], [], [], NOW, ui) == []
+
+
+def test_undelivered_messages_come_after_stuck_cycles_with_their_reasons_in_words() -> None:
+    cycles = [CycleFact(1, "reorder-cycle-1", "r1", "syncing", NOW - timedelta(hours=7))]
+    undelivered = [
+        UndeliveredFact(2, "whatsapp", 1, {63016: 1}),
+        UndeliveredFact(1, "whatsapp", 3, {63003: 2, None: 1}),
+    ]
+    found = exceptions(
+        [ACME, BOLT], [StockFact(1, data_quality_issues=2)], [], cycles, NOW, ui, undelivered
+    )
+    assert [(e.kind, e.customer.erp_code, e.impact) for e in found] == [
+        (Kind.STUCK_CYCLE, "K-1", 7.0),
+        (Kind.UNDELIVERED, "K-1", 3),
+        (Kind.UNDELIVERED, "K-2", 1),
+        (Kind.DATA_QUALITY, "K-1", 2),
+    ]
+    acme, bolt = found[1], found[2]
+    assert acme.detail == (
+        "3 WhatsApp messages not delivered in the last 7 days "
+        "(63003 (number not on WhatsApp): 2, no error code: 1)"
+    )
+    assert acme.link == "/ops/audit?customer=1" and acme.impact_unit == "messages"
+    assert bolt.detail.startswith("1 WhatsApp message not delivered")
+    assert "63016 (free-form text outside the 24 hours" in bolt.detail

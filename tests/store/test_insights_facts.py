@@ -1,24 +1,28 @@
 """What the supplier's figures read from the store, on both databases, written by the real
 sync and planner: each sync's outcome, duration and attempt (a failed read of the ERP too),
-the forecasts of the last version made for a day, deliveries and the maximum cover."""
+the forecasts of the last version made for a day, deliveries and the maximum cover; and the
+messages a channel could not deliver."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from erp.client import ErpClient
 from erp.errors import ErpNotFound
 from services.recommend import recommend
 from services.sync import sync_customer
+from store import channels
 from store import customer_settings as settings_repo
 from store import insights as facts
 from store import recommendations as recommendations_repo
 from store.customers import upsert_customer
 from store.db import unit_of_work
-from store.models import Order, OrderSource, OrderStatus
+from store.models import ChannelDelivery, Order, OrderSource, OrderStatus
 
 
 def _today() -> date:
@@ -106,3 +110,38 @@ async def test_receipts_are_the_lines_of_orders_delivered_in_the_period(
     assert [(r.product_code, r.day, r.cartons) for r in read if r.customer_id == customer_id] == [
         ("P-1", day, 40)
     ]
+
+
+async def test_undelivered_messages_are_counted_per_customer_and_error_within_the_window(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    first = await _customer(sessions, f"K-WA-{uuid.uuid4().hex[:6]}")
+    second = await _customer(sessions, f"K-WA-{uuid.uuid4().hex[:6]}")
+    now = datetime.now(UTC)
+    sent = [
+        (first, "failed", 63003, now),
+        (first, "undelivered", 63003, now - timedelta(days=2)),
+        (first, "failed", None, now),
+        (first, "failed", 63016, now - timedelta(days=9)),  # before the window
+        (first, "delivered", None, now),
+        (second, "read", None, now),
+        (second, "failed", 63016, now),
+    ]
+    async with unit_of_work(sessions) as session:
+        for customer_id, status, code, at in sent:
+            sid = f"SM{uuid.uuid4().hex}"
+            await channels.record_sent(session, message_sid=sid, channel="whatsapp",
+                customer_id=customer_id, to_number="+4915100000000", kind="ready",
+                subject="s", body="b", workflow_id="w", notification_id="n")  # fmt: skip
+            await channels.report_status(session, sid, status, code)
+            await session.execute(
+                update(ChannelDelivery)
+                .where(ChannelDelivery.message_sid == sid)
+                .values(updated_at=at)
+            )
+    async with sessions() as session:
+        read = await facts.undelivered_messages(session, now - timedelta(days=7))
+    mine = {f.customer_id: f for f in read if f.customer_id in (first, second)}
+    assert mine[first].messages == 3 and mine[first].by_error == {63003: 2, None: 1}
+    assert mine[second].messages == 1 and mine[second].by_error == {63016: 1}
+    assert mine[first].channel == "whatsapp"
