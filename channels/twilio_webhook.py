@@ -144,7 +144,8 @@ _STATUS_FORM = {
         ),
         503: error_doc(
             "The channel is not configured (RESTOCK_TWILIO_AUTH_TOKEN), or Temporal is down "
-            "when an e-mail must be sent instead (Twilio retries)",
+            "when an e-mail must be sent instead (the status is kept; the e-mail starts when "
+            "the failure is reported again)",
             "dependency_unavailable",
             "twilio is unavailable",
         ),

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
+from store import channels
+from store.db import unit_of_work
 from tests.portal.conftest import (
     LiveStack,
     Shot,
@@ -112,8 +115,6 @@ async def test_insights_page_and_its_exports_agree(
 async def test_exceptions_page_lists_a_failed_cycle_with_where_to_act(
     live: LiveStack, page: Page, shot: Shot, tmp_path: Path
 ) -> None:
-    # What falls short ships: with the default `auto` a generated tenant sometimes waits for a
-    # fuller container and orders nothing (failed CI once that way).
     tenant = await live.new_tenant("Exceptional Goods")
     state = await live.awaiting_approval(tenant)
     assert state.recommendation is not None
@@ -122,6 +123,12 @@ async def test_exceptions_page_lists_a_failed_cycle_with_where_to_act(
     ):
         await approve_over_api(live, tenant, state.recommendation.version)
         await live.wait_for(tenant, CycleStatus.SUBMISSION_FAILED)
+    async with unit_of_work(live.sessions) as session:  # as Twilio's status callback leaves it
+        sid = f"SM{uuid.uuid4().hex}"
+        await channels.record_sent(session, message_sid=sid, channel="whatsapp",
+            customer_id=tenant.customer_id, to_number="+4917000000001", kind="ready",
+            subject="Ready", body="b", workflow_id="w", notification_id="n")  # fmt: skip
+        await channels.report_status(session, sid, "failed", 63003)
 
     await login(page, live.ops_username)
     await page.locator("[data-testid=exceptions-link]").click()
@@ -134,8 +141,18 @@ async def test_exceptions_page_lists_a_failed_cycle_with_where_to_act(
         "rows => rows.map(r => r.dataset.kind)"
     )
     order = ["stocked_out", "runs_out_before_arrival", "failed_cycle", "late_shipment",
-             "stuck_cycle", "data_quality", "too_much_on_order", "excess"]  # fmt: skip
+             "stuck_cycle", "undelivered_messages", "data_quality", "too_much_on_order",
+             "excess"]  # fmt: skip
     assert kinds == sorted(kinds, key=order.index), kinds
+    undelivered = page.locator(
+        "tr[data-testid=exception][data-kind=undelivered_messages]"
+        f"[data-customer-id='{tenant.customer_id}']"
+    )
+    await expect(undelivered).to_contain_text("1 WhatsApp message not delivered")
+    await expect(undelivered).to_contain_text("63003 (number not on WhatsApp): 1")
+    assert await undelivered.locator("[data-testid=act]").get_attribute("href") == (
+        f"/ops/audit?customer={tenant.customer_id}"
+    )
     await shot(page, "ops-exceptions")
 
     header, *rows = _xlsx_rows(await _download(page, "export-xlsx", tmp_path))
