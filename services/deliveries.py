@@ -10,6 +10,9 @@ because a phone could not be reached.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import accounts, audit, channels
@@ -133,3 +136,41 @@ def _email_instead(delivery: ChannelDelivery, email: str) -> NotificationStart:
             )
         ),
     )
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One sent message as ops read it."""
+
+    sent_at: datetime
+    updated_at: datetime
+    channel: str
+    to_number: str
+    username: str | None
+    kind: str
+    subject: str
+    status: str
+    error: str | None
+    emailed_instead: bool
+
+    @property
+    def failed(self) -> bool:
+        return self.status in channels.FAILED_STATUSES
+
+
+async def recent_messages(session: AsyncSession, customer_id: int, limit: int) -> list[SentMessage]:
+    return [
+        SentMessage(
+            sent_at=d.sent_at,
+            updated_at=d.updated_at,
+            channel=CHANNEL_NAMES.get(d.channel, d.channel),
+            to_number=d.to_number,
+            username=username,
+            kind=d.kind,
+            subject=d.subject,
+            status=d.status,
+            error=error_words(d.error_code) if d.status in channels.FAILED_STATUSES else None,
+            emailed_instead=d.status in channels.FAILED_STATUSES and d.email_fallback is not None,
+        )
+        for d, username in await channels.recent_deliveries(session, customer_id, limit=limit)
+    ]

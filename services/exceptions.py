@@ -153,7 +153,7 @@ def exceptions(
         messages = _count(u.messages, f"{CHANNEL_NAMES.get(u.channel, u.channel)} message")
         add(u.customer_id, Kind.UNDELIVERED, u.messages, "messages",
             f"{messages} not delivered in the last {UNDELIVERED_FOR.days} days ({reasons})",
-            f"/ops/audit?customer={u.customer_id}", "see the audit log")  # fmt: skip
+            f"/ops/customers/{u.customer_id}/messages", "see the messages")  # fmt: skip
     return sorted(out, key=_sort_key)
 
 

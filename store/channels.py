@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import dialect_insert, utcnow
-from store.models import ChannelDelivery, ChannelMessage
+from store.models import ChannelDelivery, ChannelMessage, User
 
 
 async def claim(
@@ -119,3 +119,21 @@ async def report_status(
     delivery.updated_at = utcnow()
     await session.flush()
     return delivery, status in FAILED_STATUSES
+
+
+async def recent_deliveries(
+    session: AsyncSession, customer_id: int, *, limit: int
+) -> list[tuple[ChannelDelivery, str | None]]:
+    """The customer's latest sent messages, newest first, each with the username its number
+    belongs to in this customer (None: no user of the customer has it now)."""
+    rows = await session.execute(
+        select(ChannelDelivery, User.username)
+        .outerjoin(
+            User,
+            (User.phone == ChannelDelivery.to_number) & (User.customer_id == customer_id),
+        )
+        .where(ChannelDelivery.customer_id == customer_id)
+        .order_by(ChannelDelivery.sent_at.desc(), ChannelDelivery.id.desc())
+        .limit(limit)
+    )
+    return [(delivery, username) for delivery, username in rows]

@@ -151,7 +151,7 @@ async def test_exceptions_page_lists_a_failed_cycle_with_where_to_act(
     await expect(undelivered).to_contain_text("1 WhatsApp message not delivered")
     await expect(undelivered).to_contain_text("63003 (number not on WhatsApp): 1")
     assert await undelivered.locator("[data-testid=act]").get_attribute("href") == (
-        f"/ops/audit?customer={tenant.customer_id}"
+        f"/ops/customers/{tenant.customer_id}/messages"
     )
     await shot(page, "ops-exceptions")
 
@@ -160,6 +160,15 @@ async def test_exceptions_page_lists_a_failed_cycle_with_where_to_act(
     assert len(mine) == 1
     assert str(mine[0][header.index("Link")]).endswith("/ops?show=failed#customer-"
                                                       f"{tenant.customer_id}")  # fmt: skip
+
+    await undelivered.locator("[data-testid=act]").click()
+    sent = page.locator("tr[data-testid=message][data-status=failed]")
+    await expect(sent).to_have_count(1)
+    await expect(sent).to_contain_text("WhatsApp +4917000000001")
+    await expect(sent).to_contain_text("ready: Ready")
+    await expect(sent).to_contain_text("63003 (number not on WhatsApp)")
+    await shot(page, "ops-messages")
+    await page.go_back()
 
     await row.locator("[data-testid=act]").click()
     await expect(page).to_have_url(live.url(f"/ops?show=failed#customer-{tenant.customer_id}"))

@@ -88,6 +88,6 @@ def test_undelivered_messages_come_after_stuck_cycles_with_their_reasons_in_word
         "3 WhatsApp messages not delivered in the last 7 days "
         "(63003 (number not on WhatsApp): 2, no error code: 1)"
     )
-    assert acme.link == "/ops/audit?customer=1" and acme.impact_unit == "messages"
+    assert acme.link == "/ops/customers/1/messages" and acme.impact_unit == "messages"
     assert bolt.detail.startswith("1 WhatsApp message not delivered")
     assert "63016 (free-form text outside the 24 hours" in bolt.detail

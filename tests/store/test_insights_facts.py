@@ -9,11 +9,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from erp.client import ErpClient
 from erp.errors import ErpNotFound
+from services import deliveries
+from services.accounts import create_user
 from services.recommend import recommend
 from services.sync import sync_customer
 from store import channels
@@ -22,7 +24,7 @@ from store import insights as facts
 from store import recommendations as recommendations_repo
 from store.customers import upsert_customer
 from store.db import unit_of_work
-from store.models import ChannelDelivery, Order, OrderSource, OrderStatus
+from store.models import ChannelDelivery, Order, OrderSource, OrderStatus, Role, User
 
 
 def _today() -> date:
@@ -145,3 +147,32 @@ async def test_undelivered_messages_are_counted_per_customer_and_error_within_th
     assert mine[first].messages == 3 and mine[first].by_error == {63003: 2, None: 1}
     assert mine[second].messages == 1 and mine[second].by_error == {63016: 1}
     assert mine[first].channel == "whatsapp"
+
+
+async def test_recent_messages_are_the_customers_own_newest_first_with_their_user(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    mine = await _customer(sessions, f"K-WA-{uuid.uuid4().hex[:6]}")
+    other = await _customer(sessions, f"K-WA-{uuid.uuid4().hex[:6]}")
+    phone = "+49171" + str(uuid.uuid4().int)[:8]
+    async with unit_of_work(sessions) as session:
+        await create_user(session, username=f"wa-{uuid.uuid4().hex[:6]}", password="x" * 12,
+            role=Role.CUSTOMER, customer_id=mine, actor="test")  # fmt: skip
+        user = (await session.scalars(select(User).where(User.customer_id == mine))).one()
+        user.phone = phone
+        sids = []
+        for customer_id, to in ((mine, phone), (mine, "+4917100000009"), (other, phone)):
+            sids.append(f"SM{uuid.uuid4().hex}")
+            await channels.record_sent(session, message_sid=sids[-1], channel="whatsapp",
+                customer_id=customer_id, to_number=to, kind="ready", subject="s", body="b",
+                workflow_id="w", notification_id="n")  # fmt: skip
+        await channels.report_status(session, sids[0], "failed", 63003)
+    async with sessions() as session:
+        shown = await deliveries.recent_messages(session, mine, 10)
+    assert {m.to_number for m in shown} == {phone, "+4917100000009"}  # not the other's
+    by_number = {m.to_number: m for m in shown}
+    assert by_number[phone].username == user.username and by_number[phone].failed
+    assert by_number[phone].error == "63003 (number not on WhatsApp)"
+    assert by_number["+4917100000009"].username is None
+    assert by_number["+4917100000009"].status == "queued"
+    assert by_number["+4917100000009"].error is None
