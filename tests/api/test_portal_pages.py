@@ -303,3 +303,19 @@ async def test_products_pages_link_to_each_other_keeping_the_filters(
     second = await api_client.get(f"{base}?{links[0].replace('&amp;', '&')}")
     assert second.status_code == 200 and "page 2 of" in second.text
     assert ">Previous</a>" in second.text
+
+
+async def test_messages_page_is_ops_only_and_knows_its_customers(
+    api_client: httpx.AsyncClient, tenants: Tenants, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await add_user(sessions, "ops-messages", Role.OPS)
+    await log_in(api_client, "buyer-a")
+    own = await api_client.get(f"/ops/customers/{tenants.a.customer_id}/messages")
+    assert own.status_code == 403
+    api_client.cookies.clear()
+    await log_in(api_client, "ops-messages")
+    page = await api_client.get(f"/ops/customers/{tenants.b.customer_id}/messages")
+    assert page.status_code == 200
+    assert 'data-testid="no-messages"' in page.text  # nothing sent to it yet
+    missing = await api_client.get("/ops/customers/999999/messages")
+    assert missing.status_code == 404
