@@ -54,6 +54,11 @@ _FORM = {
         }
     },
 }
+_BAD_SIGNATURE = error_doc(
+    "X-Twilio-Signature missing, or not this request's",
+    "bad_signature",
+    "X-Twilio-Signature does not match this request",
+)
 _TWIML = {"description": "TwiML: the reply Twilio sends the buyer", "content": {"text/xml": {}}}
 
 
@@ -66,11 +71,7 @@ _TWIML = {"description": "TwiML: the reply Twilio sends the buyer", "content": {
     response_class=Response,
     responses={
         200: _TWIML,
-        403: error_doc(
-            "X-Twilio-Signature missing, or not this request's",
-            "bad_signature",
-            "X-Twilio-Signature does not match this request",
-        ),
+        403: _BAD_SIGNATURE,
         422: error_doc(
             "A signed message without MessageSid or From",
             "invalid_input",
@@ -127,11 +128,7 @@ _STATUS_FORM = {
     status_code=204,
     response_class=Response,
     responses={
-        403: error_doc(
-            "X-Twilio-Signature missing, or not this request's",
-            "bad_signature",
-            "X-Twilio-Signature does not match this request",
-        ),
+        403: _BAD_SIGNATURE,
         404: error_doc(
             "Restock sent no message with this MessageSid",
             "not_found",
