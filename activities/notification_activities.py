@@ -63,19 +63,15 @@ class NotificationActivities:
         if request.to_phone is not None:
             await self._send_whatsapp(request, request.to_phone, attempt)
             return
-        to = (
-            [request.to_email]
-            if request.to_email
-            else await notifications.recipients(
-                self._sessions,
-                request,
-                ops_email=self._settings.ops_email,
-                whatsapp_carries=frozenset(
-                    kind for kind in notifications.WHATSAPP_KINDS if self._whatsapp.carries(kind)
-                )
-                if self._whatsapp is not None
-                else frozenset(),
+        to = await notifications.recipients(
+            self._sessions,
+            request,
+            ops_email=self._settings.ops_email,
+            whatsapp_carries=frozenset(
+                kind for kind in notifications.WHATSAPP_KINDS if self._whatsapp.carries(kind)
             )
+            if self._whatsapp is not None
+            else frozenset(),
         )
         if not to:
             activity.logger.warning("no recipients for customer %s", request.customer_id)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import accounts, audit, channels
 from store.db import unit_of_work
-from store.models import ChannelDelivery, NotifyBy
+from store.models import ChannelDelivery
 from workflows.contract.notification import NotificationInput, NotificationStart, NotifyRequest
 
 CHANNEL_NAMES = {"whatsapp": "WhatsApp", "sms": "SMS"}
@@ -50,18 +50,14 @@ async def record_sent(
     replaces_email: bool,
 ) -> None:
     """Keep a message the provider accepted. `replaces_email`: its kind reaches the phone
-    whenever it is sent, so a user told on WhatsApp only was not e-mailed it; that user's
-    address is kept to fall back to."""
+    whenever it is sent, so a user told on WhatsApp only was left out of its e-mail (by the
+    same rule, `accounts.whatsapp_only_emails`); that user's address is kept to fall back to."""
     async with unit_of_work(sessions) as session:
-        fallback = None
-        if replaces_email:
-            user = await accounts.find_by_phone(session, to_number)
-            if (
-                user is not None
-                and user.customer_id == request.customer_id
-                and user.notify_by == NotifyBy.WHATSAPP.value
-            ):
-                fallback = user.email
+        fallback = (
+            await accounts.whatsapp_only_email(session, request.customer_id, to_number)
+            if replaces_email
+            else None
+        )
         await channels.record_sent(
             session,
             message_sid=message_sid,

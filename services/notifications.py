@@ -87,13 +87,16 @@ async def recipients(
     ops_email: str,
     whatsapp_carries: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Ops' address; for a proposal, the customer's approvers whose limit covers it; else
-    (or when no such approver has an address) the customer's contacts in its ERP profile,
-    less those of users who chose to be told on WhatsApp only (and can be: a number, no
-    STOP) for the kinds in `whatsapp_carries`: those WhatsApp is configured to send as an
-    approved template, so it reaches them outside the 24-hour window too."""
+    """Ops' address; the one address a message names (`to_email`); for a proposal, the
+    customer's approvers whose limit covers it; else (or when no such approver has an
+    address) the customer's contacts in its ERP profile, less those of users who chose to be
+    told on WhatsApp only (and can be: a number, no STOP) for the kinds in
+    `whatsapp_carries`: those WhatsApp is configured to send as an approved template, so it
+    reaches them outside the 24-hour window too."""
     if request.to_ops:
         return [ops_email]
+    if request.to_email:
+        return [request.to_email]
     async with reading(sessions) as session:
         if request.to_approvers:
             able = [

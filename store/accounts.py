@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, func, select
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import dialect_insert, utcnow
@@ -79,20 +79,30 @@ async def whatsapp_users(session: AsyncSession, customer_id: int) -> list[tuple[
     return [(user_id, phone) for user_id, phone in rows if phone]
 
 
-async def whatsapp_only_emails(session: AsyncSession, customer_id: int) -> set[str]:
-    """E-mail addresses (lower case) of the customer's users who chose WhatsApp only and can
-    be reached there (a number, no STOP, enabled): they get no e-mail copy."""
-    rows = await session.scalars(
-        select(User.email).where(
-            User.customer_id == customer_id,
-            User.notify_by == NotifyBy.WHATSAPP.value,
-            User.phone.is_not(None),
-            User.whatsapp_opted_out.is_(False),
-            User.disabled.is_(False),
-            User.email.is_not(None),
-        )
+def _whatsapp_only(customer_id: int) -> tuple[ColumnElement[bool], ...]:
+    """The customer's users who chose WhatsApp only and can be reached there (a number, no
+    STOP, enabled) and have an e-mail address: they get no e-mail copy."""
+    return (
+        User.customer_id == customer_id,
+        User.notify_by == NotifyBy.WHATSAPP.value,
+        User.phone.is_not(None),
+        User.whatsapp_opted_out.is_(False),
+        User.disabled.is_(False),
+        User.email.is_not(None),
     )
+
+
+async def whatsapp_only_emails(session: AsyncSession, customer_id: int) -> set[str]:
+    """E-mail addresses (lower case) of the customer's users told on WhatsApp only."""
+    rows = await session.scalars(select(User.email).where(*_whatsapp_only(customer_id)))
     return {email.casefold() for email in rows if email}
+
+
+async def whatsapp_only_email(session: AsyncSession, customer_id: int, phone: str) -> str | None:
+    """The e-mail address of the customer's user told on WhatsApp only at `phone`, if any."""
+    return await session.scalar(
+        select(User.email).where(*_whatsapp_only(customer_id), User.phone == phone)
+    )
 
 
 async def find_by_phone(session: AsyncSession, phone: str) -> User | None:
