@@ -30,6 +30,7 @@ from store.base import utcnow
 from store.db import unit_of_work
 from workflows.contract import names
 from workflows.contract.cycle import (
+    OVER_LIMIT_FIELD,
     AddedProduct,
     ApproveRequest,
     ApproveResult,
@@ -37,6 +38,7 @@ from workflows.contract.cycle import (
     CycleState,
     CycleStatus,
     OrderView,
+    ProposeRequest,
     RecommendationView,
     RejectRequest,
 )
@@ -65,8 +67,10 @@ class Answer:
     text: str
     outcome: str
     """What happened, for the audit log: answered, asked, drafted, approved, rejected,
-    refused, pending."""
+    refused, pending, proposed."""
     version: int | None = None
+    over_limit: bool = False
+    """A refused approval above the sender's approval limit: it can be proposed."""
 
     def of(self, version: int, refused: str, sent: str) -> Answer:
         """A refusal or an unconfirmed decision from `_decide`, told in words."""
@@ -117,6 +121,8 @@ class Conversation:
             return await self._choose(sender, rec, reading, message_id)
         if reading.intent is Intent.APPROVE:
             return await self._approve(sender, rec, reading, message_id)
+        if reading.intent is Intent.PROPOSE:
+            return await self._propose(sender, rec, reading, message_id)
         if reading.intent is Intent.REJECT:
             return await self._reject(sender, rec, reading, message_id)
         return Answer(HELP_TEXT, "answered")
@@ -124,18 +130,9 @@ class Conversation:
     async def _approve(
         self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
     ) -> Answer:
-        containers: list[int] | None = None
-        if reading.scope is Scope.URGENT:
-            containers = rec.urgent_indexes
-            if not containers:
-                return Answer(
-                    f"Nothing is urgent in recommendation v{rec.version}: reply APPROVE ALL, "
-                    "or name the containers (APPROVE CONTAINERS 1 AND 3).",
-                    "answered",
-                    rec.version,
-                )
-        elif reading.scope is Scope.CONTAINERS:
-            containers = list(reading.containers)
+        containers = _containers(rec, reading)
+        if isinstance(containers, Answer):
+            return containers
         try:
             edits, added = await self._drafted(sender, rec, containers)
         except (Conflict, InvalidInput) as refused:
@@ -150,6 +147,13 @@ class Conversation:
         )
         outcome = await self._decide(sender, names.APPROVE, request, ApproveResult, message_id)
         if isinstance(outcome, Answer):
+            if outcome.over_limit:
+                return Answer(
+                    f"Not approved: {outcome.text}. Reply {_choice_words('PROPOSE', reading)} "
+                    "to send it to them.",
+                    "refused",
+                    rec.version,
+                )
             return outcome.of(
                 rec.version,
                 "Not approved",
@@ -157,6 +161,31 @@ class Conversation:
                 "STATUS in a minute to see its orders.",
             )
         return Answer(_approved(outcome, len(edits)), "approved", rec.version)
+
+    async def _propose(
+        self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
+    ) -> Answer:
+        """A choice for an approver to decide (above the sender's limit, or for a second
+        pair of eyes): the cycle holds it and tells the approvers whose limit covers it."""
+        containers = _containers(rec, reading)
+        if isinstance(containers, Answer):
+            return containers
+        try:
+            edits, added = await self._drafted(sender, rec, containers)
+        except (Conflict, InvalidInput) as refused:
+            return Answer(f"Not proposed: {_plain(refused.detail)}", "refused", rec.version)
+        request = ProposeRequest(
+            version=rec.version,
+            containers=containers,
+            edits=edits,
+            added=added,
+            actor=sender.actor,
+            authority=sender.authority,
+        )
+        outcome = await self._decide(sender, names.PROPOSE, request, CycleState, message_id)
+        if isinstance(outcome, Answer):
+            return outcome.of(rec.version, "Not proposed", "Your proposal")
+        return Answer(_proposed(outcome, rec.version), "proposed", rec.version)
 
     async def _drafted(
         self, sender: Sender, rec: RecommendationView, containers: list[int] | None
@@ -277,7 +306,7 @@ class Conversation:
         self,
         sender: Sender,
         update: str,
-        request: ApproveRequest | RejectRequest,
+        request: ApproveRequest | ProposeRequest | RejectRequest,
         result_type: type[T],
         message_id: str,
     ) -> T | Answer:
@@ -294,7 +323,8 @@ class Conversation:
                 rpc_timeout=self.rpc_timeout,
             )
         except Conflict as refused:
-            return Answer(_plain(refused.detail), "refused")
+            over = refused.detail.startswith(f"{OVER_LIMIT_FIELD}:")
+            return Answer(_plain(refused.detail), "refused", over_limit=over)
         except Pending:
             return Answer("", "pending")
 
@@ -313,6 +343,46 @@ class Conversation:
 
     def _link(self, sender: Sender) -> str:
         return f"{self.public_url.rstrip('/')}/customers/{sender.customer_id}/recommendation"
+
+
+def _containers(rec: RecommendationView, reading: Reading) -> list[int] | Answer | None:
+    """The containers an approval or a proposal names (None: all), or the answer when it
+    names the urgent ones and none is."""
+    if reading.scope is Scope.URGENT:
+        if not rec.urgent_indexes:
+            verb = reading.intent.value.upper()
+            return Answer(
+                f"Nothing is urgent in recommendation v{rec.version}: reply {verb} ALL, "
+                f"or name the containers ({verb} CONTAINERS 1 AND 3).",
+                "answered",
+                rec.version,
+            )
+        return rec.urgent_indexes
+    if reading.scope is Scope.CONTAINERS:
+        return list(reading.containers)
+    return None
+
+
+def _choice_words(verb: str, reading: Reading) -> str:
+    """The reply that makes the same choice with another verb: PROPOSE URGENT."""
+    if reading.scope is Scope.CONTAINERS:
+        named = reading.containers
+        return f"{verb} CONTAINER{'S' if len(named) > 1 else ''} {' AND '.join(map(str, named))}"
+    return f"{verb} {'URGENT' if reading.scope is Scope.URGENT else 'ALL'}"
+
+
+def _proposed(state: CycleState, version: int) -> str:
+    proposal = state.proposal
+    if proposal is None:  # replaced at once by another proposal
+        return f"Your proposal of recommendation v{version} is with the review; reply STATUS."
+    rec = state.recommendation
+    money = f" {rec.currency}" if rec is not None and rec.currency else ""
+    worth = "" if proposal.value is None else f", worth {proposal.value:,.2f}{money}"
+    return (
+        f"Proposed containers {', '.join(map(str, proposal.containers))} of recommendation "
+        f"v{proposal.version}{worth}, to an approver: the approvers whose limit covers it are "
+        "told. Nothing is ordered until one approves."
+    )
 
 
 def _may_change(sender: Sender, rec: RecommendationView) -> Answer | None:

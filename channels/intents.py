@@ -19,6 +19,7 @@ from channels.numbers import ORDINALS, digits_for_words
 
 class Intent(StrEnum):
     APPROVE = "approve"
+    PROPOSE = "propose"
     REJECT = "reject"
     STATUS = "status"
     URGENT = "urgent"
@@ -51,10 +52,11 @@ class Reading:
 
     def label(self) -> str:
         """A short, stable text of the reading (the phrasing tests compare these)."""
-        if self.intent is Intent.APPROVE:
+        if self.intent in (Intent.APPROVE, Intent.PROPOSE):
+            verb = self.intent.value
             if self.scope is Scope.CONTAINERS:
-                return f"approve containers {','.join(map(str, self.containers))}"
-            return f"approve {self.scope.value if self.scope else 'all'}"
+                return f"{verb} containers {','.join(map(str, self.containers))}"
+            return f"{verb} {self.scope.value if self.scope else 'all'}"
         if self.intent is Intent.REJECT:
             return f"reject: {self.reason}"
         if self.intent is Intent.ADD:
@@ -73,18 +75,25 @@ VOCABULARY = {
     "containers": "container", "everything": "all", "cartons": "cartons",
     "carton": "cartons", "boxes": "cartons", "help": "help", "unsubscribe": "stop",
     "subscribe": "start", "because": "because", "shipment": "shipment",
-    "delivery": "delivery", "order": "order", "orders": "order",
+    "delivery": "delivery", "order": "order", "orders": "order", "propose": "propose",
+    "proposed": "propose", "approver": "approver", "approvers": "approver",
 }  # fmt: skip
 FUZZY_MIN_LENGTH = 5
-DECISIONS = frozenset({"approve", "reject"})
+DECISIONS = frozenset({"approve", "reject", "propose"})
 QUOTES = str.maketrans({"\u2019": "'", "\u201c": '"', "\u201d": '"'})
 FUZZY_CUTOFF = 80
 
 HELP_TEXT = (
     "Reply: APPROVE ALL, APPROVE URGENT, APPROVE CONTAINERS 1 AND 3, REJECT <reason>, "
-    "STATUS, URGENT, ADD <number> <product>, HELP, or STOP to hear nothing more."
+    "STATUS, URGENT, ADD <number> <product>, PROPOSE ALL (or URGENT, or CONTAINERS 1 AND 3: "
+    "an approver decides), HELP, or STOP to hear nothing more."
 )
 
+# A proposal asks an approver to decide: "propose urgent", "send it to my approver".
+_TO_APPROVER = r"\bto\s+(?:an|the|my|our)\s+(?:approver|manager|boss)\b"
+_PROPOSE_PHRASES = re.compile(
+    r"\bpropose\b|\b(?:send|pass|forward|give)\b(?P<what>.*?)" + _TO_APPROVER
+)
 _APPROVE_PHRASES = re.compile(
     r"\b(approve|go ahead|send it|send them|place (the )?order|order it|order them|"
     r"go for it|sign off|green ?light)\b"
@@ -152,9 +161,20 @@ def read(message: str) -> Reading:
             "Approve what? Reply APPROVE ALL, APPROVE URGENT or APPROVE CONTAINERS 1 AND 3."
         )
     rejecting = bool(_REJECT_ANYWHERE.search(text))
+    proposing = _PROPOSE_PHRASES.search(text)
     approving = bool(_APPROVE_PHRASES.search(text))
-    if rejecting and approving:
+    if rejecting and (approving or proposing):
         return _ask("Do you approve or reject? Reply with one of them.")
+    if proposing:
+        if _NEGATED.search(text) or _QUESTION.search(text):
+            return _ask(
+                "Do you want an approver to decide? Reply PROPOSE ALL, PROPOSE URGENT or "
+                "PROPOSE CONTAINERS 1 AND 3; nothing is proposed until you do."
+            )
+        what = proposing.group("what") or ""
+        rest = f"{text[: proposing.start()]} {what} {text[proposing.end() :]}"
+        rest = re.sub(_TO_APPROVER, " ", rest)
+        return _choice(Intent.PROPOSE, rest)
     if rejecting:
         return _reject(message, text)
     if _ADD_WORD.search(text) and not approving:
@@ -169,7 +189,7 @@ def read(message: str) -> Reading:
                 "Do you want to approve? Reply APPROVE ALL, APPROVE URGENT or "
                 "APPROVE CONTAINERS 1 AND 3; nothing is approved until you do."
             )
-        return _approve(text)
+        return _choice(Intent.APPROVE, text)
     if _URGENT_QUESTION.search(text):
         return Reading(Intent.URGENT)
     if _STATUS_PHRASES.search(text):
@@ -177,10 +197,12 @@ def read(message: str) -> Reading:
     return _ask("Sorry, I did not understand. " + HELP_TEXT)
 
 
-def _approve(text: str) -> Reading:
+def _choice(intent: Intent, text: str) -> Reading:
+    """An approval or a proposal of all, the urgent or the named containers."""
+    verb = intent.value.upper()
     unsure = _ask(
-        "I am not sure what to approve. Reply APPROVE ALL, APPROVE URGENT or "
-        "APPROVE CONTAINERS 1 AND 3."
+        f"I am not sure what to {intent.value}. Reply {verb} ALL, {verb} URGENT or "
+        f"{verb} CONTAINERS 1 AND 3."
     )
     containers = _container_numbers(text)
     if containers is None:
@@ -189,12 +211,12 @@ def _approve(text: str) -> Reading:
     if leftover.strip(" .'"):
         return unsure
     if containers:
-        return Reading(Intent.APPROVE, scope=Scope.CONTAINERS, containers=containers)
+        return Reading(intent, scope=Scope.CONTAINERS, containers=containers)
     if re.search(r"\bcontainers?\b", text) and not re.search(r"\burgent\b", text):
-        return _ask("Which containers? E.g. APPROVE CONTAINERS 1 AND 3.")
+        return _ask(f"Which containers? E.g. {verb} CONTAINERS 1 AND 3.")
     if re.search(r"\burgent\b", text):
-        return Reading(Intent.APPROVE, scope=Scope.URGENT)
-    return Reading(Intent.APPROVE, scope=Scope.ALL)
+        return Reading(intent, scope=Scope.URGENT)
+    return Reading(intent, scope=Scope.ALL)
 
 
 def _container_numbers(text: str) -> list[int] | None:

@@ -22,6 +22,7 @@ from planning.models import Product, ProductStatus
 from planning.packing import Limits
 from workflows.contract.cycle import (
     MAX_ADDED,
+    OVER_LIMIT_FIELD,
     AddedProduct,
     ApproveRequest,
     Authority,
@@ -205,11 +206,11 @@ def check_authority(
     limit = f"{authority.limit or Decimal(0):,.2f}{money}"
     if unpriced:
         raise Refusal(
-            f"approval_limit: {unpriced[0]} has no price, so what the approval is worth is "
+            f"{OVER_LIMIT_FIELD}: {unpriced[0]} has no price, so what the approval is worth is "
             f"unknown and your limit is {limit}: propose it to an approver"
         )
     raise Refusal(
-        f"approval_limit: the containers chosen are worth {value:,.2f}{money}, above your "
+        f"{OVER_LIMIT_FIELD}: the containers chosen are worth {value:,.2f}{money}, above your "
         f"approval limit of {limit}: propose them to an approver"
     )
 

@@ -58,6 +58,7 @@ from store.db import reading
 from store.models import CustomerRole, Cycle, Role
 from workflows.contract import names
 from workflows.contract.cycle import (
+    OVER_LIMIT_FIELD,
     ApproveRequest,
     ApproveResult,
     CycleState,
@@ -70,7 +71,6 @@ from workflows.contract.cycle import (
 from workflows.contract.names import cycle_workflow_id
 
 router = APIRouter(prefix="/api", tags=["cycle actions"])
-OVER_LIMIT_FIELD = "approval_limit"  # the cycle's refusal of an approval above it names it
 
 
 def _doc(description: str, code: str, detail: str) -> dict[str, Any]:

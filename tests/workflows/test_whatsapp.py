@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -30,7 +31,7 @@ from core.messaging import TWILIO_STATUS_PATH
 from erp.simulator.server import ServerThread
 from planning.packing import effective_moq
 from services.accounts import ApprovalGrant
-from services.cycle_control import cycle_handle, send_update
+from services.cycle_control import cycle_handle, cycle_status, send_update
 from services.drafts import get_draft, save_draft
 from store import customer_settings as settings_repo
 from store import snapshots
@@ -94,12 +95,15 @@ class Chat:
     stack: CycleStack
 
     async def phone_for(
-        self, name: str, customer_id: int, role: CustomerRole = CustomerRole.APPROVER
+        self,
+        name: str,
+        customer_id: int,
+        role: CustomerRole = CustomerRole.APPROVER,
+        limit: Decimal | None = None,
     ) -> Phone:
         """A customer user whose number ops set over the API."""
-        await add_user(
-            self.stack.sessions, name, Role.CUSTOMER, customer_id, ApprovalGrant(customer_role=role)
-        )
+        grant = ApprovalGrant(customer_role=role, approval_limit=limit)
+        await add_user(self.stack.sessions, name, Role.CUSTOMER, customer_id, grant)
         number = "+49151" + str(uuid.uuid4().int)[:8]
         set_phone = await self.http.put(
             f"/api/customers/{customer_id}/users/{name}/phone",
@@ -191,6 +195,67 @@ async def test_approve_urgent_by_message_orders_exactly_the_urgent_containers_on
     assert len(decisions) == 1 and decisions[0].details["channel"] == "whatsapp"
     assert decisions[0].details["reading"] == "approve urgent"
     assert decisions[0].details["message_sid"] == sid
+
+
+async def test_a_choice_above_the_limit_is_proposed_by_message_and_an_approver_orders_it(
+    own_clock_stack: CycleStack, chat: Chat
+) -> None:
+    stack = own_clock_stack
+    customer_id, erp_code = await stack.new_customer()
+    buyer_name = f"wa-buyer-{uuid.uuid4().hex[:6]}"
+    buyer = await chat.phone_for(buyer_name, customer_id, CustomerRole.BUYER, Decimal("1.00"))
+    viewer = await chat.phone_for(
+        f"wa-view-{uuid.uuid4().hex[:6]}", customer_id, CustomerRole.VIEWER
+    )
+    approver = await chat.phone_for(f"wa-appr-{uuid.uuid4().hex[:6]}", customer_id)
+    await stack.start(customer_id)
+    waiting = await stack.wait_for(customer_id, CycleStatus.AWAITING_APPROVAL)
+    rec = waiting.recommendation
+    assert rec is not None and rec.containers
+    first = rec.containers[0]
+    assert first.value is not None and first.value > Decimal("1.00")
+
+    # Above the buyer's limit: refused in words, with the reply that proposes it.
+    refused = await buyer.say(f"approve container {first.index}")
+    assert refused.startswith("Not approved: the containers chosen are worth"), refused
+    assert f"above your approval limit of 1.00 {rec.currency}" in refused
+    assert refused.endswith(f"Reply PROPOSE CONTAINER {first.index} to send it to them."), refused
+    assert await stack.submissions(erp_code) == []
+
+    not_viewers = await viewer.say("propose all")
+    assert not_viewers == "Not proposed: the viewer role may not propose an approval", not_viewers
+
+    sid = f"SM{uuid.uuid4().hex}"
+    proposed = await buyer.say(f"please propose container {first.index}", sid=sid)
+    assert proposed.startswith(
+        f"Proposed containers {first.index} of recommendation v{rec.version}, "
+        f"worth {first.value:,.2f} {rec.currency}, to an approver"
+    ), proposed
+    assert await buyer.say(f"please propose container {first.index}", sid=sid) == proposed
+    held = await cycle_status(stack.client, customer_id)
+    assert held.status is CycleStatus.AWAITING_APPROVAL and held.proposal is not None
+    assert held.proposal.actor == f"user:{buyer_name}"
+    assert held.proposal.containers == [first.index]
+    assert await stack.submissions(erp_code) == []
+    assert await _count(stack, "recommendation.proposed", customer_id) == 1
+
+    approved = await approver.say(f"approve container {first.index}")
+    assert approved.startswith(f"Approved recommendation v{rec.version}:"), approved
+    (submission,) = await stack.submissions(erp_code)
+    assert f"is ERP order {submission['order_number']}" in approved
+    decided = await stack.wait_for(customer_id, CycleStatus.SUBMITTED)
+    assert decided.decision is not None
+    assert decided.decision.reason == f"proposed by user:{buyer_name}"
+    async with stack.sessions() as session:
+        outcomes = list(
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "channel.message", AuditEntry.customer_id == customer_id
+                )
+            )
+        )
+    said = sorted(e.details["outcome"] for e in outcomes)
+    assert said == ["approved", "proposed", "refused", "refused"], said
 
 
 async def test_signatures_numbers_roles_and_tenants_are_held(

@@ -329,6 +329,9 @@ class RejectRecord(BaseModel):
 
 # --- updates and query ----------------------------------------------------------------------
 
+OVER_LIMIT_FIELD = "approval_limit"
+"""The field a refusal names when an approval is above its author's limit (it is proposed)."""
+
 
 class Authority(BaseModel):
     """The caller's right to decide, as the API knows it (the update is signed, so the cycle
