@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from portal import insights, messages, pages
+from portal import account, insights, messages, pages
 from portal.errors import install_page_errors
 from portal.render import HERE
 from portal.timing import ServerTiming
@@ -15,6 +15,7 @@ def install_portal(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(insights.router)
     app.include_router(messages.router)
+    app.include_router(account.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_page_errors(app)
     app.add_middleware(ServerTiming)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from core.settings import Settings
 from store import accounts as users_repo
 from store import audit
 from store.base import utcnow
@@ -438,3 +439,15 @@ async def unlock(session: AsyncSession, username: str, *, actor: str) -> int:
         details={"failures_cleared": cleared},
     )
     return cleared
+
+
+def whatsapp_unreachable(user: User, settings: Settings) -> str | None:
+    """Why Restock's WhatsApp messages do not reach `user`, in words; None when they do.
+    While it does not, a user who chose WhatsApp only is still e-mailed."""
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        return "your supplier has not set up WhatsApp"
+    if user.phone is None:
+        return "no WhatsApp number is on your account: ask your supplier to add it"
+    if user.whatsapp_opted_out:
+        return "you replied STOP: send START on WhatsApp to hear from Restock again"
+    return None

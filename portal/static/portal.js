@@ -687,6 +687,25 @@ function initSettings(form) {
   });
 }
 
+// How the signed-in customer user is told: PUT /api/me/notify-by, audited.
+function initNotifyBy(form) {
+  const saved = form.querySelector("[data-testid=notify-by-saved]");
+  const errorEl = form.querySelector("[data-testid=action-error]");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    saved.hidden = true;
+    showError(errorEl, "");
+    const chosen = form.querySelector("input[name=notify_by]:checked");
+    if (!chosen) { showError(errorEl, "Choose how you want to be told."); return; }
+    const button = form.querySelector("[data-testid=save-notify-by]");
+    button.disabled = true;
+    const result = await api("PUT", "/api/me/notify-by", { notify_by: chosen.value });
+    button.disabled = false;
+    if (result.ok) { saved.hidden = false; return; }
+    showError(errorEl, (result.data && result.data.detail) || "Your choice was not saved.");
+  });
+}
+
 // A product put off for N reviews (or back at once): from the next plan; a refresh re-plans.
 function initSnooze(box) {
   const url = `/api/customers/${box.dataset.customerId}/products/${encodeURIComponent(box.dataset.code)}/snooze`;
@@ -768,4 +787,6 @@ document.addEventListener("DOMContentLoaded", () => {
   if (ops) initOps(ops);
   const settings = document.querySelector("[data-testid=settings-form]");
   if (settings) initSettings(settings);
+  const notifyBy = document.querySelector("[data-testid=notify-by-form]");
+  if (notifyBy) initNotifyBy(notifyBy);
 });

@@ -319,3 +319,17 @@ async def test_messages_page_is_ops_only_and_knows_its_customers(
     assert 'data-testid="no-messages"' in page.text  # nothing sent to it yet
     missing = await api_client.get("/ops/customers/999999/messages")
     assert missing.status_code == 404
+
+
+async def test_the_account_page_shows_only_the_signed_in_users_own_account(
+    api_client: httpx.AsyncClient, tenants: Tenants
+) -> None:
+    anonymous = await api_client.get("/account")
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=%2Faccount"
+    await log_in(api_client, "buyer-a")
+    page = await api_client.get("/account")
+    assert page.status_code == 200
+    assert "buyer-a" in page.text and "buyer-b" not in page.text
+    assert 'data-testid="notify-by-form"' in page.text
+    assert 'href="/account"' in page.text  # the header's link to it

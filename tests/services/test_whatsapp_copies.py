@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.accounts import set_notify_by
+from core.settings import Environment, Settings
+from services.accounts import set_notify_by, whatsapp_unreachable
 from services.notifications import WHATSAPP_KINDS, recipients, whatsapp_copies, whatsapp_numbers
 from store import snapshots
 from store.customers import upsert_customer
@@ -126,3 +127,18 @@ async def test_each_user_is_told_the_way_they_chose(
         assert anna is not None
         anna.whatsapp_opted_out = True  # STOP: WhatsApp no longer reaches her
     assert len(await recipients(sessions, ready, ops_email="ops@x", whatsapp_carries=carried)) == 3
+
+
+def test_whether_whatsapp_reaches_a_user_is_said_in_words() -> None:
+    twilio = Settings(
+        env=Environment.TEST, twilio_account_sid="AC" + "1" * 32, twilio_auth_token="token"
+    )
+    reachable = User(username="b", phone="+4915100000007", whatsapp_opted_out=False)
+    assert whatsapp_unreachable(reachable, twilio) is None
+    assert "has not set up WhatsApp" in (
+        whatsapp_unreachable(reachable, Settings(env=Environment.TEST)) or ""
+    )
+    no_number = User(username="b", phone=None, whatsapp_opted_out=False)
+    assert "no WhatsApp number" in (whatsapp_unreachable(no_number, twilio) or "")
+    stopped = User(username="b", phone="+4915100000007", whatsapp_opted_out=True)
+    assert "you replied STOP" in (whatsapp_unreachable(stopped, twilio) or "")
