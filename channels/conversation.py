@@ -130,13 +130,10 @@ class Conversation:
     async def _approve(
         self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
     ) -> Answer:
-        containers = _containers(rec, reading)
-        if isinstance(containers, Answer):
-            return containers
-        try:
-            edits, added = await self._drafted(sender, rec, containers)
-        except (Conflict, InvalidInput) as refused:
-            return Answer(f"Not approved: {_plain(refused.detail)}", "refused", rec.version)
+        chosen = await self._chosen(sender, rec, reading, "Not approved")
+        if isinstance(chosen, Answer):
+            return chosen
+        containers, edits, added = chosen
         request = ApproveRequest(
             version=rec.version,
             containers=containers,
@@ -167,13 +164,10 @@ class Conversation:
     ) -> Answer:
         """A choice for an approver to decide (above the sender's limit, or for a second
         pair of eyes): the cycle holds it and tells the approvers whose limit covers it."""
-        containers = _containers(rec, reading)
-        if isinstance(containers, Answer):
-            return containers
-        try:
-            edits, added = await self._drafted(sender, rec, containers)
-        except (Conflict, InvalidInput) as refused:
-            return Answer(f"Not proposed: {_plain(refused.detail)}", "refused", rec.version)
+        chosen = await self._chosen(sender, rec, reading, "Not proposed")
+        if isinstance(chosen, Answer):
+            return chosen
+        containers, edits, added = chosen
         request = ProposeRequest(
             version=rec.version,
             containers=containers,
@@ -186,6 +180,20 @@ class Conversation:
         if isinstance(outcome, Answer):
             return outcome.of(rec.version, "Not proposed", "Your proposal")
         return Answer(_proposed(outcome, rec.version), "proposed", rec.version)
+
+    async def _chosen(
+        self, sender: Sender, rec: RecommendationView, reading: Reading, refused_as: str
+    ) -> tuple[list[int] | None, dict[str, int], list[AddedProduct]] | Answer:
+        """The containers a message names with the draft's changes to them, or the answer
+        when it cannot be sent (nothing urgent to name, a draft the containers refuse)."""
+        containers = _containers(rec, reading)
+        if isinstance(containers, Answer):
+            return containers
+        try:
+            edits, added = await self._drafted(sender, rec, containers)
+        except (Conflict, InvalidInput) as refused:
+            return Answer(f"{refused_as}: {_plain(refused.detail)}", "refused", rec.version)
+        return containers, edits, added
 
     async def _drafted(
         self, sender: Sender, rec: RecommendationView, containers: list[int] | None
