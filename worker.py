@@ -64,6 +64,15 @@ def erp_limits(settings: Settings) -> dict[str, Any]:
     return limits
 
 
+def worker_limits(settings: Settings) -> dict[str, Any]:
+    """The workflows' queue: sticky cache and concurrency, chosen by bench/fleet.py."""
+    return {
+        "max_cached_workflows": settings.worker_max_cached_workflows,
+        "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
+        "max_concurrent_activities": settings.worker_max_concurrent_activities,
+    }
+
+
 SHARE_EVERY_S = 5.0
 POLLER_SEEN_S = 90.0
 """A poller seen this recently is a live worker (an idle long poll lasts about a minute)."""
@@ -148,7 +157,7 @@ async def running_worker(
 ) -> AsyncIterator[RunningWorker]:
     """A worker with every workflow and activity, its dependencies built once; ERP calls
     are polled by a worker of their own on the ERP queue, their requests paced."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     try:
         async with open_erp_client(settings) as erp:
             deps = ActivityDeps(
@@ -165,6 +174,7 @@ async def running_worker(
                 activities=build_activities(deps),
                 graceful_shutdown_timeout=timedelta(seconds=10),
                 interceptors=[VerifyUpdates(signing_key(settings)), ActivityLogContext()],
+                **worker_limits(settings),
             )
             erp_worker = Worker(
                 client,

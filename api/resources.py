@@ -30,7 +30,12 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     # No pre-ping: it is a round trip on every checkout (~0.7 ms of CPU per request). A
     # connection the server dropped fails its request instead, which answers 503 and
     # invalidates the pool (api.errors); recycling keeps idle connections from ageing out.
-    engine = create_engine(settings.database_url, pool_pre_ping=False, pool_recycle=1800)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+    )
     try:
         async with open_erp_client(settings) as erp:
             yield Resources(

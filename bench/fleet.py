@@ -1,6 +1,7 @@
 """Benchmark: a supplier's whole fleet reviewed at once, as their Schedules would start it.
 
     .venv/bin/python bench/fleet.py [--customers 1000] [--workers 1,2] [--faults]
+        [--erp-rate N] [--variant NAME:RESTOCK_X=1,RESTOCK_Y=2 ...]
 
 Adds generated customers to an ERP simulator of its own (a process, like `make run`'s):
 90% small (~40 products), 9% medium (~400), 1% large (~4,000); creates them in a PostgreSQL
@@ -17,6 +18,9 @@ and what bound the run (the ERP's rate limit, the cores).
 Baseline, same run: the same reviews' sync + plan (`services.sync.sync_customer`,
 `services.recommend.recommend`) one after another in this process with no Temporal, with
 CPU per review by size; `vs_baseline` is each run's wall time over the baseline's.
+
+`--variant`: after the runs, one more one-worker run per variant with those settings in the
+worker's environment (worker tuning: sticky cache, concurrency, pool size), in "variants".
 
 `--faults`: 5% of ERP requests answered 429 with Retry-After, and a 30 s outage (503) once
 half the reviews are waiting: every review must still get there, none failed, and each
@@ -311,6 +315,7 @@ async def fleet_run(
     tmp: Path,
     *,
     faults: bool,
+    variant: Variant | None = None,
 ) -> dict[str, Any]:
     # A week later in the ERP: every review reads new data and plans anew (a review of the
     # same inputs would reuse the last plan, `services.recommend`).
@@ -318,7 +323,8 @@ async def fleet_run(
     since = datetime.now(UTC).isoformat()
     # A task queue per run: the workers of an earlier run are not counted as sharing the
     # ERP's rate (`worker.share_erp_rate`).
-    settings = settings.model_copy(update={"temporal_task_queue": f"{TASK_QUEUE}-{workers}w"})
+    queue = f"{TASK_QUEUE}-{workers}w" + (f"-{variant.name}" if variant else "")
+    settings = settings.model_copy(update={"temporal_task_queue": queue})
     await admin.delete("/admin/traffic")
     fault_config = {"rate_limit_rate": 0.05, "retry_after_seconds": 1.0} if faults else {}
     await admin.put("/admin/faults", json=fault_config)
@@ -332,7 +338,8 @@ async def fleet_run(
                     {
                         "RESTOCK_ERP_MAX_REQUESTS_PER_SECOND": str(
                             settings.erp_max_requests_per_second
-                        )
+                        ),
+                        **(variant.env if variant else {}),
                     },
                 )
             )
@@ -387,6 +394,7 @@ async def fleet_run(
     done = seen["awaiting_approval"] + seen["nothing_to_order"]
     return {
         "workers": workers,
+        **({"variant": variant.name, "worker_env": variant.env} if variant else {}),
         "reviews": len(members),
         "waiting_for_approval": seen["awaiting_approval"],
         "nothing_to_order": seen["nothing_to_order"],
@@ -464,6 +472,7 @@ async def run(
     faults: bool,
     skip_baseline: bool,
     erp_rate: float | None = None,
+    variants: list[Variant] | None = None,
 ) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="restock-fleet-"))
     async with postgres_database() as url, erp_simulator(tmp) as (erp_url, _sim_pid):
@@ -501,6 +510,14 @@ async def run(
                     await fleet_run(client, settings, admin, members, workers, tmp, faults=faults)
                 )
                 say(f"{workers} worker(s): {runs[-1]['wall_s']} s")
+            tried = []
+            for v in variants or []:
+                tried.append(
+                    await fleet_run(
+                        client, settings, admin, members, 1, tmp, faults=faults, variant=v
+                    )
+                )
+                say(f"variant {v.name}: {tried[-1]['wall_s']} s")
             base = None
             if not skip_baseline:
                 advanced = await admin.post("/admin/clock/advance", json={"days": 7}, timeout=600)
@@ -510,8 +527,8 @@ async def run(
         finally:
             await admin.aclose()
             await env.shutdown()
-    expected = len(worker_counts) + (0 if skip_baseline else 1)
-    for r in runs:
+    expected = len(worker_counts) + len(variants or []) + (0 if skip_baseline else 1)
+    for r in [*runs, *tried]:
         r["bound_by"] = bound_by(r, settings.erp_max_requests_per_second)
         if base is not None:
             r["vs_baseline"] = round(r["wall_s"] / base["wall_s"], 2)
@@ -543,6 +560,7 @@ async def run(
         "the one before, after every customer's first sync",
         "goal": {"wall_s": GOAL_WALL_S, "failed": 0},
         "runs": runs,
+        "variants": tried,
         "baseline": base,
         "recommendation_versions_per_customer": {
             "expected": expected,
@@ -554,6 +572,22 @@ async def run(
         "load_average_1m": round(os.getloadavg()[0], 2),
         "machine_gauge_ms": machine_gauge_ms(),
     }
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One worker run with settings of its own: `name:KEY=VALUE,KEY=VALUE`."""
+
+    name: str
+    env: dict[str, str]
+
+    @classmethod
+    def parse(cls, text: str) -> Variant:
+        name, _, pairs = text.partition(":")
+        env = dict(pair.split("=", 1) for pair in pairs.split(",") if pair)
+        if not name or not all(k.startswith("RESTOCK_") for k in env):
+            raise argparse.ArgumentTypeError(f"--variant NAME:RESTOCK_X=1,...: not {text!r}")
+        return cls(name, env)
 
 
 def main() -> None:
@@ -568,6 +602,14 @@ def main() -> None:
         default=None,
         help="RESTOCK_ERP_MAX_REQUESTS_PER_SECOND for the workers (default: the setting's)",
     )
+    parser.add_argument(
+        "--variant",
+        type=Variant.parse,
+        action="append",
+        default=[],
+        help="after the runs, one worker with these settings, e.g. "
+        "cache100:RESTOCK_WORKER_MAX_CACHED_WORKFLOWS=100 (repeatable)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     counts_ = [int(w) for w in args.workers.split(",")]
@@ -578,6 +620,7 @@ def main() -> None:
             faults=args.faults,
             skip_baseline=args.skip_baseline,
             erp_rate=args.erp_rate,
+            variants=args.variant,
         )
     )
     print(json.dumps(result, indent=2))

@@ -84,6 +84,29 @@ class Settings(BaseSettings):
     erp_max_concurrent_calls: int = Field(
         default=8, ge=1, le=1000, description="ERP calls, and ERP requests, one worker runs at once"
     )
+    worker_max_cached_workflows: int = Field(
+        default=1000,
+        ge=0,
+        le=100_000,
+        description="Workflows a worker keeps in memory between their tasks (Temporal's sticky "
+        "cache; 0: none, every task replays the history)",
+    )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        default=100, ge=2, le=10_000, description="Workflow tasks one worker runs at once"
+    )
+    worker_max_concurrent_activities: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Activities other than ERP calls (planning, the store) one worker runs at once",
+    )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections a process keeps open, and as many more it may open "
+        "while busy (SQLite: not used)",
+    )
     log_format: LogFormat | None = Field(
         default=None,
         description="text or json (JSON lines with request id, customer, workflow and run id); "

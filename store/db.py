@@ -40,13 +40,15 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
+    """`pool_size` connections kept open, and as many more while busy (PostgreSQL; SQLite
+    keeps its own)."""
     ensure_sqlite_dir(url)
     kwargs.setdefault("json_serializer", compact_json)
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if not is_sqlite:
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", pool_size)
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:

@@ -11,14 +11,16 @@ import uuid
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import QueuePool
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Environment, Settings
 from core.temporal import connect
 from store.customers import upsert_customer
-from store.db import unit_of_work
+from store.db import create_engine, unit_of_work
 from worker import erp_limits, running_worker
 from workflows.contract.stack_check import StackCheckInput, StackCheckResult
 from workflows.stack_check import StackCheck
@@ -126,3 +128,47 @@ def test_the_erp_queue_carries_the_rate_limit_and_the_concurrency_cap() -> None:
     }
     unlimited = Settings(env=Environment.TEST, erp_max_requests_per_second=None)
     assert "max_task_queue_activities_per_second" not in erp_limits(unlimited)
+
+
+async def test_the_workflow_queue_takes_its_cache_concurrency_and_pool_from_the_settings(
+    temporal_client: Client,
+    app_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    task_queue: str,
+) -> None:
+    tuned = app_settings.model_copy(
+        update={
+            "worker_max_cached_workflows": 7,
+            "worker_max_concurrent_workflow_tasks": 5,
+            "worker_max_concurrent_activities": 3,
+        }
+    )
+    async with running_worker(tuned, temporal_client, task_queue=task_queue) as running:
+        config = running.worker.config()
+        result = await _run_stack_check(temporal_client, task_queue)
+    assert config["max_cached_workflows"] == 7
+    assert config["max_concurrent_workflow_tasks"] == 5
+    assert config["max_concurrent_activities"] == 3
+    assert result.worker_task_queue == task_queue
+
+
+def test_worker_tuning_settings_are_checked_by_field() -> None:
+    for field, value in [
+        ("worker_max_concurrent_workflow_tasks", 1),  # Temporal needs a sticky and a normal slot
+        ("worker_max_cached_workflows", -1),
+        ("worker_max_concurrent_activities", 0),
+        ("database_pool_size", 0),
+    ]:
+        with pytest.raises(ValidationError) as refused:
+            Settings.model_validate({"env": Environment.TEST, field: value})
+        assert refused.value.errors()[0]["loc"] == (field,)
+
+
+def test_a_postgresql_engine_keeps_the_pool_it_is_given() -> None:
+    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:5432/test", pool_size=3)
+    try:
+        pool = engine.sync_engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.size() == 3 and pool._max_overflow == 3
+    finally:
+        engine.sync_engine.dispose()
