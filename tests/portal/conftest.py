@@ -68,6 +68,11 @@ FAST_POLICY = CyclePolicy(
     track_poll_max=timedelta(seconds=1),
     submit_attempt_timeout=timedelta(seconds=2),
 )
+# How long an action or an `expect` waits for the page to get there: the stack's answers
+# (a re-plan, a cycle's next step) take seconds on a slow, shared machine; a fast one still
+# passes as soon as the page is there. Not a performance limit.
+WAIT_MS = 15_000
+expect.set_options(timeout=WAIT_MS)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
@@ -350,7 +355,7 @@ async def new_context(browser: Browser, live: LiveStack) -> AsyncIterator[Contex
     async def make(**options: Any) -> BrowserContext:
         options = {"viewport": DESKTOP, "base_url": live.base_url, **options}
         context = await browser.new_context(**options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(WAIT_MS)
         context.on("page", watch)
         contexts.append(context)
         return context
