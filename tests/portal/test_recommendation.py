@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -303,8 +304,11 @@ async def test_a_second_approval_from_a_stale_tab_is_refused_on_the_page(
     second = await page.context.new_page()
     # The stale tab's timers are held, so it cannot notice the approval by polling before
     # its own click (the test of that is below): the click must meet the cycle's refusal.
+    # Installed, the page's clock still runs; paused, no poll fires until `run_for` below
+    # (a poll during a slow approval locked the stale tab once, and its click found no button).
     await second.clock.install()
     await second.goto(path)
+    await second.clock.pause_at(int(time.time() * 1000) + 1_000)
     await expect(second.locator("[data-testid=approve]")).to_be_enabled()
     # The stale tab reviews first (nothing decided yet), then the other tab approves.
     await second.locator("[data-testid=approve]").click()
