@@ -54,6 +54,6 @@ class TwilioWhatsApp:
 
 def build_whatsapp(settings: Settings) -> MessageSender | None:
     """The WhatsApp sender when the Twilio account is configured, else None (e-mail only)."""
-    if settings.twilio_account_sid and settings.twilio_auth_token:
+    if settings.whatsapp_configured:
         return TwilioWhatsApp(settings)
     return None

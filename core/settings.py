@@ -343,6 +343,11 @@ class Settings(BaseSettings):
         return self.public_url.rstrip("/")
 
     @property
+    def whatsapp_configured(self) -> bool:
+        """Whether Restock sends WhatsApp messages: a Twilio account and its auth token."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
     def twilio_status_url(self) -> str:
         return self.twilio_status_callback_url or f"{self.portal_url}{TWILIO_STATUS_PATH}"
 

@@ -444,7 +444,7 @@ async def unlock(session: AsyncSession, username: str, *, actor: str) -> int:
 def whatsapp_unreachable(user: User, settings: Settings) -> str | None:
     """Why Restock's WhatsApp messages do not reach `user`, in words; None when they do.
     While it does not, a user who chose WhatsApp only is still e-mailed."""
-    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+    if not settings.whatsapp_configured:
         return "your supplier has not set up WhatsApp"
     if user.phone is None:
         return "no WhatsApp number is on your account: ask your supplier to add it"
