@@ -44,6 +44,7 @@ from workflows.contract.cycle import (
 )
 
 T = TypeVar("T")
+Choice = TypeVar("Choice", ApproveRequest, ProposeRequest)
 CHOICES_OPEN = timedelta(hours=24)  # a list of choices is answered by number within this
 _FIELD_PREFIX = re.compile(r"^[a-z_][a-z0-9_.]*: ")
 
@@ -130,18 +131,9 @@ class Conversation:
     async def _approve(
         self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
     ) -> Answer:
-        chosen = await self._chosen(sender, rec, reading, "Not approved")
-        if isinstance(chosen, Answer):
-            return chosen
-        containers, edits, added = chosen
-        request = ApproveRequest(
-            version=rec.version,
-            containers=containers,
-            edits=edits,
-            added=added,
-            actor=sender.actor,
-            authority=sender.authority,
-        )
+        request = await self._chosen(sender, rec, reading, ApproveRequest, "Not approved")
+        if isinstance(request, Answer):
+            return request
         outcome = await self._decide(sender, names.APPROVE, request, ApproveResult, message_id)
         if isinstance(outcome, Answer):
             if outcome.over_limit:
@@ -157,35 +149,32 @@ class Conversation:
                 "Your approval is sent, but the review did not confirm it in time; reply "
                 "STATUS in a minute to see its orders.",
             )
-        return Answer(_approved(outcome, len(edits)), "approved", rec.version)
+        return Answer(_approved(outcome, len(request.edits)), "approved", rec.version)
 
     async def _propose(
         self, sender: Sender, rec: RecommendationView, reading: Reading, message_id: str
     ) -> Answer:
         """A choice for an approver to decide (above the sender's limit, or for a second
         pair of eyes): the cycle holds it and tells the approvers whose limit covers it."""
-        chosen = await self._chosen(sender, rec, reading, "Not proposed")
-        if isinstance(chosen, Answer):
-            return chosen
-        containers, edits, added = chosen
-        request = ProposeRequest(
-            version=rec.version,
-            containers=containers,
-            edits=edits,
-            added=added,
-            actor=sender.actor,
-            authority=sender.authority,
-        )
+        request = await self._chosen(sender, rec, reading, ProposeRequest, "Not proposed")
+        if isinstance(request, Answer):
+            return request
         outcome = await self._decide(sender, names.PROPOSE, request, CycleState, message_id)
         if isinstance(outcome, Answer):
             return outcome.of(rec.version, "Not proposed", "Your proposal")
         return Answer(_proposed(outcome, rec.version), "proposed", rec.version)
 
     async def _chosen(
-        self, sender: Sender, rec: RecommendationView, reading: Reading, refused_as: str
-    ) -> tuple[list[int] | None, dict[str, int], list[AddedProduct]] | Answer:
-        """The containers a message names with the draft's changes to them, or the answer
-        when it cannot be sent (nothing urgent to name, a draft the containers refuse)."""
+        self,
+        sender: Sender,
+        rec: RecommendationView,
+        reading: Reading,
+        kind: type[Choice],
+        refused_as: str,
+    ) -> Choice | Answer:
+        """The approval or proposal of the containers a message names, with the draft's
+        changes to them, as the sender; or the answer when it cannot be sent (nothing urgent
+        to name, a draft the containers refuse)."""
         containers = _containers(rec, reading)
         if isinstance(containers, Answer):
             return containers
@@ -193,7 +182,14 @@ class Conversation:
             edits, added = await self._drafted(sender, rec, containers)
         except (Conflict, InvalidInput) as refused:
             return Answer(f"{refused_as}: {_plain(refused.detail)}", "refused", rec.version)
-        return containers, edits, added
+        return kind(
+            version=rec.version,
+            containers=containers,
+            edits=edits,
+            added=added,
+            actor=sender.actor,
+            authority=sender.authority,
+        )
 
     async def _drafted(
         self, sender: Sender, rec: RecommendationView, containers: list[int] | None
