@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -282,37 +280,6 @@ async def skip_stack(
     notifier = LogNotifier()
     async with running_worker(settings, client, task_queue=task_queue, notifier=notifier):
         yield CycleStack(client, settings, sessions, task_queue, erp_sim, notifier)
-
-
-# --- figures the fault tests report ---------------------------------------------------------
-
-FIGURES: list[dict[str, Any]] = []
-FIGURES_FILE = Path(__file__).resolve().parents[2] / "test-artifacts" / "fault-figures.json"
-
-
-@pytest.fixture
-def figure(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
-    """`figure(orders=2, requests=[1, 1])`: printed now (`-s`), in the terminal summary of
-    every run, and written to test-artifacts/fault-figures.json."""
-
-    def record(**values: Any) -> dict[str, Any]:
-        row = {"test": request.node.nodeid.split("::", 1)[-1], **values}
-        FIGURES.append(row)
-        print(json.dumps(row, default=str))
-        return row
-
-    return record
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("fault figures")
-    for row in FIGURES:
-        terminalreporter.write_line(json.dumps(row, default=str))
-    FIGURES_FILE.parent.mkdir(exist_ok=True)
-    FIGURES_FILE.write_text(json.dumps(FIGURES, indent=2, default=str) + "\n")
-    terminalreporter.write_line(f"(also in {FIGURES_FILE})")
 
 
 @pytest.fixture(scope="package")
