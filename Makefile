@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 # Tests run in this many processes (pytest-xdist), each with its own Temporal dev server, ERP
 # simulator and databases: one test mostly keeps one core busy, so two use both cores of a
-# small machine. A file's tests stay in one process, the browser tests together (conftest).
+# small machine. A file's tests stay in one process, so its module fixtures start once.
 # TEST_PROCESSES=0 runs them in this process.
 TEST_PROCESSES ?= 2
 
@@ -16,7 +16,7 @@ run: $(STAMP) ## Start the whole product: Temporal, ERP simulator, worker, API +
 	$(BIN)/restock dev
 
 test: $(STAMP) lint ## Lint, type-check and run every test
-	$(BIN)/pytest --numprocesses=$(TEST_PROCESSES) --dist=loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/pytest --numprocesses=$(TEST_PROCESSES) --dist=loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

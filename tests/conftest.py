@@ -54,24 +54,8 @@ TEMPORAL_FIXTURES = frozenset({"temporal_env", "temporal_client", "time_skipping
 SLOW_MODULES = frozenset({"test_dev_stack.py", "test_openapi_fuzz.py"})
 
 
-BROWSER_PACKAGE = "portal"
-
-
-def _xdist_group(item: pytest.Item) -> str:
-    """`make test` runs tests in two processes (pytest-xdist, `--dist loadgroup`). A file's
-    tests stay in one process so its module fixtures start once; the browser tests share one
-    live stack and browser (package fixtures), so they form one group."""
-    if item.path.parent.name == BROWSER_PACKAGE:
-        return BROWSER_PACKAGE
-    return str(item.path)
-
-
-@pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture parameter
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The browser tests are the longest group: first, so the other process takes the rest.
-    items.sort(key=lambda item: _xdist_group(item) != BROWSER_PACKAGE)
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
         needs = set(getattr(item, "fixturenames", ()))
         if needs & SLOW_FIXTURES or item.path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
