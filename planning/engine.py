@@ -19,6 +19,7 @@ from planning.catalog import Catalog
 from planning.classify import NONE, Classification, classify
 from planning.errors import PlanTooLarge, UnpackableProduct
 from planning.explain import build_recommendation
+from planning.first_lots import cancelled_first_lots
 from planning.forecast import ORACLE, Forecast, forecast, measured_error
 from planning.history import (
     BoolArray,
@@ -80,6 +81,7 @@ class PlanResult:
     pulled: IntArray  # cartons pulled forward by top-up
     deferred: IntArray  # cartons of base orders removed with a dropped container
     moq_unmet: BoolArray  # needs stock, but its MOQ does not fit in one container
+    first_lot: BoolArray  # never stocked, last order cancelled: that lot ordered again
     boxes: list[Box]
     last: Decision = field(default_factory=lambda: Decision(Outcome.NONE, {}, None))
     warnings: list[str] = field(default_factory=list)
@@ -150,8 +152,18 @@ def plan(inp: PlanInput) -> Recommendation:
     horizon = horizon_weeks(settings, lead)
     pipeline = pipeline_arrivals(catalog.codes, inp.pipeline, inp.as_of, horizon, lead.weeks)
     warnings = list(pipeline.warnings) + warnings
+    lots = cancelled_first_lots(
+        catalog.codes, [*inp.order_history, *inp.pipeline, *inp.cancelled_orders]
+    )
     result = plan_arrays(
-        inp.as_of, settings, catalog, history, pipeline, warnings=warnings, lead=lead
+        inp.as_of,
+        settings,
+        catalog,
+        history,
+        pipeline,
+        warnings=warnings,
+        lead=lead,
+        first_lots=lots,
     )
     return priced(build_recommendation(result), inp.prices, inp.currency)
 
@@ -166,9 +178,11 @@ def plan_arrays(
     warnings: list[str] | None = None,
     lead: LeadTime | None = None,
     forecast_override: FloatArray | None = None,
+    first_lots: IntArray | None = None,
 ) -> PlanResult:
     """The whole plan on arrays. `forecast_override` (products x horizon) replaces the
-    forecast: the backtest's oracle feeds the true future demand this way."""
+    forecast: the backtest's oracle feeds the true future demand this way. `first_lots`
+    (`first_lots.cancelled_first_lots`) are ordered again for products never stocked."""
     n = len(catalog)
     horizon = pipeline.arrivals.shape[1]
     lead = lead or LeadTime.of_settings(settings)
@@ -182,11 +196,20 @@ def plan_arrays(
 
     q = quantities(settings, catalog, history, pipeline.arrivals, lead, forecast_override)
     fc, proj, tg, urg = q.forecast, q.projection, q.targets, q.urgency
-    eligible, need, stock = q.eligible, q.need, q.stock
+    eligible, need, stock, base_order = q.eligible, q.need, q.stock, q.base_order
+    first_lot = _first_lot(first_lots, catalog, q, pipeline.arrivals)
+    if first_lot.any():
+        assert first_lots is not None
+        wanted = first_lots.astype(np.float64)
+        base_order = np.where(
+            first_lot, round_orders(wanted, catalog.pack, catalog.moq), base_order
+        )
+        need = np.where(first_lot, wanted, need)
+        eligible = eligible | first_lot
     urgent = urg.urgent & eligible
     minimum = catalog.minimum()
-    base = splittable(q.base_order, need, per_container, minimum)
-    moq_unmet = (q.base_order > 0) & (minimum > per_container)
+    base = splittable(base_order, need, per_container, minimum)
+    moq_unmet = (base_order > 0) & (minimum > per_container)
     _check_size(base, catalog, limits)
 
     # Priority: urgent by earliest run-out, then the rest by cover at arrival.
@@ -244,9 +267,30 @@ def plan_arrays(
         pulled=pulled,
         deferred=deferred,
         moq_unmet=moq_unmet,
+        first_lot=first_lot,
         boxes=boxes,
         last=decision,
         warnings=list(warnings or []),
+    )
+
+
+def _first_lot(
+    first_lots: IntArray | None, catalog: Catalog, q: Quantities, arrivals: FloatArray
+) -> BoolArray:
+    """Products to order their cancelled first lot for: active, not snoozed or skipped, no
+    history to forecast from, nothing in stock and nothing on order."""
+    if first_lots is None:
+        return np.zeros(len(catalog), dtype=bool)
+    return np.asarray(
+        (first_lots > 0)
+        & ~q.eligible
+        & catalog.active
+        & ~catalog.snoozed
+        & ~q.skipped
+        & (q.classes.pattern == NONE)
+        & (q.stock <= 0)
+        & (arrivals.sum(axis=1) <= 0),
+        dtype=bool,
     )
 
 

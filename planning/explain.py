@@ -127,7 +127,7 @@ def _statuses(result: PlanResult) -> IntArray:
         ~result.catalog.active,
         result.catalog.snoozed,
         result.skipped,
-        method == NO_FORECAST,
+        (method == NO_FORECAST) & ~result.first_lot,
         result.urgent,
         (result.base_order > 0) | result.moq_unmet,
     ]
@@ -255,6 +255,7 @@ def _product_plans(result: PlanResult, shown: _Shown, status: IntArray) -> list[
         | (result.deferred > 0)
         | (result.forecast.method == SHORT_MEAN)
         | result.moq_unmet
+        | result.first_lot
     )
     for i in np.flatnonzero(noted).tolist():
         notes[i] = _note(result, i, STATUSES[int(status[i])], int(result.deferred[i]))
@@ -398,6 +399,7 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     negative = result.stock_negative[picked].tolist()
     runs_out = u.runs_out[picked].tolist()
     breach = u.first_week[picked].tolist()
+    first_lot = result.first_lot[picked].tolist()
 
     # The paragraph's numbers, formatted a column at a time.
     rate_text = _format_all(rate, "{:,.1f}".format)
@@ -467,6 +469,8 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
             f"{safety_text[k]} - {at} at arrival: need {need_text[k]}.{rounded}{pull}"
             f" Order {qty_text[k]}: {cover_after_text[k]} of cover at arrival.{why}"
         )
+        if first_lot[k]:
+            text = _first_lot_text(need_text[k], qty_text[k], rounded)
         for w in warnings:
             text += f" {w[0].upper()}{w[1:]}."
 
@@ -596,7 +600,17 @@ def _safety_rule(result: PlanResult) -> str:
 _UNCLASSIFIED = (DemandPattern.SHORT_HISTORY, DemandPattern.NO_HISTORY)
 
 
+def _first_lot_text(need: str, ordered: str, rounded: str = "") -> str:
+    return (
+        f"Never stocked and no history to forecast from: its last order, for {need} cartons, "
+        f"was cancelled, so that first lot is ordered again.{rounded} Order {ordered}; its "
+        "shipments and stock counts are its history from then on."
+    )
+
+
 def _note(result: PlanResult, i: int, status: PlanStatus, deferred: int) -> str | None:
+    if result.first_lot[i] and result.order[i] > 0:
+        return _first_lot_text(f"{int(result.need[i]):,}", f"{int(result.order[i]):,}")
     if status is PlanStatus.NO_HISTORY:
         return "No shipment history to forecast from; not ordered automatically."
     if status is PlanStatus.STOCK_UNKNOWN:

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from planning.catalog import Catalog
 from planning.engine import horizon_weeks, plan_arrays
 from planning.errors import PlanTooLarge
+from planning.first_lots import cancelled_first_lots
 from planning.history import FloatArray, History, IntArray, Pipeline
 from planning.leadtime import measured
 from planning.models import PIPELINE_STATUSES, ErpOrder, OrderStatus, Product, Shipment
@@ -157,6 +158,7 @@ def simulate(
         if 0 <= d < hist_days and s.product_code in index:
             shipped[index[s.product_code], d] += s.quantity
 
+    first_lots = cancelled_first_lots(catalog.codes, data.pipeline)
     open_orders: list[_Order] = []
     lead_samples: list[tuple[int, int]] = []  # (delivered day, days from order), day from start
     for o in data.pipeline:
@@ -225,6 +227,7 @@ def simulate(
                     Pipeline(arrivals=arrivals),
                     lead=lead,
                     forecast_override=_oracle(demand_all, d, horizon) if oracle else None,
+                    first_lots=first_lots,
                 )
             except PlanTooLarge:
                 exploded = d // 7

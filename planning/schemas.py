@@ -78,6 +78,11 @@ class PlanInput(BaseModel):
         description="The customer's orders with delivery dates: delivered ones give the "
         "lead time (ordered_on -> delivered_on) and the receipts between snapshots",
     )
+    cancelled_orders: list[ErpOrder] = Field(
+        default_factory=list,
+        description="The customer's cancelled orders: a product never stocked whose last "
+        "order was cancelled gets that first lot again",
+    )
     shipment_corrections: list[ShipmentCorrection] = Field(
         default_factory=list,
         description="Per approved line of ours, the cartons beyond its need (rounding, "

@@ -56,6 +56,7 @@ _PIPELINE_STATUS = {
     OrderStatus.SUBMITTED.value: ErpOrderStatus.APPROVED,
     OrderStatus.IN_TRANSIT.value: ErpOrderStatus.IN_TRANSIT,
     OrderStatus.DELIVERED.value: ErpOrderStatus.DELIVERED,
+    OrderStatus.CANCELLED.value: ErpOrderStatus.CANCELLED,
 }
 # Our own orders' rounding and pull-forward are taken off the shipment history this far back
 # (after a quarter of stock counts the planner reads consumption from them instead).
@@ -106,7 +107,8 @@ async def recommend(
 async def plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInput, str]:
     """What the engine plans from, with its fingerprint: the snapshot's products and
     shipments, open orders as pipeline, the ERP's consumption reports and our stock counts,
-    delivered orders (lead time, receipts) and our orders' shipment corrections."""
+    delivered orders (lead time, receipts), cancelled ones (first lots) and our orders'
+    shipment corrections."""
     if await session.get(Customer, customer_id) is None:
         raise NotFound(f"customer {customer_id} not found")
     snapshot = await snapshots.get_snapshot(session, customer_id)
@@ -122,6 +124,13 @@ async def plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInput
     since = snapshot.as_of - timedelta(weeks=settings.history_weeks)
     delivered = await orders_repo.delivered_orders(session, customer_id, since)
     history = [order for order in map(_as_erp_order, delivered) if order is not None]
+    cancelled = [
+        order
+        for order in map(
+            _as_erp_order, await orders_repo.cancelled_orders(session, customer_id, since)
+        )
+        if order is not None
+    ]
     corrections = await _shipment_corrections(
         session, customer_id, snapshot.as_of - timedelta(weeks=CORRECTION_WEEKS)
     )
@@ -138,6 +147,7 @@ async def plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInput
             for s in consumption.snapshots_of(p.code, p.stock_counts, snapshot.as_of)
         ],
         order_history=history,
+        cancelled_orders=cancelled,
         shipment_corrections=corrections,
         prices=[r for p in products for r in price_rows(p.code, p.prices)],
         currency=profile.currency if (profile := profile_of(snapshot)) else None,
@@ -147,7 +157,7 @@ async def plan_input(session: AsyncSession, customer_id: int) -> tuple[PlanInput
         snapshot.fingerprint,
         snapshot.as_of,
         settings,
-        [*pipeline, *history],
+        [*pipeline, *history, *cancelled],
         corrections,
         inp.snoozed,
     )

@@ -278,6 +278,22 @@ async def delivered_orders(session: AsyncSession, customer_id: int, since: date)
     )
 
 
+async def cancelled_orders(session: AsyncSession, customer_id: int, since: date) -> list[Order]:
+    """Orders cancelled, ordered on or after `since`: a product never stocked whose last order
+    this was gets that first lot again."""
+    return list(
+        await session.scalars(
+            select(Order)
+            .where(
+                Order.customer_id == customer_id,
+                Order.status == OrderStatus.CANCELLED.value,
+                Order.ordered_on >= since,
+            )
+            .order_by(Order.ordered_on, Order.id)
+        )
+    )
+
+
 async def approved_since(session: AsyncSession, customer_id: int, since: date) -> list[Order]:
     """Orders approved here from a recommendation, on or after `since`, not failed or
     cancelled (their shipments are in the history)."""

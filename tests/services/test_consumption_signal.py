@@ -188,3 +188,34 @@ async def test_our_approved_orders_correct_the_shipment_history_and_deliveries_f
     assert correction.ordered_on == version.as_of
     delivered = [o for o in inp.order_history]
     assert delivered and all(o.status == "delivered" and o.delivered_on for o in delivered)
+
+
+async def test_cancelled_orders_reach_the_plan_for_first_lots(
+    sessions: async_sessionmaker[AsyncSession], own_erp_client: ErpClient
+) -> None:
+    """A cancelled order is in the plan's input (a product never stocked whose last order it
+    was gets that lot again), and it changes the input's fingerprint."""
+    customer_id = await _customer(sessions)
+    await sync_customer(sessions, own_erp_client, customer_id)
+    async with sessions() as session:
+        inp, before = await plan_input(session, customer_id)
+    code = inp.products[0].code
+    async with unit_of_work(sessions) as session:
+        await orders_repo.create_order(
+            session,
+            customer_id=customer_id,
+            status=OrderStatus.CANCELLED,
+            source=OrderSource.ERP,
+            ordered_on=inp.as_of - timedelta(days=3),
+            lines=[{"product_code": code, "quantity": 48}],
+            actor="test",
+            erp_order_number="SO-CANCELLED-1",
+        )
+    async with sessions() as session:
+        inp, after = await plan_input(session, customer_id)
+    ours = [o for o in inp.cancelled_orders if o.order_number == "SO-CANCELLED-1"]
+    assert [(o.status, o.lines[0].product_code, o.lines[0].quantity) for o in ours] == [
+        ("cancelled", code, 48)
+    ]
+    assert all(o.status == "cancelled" for o in inp.cancelled_orders)
+    assert after != before
