@@ -27,7 +27,15 @@ from planning.models import (
 )
 from planning.models import OrderStatus as ErpOrderStatus
 from planning.packing import PackItem
-from planning.schemas import Container, Line, PlanInput, PlanStatus, Recommendation, Totals
+from planning.schemas import (
+    Container,
+    Line,
+    PlanInput,
+    PlanStatus,
+    Recommendation,
+    Totals,
+    construct,
+)
 from planning.settings import PlanSettings
 from services import consumption
 from services.customer_settings import plan_settings
@@ -246,8 +254,11 @@ def as_product(row: SnapshotProduct) -> Product:
 
 
 def _shipments(products: Sequence[SnapshotProduct]) -> list[Shipment]:
+    """The stored shipments as models, not validated again (the sync did)."""
     return [
-        Shipment(product_code=p.code, ship_date=date.fromordinal(day), quantity=qty)
+        construct(
+            Shipment, {"product_code": p.code, "ship_date": date.fromordinal(day), "quantity": qty}
+        )
         for p in products
         for day, qty in p.shipments
     ]

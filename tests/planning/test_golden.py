@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from planning import Recommendation, plan
+from planning.models import ConsumptionReport, Shipment, StockSnapshot
 from planning.schemas import (
     Container,
     ContainerLine,
@@ -72,7 +73,20 @@ def test_models_are_as_validation_would_build_them(case: tuple[str, Recommendati
 
 
 @pytest.mark.parametrize(
-    "cls", [Recommendation, ProductPlan, Line, Explanation, Container, ContainerLine, Totals]
+    "cls",
+    [
+        Recommendation,
+        ProductPlan,
+        Line,
+        Explanation,
+        Container,
+        ContainerLine,
+        Totals,
+        # the plan input's rows read back from the store (services.consumption, .recommend)
+        ConsumptionReport,
+        StockSnapshot,
+        Shipment,
+    ],
 )
 def test_construct_is_model_construct_without_the_loop(cls: type[BaseModel]) -> None:
     # `construct` skips exactly what these models do not have.
