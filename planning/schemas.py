@@ -39,7 +39,10 @@ def construct(cls: type[M], values: dict[str, Any], fields_set: Set[str] | None 
 
     For output the engine computed itself, already of the field types: validating ~30,000
     nested models (or `model_construct`, slower still) is a large share of a 10,000-product
-    plan. `values` must hold every field in declaration order and becomes the instance's
+    plan. Also for the plan input's rows read back from the store, validated when the sync
+    stored them (`services.consumption`, `services.recommend`).
+
+    `values` must hold every field in declaration order and becomes the instance's
     `__dict__`; `fields_set` defaults to all of them. The models built this way have no
     validators or `model_post_init` to skip (tests/planning/test_golden.py checks).
     """
