@@ -40,6 +40,8 @@ from planning.models import (
 MIN_COVERED_DAYS = 4
 CORRECTION_SHIP_DAYS = 42  # a correction applies to a shipment at most this long after ordering
 CORRECTION_MAX_WEEKS = 52
+SOLD_OUT_RATE_FACTOR = 2.0
+"""A sold-out interval with no rate to go by is taken to have sold out half-way."""
 
 
 class Source(IntEnum):
@@ -348,25 +350,41 @@ def _uncensored(
     consume: demand may have been higher (lost sales would otherwise lower the forecast,
     the next order, and so on down). Such an interval takes at least the rate of the
     product's nearest interval that did not end empty, the last before it or else the
-    first after it; with neither, what it sold is a floor, and if it sold nothing its
+    first after it.
+
+    A product with no such interval (never in stock from one sync to the next, as a new
+    product's first lots are) has only floors: an interval that sold out sold what it
+    had before some day of it, no day likelier than another, so its rate is taken at the
+    median, twice what it sold (`SOLD_OUT_RATE_FACTOR`). An interval that sold nothing
+    (empty throughout) takes the nearest such rate of the same product; without one its
     figure says nothing (`combine` fills it from the shipments before the snapshots, not
     from our own orders). Returns consumption and the days of such blind intervals."""
-    k = np.arange(used.size)
     ok = same & ~empty & (length > 0)
     rate = np.where(length > 0, used / np.maximum(length, 1.0), 0.0)
-    before = np.maximum.accumulate(np.where(ok, k, -1))
-    after = np.minimum.accumulate(np.where(ok, k, used.size)[::-1])[::-1]
-    b, a = np.maximum(before, 0), np.minimum(after, max(used.size - 1, 0))
-    has_before = (before >= 0) & (row[b] == row)
-    has_after = (after < used.size) & (row[a] == row)
-    source = np.where(has_before, b, a)
-    known = has_before | has_after
     censored = same & empty
+    source, known = _nearest(ok, row)
     fixed = np.maximum(used, rate[source] * length)
-    # Without a known rate, what it did sell is still a floor; selling nothing says nothing.
-    blind = censored & ~known & (used <= 0)
+    sold_out = censored & ~known & (used > 0)
     used = np.where(censored & known, fixed, used)
+    used = np.where(sold_out, used * SOLD_OUT_RATE_FACTOR, used)
+    rate = np.where(length > 0, used / np.maximum(length, 1.0), 0.0)
+    floor, has_floor = _nearest(sold_out, row)
+    blind = censored & ~known & ~sold_out
+    used = np.where(blind & has_floor, rate[floor] * length, used)
+    blind &= ~has_floor
     return np.asarray(used), np.asarray(np.where(blind, length, 0.0))
+
+
+def _nearest(marked: BoolArray, row: IntArray) -> tuple[IntArray, BoolArray]:
+    """Per interval, the nearest marked interval of the same product: the last at or before
+    it, else the first after it; and whether there is one."""
+    k = np.arange(marked.size)
+    before = np.maximum.accumulate(np.where(marked, k, -1))
+    after = np.minimum.accumulate(np.where(marked, k, marked.size)[::-1])[::-1]
+    b, a = np.maximum(before, 0), np.minimum(after, max(marked.size - 1, 0))
+    has_before = (before >= 0) & (row[b] == row)
+    has_after = (after < marked.size) & (row[a] == row)
+    return np.where(has_before, b, a), has_before | has_after
 
 
 def receipts_of(orders: Sequence[ErpOrder]) -> list[tuple[str, date, int]]:

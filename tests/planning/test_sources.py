@@ -203,3 +203,25 @@ def test_the_best_covering_source_wins_per_week() -> None:
     assert history.weekly[0].tolist() == [9, 9, 9, 5, 7, 7]
     assert history.source is not None and history.source.tolist() == [Source.ERP_ACTIVITY]
     assert history.source_weeks is not None and history.source_weeks.tolist() == [2]
+
+
+def test_a_product_never_in_stock_from_sync_to_sync_is_read_at_twice_what_sold_out() -> None:
+    # Product 0 is empty at every sync; 35 cartons landed on day -14 and were gone by day
+    # -7. It sold out some day of that week, none likelier: taken at the median, half-way,
+    # so 70 a week. The empty weeks around it take that rate rather than saying nothing.
+    # Product 1 was empty throughout with nothing delivered: its weeks say nothing.
+    days = np.array([-21, -14, -7, 0])
+    row = np.repeat(np.arange(2, dtype=np.int64), days.size)
+    out = snapshot_arrays(
+        2,
+        3,
+        row,
+        np.tile(days, 2),
+        np.zeros(2 * days.size),
+        np.array([0], dtype=np.int64),
+        np.array([-14], dtype=np.int64),
+        np.array([35.0]),
+    )
+    assert out.source.weekly[0].tolist() == [70.0, 70.0, 70.0]
+    assert out.source.unknown is not None
+    assert out.source.unknown.tolist() == [[False] * 3, [True] * 3]
