@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import from_json, to_json
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -36,8 +36,13 @@ def ensure_sqlite_dir(url: str) -> None:
 
 def compact_json(value: Any) -> str:
     """JSON columns are stored without spaces: smaller rows, and the API splices some of them
-    into responses verbatim (api.recommendation_json)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    into responses verbatim (api.recommendation_json).
+
+    pydantic's JSON (Rust, already installed with pydantic) writes and reads the columns
+    several times faster than the `json` module: every sync and plan reads each product's
+    weekly arrays. Its text is the `json` module's compact text (UTF-8, not escaped), NaN
+    and infinities included; only exponents are written shorter (1e-7 for 1e-07)."""
+    return to_json(value, inf_nan_mode="constants").decode()
 
 
 def create_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
@@ -45,6 +50,7 @@ def create_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngin
     keeps its own)."""
     ensure_sqlite_dir(url)
     kwargs.setdefault("json_serializer", compact_json)
+    kwargs.setdefault("json_deserializer", from_json)
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if not is_sqlite:
         kwargs.setdefault("pool_size", pool_size)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import planning
@@ -222,3 +223,23 @@ def test_the_stored_plan_statuses_are_the_planners_and_unplanned() -> None:
     assert {status.value for status in PlanStatus} == {
         status.value for status in planning.PlanStatus
     } | {"unplanned"}
+
+
+async def test_json_columns_store_compact_utf8_text_and_read_back_the_same_values(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    details = {
+        "note": "Café ☕, 12 cartons",
+        "big": 10**20,
+        "share": 0.1,
+        "tiny": 1e-7,
+        "nested": {"1": [1, 2.5, None, True, -0.0]},
+    }
+    async with unit_of_work(sessions) as session:
+        await audit.append(session, actor="cli", action="x.done", details=details)
+    async with sessions() as session:
+        assert await session.scalar(select(AuditEntry.details)) == details
+        text = await session.scalar(select(cast(AuditEntry.details, String)))
+    assert text is not None and json.loads(text) == details
+    assert '"note":"Café ☕, 12 cartons"' in text  # not escaped to \u sequences
+    assert ", " not in text.replace("Café ☕, 12", "") and ": " not in text
