@@ -359,18 +359,15 @@ def _uncensored(
     (empty throughout) takes the nearest such rate of the same product; without one its
     figure says nothing (`combine` fills it from the shipments before the snapshots, not
     from our own orders). Returns consumption and the days of such blind intervals."""
-    ok = same & ~empty & (length > 0)
     rate = np.where(length > 0, used / np.maximum(length, 1.0), 0.0)
     censored = same & empty
-    source, known = _nearest(ok, row)
-    fixed = np.maximum(used, rate[source] * length)
+    source, known = _nearest(same & ~empty & (length > 0), row)
     sold_out = censored & ~known & (used > 0)
-    used = np.where(censored & known, fixed, used)
-    used = np.where(sold_out, used * SOLD_OUT_RATE_FACTOR, used)
-    rate = np.where(length > 0, used / np.maximum(length, 1.0), 0.0)
     floor, has_floor = _nearest(sold_out, row)
     blind = censored & ~known & ~sold_out
-    used = np.where(blind & has_floor, rate[floor] * length, used)
+    used = np.where(censored & known, np.maximum(used, rate[source] * length), used)
+    used = np.where(sold_out, used * SOLD_OUT_RATE_FACTOR, used)
+    used = np.where(blind & has_floor, SOLD_OUT_RATE_FACTOR * rate[floor] * length, used)
     blind &= ~has_floor
     return np.asarray(used), np.asarray(np.where(blind, length, 0.0))
 
