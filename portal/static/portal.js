@@ -391,8 +391,10 @@ function initRecommendation(root) {
   });
 
   // Another tab or person may decide meanwhile: follow the cycle and lock this page then.
+  // A cycle passing through a sync or plan locks the page only for the while ("passing"):
+  // the version it then waits with still replaces this one. Any other lock is final.
   const following = followCycle(customerId, (status, state) => {
-    if (root.dataset.locked) return;
+    if (root.dataset.locked && root.dataset.locked !== "passing") return;
     const newer = state && state.recommendation && state.recommendation.version !== version;
     if (status === "awaiting_approval" && newer) {
       lockDecision(root, `A new version, v${state.recommendation.version}, replaces this one (the cycle re-planned): reload to see it. Your edits stay with v${version}.`);
@@ -404,6 +406,7 @@ function initRecommendation(root) {
       document.querySelector("[data-testid=decision-note]").append(" ", reload);
     } else if (status !== "awaiting_approval" && status !== "approving") {
       lockDecision(root, `This recommendation is no longer waiting (the cycle is ${label(status)}); reload for the latest.`);
+      root.dataset.locked = "passing";
     }
   });
 }
