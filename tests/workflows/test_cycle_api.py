@@ -100,6 +100,23 @@ async def _listed(api: Api, status: str) -> list[dict[str, Any]]:
     return items
 
 
+async def _current_once_recorded(
+    http: httpx.AsyncClient, path: str, headers: dict[str, str], status: str
+) -> dict[str, Any]:
+    """`GET .../cycles/current` once the stored record says `status` too: the workflow's
+    state moves first and its `record_cycle` activity writes the record just after."""
+    current: dict[str, Any] = {}
+    for _ in range(300):
+        current = (await http.get(path, headers=headers)).json()
+        if (
+            current.get("status") == status
+            and (current.get("record") or {}).get("status") == status
+        ):
+            break
+        await asyncio.sleep(0.1)
+    return current
+
+
 async def test_start_read_and_approve_once_with_an_idempotency_key(
     cycle_stack: CycleStack, api: Api
 ) -> None:
@@ -121,7 +138,9 @@ async def test_start_read_and_approve_once_with_an_idempotency_key(
         assert denied.status_code == 404 and denied.json()["error"] == "not_found"
 
     await cycle_stack.wait_for(api.customer_id, CycleStatus.AWAITING_APPROVAL)
-    current = (await api.http.get(api.url("/cycles/current"), headers=api.buyer)).json()
+    current = await _current_once_recorded(
+        api.http, api.url("/cycles/current"), api.buyer, "awaiting_approval"
+    )
     assert current["open"] is True and current["status"] == "awaiting_approval"
     assert current["temporal_ui_url"] is None  # the Temporal UI is for ops, not customers
     assert first.json()["temporal_ui_url"] is None
@@ -321,17 +340,9 @@ async def test_a_failed_cycle_shows_failed_everywhere_within_seconds_and_ops_are
     started = await api.http.post(f"/api/customers/{lost.id}/cycles", headers=buyer)
     assert started.status_code == 201, started.text
 
-    current: dict[str, Any] = {}
-    for _ in range(300):
-        current = (
-            await api.http.get(f"/api/customers/{lost.id}/cycles/current", headers=buyer)
-        ).json()
-        if (
-            current.get("status") == "failed"
-            and (current.get("record") or {}).get("status") == "failed"
-        ):
-            break
-        await asyncio.sleep(0.1)
+    current = await _current_once_recorded(
+        api.http, f"/api/customers/{lost.id}/cycles/current", buyer, "failed"
+    )
     api_failed_after = time.monotonic() - started_at
     assert current["status"] == "failed", current
     assert current["record"]["status"] == "failed", current
