@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -39,6 +37,7 @@ from planning.schemas import (
 from planning.settings import PlanSettings
 from services import consumption
 from services.customer_settings import plan_settings
+from services.fingerprints import content_fingerprint
 from services.prices import rows_of as price_rows
 from services.profiles import profile_of
 from services.risk import StockFacts, assess
@@ -235,8 +234,7 @@ def _fingerprint(
         "corrections": [c.model_dump(mode="json") for c in corrections],
         **({"snoozed": {c: d.isoformat() for c, d in sorted(snoozed.items())}} if snoozed else {}),
     }
-    encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    return content_fingerprint(content)
 
 
 def as_product(row: SnapshotProduct) -> Product:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -20,6 +18,7 @@ from planning.models import ErpOrder, Product
 from planning.models import OrderStatus as ErpOrderStatus
 from services import consumption, prices
 from services.consumption import Reports, StockCounts
+from services.fingerprints import content_fingerprint
 from services.schemas import SyncResult
 from store import audit, snapshots
 from store import customer_settings as settings_repo
@@ -180,8 +179,7 @@ def snapshot_fingerprint(snapshot: ErpSnapshot) -> str:
     )
     for counts in ("rows_received", "rows_kept"):  # how many weeks this sync read
         content["data_quality"][counts].pop("activity", None)
-    encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    return content_fingerprint(content)
 
 
 def _product_rows(
