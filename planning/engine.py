@@ -10,7 +10,7 @@ bench call `plan_arrays` directly.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -40,6 +40,7 @@ from planning.schemas import PlanInput, Recommendation
 from planning.settings import MissingStockPolicy, PlanSettings, SafetyStockMode
 from planning.sources import (
     DayGrid,
+    Source,
     SourceWeeks,
     activity_source,
     combine,
@@ -140,7 +141,11 @@ def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
                 "deliveries recorded (a delivery missing from the order history, or a stock "
                 "count correction); that consumption was taken as 0"
             )
-    return combine(sources), warnings
+    history = combine(sources)
+    if snaps is not None and snaps.sold_out_floor.any() and history.source is not None:
+        floor = snaps.sold_out_floor & (history.source == Source.SNAPSHOTS)
+        history = replace(history, sold_out_floor=floor)
+    return history, warnings
 
 
 def plan(inp: PlanInput) -> Recommendation:

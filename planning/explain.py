@@ -69,6 +69,10 @@ HISTORY_SOURCES: tuple[HistorySource, ...] = (
     HistorySource.SNAPSHOTS,
     HistorySource.SHIPMENTS,
 )
+SOLD_OUT_FLOOR_WARNING = (
+    "never in stock from one stock count to the next: demand is read as twice what it sold "
+    "before it sold out (it may be more)"
+)
 
 
 def _cover_list(cover: np.ndarray) -> list[float | None]:
@@ -400,6 +404,8 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
     runs_out = u.runs_out[picked].tolist()
     breach = u.first_week[picked].tolist()
     first_lot = result.first_lot[picked].tolist()
+    floor = result.history.sold_out_floor
+    sold_out_floor = [False] * len(picked) if floor is None else floor[picked].tolist()
 
     # The paragraph's numbers, formatted a column at a time.
     rate_text = _format_all(rate, "{:,.1f}".format)
@@ -424,6 +430,8 @@ def _lines(result: PlanResult, shown: _Shown) -> list[Line]:
             warnings.append(f"ERP reported negative stock ({reported[k]:,}); planned as 0")
         if m == "short_history_mean":
             warnings.append(f"only {weeks} weeks of history; forecast is provisional")
+        if sold_out_floor[k]:
+            warnings.append(SOLD_OUT_FLOOR_WARNING)
         reason = (
             _urgency_reason(
                 result.as_of,

@@ -33,6 +33,8 @@ class History:
     first_week: IntArray  # (n,) column of the first non-zero week; T when there is none
     source: IntArray | None = None  # (n,) `sources.Source` of the latest week; None: shipments
     source_weeks: IntArray | None = None  # (n,) weeks back that source reaches
+    sold_out_floor: BoolArray | None = None
+    """(n,) read from stock snapshots at twice what sold out (`sources._uncensored`)."""
 
     def with_source(self, source: IntArray, source_weeks: IntArray) -> History:
         return History(self.weekly, self.first_week, source, source_weeks)

@@ -341,11 +341,12 @@ def activity_arrays(
 class SnapshotConsumption:
     source: SourceWeeks
     rises: int  # intervals where stock rose more than the deliveries explain (clipped to 0)
+    sold_out_floor: BoolArray  # (n,) products read from sold-out floors (`_uncensored`)
 
 
 def _uncensored(
     used: FloatArray, length: FloatArray, same: BoolArray, empty: BoolArray, row: IntArray
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, BoolArray]:
     """Consumption of intervals that ended with the shelf empty is only what there was to
     consume: demand may have been higher (lost sales would otherwise lower the forecast,
     the next order, and so on down). Such an interval takes at least the rate of the
@@ -358,7 +359,8 @@ def _uncensored(
     median, twice what it sold (`SOLD_OUT_RATE_FACTOR`). An interval that sold nothing
     (empty throughout) takes the nearest such rate of the same product; without one its
     figure says nothing (`combine` fills it from the shipments before the snapshots, not
-    from our own orders). Returns consumption and the days of such blind intervals."""
+    from our own orders). Returns consumption, the days of such blind intervals, and which
+    intervals were read from a sold-out floor."""
     rate = np.where(length > 0, used / np.maximum(length, 1.0), 0.0)
     censored = same & empty
     source, known = _nearest(same & ~empty & (length > 0), row)
@@ -368,8 +370,9 @@ def _uncensored(
     used = np.where(censored & known, np.maximum(used, rate[source] * length), used)
     used = np.where(sold_out, used * SOLD_OUT_RATE_FACTOR, used)
     used = np.where(blind & has_floor, SOLD_OUT_RATE_FACTOR * rate[floor] * length, used)
+    floored = sold_out | (blind & has_floor)
     blind &= ~has_floor
-    return np.asarray(used), np.asarray(np.where(blind, length, 0.0))
+    return np.asarray(used), np.asarray(np.where(blind, length, 0.0)), np.asarray(floored)
 
 
 def _nearest(marked: BoolArray, row: IntArray) -> tuple[IntArray, BoolArray]:
@@ -452,7 +455,8 @@ def snapshot_arrays(
     key, row, day, stock = uniq, row[order], day[order], stock[order]
     if key.size < 2:
         empty = np.zeros((n, n_weeks))
-        return SnapshotConsumption(SourceWeeks(Source.SNAPSHOTS, empty, empty > 0), 0)
+        none = np.zeros(n, dtype=bool)
+        return SnapshotConsumption(SourceWeeks(Source.SNAPSHOTS, empty, empty > 0), 0, none)
     same = row[1:] == row[:-1]
     # Receipts per interval [day_k, day_k+1): differences of a running total.
     r_ok = r_row >= 0
@@ -474,9 +478,11 @@ def snapshot_arrays(
     selling = np.where(delivered_in, key[1:] - delivery, 0).astype(np.float64)
     used = np.where(delivered_in, used * length / np.maximum(selling, 1.0), used)
     ended_empty = stock[1:] <= 0.5
-    used, blind = _uncensored(
+    used, blind, floored = _uncensored(
         used, length, same, ended_empty | (empty_start & ~delivered_in), row[:-1]
     )
+    sold_out_floor = np.zeros(n, dtype=bool)
+    sold_out_floor[row[:-1][floored & (day[1:] > first)]] = True
     # Running totals of consumption and covered days at each snapshot; flat between
     # products, so interpolating at week boundaries and differencing gives per-week sums.
     f = np.concatenate([[0.0], np.cumsum(used)])
@@ -492,4 +498,4 @@ def snapshot_arrays(
     weekly = np.where(covered, total * 7 / np.maximum(days, 1e-9), 0.0)
     unknown = covered & (blind_days * 2 > days)
     source = SourceWeeks(Source.SNAPSHOTS, weekly, covered, unknown)
-    return SnapshotConsumption(source, rises)
+    return SnapshotConsumption(source, rises, sold_out_floor)

@@ -141,6 +141,7 @@ def test_an_interval_that_ended_empty_takes_the_rate_before_it() -> None:
     out = snapshot_arrays(1, 2, row, day, stock, none, none, np.zeros(0))
     assert out.source.weekly[0].tolist() == [100.0, 100.0]
     assert out.rises == 0
+    assert out.sold_out_floor.tolist() == [False]  # a known rate, not a floor
 
 
 def test_stock_that_rose_without_a_delivery_is_counted_and_taken_as_zero() -> None:
@@ -225,3 +226,35 @@ def test_a_product_never_in_stock_from_sync_to_sync_is_read_at_twice_what_sold_o
     assert out.source.weekly[0].tolist() == [70.0, 70.0, 70.0]
     assert out.source.unknown is not None
     assert out.source.unknown.tolist() == [[False] * 3, [True] * 3]
+    assert out.sold_out_floor.tolist() == [True, False]
+
+
+def test_a_line_read_from_sold_out_floors_says_so_and_a_line_that_kept_stock_does_not() -> None:
+    # A: empty at every weekly sync; 35 cartons landed on day -20 and were gone by day -14.
+    # B: in stock throughout, 50 a week.
+    snaps = [
+        StockSnapshot(product_code=code, taken_on=AS_OF - timedelta(days=d), stock_on_hand=s)
+        for d in (28, 21, 14, 7)
+        for code, s in (("A", 0), ("B", 100 + 50 * d // 7))
+    ]
+    delivered = ErpOrder(
+        order_number="O-1",
+        status=OrderStatus.DELIVERED,
+        ordered_on=AS_OF - timedelta(days=60),
+        delivered_on=AS_OF - timedelta(days=20),
+        lines=[OrderLine(product_code="A", quantity=35)],
+    )
+    inp = plan_input(
+        [product("A", stock_on_hand=0), product("B", stock_on_hand=100)],
+        weekly_shipments("A", [35] * 20) + weekly_shipments("B", [50] * 20),
+        **SETTINGS,
+    ).model_copy(update={"snapshots": snaps, "order_history": [delivered]})
+    rec = plan(inp)
+    lines = {line.product_code: line for line in rec.lines}
+    a, b = lines["A"].explanation, lines["B"].explanation
+    assert a is not None and b is not None
+    assert a.history_source is HistorySource.SNAPSHOTS
+    assert any("twice what it sold before it sold out" in w for w in a.warnings)
+    assert "Never in stock from one stock count to the next" in a.text
+    assert b.history_source is HistorySource.SNAPSHOTS
+    assert not any("sold out" in w for w in b.warnings)
