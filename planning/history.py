@@ -9,7 +9,7 @@ orders, a few hundred, in a plain loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from itertools import repeat
 from operator import attrgetter
@@ -37,7 +37,7 @@ class History:
     """(n,) read from stock snapshots at twice what sold out (`sources._uncensored`)."""
 
     def with_source(self, source: IntArray, source_weeks: IntArray) -> History:
-        return History(self.weekly, self.first_week, source, source_weeks)
+        return replace(self, source=source, source_weeks=source_weeks)
 
     @property
     def n_weeks(self) -> int:
