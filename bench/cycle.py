@@ -19,8 +19,10 @@ process clock).
   cycles' closing steps and their shipments then share the worker and the dev server
   (`back_to_back`).
 
-The floor, measured in the same run: one bare Update round trip on a trivial workflow plus one
-bare ERP submission through `ErpClient` (medians of repeated calls). `ratio` = latency / floor.
+The floor, measured in the same run and under the same load: one bare Update round trip on a
+trivial workflow plus one bare ERP submission through `ErpClient`, sampled at the end of the
+pause after each quiet approval, just before the next (medians of the samples). `ratio` =
+latency / floor.
 Goal: approve → order p99 under 500 ms and within 3x of the floor. Prints JSON.
 """
 
@@ -43,7 +45,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.engine import make_url
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -74,7 +76,6 @@ from workflows.contract.cycle import FINAL_STATUSES, ApproveRequest, CycleStatus
 API_KEY, ADMIN_KEY = "bench-erp-key", "bench-erp-admin-key"
 TASK_QUEUE = "bench-cycle"
 GOAL_P99_MS, GOAL_RATIO = 500.0, 3.0
-FLOOR_REPS = 30
 
 
 def pct(values: list[float], q: float) -> float:
@@ -189,33 +190,62 @@ async def approve_and_wait(
     return Approval(max(container_ms), container_ms, answer_ms, len(keys))
 
 
-async def floor(client: Client, erp: ErpClient, erp_code: str, line: OrderLine) -> dict[str, Any]:
-    """One bare Update round trip, and one bare ERP submission: medians of FLOOR_REPS each."""
-    async with Worker(client, task_queue=f"{TASK_QUEUE}-floor", workflows=[BenchFloor]):
+class FloorProbe:
+    """The floor, sampled where the approvals are measured: one bare Update round trip on a
+    trivial workflow and one bare ERP submission through `ErpClient`, taken at the end of
+    the pause after each quiet approval, just before the next (so under the same open
+    cycles, dev server and think time), and reported as the medians of the samples."""
+
+    def __init__(
+        self,
+        handle: WorkflowHandle[BenchFloor, None],
+        erp: ErpClient,
+        erp_code: str,
+        line: OrderLine,
+    ) -> None:
+        self._handle, self._erp, self._erp_code, self._line = handle, erp, erp_code, line
+        self.updates: list[float] = []
+        self.submits: list[float] = []
+
+    @classmethod
+    async def start(
+        cls, client: Client, erp: ErpClient, erp_code: str, line: OrderLine
+    ) -> FloorProbe:
+        """Start the trivial workflow (a worker must serve `TASK_QUEUE`-floor) and warm up:
+        the first task builds the sandbox, the first submission opens the connection."""
         handle = await client.start_workflow(
             BenchFloor.run, id=f"bench-floor-{uuid.uuid4().hex}", task_queue=f"{TASK_QUEUE}-floor"
         )
-        await handle.execute_update(BenchFloor.ping, 0)  # warm: the first task builds the sandbox
-        updates = []
-        for i in range(FLOOR_REPS):
-            t0 = time.perf_counter()
-            await handle.execute_update(BenchFloor.ping, i)
-            updates.append((time.perf_counter() - t0) * 1000)
-        await handle.signal(BenchFloor.finish)
-        await handle.result()
-    submits = []
-    for _ in range(FLOOR_REPS):
-        key = f"bench-floor-{uuid.uuid4().hex}"
-        submission = OrderSubmission(lines=[line], reference=key)
+        probe = cls(handle, erp, erp_code, line)
+        await handle.execute_update(BenchFloor.ping, 0)
+        await probe._submit()
+        return probe
+
+    async def sample(self) -> None:
         t0 = time.perf_counter()
-        await erp.submit_order(erp_code, submission, key)
-        submits.append((time.perf_counter() - t0) * 1000)
-    update_ms, submit_ms = statistics.median(updates), statistics.median(submits)
-    return {
-        "update_round_trip_ms": round(update_ms, 1),
-        "erp_submission_ms": round(submit_ms, 1),
-        "floor_ms": round(update_ms + submit_ms, 1),
-    }
+        await self._handle.execute_update(BenchFloor.ping, len(self.updates) + 1)
+        self.updates.append((time.perf_counter() - t0) * 1000)
+        self.submits.append(await self._submit())
+
+    async def finish(self) -> None:
+        await self._handle.signal(BenchFloor.finish)
+        await self._handle.result()
+
+    async def _submit(self) -> float:
+        key = f"bench-floor-{uuid.uuid4().hex}"
+        submission = OrderSubmission(lines=[self._line], reference=key)
+        t0 = time.perf_counter()
+        await self._erp.submit_order(self._erp_code, submission, key)
+        return (time.perf_counter() - t0) * 1000
+
+    def result(self) -> dict[str, Any]:
+        update_ms, submit_ms = statistics.median(self.updates), statistics.median(self.submits)
+        return {
+            "samples": len(self.updates),
+            "update_round_trip_ms": round(update_ms, 1),
+            "erp_submission_ms": round(submit_ms, 1),
+            "floor_ms": round(update_ms + submit_ms, 1),
+        }
 
 
 async def run(
@@ -304,24 +334,27 @@ async def _run(
                     f"({nothing_to_order} found nothing to order); {n + 2} needed"
                 )
 
-            quiet: list[Approval] = []
-            for i, cycle in enumerate(cycles[: n + 1]):
-                approval = await approve_and_wait(client, admin, *cycle)
-                if i:  # the first is a warm-up, as the floor's
-                    quiet.append(approval)
-                await wait_status(client, cycle[0], CycleStatus.SUBMITTED)
-                await asyncio.sleep(think_time)
-            busy = [await approve_and_wait(client, admin, *cycle) for cycle in cycles[n + 1 :]]
-
             rec = cycles[-1][2].recommendation
-            assert rec is not None
+            assert rec is not None and rec.containers
             line = rec.containers[0].lines[0]  # a line the ERP takes, of the last customer
-            base = await floor(
-                client,
-                erp,
-                cycles[-1][1],
-                OrderLine(product_code=line.product_code, quantity=line.quantity),
-            )
+            quiet: list[Approval] = []
+            async with Worker(client, task_queue=f"{TASK_QUEUE}-floor", workflows=[BenchFloor]):
+                probe = await FloorProbe.start(
+                    client,
+                    erp,
+                    cycles[-1][1],
+                    OrderLine(product_code=line.product_code, quantity=line.quantity),
+                )
+                for i, cycle in enumerate(cycles[: n + 1]):
+                    approval = await approve_and_wait(client, admin, *cycle)
+                    if i:  # the first is a warm-up, as the floor's
+                        quiet.append(approval)
+                    await wait_status(client, cycle[0], CycleStatus.SUBMITTED)
+                    await asyncio.sleep(think_time)
+                    await probe.sample()
+                await probe.finish()
+            base = probe.result()
+            busy = [await approve_and_wait(client, admin, *cycle) for cycle in cycles[n + 1 :]]
     finally:
         await http.aclose()
         await admin.aclose()
