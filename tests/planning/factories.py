@@ -49,6 +49,19 @@ def order(
     )
 
 
+def delivered(
+    code: str, quantity: int, *, ordered_days_ago: int, delivered_days_ago: int, number: str
+) -> ErpOrder:
+    """A delivered order of one line: a lead-time sample and a receipt between snapshots."""
+    return ErpOrder(
+        order_number=number,
+        status=OrderStatus.DELIVERED,
+        ordered_on=AS_OF - timedelta(days=ordered_days_ago),
+        delivered_on=AS_OF - timedelta(days=delivered_days_ago),
+        lines=[OrderLine(product_code=code, quantity=quantity)],
+    )
+
+
 def plan_input(
     products: list[Product],
     shipments: list[Shipment] | None = None,

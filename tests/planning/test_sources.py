@@ -12,9 +12,6 @@ from planning import plan
 from planning.history import History, weekly_history
 from planning.models import (
     ConsumptionReport,
-    ErpOrder,
-    OrderLine,
-    OrderStatus,
     ShipmentCorrection,
     StockSnapshot,
 )
@@ -30,7 +27,7 @@ from planning.sources import (
     snapshot_arrays,
     spread_orders,
 )
-from tests.planning.factories import AS_OF, plan_input, product, weekly_shipments
+from tests.planning.factories import AS_OF, delivered, plan_input, product, weekly_shipments
 
 SETTINGS = {
     "forecast_method": "trailing_average",
@@ -97,16 +94,10 @@ def test_consumption_between_snapshots_is_stock_before_plus_deliveries_minus_sto
         StockSnapshot(product_code="A", taken_on=AS_OF - timedelta(days=d), stock_on_hand=s)
         for d, s in ((42, 500), (28, 300), (14, 400))
     ]
-    delivered = ErpOrder(
-        order_number="O-9",
-        status=OrderStatus.DELIVERED,
-        ordered_on=AS_OF - timedelta(days=80),
-        delivered_on=AS_OF - timedelta(days=20),
-        lines=[OrderLine(product_code="A", quantity=400)],
-    )
+    received = delivered("A", 400, ordered_days_ago=80, delivered_days_ago=20, number="O-9")
     inp = plan_input(
         [product("A", stock_on_hand=260)], weekly_shipments("A", [500] * 20), **SETTINGS
-    ).model_copy(update={"snapshots": snaps, "order_history": [delivered]})
+    ).model_copy(update={"snapshots": snaps, "order_history": [received]})
     rec = plan(inp)
     p = rec.products[0]
     assert p.history_source is HistorySource.SNAPSHOTS
@@ -237,18 +228,12 @@ def test_a_line_read_from_sold_out_floors_says_so_and_a_line_that_kept_stock_doe
         for d in (28, 21, 14, 7)
         for code, s in (("A", 0), ("B", 100 + 50 * d // 7))
     ]
-    delivered = ErpOrder(
-        order_number="O-1",
-        status=OrderStatus.DELIVERED,
-        ordered_on=AS_OF - timedelta(days=60),
-        delivered_on=AS_OF - timedelta(days=20),
-        lines=[OrderLine(product_code="A", quantity=35)],
-    )
+    received = delivered("A", 35, ordered_days_ago=60, delivered_days_ago=20, number="O-1")
     inp = plan_input(
         [product("A", stock_on_hand=0), product("B", stock_on_hand=100)],
         weekly_shipments("A", [35] * 20) + weekly_shipments("B", [50] * 20),
         **SETTINGS,
-    ).model_copy(update={"snapshots": snaps, "order_history": [delivered]})
+    ).model_copy(update={"snapshots": snaps, "order_history": [received]})
     rec = plan(inp)
     lines = {line.product_code: line for line in rec.lines}
     a, b = lines["A"].explanation, lines["B"].explanation
