@@ -23,12 +23,19 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from hypothesis import settings as hypothesis_settings
+
 from core.settings import Environment, Settings
 from core.temporal import SEARCH_ATTRIBUTES, temporal_cli_path, temporal_test_server_path
 from core.update_signing import SignUpdates, signing_key
 from store.base import Base
 from store.db import create_engine, create_session_factory
 from store.migrate import upgrade_async
+
+# No wall-clock limit on a property test: hypothesis's default 200 ms per example failed
+# CI on a slow machine (a packing example took 240-270 ms there).
+hypothesis_settings.register_profile("restock", deadline=None)
+hypothesis_settings.load_profile("restock")
 
 pytest_plugins = ["tests.plugins.erp_sim", "tests.plugins.spans", "tests.plugins.figures"]
 
