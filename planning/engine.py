@@ -45,6 +45,7 @@ from planning.sources import (
     activity_source,
     combine,
     corrections_matrix,
+    first_covered,
     shipment_source,
     snapshot_source,
 )
@@ -125,8 +126,6 @@ def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
         if inp.shipment_corrections
         else None
     )
-    better = bool(inp.consumption or inp.snapshots)
-    sources.append(shipment_source(shipped, adjust, spread=better))
     activity = activity_source(catalog.codes, inp.consumption, grid)
     if activity is not None:
         sources.append(activity)
@@ -135,12 +134,15 @@ def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
     )
     if snaps is not None:
         sources.append(snaps.source)
-        if snaps.rises:
-            warnings.append(
-                f"{snaps.rises:,} times stock rose between two syncs by more than the "
-                "deliveries recorded (a delivery missing from the order history, or a stock "
-                "count correction); that consumption was taken as 0"
-            )
+    better = bool(inp.consumption or inp.snapshots)
+    begins = first_covered(sources, len(catalog), grid.n_weeks) if sources else None
+    sources.append(shipment_source(shipped, adjust, spread=better, better_from=begins))
+    if snaps is not None and snaps.rises:
+        warnings.append(
+            f"{snaps.rises:,} times stock rose between two syncs by more than the "
+            "deliveries recorded (a delivery missing from the order history, or a stock "
+            "count correction); that consumption was taken as 0"
+        )
     history = combine(sources)
     if snaps is not None and snaps.sold_out_floor.any() and history.source is not None:
         floor = snaps.sold_out_floor & (history.source == Source.SNAPSHOTS)

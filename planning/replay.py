@@ -40,6 +40,7 @@ from planning.sources import (
     Source,
     SourceWeeks,
     combine,
+    first_covered,
     moved_excess,
     shipment_source,
     snapshot_arrays,
@@ -317,19 +318,22 @@ def _history(
         over = np.concatenate([e[2] for e in shipped_now])
         rate = np.concatenate([e[3] for e in shipped_now])
         corrections = moved_excess(n, n_weeks, rows, cols, over, rate)
-    alone = mode == "shipments_only" or (consumed is None and len(snap_days) < 2)
-    ships = shipment_source(History.from_weekly(weekly(shipped)), corrections, spread=not alone)
+    better: SourceWeeks | None = None
     if consumed is not None:
-        reported = SourceWeeks(Source.ERP_ACTIVITY, weekly(consumed), np.ones((n, n_weeks), bool))
-        return combine([ships, reported])
-    if mode == "shipments_only" or len(snap_days) < 2:
-        return combine([ships])
-    k = len(snap_days)
-    rows = np.tile(np.arange(n, dtype=np.int64), k)
-    day = np.repeat(np.array(snap_days, dtype=np.int64) - d, n)
-    stock = np.concatenate(snap_stock)
-    r_row, r_day = np.nonzero(received[:, :d])
-    consumption = snapshot_arrays(
-        n, n_weeks, rows, day, stock, r_row.astype(np.int64), r_day - d, received[r_row, r_day]
+        better = SourceWeeks(Source.ERP_ACTIVITY, weekly(consumed), np.ones((n, n_weeks), bool))
+    elif mode == "shipments" and len(snap_days) >= 2:
+        k = len(snap_days)
+        rows = np.tile(np.arange(n, dtype=np.int64), k)
+        day = np.repeat(np.array(snap_days, dtype=np.int64) - d, n)
+        stock = np.concatenate(snap_stock)
+        r_row, r_day = np.nonzero(received[:, :d])
+        better = snapshot_arrays(
+            n, n_weeks, rows, day, stock, r_row.astype(np.int64), r_day - d, received[r_row, r_day]
+        ).source
+    ships = shipment_source(
+        History.from_weekly(weekly(shipped)),
+        corrections,
+        spread=better is not None,
+        better_from=None if better is None else first_covered([better], n, n_weeks),
     )
-    return combine([ships, consumption.source])
+    return combine([ships] if better is None else [ships, better])

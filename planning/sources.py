@@ -120,6 +120,15 @@ def combine(sources: Sequence[SourceWeeks], min_weeks: int = 13) -> History:
     return History.from_weekly(weekly).with_source(latest.astype(np.int64), run)
 
 
+def first_covered(sources: Sequence[SourceWeeks], n: int, n_weeks: int) -> IntArray:
+    """Per product, the first week any of `sources` covers (`n_weeks` where none does)."""
+    first = np.full(n, n_weeks, dtype=np.int64)
+    for src in sources:
+        covers = src.covered.any(axis=1)
+        first = np.where(covers, np.minimum(first, src.covered.argmax(axis=1)), first)
+    return first
+
+
 LEVEL_WEEKS = 8
 
 
@@ -213,12 +222,19 @@ MAX_SPREAD_WEEKS = 26  # a shipment covers at most half a year
 MAX_LAST_SPREAD_WEEKS = 13  # the latest shipment (its next one unknown), at most a quarter
 
 
-def spread_orders(weekly: FloatArray) -> FloatArray:
+def spread_orders(weekly: FloatArray, better_from: IntArray | None = None) -> FloatArray:
     """Each week's shipment spread evenly over the weeks until the product's next one (the
     latest over the product's mean gap, or until now if that is at most twice as long; a
     lone one until now), at most MAX_SPREAD_WEEKS:
     a shipment is an order, which covers the consumption until the next order, not a week's
-    demand. Totals are kept, except what the last shipments cover beyond the window."""
+    demand. Totals are kept, except what the last shipments cover beyond the window.
+
+    `better_from` (n,): the week a better source (stock snapshots, the ERP's reports)
+    begins per product. The last shipment before it covers at least the product's mean
+    gap: an order that ships sooner after the snapshots began would cut its weeks short
+    and read as consumed before the first snapshot the stock that snapshot still counts
+    (264 cartons, 8 weeks of a product's demand, read as 88 a week for the 2 weeks before
+    it when the next order shipped a week after)."""
     n, t = weekly.shape
     flat = weekly.ravel()
     at = np.flatnonzero(flat > 0)  # row-major: by product, then week
@@ -248,6 +264,11 @@ def spread_orders(weekly: FloatArray) -> FloatArray:
         np.minimum(t - last, MAX_LAST_SPREAD_WEEKS),
     )
     gap[last_of_row] = latest_gap[rows[last_of_row]]
+    if better_from is not None:
+        begins = better_from[rows]
+        next_col = np.where(last_of_row, t, np.roll(cols, -1))
+        boundary = (cols < begins) & (next_col >= begins)
+        gap[boundary] = np.maximum(gap[boundary], mean_gap[rows[boundary]])
     gap = np.clip(gap, 1, MAX_SPREAD_WEEKS)
     # Most shipments cover the one week they are in (weekly orders): only the others spread.
     out = np.zeros(n * t)
@@ -268,6 +289,7 @@ def shipment_source(
     corrections: tuple[FloatArray, FloatArray] | None = None,
     *,
     spread: bool = True,
+    better_from: IntArray | None = None,
 ) -> SourceWeeks:
     """Shipments as a source covering every week, spread over the weeks each covers (with
     `spread`); with `corrections` (removed, added), our excess is taken off (before the
@@ -277,12 +299,15 @@ def shipment_source(
     customer's own orders from before. Alone, they include ours, and spreading our orders
     into smooth-looking weeks lets the forecast chase them faster (a closed loop that runs
     away in the backtest); read as they are, the loop over-orders about 2x but settles.
+
+    `better_from` (n,): the week a better source begins per product (`first_covered`;
+    see `spread_orders`).
     """
     weekly = history.weekly
     if corrections is not None:
         weekly = np.maximum(weekly - corrections[0], 0.0)
     if spread:
-        weekly = spread_orders(weekly)
+        weekly = spread_orders(weekly, better_from)
     if corrections is not None:
         weekly = weekly + corrections[1]
     return SourceWeeks(Source.SHIPMENTS, weekly, np.ones(weekly.shape, dtype=bool))

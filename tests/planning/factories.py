@@ -1,4 +1,5 @@
-"""Small builders for planning tests: products, weekly shipment histories, pipeline orders."""
+"""Small builders for planning tests: products, weekly shipment and consumption histories,
+pipeline orders."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from planning.models import ErpOrder, OrderLine, OrderStatus, Product, Shipment
+from planning.models import (
+    ConsumptionReport,
+    ErpOrder,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Shipment,
+)
 from planning.schemas import PlanInput
 from planning.settings import PlanSettings
 
@@ -30,6 +38,22 @@ def weekly_shipments(code: str, quantities: Sequence[float], as_of: date = AS_OF
         )
         for k, q in enumerate(quantities)
         if q > 0
+    ]
+
+
+def weekly_consumption(
+    code: str, quantities: Sequence[int], shift_days: int = 0
+) -> list[ConsumptionReport]:
+    """The ERP's weekly consumption reports, oldest first; the last covers the week before
+    `AS_OF` (each `shift_days` later)."""
+    n = len(quantities)
+    return [
+        ConsumptionReport(
+            product_code=code,
+            week_start=AS_OF - timedelta(days=7 * (n - k) - shift_days),
+            quantity=q,
+        )
+        for k, q in enumerate(quantities)
     ]
 
 

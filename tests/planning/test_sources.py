@@ -10,11 +10,7 @@ import pytest
 
 from planning import plan
 from planning.history import History, weekly_history
-from planning.models import (
-    ConsumptionReport,
-    ShipmentCorrection,
-    StockSnapshot,
-)
+from planning.models import ShipmentCorrection, StockSnapshot
 from planning.schemas import HistorySource
 from planning.sources import (
     DayGrid,
@@ -27,7 +23,14 @@ from planning.sources import (
     snapshot_arrays,
     spread_orders,
 )
-from tests.planning.factories import AS_OF, delivered, plan_input, product, weekly_shipments
+from tests.planning.factories import (
+    AS_OF,
+    delivered,
+    plan_input,
+    product,
+    weekly_consumption,
+    weekly_shipments,
+)
 
 SETTINGS = {
     "forecast_method": "trailing_average",
@@ -37,18 +40,6 @@ SETTINGS = {
 }
 
 
-def _reports(code: str, quantities: list[int], shift_days: int = 0) -> list[ConsumptionReport]:
-    n = len(quantities)
-    return [
-        ConsumptionReport(
-            product_code=code,
-            week_start=AS_OF - timedelta(days=7 * (n - k) - shift_days),
-            quantity=q,
-        )
-        for k, q in enumerate(quantities)
-    ]
-
-
 def test_erp_consumption_reports_are_the_history_and_the_explanation_says_so() -> None:
     # Shipments say 300 a week (our own orders), the ERP reports 100 consumed: the plan
     # reads the reports.
@@ -56,7 +47,7 @@ def test_erp_consumption_reports_are_the_history_and_the_explanation_says_so() -
         [product("A", stock_on_hand=0)],
         weekly_shipments("A", [300] * 20),
         **SETTINGS,
-    ).model_copy(update={"consumption": _reports("A", [100] * 20)})
+    ).model_copy(update={"consumption": weekly_consumption("A", [100] * 20)})
     rec = plan(inp)
     (line,) = rec.lines
     e = line.explanation
@@ -70,7 +61,7 @@ def test_erp_consumption_reports_are_the_history_and_the_explanation_says_so() -
 def test_a_week_the_erp_reports_counts_for_every_product() -> None:
     # B is never in the reports: in the weeks the ERP reports it consumed nothing.
     grid = DayGrid(AS_OF, 10)
-    src = activity_source(["A", "B"], _reports("A", [70] * 4), grid)
+    src = activity_source(["A", "B"], weekly_consumption("A", [70] * 4), grid)
     assert src is not None
     assert src.covered[:, -4:].all() and not src.covered[:, :-4].any()
     assert src.weekly[0, -4:].tolist() == [70] * 4 and src.weekly[1].sum() == 0
@@ -81,10 +72,24 @@ def test_reports_on_other_weekdays_are_split_over_the_weeks_they_cover() -> None
     # next. The newest report is not complete before as_of: left out. Column 2 gets 4 days
     # (scaled to a week: 70), column 5 only 3, too few to count as reported.
     grid = DayGrid(AS_OF, 6)
-    src = activity_source(["A"], _reports("A", [70] * 4, shift_days=3), grid)
+    src = activity_source(["A"], weekly_consumption("A", [70] * 4, shift_days=3), grid)
     assert src is not None
     assert src.weekly[0].round(6).tolist() == [0, 0, 70, 70, 70, 0]
     assert src.covered[0].tolist() == [False, False, True, True, True, False]
+
+
+def test_the_last_order_before_the_snapshots_covers_at_least_the_usual_gap() -> None:
+    # Orders of 60 every 4 weeks; the one in week 8 is followed 2 weeks later, after the
+    # snapshots began (week 9), by another. Cut short at it, week 8 would read 30 (stock the
+    # first snapshot still counts); it covers the usual gap instead: 60 / 3 (10 weeks / 3).
+    weekly = np.zeros((1, 12))
+    weekly[0, [0, 4, 8, 10]] = 60
+    assert spread_orders(weekly)[0, 8] == 30
+    spread = spread_orders(weekly, np.array([9]))
+    assert spread[0, 8] == pytest.approx(20) and spread[0, :8].tolist() == [15] * 8
+    # A weekly order is its week's consumption either way.
+    weekly = np.full((1, 6), 500.0)
+    assert spread_orders(weekly, np.array([3])).tolist() == weekly.tolist()
 
 
 def test_consumption_between_snapshots_is_stock_before_plus_deliveries_minus_stock_after() -> None:
