@@ -47,6 +47,7 @@ from planning.sources import (
     corrections_matrix,
     first_covered,
     shipment_source,
+    shipments_only,
     snapshot_source,
 )
 
@@ -241,6 +242,7 @@ def plan_arrays(
         arrivals=pipeline.arrivals,
         limits=limits,
         steady=~q.classes.is_intermittent(),
+        shipments_only=shipments_only(history),
     )
 
     index = {c: i for i, c in enumerate(catalog.codes)}

@@ -671,7 +671,13 @@ def _container_notes(result: PlanResult) -> list[ContainerNote]:
         if fill >= s.min_fill_pct - 1e-9:
             continue
         urgent = sorted(box.urgent_codes)
-        if urgent:
+        if result.last.outcome is Outcome.AS_PACKED:
+            why = (
+                "no product has a consumption history yet (stock counts at two syncs, or "
+                "the ERP's consumption reports), and a forecast read from shipments is no "
+                "ground to stock up or to hold needed cartons back"
+            )
+        elif urgent:
             names = ", ".join(urgent[:3]) + (
                 f" and {len(urgent) - 3} more" if len(urgent) > 3 else ""
             )

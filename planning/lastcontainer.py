@@ -11,7 +11,10 @@ Packing leaves every container full but the last. Policies (`settings.last_conta
   next review's order arrives (`waiting_loss`), shipping wastes its empty space; each lost
   carton weighs `lost_sale_weight` empty carton slots. Ship it if the loss weighs more
   (topped up to full from the products' own ceilings: it ships anyway), else drop it: its
-  products wait a review, and their need fills a container later.
+  products wait a review, and their need fills a container later. Until the plan has a
+  consumption history (stock snapshots or the ERP's reports: a customer's first review),
+  it ships the last container as packed: its forecast is read from shipments, which are
+  orders, and neither stocking up nor holding needed cartons back on it is sound.
 - `top_up`: pull forward up to `max_cover_weeks`, then drop it if still below
   `min_fill_pct` and nothing in it is urgent (the rule before `auto`; it lifts cover far
   above the target in a loop).
@@ -48,6 +51,7 @@ class Outcome(StrEnum):
     SHIPPED = "shipped"  # shipped as packed (and topped up, where the policy does)
     TOPPED_UP = "topped_up"  # topped up to full
     DROPPED = "dropped"  # removed: its products wait a review
+    AS_PACKED = "as_packed"  # `auto` before any consumption history: shipped as packed
 
 
 @dataclass(frozen=True)
@@ -182,16 +186,21 @@ def decide(
     arrivals: FloatArray,
     limits: Limits,
     steady: BoolArray | None = None,
+    shipments_only: bool = False,
 ) -> tuple[list[Box], Decision, IntArray, IntArray]:
     """Apply the last-container policy; returns the boxes to ship, the decision, cartons
     pulled forward and cartons deferred (both per product). `steady`: products whose
-    demand is not intermittent or lumpy (`room`); None: all."""
+    demand is not intermittent or lumpy (`room`); None: all. `shipments_only`: the
+    history is shipments alone (`auto` then ships the container as packed)."""
     n = len(catalog)
     pulled = np.zeros(n, dtype=np.int64)
     deferred = np.zeros(n, dtype=np.int64)
     if open_box is None:
         return boxes, Decision(Outcome.NONE, {}, None), pulled, deferred
     policy = settings.last_container
+    if policy is LastContainerPolicy.AUTO and shipments_only:
+        fill = 100 * open_box.fill_fraction()
+        return boxes, Decision(Outcome.AS_PACKED, {}, fill), pulled, deferred
     index = {c: i for i, c in enumerate(catalog.codes)}
     added: dict[str, int] = {}
     auto = policy is LastContainerPolicy.AUTO

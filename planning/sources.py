@@ -120,6 +120,12 @@ def combine(sources: Sequence[SourceWeeks], min_weeks: int = 13) -> History:
     return History.from_weekly(weekly).with_source(latest.astype(np.int64), run)
 
 
+def shipments_only(history: History) -> bool:
+    """Whether no product's history is consumption (stock snapshots or the ERP's
+    reports): a history `combine` did not make is shipments alone."""
+    return history.source is None or bool((history.source == Source.SHIPMENTS).all())
+
+
 def first_covered(sources: Sequence[SourceWeeks], n: int, n_weeks: int) -> IntArray:
     """Per product, the first week any of `sources` covers (`n_weeks` where none does)."""
     first = np.full(n, n_weeks, dtype=np.int64)

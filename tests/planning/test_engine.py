@@ -9,7 +9,15 @@ import pytest
 from planning import PlanStatus, Recommendation, plan
 from planning.errors import UnpackableProduct
 from planning.models import OrderStatus, ProductStatus
-from tests.planning.factories import AS_OF, order, plan_input, product, weekly_shipments
+from planning.schemas import PlanInput
+from tests.planning.factories import (
+    AS_OF,
+    order,
+    plan_input,
+    product,
+    weekly_consumption,
+    weekly_shipments,
+)
 
 FLAT = {
     "forecast_method": "trailing_average",
@@ -402,7 +410,12 @@ def test_service_level_without_forecast_error_reads_demand_sigma() -> None:
     # 6 weeks of history: no origin can test the forecast, so sigma is the sample standard
     # deviation of the weeks: 80/120 alternating, sqrt(6 x 400 / 5) = 21.91; L + R = 5:
     # safety = 1.6449 x 21.91 x sqrt(5) = 80.6.
-    settings = {**FLAT, "safety_stock_mode": "service_level", "min_history_weeks": 4}
+    settings = {
+        **FLAT,
+        "safety_stock_mode": "service_level",
+        "service_level": 0.95,
+        "min_history_weeks": 4,
+    }
     rec = plan(plan_input([product("A")], weekly_shipments("A", [80, 120] * 3), **settings))
     e = rec.lines[0].explanation
     assert e is not None and e.safety_stock_cartons == 81
@@ -511,17 +524,49 @@ def test_an_urgent_container_below_min_fill_is_flagged_with_its_cost() -> None:
     assert "1 container below the 50% minimum fill" in rec.summary
 
 
-def test_auto_waits_a_review_when_the_last_container_is_part_empty_and_can_wait() -> None:
-    # Two products a little under their targets: their needs fill a tenth of a container
-    # and the top-up (one container's worth: 10,000 / 200 a week = 50 weeks, capped at
-    # max cover 26) cannot fill it, but neither loses demand by waiting a week: dropped.
-    stock = 200 * 7 + 50  # at arrival (week 4): 1,450 - 400 = 1,050 for 800 + 200 wanted
+def with_consumption(inp: PlanInput) -> PlanInput:
+    """The input with the ERP reporting what its shipments say was consumed (100 a week
+    for each product): `auto` weighs and tops up only with a consumption history."""
+    reports = [r for p in inp.products for r in weekly_consumption(p.code, [100] * 20)]
+    return inp.model_copy(update={"consumption": reports})
+
+
+def test_auto_ships_the_last_container_as_packed_before_any_consumption_history() -> None:
+    # The customer of the next test (which drops the container), with shipments alone:
+    # nothing pulled forward or held back on a forecast read from orders; the part-full
+    # container ships and says why.
+    stock = 200 * 7 + 50
     rec = plan(
         plan_input(
             [product("A", stock_on_hand=stock - 1000), product("B", stock_on_hand=stock - 1000)],
             weekly_shipments("A", [100] * 20) + weekly_shipments("B", [100] * 20),
             container_capacity_cartons=100_000,
             **{**FLAT, "last_container": "auto", "max_cover_weeks": 12},
+        )
+    )
+    (c,) = rec.containers
+    assert c.cartons == sum(line.quantity for line in rec.lines) == 2 * 750
+    assert rec.totals.pulled_forward_cartons == 0 and rec.totals.dropped_cartons == 0
+    (flag,) = rec.container_notes
+    assert "no product has a consumption history yet" in flag.note
+
+
+def test_auto_waits_a_review_when_the_last_container_is_part_empty_and_can_wait() -> None:
+    # Two products a little under their targets: their needs fill a tenth of a container
+    # and the top-up (one container's worth: 10,000 / 200 a week = 50 weeks, capped at
+    # max cover 26) cannot fill it, but neither loses demand by waiting a week: dropped.
+    stock = 200 * 7 + 50  # at arrival (week 4): 1,450 - 400 = 1,050 for 800 + 200 wanted
+    rec = plan(
+        with_consumption(
+            plan_input(
+                [
+                    product("A", stock_on_hand=stock - 1000),
+                    product("B", stock_on_hand=stock - 1000),
+                ],
+                weekly_shipments("A", [100] * 20) + weekly_shipments("B", [100] * 20),
+                container_capacity_cartons=100_000,
+                **{**FLAT, "last_container": "auto", "max_cover_weeks": 12},
+            )
         )
     )
     assert rec.containers == []
@@ -536,11 +581,13 @@ def test_auto_tops_up_within_one_containers_worth_not_max_cover() -> None:
     products = [product(f"P{i}", stock_on_hand=500) for i in range(10)]
     shipments = [s for i in range(10) for s in weekly_shipments(f"P{i}", [100] * 20)]
     rec = plan(
-        plan_input(
-            products,
-            shipments,
-            container_capacity_cartons=3000,
-            **{**FLAT, "last_container": "auto", "max_cover_weeks": 26},
+        with_consumption(
+            plan_input(
+                products,
+                shipments,
+                container_capacity_cartons=3000,
+                **{**FLAT, "last_container": "auto", "max_cover_weeks": 26},
+            )
         )
     )
     assert all(c.fill_pct == 100.0 for c in rec.containers)
@@ -559,11 +606,13 @@ def test_auto_tops_up_no_further_than_the_customers_stock_as_a_whole_allows() ->
         products.append(product("P9", stock_on_hand=heavy_stock))
         shipments = [s for i in range(10) for s in weekly_shipments(f"P{i}", [100] * 20)]
         return plan(
-            plan_input(
-                products,
-                shipments,
-                container_capacity_cartons=3000,
-                **{**FLAT, "last_container": "auto", "max_cover_weeks": 26},
+            with_consumption(
+                plan_input(
+                    products,
+                    shipments,
+                    container_capacity_cartons=3000,
+                    **{**FLAT, "last_container": "auto", "max_cover_weeks": 26},
+                )
             )
         )
 
