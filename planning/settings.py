@@ -94,7 +94,7 @@ class PlanSettings(BaseModel):
         default=2.0, ge=0, le=52, description="Safety stock in weeks of cover (mode 'weeks')"
     )
     service_level: float = Field(
-        default=0.95,
+        default=0.955,
         gt=0.5,
         lt=1.0,
         description="Cycle service level (mode 'service_level'): safety = "
@@ -199,7 +199,7 @@ class PlanSettings(BaseModel):
 
     @property
     def z(self) -> float:
-        """The standard normal quantile of `service_level` (0.95 -> 1.645)."""
+        """The standard normal quantile of `service_level` (0.955 -> 1.695)."""
         return NormalDist().inv_cdf(self.service_level)
 
     @property

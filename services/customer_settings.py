@@ -36,7 +36,7 @@ class CustomerSettingsValues(BaseModel):
                     "measure_lead_time": True,
                     "safety_stock_mode": "weeks",
                     "safety_weeks": 2,
-                    "service_level": 0.95,
+                    "service_level": 0.955,
                     "forecast_method": "auto",
                     "container_capacity_cartons": 90000,
                     "container_max_weight_kg": 26000,

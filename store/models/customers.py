@@ -43,7 +43,7 @@ class CustomerSettings(Base):
     measure_lead_time: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     safety_stock_mode: Mapped[str] = mapped_column(String(32), default="weeks")
     safety_weeks: Mapped[float] = mapped_column(Float, default=2.0)
-    service_level: Mapped[float] = mapped_column(Float, default=0.95)
+    service_level: Mapped[float] = mapped_column(Float, default=0.955)
     forecast_method: Mapped[str] = mapped_column(String(32), default="auto")
     container_capacity_cartons: Mapped[int] = mapped_column(Integer, default=90_000)
     container_max_weight_kg: Mapped[float | None] = mapped_column(Float, nullable=True)

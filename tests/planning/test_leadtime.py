@@ -75,6 +75,7 @@ def test_lead_time_spread_adds_to_service_level_safety_stock() -> None:
             weekly_shipments("A", [100] * 40),
             forecast_method="trailing_average",
             safety_stock_mode="service_level",
+            service_level=0.95,
             last_container="keep",
         ).model_copy(update={"order_history": _delivered(days)})
         e = plan(inp).lines[0].explanation
