@@ -16,14 +16,13 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-
-from hypothesis import settings as hypothesis_settings
 
 from core.settings import Environment, Settings
 from core.temporal import SEARCH_ATTRIBUTES, temporal_cli_path, temporal_test_server_path
