@@ -600,7 +600,7 @@ def _safety_rule(result: PlanResult) -> str:
         else ""
     )
     return (
-        f"z={s.z:.2f} (service level {s.service_level:.0%}) x sqrt(weekly sigma^2 x "
+        f"z={s.z:.2f} (service level {100 * s.service_level:g}%) x sqrt(weekly sigma^2 x "
         f"({lead.weeks:.3g}+{s.review_period_weeks:.3g} weeks){spread})"
     )
 
@@ -671,16 +671,16 @@ def _container_notes(result: PlanResult) -> list[ContainerNote]:
         if fill >= s.min_fill_pct - 1e-9:
             continue
         urgent = sorted(box.urgent_codes)
+        names = ", ".join(urgent[:3]) + (f" and {len(urgent) - 3} more" if len(urgent) > 3 else "")
         if result.last.outcome is Outcome.AS_PACKED:
             why = (
                 "no product has a consumption history yet (stock counts at two syncs, or "
                 "the ERP's consumption reports), and a forecast read from shipments is no "
                 "ground to stock up or to hold needed cartons back"
             )
+            if urgent:
+                why += f"; it holds urgent products ({names})"
         elif urgent:
-            names = ", ".join(urgent[:3]) + (
-                f" and {len(urgent) - 3} more" if len(urgent) > 3 else ""
-            )
             why = f"it holds urgent products ({names}) that run out before a later order lands"
         elif result.last.outcome is Outcome.SHIPPED and s.last_container.value == "auto":
             why = "waiting a review would lose more demand than its empty space is worth"

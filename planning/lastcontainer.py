@@ -48,7 +48,7 @@ WAIT_RESERVE = 0.5  # share of its safety stock a product should keep while it w
 
 class Outcome(StrEnum):
     NONE = "none"  # no partial container
-    SHIPPED = "shipped"  # shipped as packed (and topped up, where the policy does)
+    SHIPPED = "shipped"  # shipped (topped up first, where the policy does)
     TOPPED_UP = "topped_up"  # topped up to full
     DROPPED = "dropped"  # removed: its products wait a review
     AS_PACKED = "as_packed"  # `auto` before any consumption history: shipped as packed

@@ -141,7 +141,8 @@ class PlanSettings(BaseModel):
         description=(
             "auto (recommended): top up the last container within one container's worth of "
             "weeks; ship it full, else weigh the demand waiting a review would lose against "
-            "its empty space; top_up (the default, for existing callers): fill it by pulling "
+            "its empty space (before any consumption history, from shipments alone: ship it "
+            "as packed); top_up (the default, for existing callers): fill it by pulling "
             "forward the products that run out next (up to max_cover_weeks), then drop it if "
             "still below min_fill_pct and "
             "nothing in it is urgent; drop: drop it when below min_fill_pct and not urgent; "

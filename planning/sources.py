@@ -122,8 +122,15 @@ def combine(sources: Sequence[SourceWeeks], min_weeks: int = 13) -> History:
 
 def shipments_only(history: History) -> bool:
     """Whether no product's history is consumption (stock snapshots or the ERP's
-    reports): a history `combine` did not make is shipments alone."""
-    return history.source is None or bool((history.source == Source.SHIPMENTS).all())
+    reports): a history `combine` did not make is shipments alone. A product whose latest
+    week is shipments has consumption history when that week's run is shorter than the
+    window (the ERP's last report not yet in, or on another weekday)."""
+    if history.source is None:
+        return True
+    alone = history.source == Source.SHIPMENTS
+    if history.source_weeks is not None:
+        alone &= history.source_weeks >= history.n_weeks
+    return bool(alone.all())
 
 
 def first_covered(sources: Sequence[SourceWeeks], n: int, n_weeks: int) -> IntArray:
@@ -273,7 +280,7 @@ def spread_orders(weekly: FloatArray, better_from: IntArray | None = None) -> Fl
     if better_from is not None:
         begins = better_from[rows]
         next_col = np.where(last_of_row, t, np.roll(cols, -1))
-        boundary = (cols < begins) & (next_col >= begins)
+        boundary = (begins < t) & (cols < begins) & (next_col >= begins)
         gap[boundary] = np.maximum(gap[boundary], mean_gap[rows[boundary]])
     gap = np.clip(gap, 1, MAX_SPREAD_WEEKS)
     # Most shipments cover the one week they are in (weekly orders): only the others spread.

@@ -85,7 +85,8 @@ class CustomerSettingsValues(BaseModel):
     last_container: LastContainerPolicy = Field(
         default=LastContainerPolicy.AUTO,
         description="A last container that is not full: auto (top up, drop or wait a review, "
-        "whichever costs least), top_up, drop or keep",
+        "whichever costs least; as packed until the plan has consumption history), top_up, "
+        "drop or keep",
     )
     cycles_enabled: bool
     cadence_weeks: int = Field(ge=1, le=26, description="Weeks between cycles")

@@ -549,6 +549,7 @@ def test_auto_ships_the_last_container_as_packed_before_any_consumption_history(
     assert rec.totals.pulled_forward_cartons == 0 and rec.totals.dropped_cartons == 0
     (flag,) = rec.container_notes
     assert "no product has a consumption history yet" in flag.note
+    assert "it holds urgent products (A, B)" in flag.note
 
 
 def test_auto_waits_a_review_when_the_last_container_is_part_empty_and_can_wait() -> None:

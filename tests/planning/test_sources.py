@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from planning import plan
+from planning.catalog import Catalog
+from planning.engine import history_of
 from planning.history import History, weekly_history
-from planning.models import ShipmentCorrection, StockSnapshot
+from planning.models import ConsumptionReport, Shipment, ShipmentCorrection, StockSnapshot
 from planning.schemas import HistorySource
 from planning.sources import (
     DayGrid,
@@ -19,7 +21,9 @@ from planning.sources import (
     activity_source,
     combine,
     corrections_matrix,
+    first_covered,
     shipment_source,
+    shipments_only,
     snapshot_arrays,
     spread_orders,
 )
@@ -86,10 +90,64 @@ def test_the_last_order_before_the_snapshots_covers_at_least_the_usual_gap() -> 
     weekly[0, [0, 4, 8, 10]] = 60
     assert spread_orders(weekly)[0, 8] == 30
     spread = spread_orders(weekly, np.array([9]))
-    assert spread[0, 8] == pytest.approx(20) and spread[0, :8].tolist() == [15] * 8
+    assert spread[0, :8].tolist() == [15] * 8
+    # The latest (week 10) covers its usual gap too, 3 weeks, one of them after now.
+    assert spread[0, 8:].tolist() == pytest.approx([20, 20, 20 + 20, 20])
+    assert spread.sum() == pytest.approx(240 - 20)
+    # No better source in the window (first_covered's answer then): as without one, also
+    # for a product ordering less often than the latest order's cap (13 weeks).
+    rare = np.zeros((1, 60))
+    rare[0, [0, 20, 40, 55]] = 100
+    assert spread_orders(rare, np.array([60])).tolist() == spread_orders(rare).tolist()
     # A weekly order is its week's consumption either way.
     weekly = np.full((1, 6), 500.0)
     assert spread_orders(weekly, np.array([3])).tolist() == weekly.tolist()
+
+
+def test_the_better_sources_begin_where_they_first_cover_a_product() -> None:
+    covered = np.zeros((3, 6), dtype=bool)
+    covered[0, 2:] = True
+    covered[1, 4:] = True
+    snaps = SourceWeeks(Source.SNAPSHOTS, np.zeros((3, 6)), covered)
+    reports = SourceWeeks(Source.ERP_ACTIVITY, np.zeros((3, 6)), np.zeros((3, 6), dtype=bool))
+    reports.covered[1, 3] = True
+    assert first_covered([snaps, reports], 3, 6).tolist() == [2, 3, 6]
+
+
+def test_a_history_is_shipments_only_until_a_product_is_read_from_consumption() -> None:
+    def history(*consumption: list[ConsumptionReport]) -> History:
+        inp = plan_input([product("A"), product("B")], weekly_shipments("A", [100] * 20))
+        inp = inp.model_copy(update={"consumption": [r for c in consumption for r in c]})
+        return history_of(inp, Catalog.of(inp.products))[0]
+
+    assert shipments_only(weekly_history(["A"], [], AS_OF, 10)[0])  # no source: shipments
+    assert shipments_only(history())
+    assert not shipments_only(history(weekly_consumption("A", [100] * 8)))
+    # The ERP's weeks start three days later than ours, and its newest is not complete: the
+    # latest week is shipments again, but the weeks before it are consumption.
+    lagging = history(weekly_consumption("A", [100] * 8, shift_days=3))
+    assert lagging.source is not None and lagging.source[0] == Source.SHIPMENTS
+    assert not shipments_only(lagging)
+
+
+def test_the_plan_reads_the_hand_over_with_the_snapshots_where_they_begin() -> None:
+    # Orders of 80 every 4 weeks, the last before the snapshots 6 weeks ago; the first
+    # snapshot 5 weeks ago, the next order 2 weeks after that one. The week of the last
+    # order before the snapshots reads 80 / 4 (its usual gap: 18 weeks / 5, rounded), not
+    # 80 / 2 (cut short at the next).
+    ships = [
+        Shipment(product_code="A", ship_date=AS_OF - timedelta(days=d), quantity=80)
+        for d in (154, 126, 98, 70, 42, 28)
+    ]
+    snaps = [
+        StockSnapshot(product_code="A", taken_on=AS_OF - timedelta(days=d), stock_on_hand=200)
+        for d in (35, 21)
+    ]
+    inp = plan_input([product("A", stock_on_hand=200)], ships, **SETTINGS).model_copy(
+        update={"snapshots": snaps}
+    )
+    weekly = history_of(inp, Catalog.of(inp.products))[0].weekly[0]
+    assert weekly[-6] == pytest.approx(20)
 
 
 def test_consumption_between_snapshots_is_stock_before_plus_deliveries_minus_stock_after() -> None:
