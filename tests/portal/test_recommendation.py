@@ -230,11 +230,13 @@ async def test_reject_with_a_reason_ends_the_cycle_without_orders(
 
 
 async def test_nothing_to_order_shows_all_healthy(live: LiveStack, page: Page, shot: Shot) -> None:
-    """A customer whose stock covers a tiny target: the cycle plans no container and the
-    page says all is well instead of showing an empty decision form."""
+    """A customer who buys little, with a tiny target: no product needs half a carton, the
+    cycle plans no container and the page says all is well instead of showing an empty
+    decision form. (Not a part-full container that `auto` drops: before any consumption
+    history, a first review ships its last container as packed.)"""
     tenant = await live.new_tenant(
         "Well Stocked",
-        monthly_cartons=100,
+        monthly_cartons=10,
         target_soh_weeks=0.1,
         lead_time_weeks=0,
         safety_weeks=0,
