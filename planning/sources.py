@@ -246,8 +246,8 @@ def spread_orders(weekly: FloatArray, better_from: IntArray | None = None) -> Fl
     begins per product. The last shipment before it covers at least the product's mean
     gap: an order that ships sooner after the snapshots began would cut its weeks short
     and read as consumed before the first snapshot the stock that snapshot still counts
-    (264 cartons, 8 weeks of a product's demand, read as 88 a week for the 2 weeks before
-    it when the next order shipped a week after)."""
+    (264 cartons, 11 weeks of a product's demand, read as 88 a week for the 2 weeks before
+    the first snapshot when the next order shipped a week after it)."""
     n, t = weekly.shape
     flat = weekly.ravel()
     at = np.flatnonzero(flat > 0)  # row-major: by product, then week
