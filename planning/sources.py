@@ -157,7 +157,7 @@ def _fill_unknown(weekly: FloatArray, chosen: IntArray, sources: Sequence[Source
         if not blind.any():
             continue
         n, t = weekly.shape
-        began = np.where(src.covered.any(axis=1), src.covered.argmax(axis=1), t)
+        began = first_covered([src], n, t)
         running = np.concatenate([np.zeros((n, 1)), np.cumsum(ships.weekly, axis=1)], axis=1)
         start = np.maximum(began - LEVEL_WEEKS, 0)
         rows = np.arange(n)

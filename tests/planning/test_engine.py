@@ -531,19 +531,25 @@ def with_consumption(inp: PlanInput) -> PlanInput:
     return inp.model_copy(update={"consumption": reports})
 
 
+def two_a_little_under_target() -> PlanInput:
+    """Two products a little under their targets: their needs fill a tenth of a container
+    and the top-up (one container's worth: 10,000 / 200 a week = 50 weeks, capped at max
+    cover 12) cannot fill it. At arrival (week 4): 1,450 - 400 = 1,050 for 800 + 200
+    wanted."""
+    stock = 200 * 7 + 50
+    return plan_input(
+        [product("A", stock_on_hand=stock - 1000), product("B", stock_on_hand=stock - 1000)],
+        weekly_shipments("A", [100] * 20) + weekly_shipments("B", [100] * 20),
+        container_capacity_cartons=100_000,
+        **{**FLAT, "last_container": "auto", "max_cover_weeks": 12},
+    )
+
+
 def test_auto_ships_the_last_container_as_packed_before_any_consumption_history() -> None:
     # The customer of the next test (which drops the container), with shipments alone:
     # nothing pulled forward or held back on a forecast read from orders; the part-full
     # container ships and says why.
-    stock = 200 * 7 + 50
-    rec = plan(
-        plan_input(
-            [product("A", stock_on_hand=stock - 1000), product("B", stock_on_hand=stock - 1000)],
-            weekly_shipments("A", [100] * 20) + weekly_shipments("B", [100] * 20),
-            container_capacity_cartons=100_000,
-            **{**FLAT, "last_container": "auto", "max_cover_weeks": 12},
-        )
-    )
+    rec = plan(two_a_little_under_target())
     (c,) = rec.containers
     assert c.cartons == sum(line.quantity for line in rec.lines) == 2 * 750
     assert rec.totals.pulled_forward_cartons == 0 and rec.totals.dropped_cartons == 0
@@ -553,23 +559,8 @@ def test_auto_ships_the_last_container_as_packed_before_any_consumption_history(
 
 
 def test_auto_waits_a_review_when_the_last_container_is_part_empty_and_can_wait() -> None:
-    # Two products a little under their targets: their needs fill a tenth of a container
-    # and the top-up (one container's worth: 10,000 / 200 a week = 50 weeks, capped at
-    # max cover 26) cannot fill it, but neither loses demand by waiting a week: dropped.
-    stock = 200 * 7 + 50  # at arrival (week 4): 1,450 - 400 = 1,050 for 800 + 200 wanted
-    rec = plan(
-        with_consumption(
-            plan_input(
-                [
-                    product("A", stock_on_hand=stock - 1000),
-                    product("B", stock_on_hand=stock - 1000),
-                ],
-                weekly_shipments("A", [100] * 20) + weekly_shipments("B", [100] * 20),
-                container_capacity_cartons=100_000,
-                **{**FLAT, "last_container": "auto", "max_cover_weeks": 12},
-            )
-        )
-    )
+    # With a consumption history, neither product loses demand by waiting a week: dropped.
+    rec = plan(with_consumption(two_a_little_under_target()))
     assert rec.containers == []
     assert rec.totals.dropped_cartons > 0
     assert all(p.note is not None and "can wait a review" in p.note for p in rec.products)
