@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy import ColumnElement, Integer, Select, Text, bindparam, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -164,17 +164,31 @@ _containers = RecommendationContainer.__table__.c
 _lines = RecommendationLine.__table__.c
 
 
+def _header(version: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(*(_records[f] for f in HEADER_FIELDS))
+        .where(_records.customer_id == bindparam("customer_id", type_=Integer), version)
+        .limit(1)
+    )
+
+
+# Built once (see store.pagination.paginate_rows): the API reads these on every request.
+_CURRENT_HEADER = _header(_records.status == RecommendationStatus.CURRENT.value)
+_VERSION_HEADER = _header(_records.version == bindparam("version", type_=Integer))
+
+
 async def header_row(
     session: AsyncSession, customer_id: int, version: int | None = None
 ) -> dict[str, Any] | None:
     """A version's header (the current one when `version` is None) as a dict of
     `HEADER_FIELDS`, without containers or lines."""
-    stmt = select(*(_records[f] for f in HEADER_FIELDS)).where(_records.customer_id == customer_id)
     if version is None:
-        stmt = stmt.where(_records.status == RecommendationStatus.CURRENT.value)
+        result = await session.execute(_CURRENT_HEADER, {"customer_id": customer_id})
     else:
-        stmt = stmt.where(_records.version == version)
-    row = (await session.execute(stmt.limit(1))).mappings().first()
+        result = await session.execute(
+            _VERSION_HEADER, {"customer_id": customer_id, "version": version}
+        )
+    row = result.mappings().first()
     return None if row is None else dict(row)
 
 
@@ -198,16 +212,21 @@ async def container_rows(session: AsyncSession, recommendation_id: int) -> list[
     return [dict(row) for row in (await session.execute(stmt)).mappings()]
 
 
+def _lines_of_version(columns: list[Any], *, urgent_only: bool) -> Select[Any]:
+    stmt = select(*columns).where(
+        _lines.recommendation_id == bindparam("recommendation_id", type_=Integer)
+    )
+    if urgent_only:
+        stmt = stmt.where(_lines.urgent.is_(True))
+    return stmt.order_by(_lines.position)
+
+
 async def line_rows(
     session: AsyncSession, recommendation_id: int, page: PageRequest, *, urgent_only: bool = False
 ) -> Page[dict[str, Any]]:
     """`lines_page` as dicts of `LINE_FIELDS`."""
-    stmt = select(*(_lines[f] for f in LINE_FIELDS)).where(
-        _lines.recommendation_id == recommendation_id
-    )
-    if urgent_only:
-        stmt = stmt.where(_lines.urgent.is_(True))
-    return await paginate_rows(session, stmt.order_by(_lines.position), page)
+    stmt = _LINES_URGENT if urgent_only else _LINES
+    return await paginate_rows(session, stmt, page, {"recommendation_id": recommendation_id})
 
 
 async def latest_explanation(
@@ -288,24 +307,28 @@ async def line_rows_raw(
     session: AsyncSession, recommendation_id: int, page: PageRequest, *, urgent_only: bool = False
 ) -> Page[dict[str, Any]]:
     """`line_rows` with `containers` and `explanation` as the stored JSON text."""
-    stmt = select(*_columns(_lines, LINE_FIELDS, RAW_LINE_FIELDS)).where(
-        _lines.recommendation_id == recommendation_id
-    )
-    if urgent_only:
-        stmt = stmt.where(_lines.urgent.is_(True))
-    return await paginate_rows(session, stmt.order_by(_lines.position), page)
+    stmt = _RAW_LINES_URGENT if urgent_only else _RAW_LINES
+    return await paginate_rows(session, stmt, page, {"recommendation_id": recommendation_id})
+
+
+_LINES = _lines_of_version([_lines[f] for f in LINE_FIELDS], urgent_only=False)
+_LINES_URGENT = _lines_of_version([_lines[f] for f in LINE_FIELDS], urgent_only=True)
+_RAW_LINES = _lines_of_version(_columns(_lines, LINE_FIELDS, RAW_LINE_FIELDS), urgent_only=False)
+_RAW_LINES_URGENT = _lines_of_version(
+    _columns(_lines, LINE_FIELDS, RAW_LINE_FIELDS), urgent_only=True
+)
+_VERSIONS = (
+    select(*(_records[f] for f in SUMMARY_FIELDS))
+    .where(_records.customer_id == bindparam("customer_id", type_=Integer))
+    .order_by(_records.version.desc())
+)
 
 
 async def version_rows(
     session: AsyncSession, customer_id: int, page: PageRequest
 ) -> Page[dict[str, Any]]:
     """`list_versions` as dicts of `SUMMARY_FIELDS`."""
-    stmt = (
-        select(*(_records[f] for f in SUMMARY_FIELDS))
-        .where(_records.customer_id == customer_id)
-        .order_by(_records.version.desc())
-    )
-    return await paginate_rows(session, stmt, page)
+    return await paginate_rows(session, _VERSIONS, page, {"customer_id": customer_id})
 
 
 async def list_versions(

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from store.models import PlanStatus, Snapshot, SnapshotProduct
 from store.pagination import Page, PageRequest, like_pattern, paginate_rows
-from store.sql import byte_order
+from store.sql import byte_order, collated_byte_order
 
 # Columns that sync writes; the plan columns are left to `apply_plans`.
 SYNCED_PRODUCT_FIELDS = (
@@ -281,18 +293,45 @@ async def list_products(
     serialises them). `NULLS LAST` rather than a CASE key lets PostgreSQL read the default
     run-out order from its (customer_id, run_out_date) index instead of sorting every row.
     """
-    stmt = select(*PRODUCT_LIST_COLUMNS).where(SnapshotProduct.customer_id == customer_id)
+    params: dict[str, Any] = {"customer_id": customer_id}
     if search:
-        stmt = stmt.where(SnapshotProduct.search_text.like(like_pattern(search), escape="\\"))
+        params["pattern"] = like_pattern(search)
     if statuses:
-        stmt = stmt.where(SnapshotProduct.plan_status.in_(list(statuses)))
+        params["statuses"] = list(statuses)
     if risks:
-        stmt = stmt.where(SnapshotProduct.risk.in_(list(risks)))
+        params["risks"] = list(risks)
+    dialect = session.get_bind().dialect.name
+    stmt = _product_list(
+        dialect, sort, descending, search=bool(search), statuses=bool(statuses), risks=bool(risks)
+    )
+    return await paginate_rows(session, stmt, page, params)
+
+
+@functools.cache
+def _product_list(
+    dialect: str,
+    sort: ProductSort,
+    descending: bool,
+    *,
+    search: bool,
+    statuses: bool,
+    risks: bool,
+) -> Select[Any]:
+    """One statement per shape of the query (at most 288), its values bound at execution
+    (store.pagination.paginate_rows)."""
+    stmt = select(*PRODUCT_LIST_COLUMNS).where(
+        SnapshotProduct.customer_id == bindparam("customer_id", type_=Integer)
+    )
+    if search:
+        stmt = stmt.where(SnapshotProduct.search_text.like(bindparam("pattern"), escape="\\"))
+    if statuses:
+        stmt = stmt.where(SnapshotProduct.plan_status.in_(bindparam("statuses", expanding=True)))
+    if risks:
+        stmt = stmt.where(SnapshotProduct.risk.in_(bindparam("risks", expanding=True)))
     column = _SORT_COLUMNS[sort]
-    key = byte_order(column, session) if sort in _TEXT_SORTS else column
-    tie = byte_order(SnapshotProduct.code, session)
-    stmt = stmt.order_by((key.desc() if descending else key.asc()).nulls_last(), tie)
-    return await paginate_rows(session, stmt, page)
+    key = collated_byte_order(column, dialect) if sort in _TEXT_SORTS else column
+    tie = collated_byte_order(SnapshotProduct.code, dialect)
+    return stmt.order_by((key.desc() if descending else key.asc()).nulls_last(), tie)
 
 
 async def get_product(session: AsyncSession, customer_id: int, code: str) -> SnapshotProduct | None:

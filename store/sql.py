@@ -13,5 +13,9 @@ Column = ColumnElement[Any] | QueryableAttribute[Any]
 
 def byte_order(column: Column, session: AsyncSession) -> ColumnElement[Any]:
     """Order text by code point on both backends (PostgreSQL's locale collations would not)."""
-    bind = session.get_bind()
-    return column.collate("C" if bind.dialect.name == "postgresql" else "BINARY")
+    return collated_byte_order(column, session.get_bind().dialect.name)
+
+
+def collated_byte_order(column: Column, dialect: str) -> ColumnElement[Any]:
+    """`byte_order` for a statement built ahead of a session, for `dialect`."""
+    return column.collate("C" if dialect == "postgresql" else "BINARY")

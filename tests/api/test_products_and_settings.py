@@ -171,6 +171,20 @@ async def test_filter_sort_and_paginate(
     assert (page_1["total"], page_1["page"], page_1["page_size"]) == (len(NAMES), 1, 4)
     assert [p["code"] for p in page_1["items"]] == by_code[:4]
     assert [p["code"] for p in page_3["items"]] == by_code[8:]
+    oats_or_rice = await _codes(api_client, url, token, q="o", status=["healthy", "reorder"])
+    assert oats_or_rice == [
+        p["code"]
+        for p in everything
+        if "o" in (p["code"] + " " + p["name"]).lower() and p["status"] in {"healthy", "reorder"}
+    ]
+    past_the_end = (
+        await api_client.get(
+            url,
+            headers=bearer(token),
+            params={"q": "o", "status": ["healthy", "reorder"], "page_size": 4, "page": 9},
+        )
+    ).json()
+    assert (past_the_end["items"], past_the_end["total"]) == ([], len(oats_or_rice))
     for params, field in (
         ({"page_size": 0}, "page_size"),
         ({"page_size": 201}, "page_size"),
