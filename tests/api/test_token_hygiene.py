@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import tokens
+from core.errors import Unauthorized
 from core.settings import Environment, Settings
 from store.base import utcnow
 from store.models import Role
@@ -71,6 +72,28 @@ async def test_logout_ends_this_session_and_everywhere_ends_all(
         assert (await api_client.get("/api/me", headers=bearer(token))).status_code == 401
     assert (await api_client.get("/api/me", headers=bearer(await _login(api_client, "ops")))
             ).status_code == 200  # fmt: skip
+
+
+async def test_a_remembered_token_still_expires_and_still_needs_its_signature(
+    app_settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """`tokens.decode` remembers tokens it verified: the expiry is checked on every call, and
+    only the very text it verified, under the same secret, is remembered."""
+    user = await add_user(sessions, "buyer", Role.OPS)
+    issued = tokens.issue(app_settings, user)
+    first = tokens.decode(app_settings, issued.token)
+    assert (first.user_id, first.jti) == (user.id, issued.claims.jti)
+    assert tokens.decode(app_settings, issued.token, now=first.expires_at - timedelta(seconds=1))
+    with pytest.raises(Unauthorized) as expired:
+        tokens.decode(app_settings, issued.token, now=first.expires_at)
+    assert expired.value.code == "token_expired"
+    header, payload, signature = issued.token.split(".")
+    forged = f"{header}.{payload}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    other_secret = app_settings.model_copy(update={"jwt_secret": "x" * 48})
+    for settings, token in ((app_settings, forged), (other_secret, issued.token)):
+        with pytest.raises(Unauthorized) as refused:
+            tokens.decode(settings, token)
+        assert refused.value.code == "invalid_token"
 
 
 def test_jwt_lifetime_is_at_most_a_day() -> None:
