@@ -23,8 +23,8 @@ from api.auth import tokens
 from api.auth.deps import (
     MAX_ID,
     SESSION_COOKIE,
-    CustomerScope,
-    CustomerScopeDep,
+    CustomerRecordDep,
+    CustomerRecordScope,
     OpsCustomerScopeDep,
     OpsDep,
     PrincipalDep,
@@ -118,7 +118,7 @@ class OpsRow:
 async def _customer_page(
     request: Request,
     session: AsyncSession,
-    scope: CustomerScope,
+    scope: CustomerRecordScope,
     settings: Settings,
     template: str,
     *,
@@ -256,9 +256,9 @@ async def logout_submit(
 
 @router.get("/customers/{customer_id}")
 async def dashboard_page(
-    request: Request, scope: CustomerScopeDep, session: SessionDep, settings: SettingsDep
+    request: Request, scope: CustomerRecordDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    board = await dashboard(session, scope.customer)
+    board = await dashboard(session, scope.customer_id)
     cycle = board.customer.cycle
     waiting = (
         board.recommendation is not None
@@ -281,7 +281,7 @@ async def dashboard_page(
 @router.get("/customers/{customer_id}/recommendation")
 async def recommendation_page(
     request: Request,
-    scope: CustomerScopeDep,
+    scope: CustomerRecordDep,
     session: SessionDep,
     settings: SettingsDep,
     query: WorksheetQueryDep,
@@ -387,7 +387,7 @@ def _worksheet_query_string(query: WorksheetQuery) -> str:
 @router.get("/customers/{customer_id}/products")
 async def products_page(
     request: Request,
-    scope: CustomerScopeDep,
+    scope: CustomerRecordDep,
     session: SessionDep,
     settings: SettingsDep,
     page: PageNumber = 1,
@@ -434,7 +434,7 @@ async def products_page(
 @router.get("/customers/{customer_id}/products/{code}")
 async def product_page(
     request: Request,
-    scope: CustomerScopeDep,
+    scope: CustomerRecordDep,
     session: SessionDep,
     settings: SettingsDep,
     code: ProductCode,
@@ -462,7 +462,7 @@ async def product_page(
 @router.get("/customers/{customer_id}/orders")
 async def orders_page(
     request: Request,
-    scope: CustomerScopeDep,
+    scope: CustomerRecordDep,
     session: SessionDep,
     settings: SettingsDep,
     page: PageNumber = 1,
@@ -498,7 +498,7 @@ async def orders_page(
 @router.get("/customers/{customer_id}/orders/{order_id}")
 async def order_page(
     request: Request,
-    scope: CustomerScopeDep,
+    scope: CustomerRecordDep,
     session: SessionDep,
     settings: SettingsDep,
     order_id: Annotated[int, Path(ge=1, le=MAX_ID)],

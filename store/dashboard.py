@@ -40,6 +40,7 @@ RECOMMENDATION_FIELDS = (
     "cartons",
     "totals",
 )
+CUSTOMER_FIELDS = ("id", "erp_code", "name", "timezone")
 SNAPSHOT_FIELDS = ("synced_at", "as_of", "product_count", "data_quality", "product_health")
 
 
@@ -48,6 +49,7 @@ class DashboardData:
     """Each part is None when the customer has none yet (no sync, no version, …);
     `recommendation` is the latest version, with its status."""
 
+    customer: dict[str, Any]
     snapshot: dict[str, Any] | None
     recommendation: dict[str, Any] | None
     cycle: dict[str, Any] | None
@@ -81,6 +83,7 @@ def _dashboard_statement() -> Select[Any]:
     ]
     return (
         select(
+            *(customers[f].label(f"customer__{f}") for f in CUSTOMER_FIELDS),
             *(snaps[f].label(f"snapshot__{f}") for f in SNAPSHOT_FIELDS),
             *(recs[f].label(f"recommendation__{f}") for f in RECOMMENDATION_FIELDS),
             *(cycles[f].label(f"cycle__{f}") for f in CYCLE_FIELDS),
@@ -104,11 +107,19 @@ def _dashboard_statement() -> Select[Any]:
 _DASHBOARD = _dashboard_statement()
 
 
-async def dashboard_data(session: AsyncSession, customer_id: int) -> DashboardData:
+async def dashboard_data(session: AsyncSession, customer_id: int) -> DashboardData | None:
+    """The customer's dashboard; None when there is no such customer."""
     row = (await session.execute(_DASHBOARD, {"customer_id": customer_id})).mappings().first()
-    parts: dict[str, dict[str, Any]] = {"snapshot": {}, "recommendation": {}, "cycle": {}}
+    if row is None:
+        return None
+    parts: dict[str, dict[str, Any]] = {
+        "customer": {},
+        "snapshot": {},
+        "recommendation": {},
+        "cycle": {},
+    }
     open_orders: dict[str, int] = {}
-    for key, value in (row or {}).items():
+    for key, value in row.items():
         part, field = key.split("__", 1)
         if part == "orders":
             if value:
@@ -123,6 +134,7 @@ async def dashboard_data(session: AsyncSession, customer_id: int) -> DashboardDa
         else await product_health(session, customer_id)
     )
     return DashboardData(
+        customer=parts["customer"],
         snapshot=snapshot,
         recommendation=parts["recommendation"]
         if parts["recommendation"].get("version") is not None

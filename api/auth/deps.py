@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import tokens
@@ -149,36 +150,66 @@ CustomerIdPath = Annotated[
 
 @dataclass(frozen=True)
 class CustomerScope:
-    """A customer the caller may see, loaded once for the route."""
+    """A customer the caller may see (its row is not loaded: `CustomerRecordScope`)."""
 
-    customer: Customer
+    customer_id: int
     principal: Principal
 
-    @property
-    def customer_id(self) -> int:
-        return self.customer.id
+
+_customers = Customer.__table__.c
+_CUSTOMER_EXISTS = select(_customers.id).where(
+    _customers.id == bindparam("customer_id", type_=Integer)
+)
 
 
 async def customer_scope(
     customer_id: CustomerIdPath, principal: PrincipalDep, session: SessionDep
 ) -> CustomerScope:
-    """Load `{customer_id}` for the caller; 404 if it does not exist or is another tenant's
-    (the same answer, so ids of other tenants cannot be probed)."""
+    """`{customer_id}` for the caller; 404 if it does not exist or is another tenant's (the
+    same answer, so ids of other tenants cannot be probed).
+
+    A customer's own user needs no query here: their session was just read
+    (`current_principal`), and a customer's users are deleted with it (the foreign key
+    cascades), so their customer exists. Only ops pay a primary-key lookup."""
     if not principal.may_see(customer_id):
         raise NotFound(f"customer {customer_id} not found")
-    customer = await session.get(Customer, customer_id)
-    if customer is None:
+    if (
+        principal.role is Role.OPS
+        and await session.scalar(_CUSTOMER_EXISTS, {"customer_id": customer_id}) is None
+    ):
         raise NotFound(f"customer {customer_id} not found")
-    return CustomerScope(customer, principal)
+    return CustomerScope(customer_id, principal)
 
 
 CustomerScopeDep = Annotated[CustomerScope, Depends(customer_scope)]
 
 
-async def ops_customer_scope(scope: CustomerScopeDep) -> CustomerScope:
+@dataclass(frozen=True)
+class CustomerRecordScope(CustomerScope):
+    """`CustomerScope` with the customer's row, for routes that show or change it."""
+
+    customer: Customer
+
+
+async def customer_record_scope(
+    customer_id: CustomerIdPath, principal: PrincipalDep, session: SessionDep
+) -> CustomerRecordScope:
+    """`customer_scope`, loading the row (one lookup for anyone)."""
+    if not principal.may_see(customer_id):
+        raise NotFound(f"customer {customer_id} not found")
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return CustomerRecordScope(customer_id, principal, customer)
+
+
+CustomerRecordDep = Annotated[CustomerRecordScope, Depends(customer_record_scope)]
+
+
+async def ops_customer_scope(scope: CustomerRecordDep) -> CustomerRecordScope:
     if scope.principal.role is not Role.OPS:
         raise Forbidden("operations staff only")
     return scope
 
 
-OpsCustomerScopeDep = Annotated[CustomerScope, Depends(ops_customer_scope)]
+OpsCustomerScopeDep = Annotated[CustomerRecordScope, Depends(ops_customer_scope)]

@@ -53,4 +53,4 @@ async def get_customer(scope: CustomerScopeDep, session: SessionDep) -> Customer
     responses={**TENANT_ERRORS, **VALIDATION_ERROR},
 )
 async def dashboard(scope: CustomerScopeDep, session: SessionDep) -> Dashboard:
-    return await dashboard_view(session, scope.customer)
+    return await dashboard_view(session, scope.customer_id)

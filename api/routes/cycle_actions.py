@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from api.auth.deps import MAX_ID, CustomerScopeDep, OpsDep, Principal
+from api.auth.deps import MAX_ID, CustomerRecordDep, CustomerScopeDep, OpsDep, Principal
 from api.deps import ResourcesDep, SessionDep
 from api.schemas.common import (
     AUTH_ERRORS,
@@ -240,7 +240,7 @@ async def _from_read_model(
     },
 )
 async def start_now(
-    scope: CustomerScopeDep, session: SessionDep, resources: ResourcesDep, response: Response
+    scope: CustomerRecordDep, session: SessionDep, resources: ResourcesDep, response: Response
 ) -> CycleView:
     scope.principal.require_customer_role(
         CustomerRole.BUYER, CustomerRole.APPROVER, doing="starting a review"

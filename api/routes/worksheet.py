@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth.deps import MAX_ID, CustomerScope, CustomerScopeDep
+from api.auth.deps import MAX_ID, CustomerRecordDep, CustomerScope, CustomerScopeDep
 from api.deps import SessionDep, WorksheetQueryDep
 from api.schemas.common import TENANT_ERRORS, VALIDATION_ERROR, PageRequestDep
 from api.schemas.cycles import CODES_ONLY, ProductCode
@@ -78,7 +78,7 @@ async def get_worksheet(
     response_class=Response,
 )
 async def export_worksheet(
-    scope: CustomerScopeDep,
+    scope: CustomerRecordDep,
     session: SessionDep,
     version: Version,
     extension: Annotated[str, Path(pattern="^(csv|xlsx)$", description="csv or xlsx")],

@@ -7,9 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound
 from services.risk import Risk
 from store.dashboard import dashboard_data
-from store.models import Customer, PlanStatus, RecommendationStatus
+from store.models import PlanStatus, RecommendationStatus
 from store.overview import CustomerOverview
 
 _CYCLE_EXAMPLE: JsonDict = {
@@ -200,18 +201,21 @@ def customer_out(row: CustomerOverview) -> CustomerOut:
     )
 
 
-async def dashboard(session: AsyncSession, customer: Customer) -> Dashboard:
+async def dashboard(session: AsyncSession, customer_id: int) -> Dashboard:
     """Stock health, urgent containers, next run-out, open orders and the last sync."""
-    data = await dashboard_data(session, customer.id)
+    data = await dashboard_data(session, customer_id)
+    if data is None:
+        raise NotFound(f"customer {customer_id} not found")
+    customer = data.customer
     health, current, snapshot = data.health, data.recommendation, data.snapshot
     counts = {status.value: health.by_status.get(status.value, 0) for status in PlanStatus}
     next_run_out = health.next_run_out
     return Dashboard(
         customer=CustomerOut(
-            id=customer.id,
-            erp_code=customer.erp_code,
-            name=customer.name,
-            timezone=customer.timezone,
+            id=customer["id"],
+            erp_code=customer["erp_code"],
+            name=customer["name"],
+            timezone=customer["timezone"],
             last_synced_at=None if snapshot is None else snapshot["synced_at"],
             current_recommendation_version=None if current is None else current["version"],
             cycle=None if data.cycle is None else CycleOut.model_validate(data.cycle),

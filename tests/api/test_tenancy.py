@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
+from dataclasses import replace
 
+import httpx
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store.db import unit_of_work
+from store.models import Customer
 from tests.api.conftest import Tenant, Tenants, bearer
 
 
@@ -111,3 +117,35 @@ async def test_list_routes_show_no_foreign_rows(
     recs = (await api_client.get(f"{base}/recommendations", headers=bearer(tenants.buyer_a))).json()
     assert recs["current"]["customer_id"] == tenants.a.customer_id
     assert recs["versions_total"] == 1
+
+
+async def test_a_customer_that_does_not_exist_answers_404_to_ops(
+    api_client: httpx.AsyncClient, tenants: Tenants
+) -> None:
+    missing = replace(tenants.a, customer_id=max(tenants.a.customer_id, tenants.b.customer_id) + 1)
+    for url in [
+        *object_routes(missing),
+        f"/api/customers/{missing.customer_id}/settings",
+        f"/api/customers/{missing.customer_id}/recommendations/1/worksheet.csv",
+    ]:
+        response = await api_client.get(url, headers=bearer(tenants.ops))
+        assert response.status_code == 404, url
+        assert response.json()["error"] == "not_found", url
+
+
+async def test_a_deleted_customers_users_are_signed_out(
+    api_client: httpx.AsyncClient,
+    tenants: Tenants,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A customer's user reaches its routes without a lookup of the customer (api.auth.deps
+    .customer_scope): that holds because deleting a customer deletes its users."""
+    async with unit_of_work(sessions) as session:
+        await session.execute(delete(Customer).where(Customer.id == tenants.a.customer_id))
+    for url in object_routes(tenants.a):
+        response = await api_client.get(url, headers=bearer(tenants.buyer_a))
+        assert response.status_code == 401, url
+    still = await api_client.get(
+        f"/api/customers/{tenants.b.customer_id}/products", headers=bearer(tenants.buyer_b)
+    )
+    assert still.status_code == 200
