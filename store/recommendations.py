@@ -221,6 +221,10 @@ def _lines_of_version(columns: list[Any], *, urgent_only: bool) -> Select[Any]:
     return stmt.order_by(_lines.position)
 
 
+_LINES = _lines_of_version([_lines[f] for f in LINE_FIELDS], urgent_only=False)
+_LINES_URGENT = _lines_of_version([_lines[f] for f in LINE_FIELDS], urgent_only=True)
+
+
 async def line_rows(
     session: AsyncSession, recommendation_id: int, page: PageRequest, *, urgent_only: bool = False
 ) -> Page[dict[str, Any]]:
@@ -311,8 +315,6 @@ async def line_rows_raw(
     return await paginate_rows(session, stmt, page, {"recommendation_id": recommendation_id})
 
 
-_LINES = _lines_of_version([_lines[f] for f in LINE_FIELDS], urgent_only=False)
-_LINES_URGENT = _lines_of_version([_lines[f] for f in LINE_FIELDS], urgent_only=True)
 _RAW_LINES = _lines_of_version(_columns(_lines, LINE_FIELDS, RAW_LINE_FIELDS), urgent_only=False)
 _RAW_LINES_URGENT = _lines_of_version(
     _columns(_lines, LINE_FIELDS, RAW_LINE_FIELDS), urgent_only=True
