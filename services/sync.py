@@ -233,16 +233,17 @@ async def _reconcile_orders(
 ) -> tuple[int, int]:
     """Create orders the ERP has and we do not; move ours forward to the ERP's status."""
     created = updated = 0
+    index = await orders_repo.erp_order_index(
+        session,
+        customer_id,
+        {o.order_number for o in erp_orders},
+        {o.reference for o in erp_orders if o.reference},
+    )
     for erp_order in erp_orders:
-        ours = await orders_repo.match_erp_order(
-            session,
-            customer_id,
-            erp_order_number=erp_order.order_number,
-            reference=erp_order.reference,
-        )
+        ours = index.match(erp_order.order_number, erp_order.reference)
         status = _FROM_ERP[erp_order.status]
         if ours is None:
-            await orders_repo.create_order(
+            new = await orders_repo.create_order(
                 session,
                 customer_id=customer_id,
                 status=status,
@@ -255,8 +256,10 @@ async def _reconcile_orders(
                 delivered_on=erp_order.delivered_on,
                 note="found in the ERP",
             )
+            index.add(new)
             created += 1
         elif await _follow_erp(session, ours, erp_order, status):
+            index.add(ours)
             updated += 1
     return created, updated
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -193,19 +193,55 @@ async def change_status(
     return moved
 
 
-async def match_erp_order(
-    session: AsyncSession, customer_id: int, *, erp_order_number: str, reference: str | None
-) -> Order | None:
-    """Our order for an ERP order: by the reference we sent (idempotency key) or its number."""
-    conditions = [Order.erp_order_number == erp_order_number]
-    if reference:
-        conditions.append(Order.idempotency_key == reference)
-    return await session.scalar(
-        select(Order)
-        .where(Order.customer_id == customer_id, or_(*conditions))
-        .order_by(Order.id)
-        .limit(1)
+class ErpOrderIndex:
+    """Our orders an ERP listing names, by the reference we sent (idempotency key) or by the
+    ERP's order number; where both match, the earliest order."""
+
+    def __init__(self, orders: Iterable[Order] = ()) -> None:
+        self._by_number: dict[str, Order] = {}
+        self._by_key: dict[str, Order] = {}
+        for order in orders:
+            self.add(order)
+
+    def add(self, order: Order) -> None:
+        """Index `order` (again, after its number or key changed)."""
+        for index, value in (
+            (self._by_number, order.erp_order_number),
+            (self._by_key, order.idempotency_key),
+        ):
+            if value is not None and (value not in index or order.id < index[value].id):
+                index[value] = order
+
+    def match(self, erp_order_number: str, reference: str | None) -> Order | None:
+        found = [
+            order
+            for order in (
+                self._by_number.get(erp_order_number),
+                self._by_key.get(reference) if reference else None,
+            )
+            if order is not None
+        ]
+        return min(found, key=lambda order: order.id, default=None)
+
+
+async def erp_order_index(
+    session: AsyncSession, customer_id: int, numbers: Collection[str], references: Collection[str]
+) -> ErpOrderIndex:
+    """The customer's orders with any of these ERP order numbers or idempotency keys, in one
+    query (a sync used to look each ERP order up on its own: a fifth of its CPU)."""
+    conditions = []
+    for column, values in (
+        (Order.erp_order_number, numbers),
+        (Order.idempotency_key, references),
+    ):
+        if values:
+            conditions.append(column.in_(sorted(values)))
+    if not conditions:
+        return ErpOrderIndex()
+    orders = await session.scalars(
+        select(Order).where(Order.customer_id == customer_id, or_(*conditions)).order_by(Order.id)
     )
+    return ErpOrderIndex(orders)
 
 
 async def find_by_key_prefix(session: AsyncSession, customer_id: int, prefix: str) -> list[Order]:
