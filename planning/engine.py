@@ -28,7 +28,7 @@ from planning.history import (
     IntArray,
     Pipeline,
     pipeline_arrivals,
-    weekly_history,
+    shipped_weeks,
 )
 from planning.lastcontainer import Decision, Outcome, decide
 from planning.leadtime import LeadTime, lead_time
@@ -36,16 +36,17 @@ from planning.packing import Box, Limits, pack_lines
 from planning.policy import Targets, Urgency, round_orders, splittable, targets, urgency
 from planning.pricing import priced
 from planning.projection import Projection, cover_from, project
+from planning.rows import report_rows, shipment_rows
 from planning.schemas import PlanInput, Recommendation
 from planning.settings import MissingStockPolicy, PlanSettings, SafetyStockMode
 from planning.sources import (
     DayGrid,
     Source,
     SourceWeeks,
-    activity_source,
     combine,
-    corrections_matrix,
+    corrected_shipments,
     first_covered,
+    reported_source,
     shipment_source,
     shipments_only,
     snapshot_source,
@@ -112,22 +113,23 @@ def horizon_weeks(settings: PlanSettings, lead: LeadTime | None = None) -> int:
 def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
     """The weekly history from the best source per product and week (`sources.py`)."""
     settings = inp.settings
-    shipped, unknown = weekly_history(
-        catalog.codes, inp.shipments, inp.as_of, settings.history_weeks
-    )
+    codes = catalog.codes
+    shipments = shipment_rows(codes, inp.shipments, inp.shipments_by_product)
+    shipped, unknown = shipped_weeks(shipments, len(codes), inp.as_of, settings.history_weeks)
     warnings = []
     if unknown:
         warnings.append(f"{unknown:,} shipments name products not in the catalogue; ignored")
     grid = DayGrid(inp.as_of, settings.history_weeks)
-    if not (inp.consumption or inp.snapshots or inp.shipment_corrections):
+    reports = report_rows(codes, inp.consumption, inp.consumption_by_product)
+    if not (reports.size or inp.snapshots or inp.shipment_corrections):
         return shipped, warnings  # shipments alone: read as they are (`shipment_source`)
     sources: list[SourceWeeks] = []
     adjust = (
-        corrections_matrix(catalog.codes, inp.shipments, inp.shipment_corrections, grid)
+        corrected_shipments(codes, shipments, inp.shipment_corrections, grid)
         if inp.shipment_corrections
         else None
     )
-    activity = activity_source(catalog.codes, inp.consumption, grid)
+    activity = reported_source(reports, len(codes), grid)
     if activity is not None:
         sources.append(activity)
     snaps = snapshot_source(
@@ -135,7 +137,7 @@ def history_of(inp: PlanInput, catalog: Catalog) -> tuple[History, list[str]]:
     )
     if snaps is not None:
         sources.append(snaps.source)
-    better = bool(inp.consumption or inp.snapshots)
+    better = bool(reports.size or inp.snapshots)
     begins = first_covered(sources, len(catalog), grid.n_weeks) if sources else None
     sources.append(shipment_source(shipped, adjust, spread=better, better_from=begins))
     if snaps is not None and snaps.rises:

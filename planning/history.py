@@ -2,8 +2,8 @@
 
 Weeks are counted back from `as_of`: history column T-1 is the 7 days ending the day
 before `as_of`; future column h is the 7 days starting `as_of + 7h`. Shipments (a million
-or more) are read by C-level iteration, with no Python bytecode per record; pipeline
-orders, a few hundred, in a plain loop.
+or more) are read as columns (`planning.rows`); pipeline orders, a few hundred, in a plain
+loop.
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from itertools import repeat
-from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
 
 from planning.models import PIPELINE_STATUSES, ErpOrder, Shipment
+from planning.rows import DatedRows, FloatArray, IntArray, shipment_rows
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
@@ -62,32 +59,25 @@ class History:
 def weekly_history(
     codes: Sequence[str], shipments: Sequence[Shipment], as_of: date, n_weeks: int
 ) -> tuple[History, int]:
+    """`shipped_weeks` of shipment models."""
+    return shipped_weeks(shipment_rows(codes, shipments), len(codes), as_of, n_weeks)
+
+
+def shipped_weeks(shipped: DatedRows, n: int, as_of: date, n_weeks: int) -> tuple[History, int]:
     """Bucket shipments before `as_of` into `n_weeks` weekly columns.
 
     Returns the history and how many shipments named an unknown product (ignored).
     Shipments older than the window or on/after `as_of` are ignored silently: the first
     are out of scope, the second are not history yet.
     """
-    index = {code: i for i, code in enumerate(codes)}
-    count = len(shipments)
-    row = np.fromiter(
-        map(index.get, map(_code, shipments), repeat(-1)), dtype=np.int64, count=count
-    )
-    day = np.fromiter(map(date.toordinal, map(_day, shipments)), dtype=np.int64, count=count)
-    quantity = np.fromiter(map(_quantity, shipments), dtype=np.float64, count=count)
+    row, quantity = shipped.row, shipped.quantity
     known = row >= 0
-    age = as_of.toordinal() - day
+    age = as_of.toordinal() - shipped.day
     col = n_weeks - 1 - (age - 1) // 7
     keep = known & (age >= 1) & (col >= 0)
     flat = row[keep] * n_weeks + col[keep]
-    n = len(codes)
     weekly = np.bincount(flat, weights=quantity[keep], minlength=n * n_weeks)
-    return History.from_weekly(weekly.reshape(n, n_weeks)), int(count - known.sum())
-
-
-_code = attrgetter("product_code")
-_day = attrgetter("ship_date")
-_quantity = attrgetter("quantity")
+    return History.from_weekly(weekly.reshape(n, n_weeks)), int(shipped.size - known.sum())
 
 
 @dataclass

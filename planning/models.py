@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -92,6 +93,18 @@ class Product(DomainModel):
         le=MAX_CARTONS,
         description="Cartons at the customer; None when the ERP did not say",
     )
+
+
+DayNumber = Annotated[int, Field(ge=1, le=date.max.toordinal())]
+"""A day as `date.toordinal()` gives it."""
+Cartons = Annotated[int, Field(ge=0, le=MAX_CARTONS)]
+StockCount = Annotated[int | None, Field(ge=-MAX_CARTONS, le=MAX_CARTONS)]
+
+ShipmentRow = tuple[DayNumber, Cartons]
+"""A `Shipment` of the product it is filed under: (ship day, cartons)."""
+ReportRow = tuple[DayNumber, Cartons, StockCount]
+"""A `ConsumptionReport` of the product it is filed under: (first day of the week, cartons
+consumed, stock at the week's end or None)."""
 
 
 class Shipment(DomainModel):

@@ -19,8 +19,10 @@ from planning.models import (
     ErpOrder,
     PriceRow,
     Product,
+    ReportRow,
     Shipment,
     ShipmentCorrection,
+    ShipmentRow,
     StockSnapshot,
 )
 from planning.settings import PlanSettings
@@ -39,8 +41,8 @@ def construct(cls: type[M], values: dict[str, Any], fields_set: Set[str] | None 
 
     For output the engine computed itself, already of the field types: validating ~30,000
     nested models (or `model_construct`, slower still) is a large share of a 10,000-product
-    plan. Also for the plan input's rows read back from the store, validated when the sync
-    stored them (`services.consumption`, `services.recommend`).
+    plan. Also for the plan input's stock counts read back from the store, validated when the
+    sync stored them (`services.consumption`).
 
     `values` must hold every field in declaration order and becomes the instance's
     `__dict__`; `fields_set` defaults to all of them. The models built this way have no
@@ -70,6 +72,16 @@ class PlanInput(BaseModel):
     consumption: list[ConsumptionReport] = Field(
         default_factory=list,
         description="The ERP's weekly consumption reports (EDI 852 style), when it has them",
+    )
+    shipments_by_product: dict[str, list[ShipmentRow]] = Field(
+        default_factory=dict,
+        description="More shipments, as rows per product code: read as `shipments` are, "
+        "without a model per row (a 4,000-product customer has some 50,000)",
+    )
+    consumption_by_product: dict[str, list[ReportRow]] = Field(
+        default_factory=dict,
+        description="More consumption reports, as rows per product code: read as "
+        "`consumption` is (a 4,000-product customer has some 150,000)",
     )
     snapshots: list[StockSnapshot] = Field(
         default_factory=list,

@@ -36,6 +36,7 @@ from planning.models import (
     ShipmentCorrection,
     StockSnapshot,
 )
+from planning.rows import DatedRows, report_rows, shipment_rows
 
 MIN_COVERED_DAYS = 4
 CORRECTION_SHIP_DAYS = 42  # a correction applies to a shipment at most this long after ordering
@@ -175,15 +176,25 @@ def corrections_matrix(
     corrections: Sequence[ShipmentCorrection],
     grid: DayGrid,
 ) -> tuple[FloatArray, FloatArray]:
+    """`corrected_shipments` of shipment models."""
+    return corrected_shipments(codes, shipment_rows(codes, shipments), corrections, grid)
+
+
+def corrected_shipments(
+    codes: Sequence[str],
+    shipped: DatedRows,
+    corrections: Sequence[ShipmentCorrection],
+    grid: DayGrid,
+) -> tuple[FloatArray, FloatArray]:
     """(removed, added) for `shipment_source`: each correction's excess taken off the
     product's first shipment on or after the order (within CORRECTION_SHIP_DAYS days) and
     spread evenly over the weeks it covers from there; weeks not yet history drop out."""
     n, t = len(codes), grid.n_weeks
-    if not corrections or not shipments:
+    if not corrections or not shipped.size:
         return np.zeros((n, t)), np.zeros((n, t))
     index = {c: i for i, c in enumerate(codes)}
-    s_row = np.fromiter((index.get(s.product_code, -1) for s in shipments), np.int64)
-    s_day = grid.days([s.ship_date for s in shipments])
+    s_row = shipped.row
+    s_day = shipped.day - grid.as_of.toordinal()
     keep = (s_row >= 0) & (s_day < 0) & (s_day >= grid.first_day)
     span = -grid.first_day + CORRECTION_SHIP_DAYS + 2
     key = np.unique(s_row[keep] * span + (s_day[keep] - grid.first_day))
@@ -332,14 +343,16 @@ def shipment_source(
 def activity_source(
     codes: Sequence[str], reports: Sequence[ConsumptionReport], grid: DayGrid
 ) -> SourceWeeks | None:
+    """`reported_source` of report models."""
+    return reported_source(report_rows(codes, reports), len(codes), grid)
+
+
+def reported_source(reported: DatedRows, n: int, grid: DayGrid) -> SourceWeeks | None:
     """Each report's 7 days split over the one or two columns they fall in."""
-    if not reports:
+    if not reported.size:
         return None
-    index = {c: i for i, c in enumerate(codes)}
-    row = np.fromiter((index.get(r.product_code, -1) for r in reports), np.int64, len(reports))
-    start = grid.days([r.week_start for r in reports])
-    qty = np.fromiter((r.quantity for r in reports), np.float64, len(reports))
-    return activity_arrays(len(codes), grid.n_weeks, row, start, qty)
+    start = reported.day - grid.as_of.toordinal()
+    return activity_arrays(n, grid.n_weeks, reported.row, start, reported.quantity)
 
 
 def activity_arrays(

@@ -31,12 +31,15 @@ def test_old_counts_and_reports_fall_off_after_the_planners_longest_history() ->
     assert reports == [[MONDAY.toordinal(), 4, None]]
 
 
-def test_reports_merge_by_week_and_read_back_as_the_planners_models() -> None:
+def test_reports_merge_by_week_and_read_back_as_the_planners_rows() -> None:
     kept = consumption.with_reports(None, [report(MONDAY, 10, 50)], MONDAY)
     week2 = MONDAY + timedelta(days=7)
     kept = consumption.with_reports(kept, [report(week2, 12), report(MONDAY, 11, 49)], week2)
     assert kept == [[MONDAY.toordinal(), 11, 49], [week2.toordinal(), 12, None]]
-    assert consumption.reports_of("A", kept) == [report(MONDAY, 11, 49), report(week2, 12)]
+    assert consumption.report_rows(kept) == [
+        (MONDAY.toordinal(), 11, 49),
+        (week2.toordinal(), 12, None),
+    ]
     assert consumption.last_week([report(week2, 1)], MONDAY) == week2
     assert consumption.last_week([], None) is None
 
