@@ -32,6 +32,7 @@ from planning.schemas import (
     PlanStatus,
     Recommendation,
     Totals,
+    construct,
 )
 from planning.settings import PlanSettings
 from services import consumption
@@ -262,10 +263,13 @@ def _shipment_rows(stored: list[list[int]]) -> list[ShipmentRow]:
 
 
 def _as_erp_order(order: Order) -> ErpOrder | None:
+    """A stored order as the planner sees it. Its lines were validated when stored (the ERP's
+    at the sync, ours at approval): not again, one by one (a large customer's history holds
+    some 30,000)."""
     lines = [
-        OrderLine(product_code=line["product_code"], quantity=int(line["quantity"]))
+        construct(OrderLine, {"product_code": line["product_code"], "quantity": quantity})
         for line in order.lines
-        if int(line["quantity"]) > 0
+        if (quantity := int(line["quantity"])) > 0
     ]
     if not lines:
         return None

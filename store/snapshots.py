@@ -22,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import load_only, undefer
 
 from store.models import PlanStatus, Snapshot, SnapshotProduct
 from store.pagination import Page, PageRequest, like_pattern, paginate_rows
@@ -210,20 +210,33 @@ async def price_lists(
 
 
 async def products_for_planning(session: AsyncSession, customer_id: int) -> list[SnapshotProduct]:
-    """Every product of the snapshot with its shipment history loaded, in code order."""
+    """Every product of the snapshot with what the planner reads of it (its master data and
+    histories; not the last plan's columns, whose JSON would be decoded for nothing), in
+    code order."""
     return list(
         await session.scalars(
             select(SnapshotProduct)
             .where(SnapshotProduct.customer_id == customer_id)
-            .options(
-                undefer(SnapshotProduct.shipments),
-                undefer(SnapshotProduct.stock_counts),
-                undefer(SnapshotProduct.consumption),
-                undefer(SnapshotProduct.prices),
-            )
+            .options(load_only(*_PLANNER_READS, raiseload=True))
             .order_by(SnapshotProduct.id)
         )
     )
+
+
+_PLANNER_READS = (
+    SnapshotProduct.code,
+    SnapshotProduct.name,
+    SnapshotProduct.pack_size,
+    SnapshotProduct.moq,
+    SnapshotProduct.product_status,
+    SnapshotProduct.carton_weight_kg,
+    SnapshotProduct.carton_volume_m3,
+    SnapshotProduct.stock_on_hand,
+    SnapshotProduct.shipments,
+    SnapshotProduct.stock_counts,
+    SnapshotProduct.consumption,
+    SnapshotProduct.prices,
+)
 
 
 async def apply_plans(session: AsyncSession, plans: Sequence[dict[str, Any]]) -> None:
