@@ -4,7 +4,7 @@ they came as one model per row or as rows filed per product (`PlanInput.shipment
 
 Rows filed per product are read by C-level iteration; a caller that keeps its history so
 (the store: some 200,000 rows for a 4,000-product customer) passes them as they are, instead
-of building a model per row, which cost several times the plan itself.
+of building a model per row, which cost two to three times the plan's own computation.
 """
 
 from __future__ import annotations
