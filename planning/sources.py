@@ -10,7 +10,9 @@ Three sources, best first:
   consumption, so a forecast read from them feeds on its own orders: the last resort.
 
 Each source says which weeks it covers (`SourceWeeks.covered`); a week is covered when
-at least 4 of its 7 days are, and its figure is then scaled to 7 days. Per product and
+at least 4 of its 7 days are, and its figure is then scaled to 7 days; the latest week by
+any day the ERP's reports reach into it (their newest week is reported once it ends, so a
+review late in the week finds only its first days). Per product and
 week the best covering source wins (`combine`), so early weeks may come from shipments
 and recent ones from snapshots; the product's source is the one of its latest week.
 Shipments cover every week. All of it is array work; a source nobody supplied costs
@@ -374,12 +376,14 @@ def activity_arrays(
         valid = (cols >= 0) & (cols < n_weeks)
         np.add.at(covered_days, cols[valid], days[valid])
     covered_days = np.minimum(covered_days[:n_weeks], 7)
+    week_ok = covered_days >= MIN_COVERED_DAYS
+    if n_weeks > 1 and week_ok[-2] and not week_ok[-1] and covered_days[-1] > 0:
+        week_ok[-1] = True  # the ERP's report for the current week is not in yet
     weekly = np.zeros((n, n_weeks))
     known = ok & (row >= 0)
     for cols, days in ((col, in_first), (col + 1, 7 - in_first)):
         valid = known & (cols >= 0) & (cols < n_weeks) & (days > 0)
         np.add.at(weekly, (row[valid], cols[valid]), qty[valid] * days[valid] / 7)
-    week_ok = covered_days >= MIN_COVERED_DAYS
     scale = np.where(week_ok, 7 / np.maximum(covered_days, 1), 0.0)
     covered = np.broadcast_to(week_ok, (n, n_weeks))
     return SourceWeeks(Source.ERP_ACTIVITY, weekly * scale, np.array(covered))

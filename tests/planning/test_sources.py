@@ -74,12 +74,40 @@ def test_a_week_the_erp_reports_counts_for_every_product() -> None:
 def test_reports_on_other_weekdays_are_split_over_the_weeks_they_cover() -> None:
     # Weeks starting 3 days later than ours: 4/7 of each lands in one column, 3/7 in the
     # next. The newest report is not complete before as_of: left out. Column 2 gets 4 days
-    # (scaled to a week: 70), column 5 only 3, too few to count as reported.
+    # (scaled to a week: 70); column 5 only 3, as the latest week does while the ERP's
+    # report for it is not in: the days reported stand for the week.
     grid = DayGrid(AS_OF, 6)
     src = activity_source(["A"], weekly_consumption("A", [70] * 4, shift_days=3), grid)
     assert src is not None
-    assert src.weekly[0].round(6).tolist() == [0, 0, 70, 70, 70, 0]
-    assert src.covered[0].tolist() == [False, False, True, True, True, False]
+    assert src.weekly[0].round(6).tolist() == [0, 0, 70, 70, 70, 70]
+    assert src.covered[0].tolist() == [False, False, True, True, True, True]
+    # A week missing from the reports is a gap, not a lag: 3 days are too few there.
+    gap = weekly_consumption("A", [70, 70, 70, 70, 70], shift_days=3)
+    del gap[2]
+    src = activity_source(["A"], gap, DayGrid(AS_OF, 6))
+    assert src is not None
+    assert src.covered[0].tolist() == [False, True, True, False, True, True]
+
+
+@pytest.mark.parametrize("days_after_monday", range(7))
+def test_the_reports_are_the_history_whatever_the_weekday_of_the_review(
+    days_after_monday: int,
+) -> None:
+    # The ERP reports Monday-to-Sunday weeks once they end; a review later in the week
+    # finds its latest week only partly reported, and still reads the reports (a review on
+    # a Friday once fell back to shipments for every product).
+    as_of = AS_OF + timedelta(days=days_after_monday)
+    inp = plan_input(
+        [product("A", stock_on_hand=0)],
+        weekly_shipments("A", [300] * 20),
+        **SETTINGS,
+    ).model_copy(
+        update={"as_of": as_of, "consumption": weekly_consumption("A", [100] * 19 + [140])}
+    )
+    history, _ = history_of(inp, Catalog.of(inp.products))
+    assert history.source is not None and history.source.tolist() == [Source.ERP_ACTIVITY]
+    assert history.weekly[0, -1] == pytest.approx(140.0)  # the latest report's week
+    assert plan(inp).products[0].history_source is HistorySource.ERP_ACTIVITY
 
 
 def test_the_last_order_before_the_snapshots_covers_at_least_the_usual_gap() -> None:
@@ -124,10 +152,14 @@ def test_a_history_is_shipments_only_until_a_product_is_read_from_consumption() 
     assert shipments_only(history())
     assert not shipments_only(history(weekly_consumption("A", [100] * 8)))
     # The ERP's weeks start three days later than ours, and its newest is not complete: the
-    # latest week is shipments again, but the weeks before it are consumption.
+    # days of the latest week it has reported stand for it.
     lagging = history(weekly_consumption("A", [100] * 8, shift_days=3))
-    assert lagging.source is not None and lagging.source[0] == Source.SHIPMENTS
-    assert not shipments_only(lagging)
+    assert lagging.source is not None and lagging.source[0] == Source.ERP_ACTIVITY
+    # Its report for the whole latest week missing: that week is shipments again, but the
+    # weeks before it are consumption.
+    late = history(weekly_consumption("A", [100] * 8, shift_days=-7))
+    assert late.source is not None and late.source[0] == Source.SHIPMENTS
+    assert not shipments_only(late)
 
 
 def test_the_plan_reads_the_hand_over_with_the_snapshots_where_they_begin() -> None:
