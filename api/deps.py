@@ -31,9 +31,15 @@ async def get_settings(resources: ResourcesDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the route returns, rolled back if it raises."""
-    async with resources.sessions() as session, session.begin():
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def get_session(request: Request, resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the route returns, rolled back if it raises.
+    A read (GET, HEAD) runs its statements without one on PostgreSQL
+    (`store.db.create_autocommit_session_factory`)."""
+    factory = resources.read_sessions if request.method in READ_METHODS else resources.sessions
+    async with factory() as session, session.begin():
         yield session
 
 

@@ -12,7 +12,7 @@ from api.recommendation_json import RenderedVersions
 from core.settings import Settings
 from core.temporal import TemporalClientProvider
 from erp.client import ErpClient, open_erp_client
-from store.db import create_engine, create_session_factory
+from store.db import create_autocommit_session_factory, create_engine, create_session_factory
 
 
 @dataclass
@@ -20,6 +20,8 @@ class Resources:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
+    """For safe requests (GET, HEAD): no transaction round trips on PostgreSQL."""
     temporal: TemporalClientProvider
     erp: ErpClient
     rendered_versions: RenderedVersions = field(default_factory=RenderedVersions)
@@ -42,6 +44,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 settings=settings,
                 engine=engine,
                 sessions=create_session_factory(engine),
+                read_sessions=create_autocommit_session_factory(engine),
                 temporal=TemporalClientProvider(settings),
                 erp=erp,
             )
