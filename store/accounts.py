@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import dialect_insert, utcnow
+from store.db import execute_core
 from store.models import CustomerRole, LoginFailure, NotifyBy, RevokedToken, Role, User
 
 
@@ -54,7 +55,8 @@ _SESSION_USER = select(
 async def session_user(session: AsyncSession, user_id: int, jti: str) -> SessionUser | None:
     """The user a token names, by primary key, and whether that token was revoked: one
     indexed select (a request's authentication costs one round trip)."""
-    row = (await session.execute(_SESSION_USER, {"user_id": user_id, "jti": jti})).first()
+    result = await execute_core(session, _SESSION_USER, {"user_id": user_id, "jti": jti})
+    row = result.first()
     return None if row is None else SessionUser(*row)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.db import execute_core
 from store.models import (
     Customer,
     Cycle,
@@ -109,7 +110,7 @@ _DASHBOARD = _dashboard_statement()
 
 async def dashboard_data(session: AsyncSession, customer_id: int) -> DashboardData | None:
     """The customer's dashboard; None when there is no such customer."""
-    row = (await session.execute(_DASHBOARD, {"customer_id": customer_id})).mappings().first()
+    row = (await execute_core(session, _DASHBOARD, {"customer_id": customer_id})).mappings().first()
     if row is None:
         return None
     parts: dict[str, dict[str, Any]] = {

@@ -10,6 +10,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.db import execute_core
+
 T = TypeVar("T")
 
 
@@ -55,11 +57,15 @@ async def paginate_rows(
     once), so the count does not cost a second query unless the page is empty."""
     counted, page_stmt = _paged(stmt)
     values = {**(params or {}), _LIMIT: request.page_size, _OFFSET: request.offset}
-    result = await session.execute(page_stmt, values)
+    result = await execute_core(session, page_stmt, values)
     keys = list(result.keys())[:-1]  # the last column is the total
     rows = result.all()
     if not rows:
-        total = 0 if request.page == 1 else int(await session.scalar(counted, params) or 0)
+        total = (
+            0
+            if request.page == 1
+            else int((await execute_core(session, counted, params)).scalar() or 0)
+        )
         return Page([], total, request.page, request.page_size)
     total = int(rows[0][-1])
     items = [dict(zip(keys, row, strict=False)) for row in rows]

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Integer, Select, Text, bindparam, cast, fu
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from store.db import execute_core
 from store.models import (
     RecommendationContainer,
     RecommendationLine,
@@ -183,10 +184,10 @@ async def header_row(
     """A version's header (the current one when `version` is None) as a dict of
     `HEADER_FIELDS`, without containers or lines."""
     if version is None:
-        result = await session.execute(_CURRENT_HEADER, {"customer_id": customer_id})
+        result = await execute_core(session, _CURRENT_HEADER, {"customer_id": customer_id})
     else:
-        result = await session.execute(
-            _VERSION_HEADER, {"customer_id": customer_id, "version": version}
+        result = await execute_core(
+            session, _VERSION_HEADER, {"customer_id": customer_id, "version": version}
         )
     row = result.mappings().first()
     return None if row is None else dict(row)

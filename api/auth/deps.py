@@ -15,6 +15,7 @@ from api.auth import tokens
 from api.deps import SessionDep, SettingsDep
 from core.errors import Forbidden, NotFound, Unauthorized
 from store.accounts import session_user
+from store.db import execute_core
 from store.models import Customer, CustomerRole, Role
 from workflows.contract.cycle import Authority
 
@@ -173,11 +174,10 @@ async def customer_scope(
     cascades), so their customer exists. Only ops pay a primary-key lookup."""
     if not principal.may_see(customer_id):
         raise NotFound(f"customer {customer_id} not found")
-    if (
-        principal.role is Role.OPS
-        and await session.scalar(_CUSTOMER_EXISTS, {"customer_id": customer_id}) is None
-    ):
-        raise NotFound(f"customer {customer_id} not found")
+    if principal.role is Role.OPS:
+        found = await execute_core(session, _CUSTOMER_EXISTS, {"customer_id": customer_id})
+        if found.scalar() is None:
+            raise NotFound(f"customer {customer_id} not found")
     return CustomerScope(customer_id, principal)
 
 
