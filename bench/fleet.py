@@ -13,7 +13,9 @@ review at once, and waits until each waits for approval (or has nothing to order
 failed). Measured per run: wall time, reviews per minute, worker CPU seconds per review and
 peak RSS, Temporal history events per cycle, and what the ERP saw (requests per second,
 the busiest second, the most in flight at once, by HTTP status) from the simulator's meter,
-and what bound the run (the ERP's rate limit, the cores).
+the cores each process used on average (`cores_by_process`: the workers, the dev server,
+PostgreSQL, the ERP simulator, this bench, the rest) and what bound the run (the ERP's rate
+limit, the cores, with those shares).
 
 Baseline, same run: the same reviews' sync + plan (`services.sync.sync_customer`,
 `services.recommend.recommend`) one after another in this process with no Temporal, with
@@ -271,6 +273,63 @@ def machine_cpu() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
+def pids_named(command: str) -> list[int]:
+    """Every process whose command name is `command` (Linux /proc; PostgreSQL's server and
+    its backends are all `postgres`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == command:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def pid_running(binary: Path) -> int | None:
+    """The process whose command line starts with `binary` (the dev server the SDK started)."""
+    wanted = str(binary).encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cmdline").read_bytes().split(b"\0", 1)[0] == wanted:
+                    return int(entry.name)
+            except OSError:
+                continue
+    return None
+
+
+def process_groups(workers: list[int], services: dict[str, int]) -> dict[str, list[int]]:
+    """What shares the cores during a run, by name: the workers, the dev server and the ERP
+    simulator (`services`), PostgreSQL (whichever backends exist now) and this bench."""
+    return {
+        "workers": workers,
+        **{name: [pid] for name, pid in services.items()},
+        "postgresql": pids_named("postgres"),
+        "this bench": [os.getpid()],
+    }
+
+
+def cpu_by_pid(groups: dict[str, list[int]]) -> dict[int, float]:
+    return {pid: cpu_seconds(pid) or 0.0 for pids in groups.values() for pid in pids}
+
+
+def cores_by_process(
+    before: dict[int, float], groups: dict[str, list[int]], wall_s: float, machine_busy: float
+) -> dict[str, float]:
+    """Cores each group used on average over the run: CPU seconds since `before` (a process
+    begun meanwhile, such as a new PostgreSQL backend, from zero) over the wall time; `other`
+    is the rest of the machine's busy time (processes that ended, the system)."""
+    after = cpu_by_pid(groups)
+    used = {
+        name: sum(after[pid] - before.get(pid, 0.0) for pid in pids) / wall_s
+        for name, pids in groups.items()
+    }
+    used["other"] = max(machine_busy * (os.cpu_count() or 1) - sum(used.values()), 0.0)
+    return {name: round(cores, 2) for name, cores in used.items()}
+
+
 def bound_by(run: dict[str, Any], limit: float | None) -> list[str]:
     """What held the run back: the ERP's rate (requests near the limit) or the cores."""
     reasons = []
@@ -280,9 +339,13 @@ def bound_by(run: dict[str, Any], limit: float | None) -> list[str]:
             f"average against {limit:g}"
         )
     if run["machine_cpu_busy"] >= 0.85:
+        shares = ", ".join(
+            f"{name} {cores}"
+            for name, cores in sorted(run["cores_by_process"].items(), key=lambda kv: -kv[1])
+        )
         reasons.append(
-            f"the cores: {round(100 * run['machine_cpu_busy'])}% of {os.cpu_count()} busy "
-            "(workers, PostgreSQL, the dev server and the ERP simulator share them)"
+            f"the cores: {round(100 * run['machine_cpu_busy'])}% of {os.cpu_count()} busy, "
+            f"in cores: {shares}"
         )
     return reasons or ["neither the ERP rate nor the cores: latency between the steps"]
 
@@ -314,6 +377,7 @@ async def fleet_run(
     members: list[Member],
     workers: int,
     tmp: Path,
+    services: dict[str, int],
     *,
     faults: bool,
     variant: Variant | None = None,
@@ -348,6 +412,7 @@ async def fleet_run(
         ]
         await asyncio.sleep(SHARE_EVERY_S + 1)  # each worker knows its share of the ERP's rate
         cpu0 = [cpu_seconds(p) or 0.0 for p in pids]
+        by_pid0 = cpu_by_pid(process_groups(pids, services))
         machine0 = machine_cpu()
         gate = asyncio.Semaphore(START_CONCURRENCY)
 
@@ -385,6 +450,8 @@ async def fleet_run(
                 break
         wall_s = time.perf_counter() - t0
         machine1 = machine_cpu()
+        machine_busy = (machine1[0] - machine0[0]) / max(machine1[1] - machine0[1], 1e-9)
+        cores = cores_by_process(by_pid0, process_groups(pids, services), wall_s, machine_busy)
         cpu = sum((cpu_seconds(p) or 0.0) - c for p, c in zip(pids, cpu0, strict=True))
         rss = [peak_rss_mb(p) for p in pids]
         traffic = (await admin.get("/admin/traffic")).json()
@@ -406,9 +473,8 @@ async def fleet_run(
         "reviews_per_minute": round(60 * done / wall_s, 1),
         "worker_cpu_s_per_review": round(cpu / max(done, 1), 3),
         "worker_cpu_share_of_wall": round(cpu / wall_s, 2),
-        "machine_cpu_busy": round(
-            (machine1[0] - machine0[0]) / max(machine1[1] - machine0[1], 1e-9), 2
-        ),
+        "machine_cpu_busy": round(machine_busy, 2),
+        "cores_by_process": cores,
         "peak_worker_rss_mb": rss,
         "temporal_history_events_per_cycle": {
             "mean": _mean([float(e) for e in events]),
@@ -481,7 +547,7 @@ async def run(
     variants: list[Variant] | None = None,
 ) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="restock-fleet-"))
-    async with postgres_database() as url, erp_simulator(tmp) as (erp_url, _sim_pid):
+    async with postgres_database() as url, erp_simulator(tmp) as (erp_url, sim_pid):
         await upgrade_async(url)
         with stdout_to_stderr():  # the dev server's banner is not the bench's output
             env = await WorkflowEnvironment.start_local(
@@ -491,6 +557,10 @@ async def run(
                 data_converter=pydantic_data_converter,
                 dev_server_log_level="error",
             )
+        services = {"ERP simulator": sim_pid}
+        dev_server = pid_running(temporal_cli_path())
+        if dev_server is not None:
+            services["Temporal dev server"] = dev_server
         settings = Settings(
             env=Environment.TEST,
             database_url=url,
@@ -513,14 +583,16 @@ async def run(
             runs = []
             for workers in worker_counts:
                 runs.append(
-                    await fleet_run(client, settings, admin, members, workers, tmp, faults=faults)
+                    await fleet_run(
+                        client, settings, admin, members, workers, tmp, services, faults=faults
+                    )
                 )
                 say(f"{workers} worker(s): {runs[-1]['wall_s']} s")
             tried = []
             for v in variants or []:
                 tried.append(
                     await fleet_run(
-                        client, settings, admin, members, 1, tmp, faults=faults, variant=v
+                        client, settings, admin, members, 1, tmp, services, faults=faults, variant=v
                     )
                 )
                 say(f"variant {v.name}: {tried[-1]['wall_s']} s")
