@@ -300,6 +300,23 @@ def pid_running(binary: Path) -> int | None:
     return None
 
 
+def parent_pid(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def cpu_with_ended_children(pid: int) -> float | None:
+    """User + system CPU of a process and of its children that ended (Linux /proc): for
+    PostgreSQL's postmaster, the backends that closed during the run (a pool's overflow)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def process_groups(workers: list[int], services: dict[str, int]) -> dict[str, list[int]]:
     """What shares the cores during a run, by name: the workers, the dev server and the ERP
     simulator (`services`), PostgreSQL (whichever backends exist now) and this bench."""
@@ -312,7 +329,19 @@ def process_groups(workers: list[int], services: dict[str, int]) -> dict[str, li
 
 
 def cpu_by_pid(groups: dict[str, list[int]]) -> dict[int, float]:
-    return {pid: cpu_seconds(pid) or 0.0 for pids in groups.values() for pid in pids}
+    """CPU seconds by process; PostgreSQL's postmaster (the `postgres` process whose parent is
+    not one) with its ended backends'."""
+    postgres = set(groups.get("postgresql", []))
+    return {
+        pid: (
+            cpu_with_ended_children(pid)
+            if pid in postgres and parent_pid(pid) not in postgres
+            else cpu_seconds(pid)
+        )
+        or 0.0
+        for pids in groups.values()
+        for pid in pids
+    }
 
 
 def cores_by_process(
@@ -320,7 +349,8 @@ def cores_by_process(
 ) -> dict[str, float]:
     """Cores each group used on average over the run: CPU seconds since `before` (a process
     begun meanwhile, such as a new PostgreSQL backend, from zero) over the wall time; `other`
-    is the rest of the machine's busy time (processes that ended, the system)."""
+    is the rest of the machine's busy time (the system, other processes). A backend that
+    existed at the start and closed during the run counts whole, through the postmaster."""
     after = cpu_by_pid(groups)
     used = {
         name: sum(after[pid] - before.get(pid, 0.0) for pid in pids) / wall_s
