@@ -31,14 +31,15 @@ async def get_settings(resources: ResourcesDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-READ_METHODS = frozenset({"GET", "HEAD"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that only read: no CSRF token (api.auth.deps) and no transaction (below)."""
 
 
 async def get_session(request: Request, resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the route returns, rolled back if it raises.
-    A read (GET, HEAD) runs its statements without one on PostgreSQL
+    A read (a safe method) runs its statements without one on PostgreSQL
     (`store.db.create_autocommit_session_factory`)."""
-    factory = resources.read_sessions if request.method in READ_METHODS else resources.sessions
+    factory = resources.read_sessions if request.method in SAFE_METHODS else resources.sessions
     async with factory() as session, session.begin():
         yield session
 

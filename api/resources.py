@@ -21,7 +21,7 @@ class Resources:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
-    """For safe requests (GET, HEAD): no transaction round trips on PostgreSQL."""
+    """For safe requests (GET, HEAD, OPTIONS): no transaction round trips on PostgreSQL."""
     temporal: TemporalClientProvider
     erp: ErpClient
     rendered_versions: RenderedVersions = field(default_factory=RenderedVersions)

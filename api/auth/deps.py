@@ -12,7 +12,7 @@ from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import tokens
-from api.deps import SessionDep, SettingsDep
+from api.deps import SAFE_METHODS, SessionDep, SettingsDep
 from core.errors import Forbidden, NotFound, Unauthorized
 from store.accounts import session_user
 from store.db import execute_core
@@ -22,7 +22,6 @@ from workflows.contract.cycle import Authority
 SESSION_COOKIE = "restock_session"
 CSRF_COOKIE = "restock_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ID = 2_147_483_647
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <access_token>`")
