@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -42,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +65,7 @@ from bench.harness import (  # noqa: E402
     free_port,
     machine_gauge_ms,
     postgres_database,
+    proc_stat,
     stdout_to_stderr,
 )
 from bench.worker_process import worker_process  # noqa: E402
@@ -273,48 +276,29 @@ def machine_cpu() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
+def _processes() -> Iterator[Path]:
+    return (entry for entry in Path("/proc").iterdir() if entry.name.isdigit())
+
+
 def pids_named(command: str) -> list[int]:
     """Every process whose command name is `command` (Linux /proc; PostgreSQL's server and
     its backends are all `postgres`)."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == command:
-                    found.append(int(entry.name))
-            except OSError:
-                continue
+    for entry in _processes():
+        with contextlib.suppress(OSError):
+            if (entry / "comm").read_text().strip() == command:
+                found.append(int(entry.name))
     return found
 
 
 def pid_running(binary: Path) -> int | None:
     """The process whose command line starts with `binary` (the dev server the SDK started)."""
     wanted = str(binary).encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "cmdline").read_bytes().split(b"\0", 1)[0] == wanted:
-                    return int(entry.name)
-            except OSError:
-                continue
+    for entry in _processes():
+        with contextlib.suppress(OSError):
+            if (entry / "cmdline").read_bytes().split(b"\0", 1)[0] == wanted:
+                return int(entry.name)
     return None
-
-
-def parent_pid(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def cpu_with_ended_children(pid: int) -> float | None:
-    """User + system CPU of a process and of its children that ended (Linux /proc): for
-    PostgreSQL's postmaster, the backends that closed during the run (a pool's overflow)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def process_groups(workers: list[int], services: dict[str, int]) -> dict[str, list[int]]:
@@ -329,35 +313,41 @@ def process_groups(workers: list[int], services: dict[str, int]) -> dict[str, li
 
 
 def cpu_by_pid(groups: dict[str, list[int]]) -> dict[int, float]:
-    """CPU seconds by process; PostgreSQL's postmaster (the `postgres` process whose parent is
-    not one) with its ended backends'."""
+    """CPU seconds by process. PostgreSQL's postmaster (the `postgres` process whose parent
+    is not one) counts with the backends it has reaped: those that closed during a run (a
+    pool's overflow) took their own CPU with them."""
     postgres = set(groups.get("postgresql", []))
+
+    def is_postmaster(pid: int) -> bool:
+        fields = proc_stat(pid)
+        return pid in postgres and fields is not None and int(fields[1]) not in postgres
+
     return {
-        pid: (
-            cpu_with_ended_children(pid)
-            if pid in postgres and parent_pid(pid) not in postgres
-            else cpu_seconds(pid)
-        )
-        or 0.0
+        pid: cpu_seconds(pid, ended_children=is_postmaster(pid)) or 0.0
         for pids in groups.values()
         for pid in pids
     }
 
 
-def cores_by_process(
-    before: dict[int, float], groups: dict[str, list[int]], wall_s: float, machine_busy: float
-) -> dict[str, float]:
-    """Cores each group used on average over the run: CPU seconds since `before` (a process
-    begun meanwhile, such as a new PostgreSQL backend, from zero) over the wall time; `other`
-    is the rest of the machine's busy time (the system, other processes). A backend that
-    existed at the start and closed during the run counts whole, through the postmaster."""
+def cpu_by_group(before: dict[int, float], groups: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds each group used since `before` (a process begun meanwhile, such as a new
+    PostgreSQL backend, from zero; a backend that existed at the start and closed during the
+    run counts whole, through the postmaster)."""
     after = cpu_by_pid(groups)
-    used = {
-        name: sum(after[pid] - before.get(pid, 0.0) for pid in pids) / wall_s
+    return {
+        name: sum(after[pid] - before.get(pid, 0.0) for pid in pids)
         for name, pids in groups.items()
     }
-    used["other"] = max(machine_busy * (os.cpu_count() or 1) - sum(used.values()), 0.0)
-    return {name: round(cores, 2) for name, cores in used.items()}
+
+
+def cores_by_process(
+    used_s: dict[str, float], wall_s: float, machine_busy: float
+) -> dict[str, float]:
+    """Cores each group used on average over the run; `other` is the rest of the machine's
+    busy time (the system, other processes)."""
+    cores = {name: seconds / wall_s for name, seconds in used_s.items()}
+    cores["other"] = max(machine_busy * (os.cpu_count() or 1) - sum(cores.values()), 0.0)
+    return {name: round(n, 2) for name, n in cores.items()}
 
 
 def bound_by(run: dict[str, Any], limit: float | None) -> list[str]:
@@ -441,8 +431,7 @@ async def fleet_run(
             for k in range(workers)
         ]
         await asyncio.sleep(SHARE_EVERY_S + 1)  # each worker knows its share of the ERP's rate
-        cpu0 = [cpu_seconds(p) or 0.0 for p in pids]
-        by_pid0 = cpu_by_pid(process_groups(pids, services))
+        cpu0 = cpu_by_pid(process_groups(pids, services))
         machine0 = machine_cpu()
         gate = asyncio.Semaphore(START_CONCURRENCY)
 
@@ -481,8 +470,8 @@ async def fleet_run(
         wall_s = time.perf_counter() - t0
         machine1 = machine_cpu()
         machine_busy = (machine1[0] - machine0[0]) / max(machine1[1] - machine0[1], 1e-9)
-        cores = cores_by_process(by_pid0, process_groups(pids, services), wall_s, machine_busy)
-        cpu = sum((cpu_seconds(p) or 0.0) - c for p, c in zip(pids, cpu0, strict=True))
+        used_s = cpu_by_group(cpu0, process_groups(pids, services))
+        cpu = used_s["workers"]
         rss = [peak_rss_mb(p) for p in pids]
         traffic = (await admin.get("/admin/traffic")).json()
         await admin.delete("/admin/faults")
@@ -504,7 +493,7 @@ async def fleet_run(
         "worker_cpu_s_per_review": round(cpu / max(done, 1), 3),
         "worker_cpu_share_of_wall": round(cpu / wall_s, 2),
         "machine_cpu_busy": round(machine_busy, 2),
-        "cores_by_process": cores,
+        "cores_by_process": cores_by_process(used_s, wall_s, machine_busy),
         "peak_worker_rss_mb": rss,
         "temporal_history_events_per_cycle": {
             "mean": _mean([float(e) for e in events]),

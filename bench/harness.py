@@ -155,13 +155,23 @@ async def wait_ready(base: str, within_s: float = 30.0) -> None:
             await asyncio.sleep(0.2)
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU a process has used (Linux /proc; None elsewhere)."""
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of `/proc/PID/stat` after the command name, state first (Linux; None when
+    there is no such process or no /proc)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, *, ended_children: bool = False) -> float | None:
+    """User + system CPU a process has used; with `ended_children`, also that of its children
+    it has reaped (Linux /proc; None elsewhere)."""
+    fields = proc_stat(pid)
+    if fields is None:
+        return None
+    ticks = fields[11:15] if ended_children else fields[11:13]
+    return sum(int(t) for t in ticks) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
